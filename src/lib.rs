@@ -1,0 +1,3 @@
+//! Clearance: a policy language for environment promotion contracts.
+
+pub mod syntax;

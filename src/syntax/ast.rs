@@ -1,0 +1,350 @@
+//! The abstract syntax tree. Every node carries a [`Span`]; spans are left out
+//! of equality so tests (and the formatter's round-trip property) compare structure.
+
+use super::span::Span;
+
+/// A name with the place it was written.
+#[derive(Clone, Debug)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+impl PartialEq for Ident {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// One parsed `.clr` file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicyFile {
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    Stages(StagesDecl),
+    Stage(StageDecl),
+    Param(Binding),
+    Let(Binding),
+    Def(DefDecl),
+    Import(ImportDecl),
+    Gate(GateDecl),
+    Waive(WaiverDecl),
+}
+
+/// `stages dev -> staging -> prod`
+#[derive(Clone, Debug, PartialEq)]
+pub struct StagesDecl {
+    pub path: Vec<Ident>,
+    pub span: Span,
+}
+
+/// `stage prod { purpose "..." rollback name { ... } }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageDecl {
+    pub name: Ident,
+    pub purpose: Option<Str>,
+    pub lets: Vec<Binding>,
+    pub triggers: Vec<RuleDecl>,
+    pub span: Span,
+}
+
+/// A string literal in an item position (title, help, purpose, reason).
+#[derive(Clone, Debug)]
+pub struct Str {
+    pub value: String,
+    pub span: Span,
+}
+
+impl PartialEq for Str {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+/// `let name = expr` or `param name = default`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Binding {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
+}
+
+/// `def name(a, b) = expr`
+#[derive(Clone, Debug, PartialEq)]
+pub struct DefDecl {
+    pub name: Ident,
+    pub params: Vec<Ident>,
+    pub body: Expr,
+    pub span: Span,
+}
+
+/// `import "common.clr"`
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportDecl {
+    pub path: Str,
+    pub span: Span,
+}
+
+/// `gate staging -> prod { ... }`
+#[derive(Clone, Debug, PartialEq)]
+pub struct GateDecl {
+    pub from: Ident,
+    pub to: Ident,
+    pub lets: Vec<Binding>,
+    pub rules: Vec<RuleDecl>,
+    pub span: Span,
+}
+
+impl GateDecl {
+    pub fn label(&self) -> String {
+        format!("{} -> {}", self.from.name, self.to.name)
+    }
+}
+
+/// A gate rule or a stage's rollback trigger; both have the same body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleDecl {
+    pub name: Ident,
+    pub advisory: bool,
+    pub title: Option<Str>,
+    pub help: Option<Str>,
+    pub whens: Vec<Expr>,
+    pub requires: Vec<Expr>,
+    pub lets: Vec<Binding>,
+    /// Items of the body in source order (the formatter keeps the author's order).
+    pub order: Vec<RuleItemKind>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleItemKind {
+    Title,
+    Help,
+    When,
+    Require,
+    Let,
+}
+
+/// `waive staging -> prod rule-name until 2026-12-31 reason "..." owner "..." ticket "..."`
+#[derive(Clone, Debug, PartialEq)]
+pub struct WaiverDecl {
+    pub from: Ident,
+    pub to: Ident,
+    pub rule: Ident,
+    pub until: Str,
+    pub reason: Str,
+    pub owner: Option<Str>,
+    pub ticket: Option<Str>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// A duration literal, in nanoseconds.
+    Duration(i64),
+    List(Vec<Expr>),
+    Object(Vec<(Ident, Expr)>),
+    /// A bare name: `evidence`, `now`, a let, param, def parameter or bound variable.
+    Name(String),
+    /// `base.field`; the ident's span covers the field name only.
+    Field(Box<Expr>, Ident),
+    /// `base[index]`
+    Index(Box<Expr>, Box<Expr>),
+    Call(Ident, Vec<Expr>),
+    Unary(UnaryOp, Box<Expr>),
+    Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    Exists(Box<Expr>),
+    Quantifier(Quantifier),
+    Comprehension(Comprehension),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `( expr )`: kept so the formatter can reproduce the author's parentheses.
+    Paren(Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QuantKind {
+    All,
+    Any,
+    None,
+}
+
+impl QuantKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            QuantKind::All => "all",
+            QuantKind::Any => "any",
+            QuantKind::None => "none",
+        }
+    }
+}
+
+/// `all x in xs: body` or `all k, v in obj: body`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantifier {
+    pub kind: QuantKind,
+    pub vars: Vec<Ident>,
+    pub collection: Box<Expr>,
+    pub body: Box<Expr>,
+}
+
+/// `[elem for x in xs if cond]`
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comprehension {
+    pub element: Box<Expr>,
+    pub vars: Vec<Ident>,
+    pub collection: Box<Expr>,
+    pub filter: Option<Box<Expr>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    Not,
+    Neg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    Coalesce,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl BinaryOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinaryOp::Or => "or",
+            BinaryOp::And => "and",
+            BinaryOp::Eq => "==",
+            BinaryOp::Ne => "!=",
+            BinaryOp::Lt => "<",
+            BinaryOp::Le => "<=",
+            BinaryOp::Gt => ">",
+            BinaryOp::Ge => ">=",
+            BinaryOp::In => "in",
+            BinaryOp::NotIn => "not in",
+            BinaryOp::Coalesce => "??",
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Rem => "%",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinaryOp::Eq
+                | BinaryOp::Ne
+                | BinaryOp::Lt
+                | BinaryOp::Le
+                | BinaryOp::Gt
+                | BinaryOp::Ge
+                | BinaryOp::In
+                | BinaryOp::NotIn
+        )
+    }
+}
+
+impl Expr {
+    /// Strips redundant parentheses.
+    pub fn unparen(&self) -> &Expr {
+        match &self.kind {
+            ExprKind::Paren(inner) => inner.unparen(),
+            _ => self,
+        }
+    }
+
+    /// True for literals whose value is known without evidence.
+    pub fn is_literal(&self) -> bool {
+        match &self.unparen().kind {
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Duration(_) => true,
+            ExprKind::Unary(UnaryOp::Neg, e) => e.is_literal(),
+            ExprKind::List(items) => items.iter().all(Expr::is_literal),
+            ExprKind::Object(entries) => entries.iter().all(|(_, e)| e.is_literal()),
+            _ => false,
+        }
+    }
+
+    /// Calls `f` on this expression and every sub-expression, parents first.
+    pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        f(self);
+        match &self.kind {
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Name(_) => {}
+            ExprKind::List(items) | ExprKind::Call(_, items) => {
+                items.iter().for_each(|e| e.walk(f))
+            }
+            ExprKind::Object(entries) => entries.iter().for_each(|(_, e)| e.walk(f)),
+            ExprKind::Field(base, _) => base.walk(f),
+            ExprKind::Index(base, index) => {
+                base.walk(f);
+                index.walk(f);
+            }
+            ExprKind::Unary(_, e) | ExprKind::Exists(e) | ExprKind::Paren(e) => e.walk(f),
+            ExprKind::Binary(_, l, r) => {
+                l.walk(f);
+                r.walk(f);
+            }
+            ExprKind::Quantifier(q) => {
+                q.collection.walk(f);
+                q.body.walk(f);
+            }
+            ExprKind::Comprehension(c) => {
+                c.collection.walk(f);
+                c.element.walk(f);
+                if let Some(filter) = &c.filter {
+                    filter.walk(f);
+                }
+            }
+            ExprKind::If(c, t, e) => {
+                c.walk(f);
+                t.walk(f);
+                e.walk(f);
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! Syntax: source text -> spanned AST. Consumes `.clr` text, produces
+//! [`ast::PolicyFile`] or a [`SyntaxError`]; knows nothing of evaluation.
+
+pub mod ast;
+pub mod error;
+pub(crate) mod parser;
+mod rule_names;
+pub mod span;
+
+pub use error::SyntaxError;
+pub use parser::{duration_nanos, parse_expr, parse_file, MAX_NESTING};
+pub use span::{FileId, SourceFile, SourceMap, Span};

@@ -1,0 +1,910 @@
+//! pest Pairs -> spanned AST. Nothing of pest leaves this module.
+
+use super::ast::*;
+use super::error::SyntaxError;
+use super::rule_names::describe;
+use super::span::{FileId, Span};
+use pest::iterators::{Pair, Pairs};
+use pest::Parser as _;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/clearance.pest"]
+pub(crate) struct PolicyParser;
+
+/// Deepest bracket nesting accepted before parsing. The grammar is recursive
+/// descent, so this bound is what keeps hostile input off the stack limit.
+pub const MAX_NESTING: usize = 128;
+
+/// Parses one policy file.
+pub fn parse_file(file: FileId, text: &str) -> Result<PolicyFile, SyntaxError> {
+    check_nesting(file, text)?;
+    let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
+    let lower = Lower { file };
+    let root = pairs.next().ok_or_else(|| internal(file, 0, "empty parse"))?;
+    let mut items = Vec::new();
+    for pair in root.into_inner() {
+        if pair.as_rule() == Rule::EOI {
+            break;
+        }
+        items.push(lower.item(pair)?);
+    }
+    Ok(PolicyFile { items })
+}
+
+/// Parses a single expression (used by tests, the case table and `--param`).
+pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
+    check_nesting(file, text)?;
+    let mut pairs =
+        PolicyParser::parse(Rule::expr_only, text).map_err(|e| from_pest(file, text, e))?;
+    let root = pairs.next().ok_or_else(|| internal(file, 0, "empty parse"))?;
+    let pair = root
+        .into_inner()
+        .next()
+        .ok_or_else(|| internal(file, 0, "empty parse"))?;
+    Lower { file }.expr(pair)
+}
+
+fn next_char_len(text: &str, at: usize) -> usize {
+    text.get(at..)
+        .and_then(|s| s.chars().next())
+        .map(char::len_utf8)
+        .unwrap_or(0)
+}
+
+/// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
+fn check_nesting(file: FileId, text: &str) -> Result<(), SyntaxError> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => in_comment = true,
+            '"' => in_string = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(SyntaxError::TooDeep {
+                        limit: MAX_NESTING,
+                        span: Span::new(file, i, i + 1),
+                    });
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn internal(file: FileId, at: usize, what: &str) -> SyntaxError {
+    SyntaxError::Invalid {
+        message: format!("internal parser error: {what}"),
+        span: Span::new(file, at, at),
+    }
+}
+
+/// What the parser found at `at`, in words.
+fn describe_found(text: &str, at: usize) -> String {
+    let rest = text.get(at..).unwrap_or("");
+    let Some(first) = rest.chars().next() else {
+        return "end of file".into();
+    };
+    if first.is_alphanumeric() || first == '_' {
+        let word: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-' || *c == '.')
+            .collect();
+        let word = word.trim_end_matches(['-', '.']);
+        return format!("`{word}`");
+    }
+    if first == '"' {
+        return "a string".into();
+    }
+    if first == '\n' || first == '\r' {
+        return "end of line".into();
+    }
+    // Show two-character operators whole.
+    let two: String = rest.chars().take(2).collect();
+    if ["->", "==", "!=", "<=", ">=", "??"].contains(&two.as_str()) {
+        return format!("`{two}`");
+    }
+    format!("`{first}`")
+}
+
+fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let at = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut names: Vec<&str> = positives.iter().map(|r| describe(*r)).collect();
+            names.sort_unstable();
+            names.dedup();
+            // Keep "an expression" first: it is the most useful guess.
+            if let Some(i) = names.iter().position(|n| *n == "an expression") {
+                let n = names.remove(i);
+                names.insert(0, n);
+            }
+            let expected = join_or(&names);
+            let found = describe_found(text, at);
+            let help = hint_for(text, at, &names);
+            SyntaxError::Unexpected {
+                expected_short: format!("expected {expected}"),
+                expected,
+                found,
+                span: Span::new(file, at, at + next_char_len(text, at)),
+                help,
+            }
+        }
+        ErrorVariant::CustomError { message } => SyntaxError::Invalid {
+            message: message.clone(),
+            span: Span::new(file, at, at),
+        },
+    }
+}
+
+/// A targeted hint for frequent mistakes.
+fn hint_for(text: &str, at: usize, expected: &[&str]) -> Option<String> {
+    let rest = text.get(at..).unwrap_or("");
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if word.chars().any(|c| c.is_ascii_uppercase()) && expected.contains(&"an expression") {
+        return Some(
+            "names are snake_case; to read a camelCase evidence field write `evidence.someField` or `x[\"someField\"]`".into(),
+        );
+    }
+    if rest.starts_with("&&") || rest.starts_with("||") {
+        return Some("use `and` / `or` for boolean logic".into());
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return Some("use `not` to negate".into());
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") && expected.contains(&"a comparison") {
+        return Some("use `==` to compare".into());
+    }
+    if rest.starts_with('\'') {
+        return Some("strings use double quotes".into());
+    }
+    None
+}
+
+fn join_or(names: &[&str]) -> String {
+    match names {
+        [] => "something else".into(),
+        [one] => (*one).into(),
+        [init @ .., last] => format!("{} or {}", init.join(", "), last),
+    }
+}
+
+struct Lower {
+    file: FileId,
+}
+
+type Res<T> = Result<T, SyntaxError>;
+
+impl Lower {
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let s = pair.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    fn unexpected_rule(&self, pair: &Pair<'_, Rule>) -> SyntaxError {
+        internal(
+            self.file,
+            pair.as_span().start(),
+            &format!("unexpected {}", describe(pair.as_rule())),
+        )
+    }
+
+    fn next<'i>(&self, pairs: &mut Pairs<'i, Rule>, parent: Span) -> Res<Pair<'i, Rule>> {
+        pairs
+            .next()
+            .ok_or_else(|| internal(self.file, parent.start, "missing child"))
+    }
+
+    fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
+        Ident {
+            span: self.span(&pair),
+            name: pair.as_str().to_string(),
+        }
+    }
+
+    fn item(&self, pair: Pair<'_, Rule>) -> Res<Item> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = pair.into_inner();
+        Ok(match rule {
+            Rule::stages_decl => {
+                let path = inner
+                    .filter(|p| p.as_rule() == Rule::stage_name)
+                    .map(|p| self.ident(p))
+                    .collect();
+                Item::Stages(StagesDecl { path, span })
+            }
+            Rule::stage_decl => {
+                self.next(&mut inner, span)?; // keyword
+                let name = self.ident(self.next(&mut inner, span)?);
+                let mut stage = StageDecl {
+                    name,
+                    purpose: None,
+                    lets: Vec::new(),
+                    triggers: Vec::new(),
+                    span,
+                };
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::purpose => stage.purpose = Some(self.keyword_string(p)?),
+                        Rule::let_decl => stage.lets.push(self.binding(p)?),
+                        Rule::trigger_decl => stage.triggers.push(self.rule_decl(p)?),
+                        _ => return Err(self.unexpected_rule(&p)),
+                    }
+                }
+                Item::Stage(stage)
+            }
+            Rule::param_decl => Item::Param(self.binding_inner(inner, span)?),
+            Rule::let_decl => Item::Let(self.binding_inner(inner, span)?),
+            Rule::def_decl => {
+                self.next(&mut inner, span)?;
+                let name = self.ident(self.next(&mut inner, span)?);
+                let params = self
+                    .next(&mut inner, span)?
+                    .into_inner()
+                    .map(|p| self.ident(p))
+                    .collect();
+                let body = self.expr(self.next(&mut inner, span)?)?;
+                Item::Def(DefDecl {
+                    name,
+                    params,
+                    body,
+                    span,
+                })
+            }
+            Rule::import_decl => {
+                self.next(&mut inner, span)?;
+                let path = self.str_lit(self.next(&mut inner, span)?)?;
+                Item::Import(ImportDecl { path, span })
+            }
+            Rule::gate_decl => {
+                self.next(&mut inner, span)?;
+                let from = self.ident(self.next(&mut inner, span)?);
+                self.next(&mut inner, span)?; // arrow
+                let to = self.ident(self.next(&mut inner, span)?);
+                let mut gate = GateDecl {
+                    from,
+                    to,
+                    lets: Vec::new(),
+                    rules: Vec::new(),
+                    span,
+                };
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::let_decl => gate.lets.push(self.binding(p)?),
+                        Rule::rule_decl => gate.rules.push(self.rule_decl(p)?),
+                        _ => return Err(self.unexpected_rule(&p)),
+                    }
+                }
+                Item::Gate(gate)
+            }
+            Rule::waive_decl => {
+                self.next(&mut inner, span)?;
+                let from = self.ident(self.next(&mut inner, span)?);
+                self.next(&mut inner, span)?;
+                let to = self.ident(self.next(&mut inner, span)?);
+                let rule = self.ident(self.next(&mut inner, span)?);
+                self.next(&mut inner, span)?; // until
+                let expiry = self.next(&mut inner, span)?;
+                let expiry_inner = self.next(&mut expiry.into_inner(), span)?;
+                let until = if expiry_inner.as_rule() == Rule::string {
+                    self.str_lit(expiry_inner)?
+                } else {
+                    Str {
+                        value: expiry_inner.as_str().to_string(),
+                        span: self.span(&expiry_inner),
+                    }
+                };
+                self.next(&mut inner, span)?; // reason
+                let reason = self.str_lit(self.next(&mut inner, span)?)?;
+                let mut waiver = WaiverDecl {
+                    from,
+                    to,
+                    rule,
+                    until,
+                    reason,
+                    owner: None,
+                    ticket: None,
+                    span,
+                };
+                for p in inner {
+                    match p.as_rule() {
+                        Rule::waive_owner => waiver.owner = Some(self.keyword_string(p)?),
+                        Rule::waive_ticket => waiver.ticket = Some(self.keyword_string(p)?),
+                        _ => return Err(self.unexpected_rule(&p)),
+                    }
+                }
+                Item::Waive(waiver)
+            }
+            _ => return Err(internal(self.file, span.start, "unknown item")),
+        })
+    }
+
+    /// `keyword "string"` pairs such as `title "..."`.
+    fn keyword_string(&self, pair: Pair<'_, Rule>) -> Res<Str> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        self.next(&mut inner, span)?;
+        self.str_lit(self.next(&mut inner, span)?)
+    }
+
+    fn binding(&self, pair: Pair<'_, Rule>) -> Res<Binding> {
+        let span = self.span(&pair);
+        self.binding_inner(pair.into_inner(), span)
+    }
+
+    fn binding_inner(&self, mut inner: Pairs<'_, Rule>, span: Span) -> Res<Binding> {
+        self.next(&mut inner, span)?;
+        let name = self.ident(self.next(&mut inner, span)?);
+        let value = self.expr(self.next(&mut inner, span)?)?;
+        Ok(Binding { name, value, span })
+    }
+
+    fn rule_decl(&self, pair: Pair<'_, Rule>) -> Res<RuleDecl> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        self.next(&mut inner, span)?; // `rule` / `rollback`
+        let name = self.ident(self.next(&mut inner, span)?);
+        let mut rule = RuleDecl {
+            name,
+            advisory: false,
+            title: None,
+            help: None,
+            whens: Vec::new(),
+            requires: Vec::new(),
+            lets: Vec::new(),
+            order: Vec::new(),
+            span,
+        };
+        for p in inner {
+            match p.as_rule() {
+                Rule::advisory => rule.advisory = true,
+                Rule::rule_body => {
+                    for item in p.into_inner() {
+                        match item.as_rule() {
+                            Rule::title => {
+                                // A second title is reported by the checker; keep the first.
+                                let s = self.keyword_string(item)?;
+                                rule.order.push(RuleItemKind::Title);
+                                rule.title.get_or_insert(s);
+                            }
+                            Rule::help => {
+                                let s = self.keyword_string(item)?;
+                                rule.order.push(RuleItemKind::Help);
+                                rule.help.get_or_insert(s);
+                            }
+                            Rule::when_clause => {
+                                rule.whens.push(self.clause(item)?);
+                                rule.order.push(RuleItemKind::When);
+                            }
+                            Rule::require_clause => {
+                                rule.requires.push(self.clause(item)?);
+                                rule.order.push(RuleItemKind::Require);
+                            }
+                            Rule::let_decl => {
+                                rule.lets.push(self.binding(item)?);
+                                rule.order.push(RuleItemKind::Let);
+                            }
+                            _ => return Err(self.unexpected_rule(&item)),
+                        }
+                    }
+                }
+                _ => return Err(self.unexpected_rule(&p)),
+            }
+        }
+        Ok(rule)
+    }
+
+    fn clause(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        self.next(&mut inner, span)?;
+        self.expr(self.next(&mut inner, span)?)
+    }
+
+    fn str_lit(&self, pair: Pair<'_, Rule>) -> Res<Str> {
+        let span = self.span(&pair);
+        Ok(Str {
+            value: unescape(self.file, span.start, pair.as_str())?,
+            span,
+        })
+    }
+
+    // ───── expressions ─────
+
+    fn expr(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        match pair.as_rule() {
+            Rule::expr | Rule::paren => {
+                let inner = self.next(&mut pair.into_inner(), span)?;
+                let e = self.expr(inner)?;
+                Ok(if span.start != e.span.start || span.end != e.span.end {
+                    Expr {
+                        kind: ExprKind::Paren(Box::new(e)),
+                        span,
+                    }
+                } else {
+                    e
+                })
+            }
+            Rule::disjunction | Rule::conjunction | Rule::additive | Rule::multiplicative
+            | Rule::coalesce => self.left_assoc(pair),
+            Rule::comparison => {
+                let mut inner = pair.into_inner();
+                let left = self.expr(self.next(&mut inner, span)?)?;
+                match inner.next() {
+                    None => Ok(left),
+                    Some(op) => {
+                        let op_inner = self.next(&mut op.into_inner(), span)?;
+                        let op = binary_op(op_inner.as_rule())
+                            .ok_or_else(|| self.unexpected_rule(&op_inner))?;
+                        let right = self.expr(self.next(&mut inner, span)?)?;
+                        Ok(Expr {
+                            kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                            span,
+                        })
+                    }
+                }
+            }
+            Rule::negation => self.prefix(pair, Rule::kw_not, UnaryOp::Not),
+            Rule::unary => self.prefix(pair, Rule::op_neg, UnaryOp::Neg),
+            Rule::postfix => self.postfix(pair),
+            _ => self.primary(pair),
+        }
+    }
+
+    fn left_assoc(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let mut left = self.expr(self.next(&mut inner, span)?)?;
+        while let Some(op) = inner.next() {
+            let op = binary_op(op.as_rule()).ok_or_else(|| self.unexpected_rule(&op))?;
+            let right = self.expr(self.next(&mut inner, span)?)?;
+            let span = left.span.to(right.span);
+            left = Expr {
+                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                span,
+            };
+        }
+        Ok(left)
+    }
+
+    fn prefix(&self, pair: Pair<'_, Rule>, op_rule: Rule, op: UnaryOp) -> Res<Expr> {
+        let mut ops = Vec::new();
+        let mut operand = None;
+        for p in pair.into_inner() {
+            if p.as_rule() == op_rule {
+                ops.push(self.span(&p));
+            } else {
+                operand = Some(p);
+            }
+        }
+        let operand = operand.ok_or_else(|| internal(self.file, 0, "prefix without operand"))?;
+        // `-9223372036854775808` must lex as one literal: i64::MIN has no positive twin.
+        if op == UnaryOp::Neg && !ops.is_empty() && is_number_literal(&operand) {
+            if let Some(op_span) = ops.pop() {
+                let text = format!("-{}", operand.as_str().trim());
+                let span = op_span.to(self.span(&operand));
+                let mut e = number(self.file, span, &text)?;
+                for op_span in ops.into_iter().rev() {
+                    let span = op_span.to(e.span);
+                    e = Expr {
+                        kind: ExprKind::Unary(UnaryOp::Neg, Box::new(e)),
+                        span,
+                    };
+                }
+                return Ok(e);
+            }
+        }
+        let mut e = self.expr(operand)?;
+        for op_span in ops.into_iter().rev() {
+            let span = op_span.to(e.span);
+            e = Expr {
+                kind: ExprKind::Unary(op, Box::new(e)),
+                span,
+            };
+        }
+        Ok(e)
+    }
+
+    fn postfix(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let mut inner = pair.into_inner();
+        let mut e = self.expr(self.next(&mut inner, span)?)?;
+        for access in inner {
+            let aspan = self.span(&access);
+            match access.as_rule() {
+                Rule::field_access => {
+                    let name = self.ident(self.next(&mut access.into_inner(), aspan)?);
+                    let span = e.span.to(aspan);
+                    e = Expr {
+                        kind: ExprKind::Field(Box::new(e), name),
+                        span,
+                    };
+                }
+                Rule::index_access => {
+                    let index = self.expr(self.next(&mut access.into_inner(), aspan)?)?;
+                    let span = e.span.to(aspan);
+                    e = Expr {
+                        kind: ExprKind::Index(Box::new(e), Box::new(index)),
+                        span,
+                    };
+                }
+                _ => return Err(self.unexpected_rule(&access)),
+            }
+        }
+        Ok(e)
+    }
+
+    fn primary(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::kw_null => ExprKind::Null,
+            Rule::kw_true => ExprKind::Bool(true),
+            Rule::kw_false => ExprKind::Bool(false),
+            Rule::number => return number(self.file, span, pair.as_str()),
+            Rule::duration => ExprKind::Duration(duration_nanos(pair.as_str()).ok_or_else(
+                || SyntaxError::NumberOutOfRange {
+                    text: pair.as_str().to_string(),
+                    span,
+                },
+            )?),
+            Rule::string => ExprKind::Str(unescape(self.file, span.start, pair.as_str())?),
+            Rule::ident => ExprKind::Name(pair.as_str().to_string()),
+            Rule::list_lit => ExprKind::List(
+                pair.into_inner()
+                    .map(|p| self.expr(p))
+                    .collect::<Res<_>>()?,
+            ),
+            Rule::object_lit => {
+                let mut entries = Vec::new();
+                for entry in pair.into_inner() {
+                    let espan = self.span(&entry);
+                    let mut inner = entry.into_inner();
+                    let key = self.next(&mut inner, espan)?;
+                    let key = if key.as_rule() == Rule::string {
+                        let s = self.str_lit(key)?;
+                        Ident {
+                            name: s.value,
+                            span: s.span,
+                        }
+                    } else {
+                        self.ident(key)
+                    };
+                    entries.push((key, self.expr(self.next(&mut inner, espan)?)?));
+                }
+                ExprKind::Object(entries)
+            }
+            Rule::call => {
+                let mut inner = pair.into_inner();
+                let name = self.ident(self.next(&mut inner, span)?);
+                let args = inner.map(|p| self.expr(p)).collect::<Res<_>>()?;
+                ExprKind::Call(name, args)
+            }
+            Rule::exists_expr => {
+                let mut inner = pair.into_inner();
+                self.next(&mut inner, span)?;
+                ExprKind::Exists(Box::new(self.expr(self.next(&mut inner, span)?)?))
+            }
+            Rule::conditional => {
+                let mut parts = pair.into_inner().filter(|p| p.as_rule() == Rule::expr);
+                let c = self.expr(self.next_of(&mut parts, span)?)?;
+                let t = self.expr(self.next_of(&mut parts, span)?)?;
+                let e = self.expr(self.next_of(&mut parts, span)?)?;
+                ExprKind::If(Box::new(c), Box::new(t), Box::new(e))
+            }
+            Rule::quantifier => {
+                let mut inner = pair.into_inner();
+                let kind_pair = self.next(&mut inner, span)?;
+                let kind = match self.next(&mut kind_pair.into_inner(), span)?.as_rule() {
+                    Rule::kw_all => QuantKind::All,
+                    Rule::kw_any => QuantKind::Any,
+                    _ => QuantKind::None,
+                };
+                let (vars, rest) = self.bound_vars(inner);
+                let mut rest = rest.into_iter();
+                let collection = self.expr(self.next_of(&mut rest, span)?)?;
+                let body = self.expr(self.next_of(&mut rest, span)?)?;
+                ExprKind::Quantifier(Quantifier {
+                    kind,
+                    vars,
+                    collection: Box::new(collection),
+                    body: Box::new(body),
+                })
+            }
+            Rule::comprehension => {
+                let mut inner = pair.into_inner();
+                let element = self.expr(self.next(&mut inner, span)?)?;
+                self.next(&mut inner, span)?; // for
+                let (vars, rest) = self.bound_vars(inner);
+                let mut rest = rest.into_iter();
+                let collection = self.expr(self.next_of(&mut rest, span)?)?;
+                let filter = match rest.next() {
+                    Some(p) => Some(Box::new(self.expr(p)?)),
+                    None => None,
+                };
+                ExprKind::Comprehension(Comprehension {
+                    element: Box::new(element),
+                    vars,
+                    collection: Box::new(collection),
+                    filter,
+                })
+            }
+            _ => return self.expr_fallback(pair),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn expr_fallback(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        match pair.as_rule() {
+            Rule::expr
+            | Rule::paren
+            | Rule::disjunction
+            | Rule::conjunction
+            | Rule::negation
+            | Rule::comparison
+            | Rule::coalesce
+            | Rule::additive
+            | Rule::multiplicative
+            | Rule::unary
+            | Rule::postfix => self.expr(pair),
+            _ => Err(self.unexpected_rule(&pair)),
+        }
+    }
+
+    /// Splits `x, y in coll ...` into the bound names and the remaining expression pairs.
+    fn bound_vars<'i>(&self, inner: Pairs<'i, Rule>) -> (Vec<Ident>, Vec<Pair<'i, Rule>>) {
+        let mut vars = Vec::new();
+        let mut rest = Vec::new();
+        let mut seen_in = false;
+        for p in inner {
+            match p.as_rule() {
+                Rule::ident if !seen_in => vars.push(self.ident(p)),
+                Rule::kw_in if !seen_in => seen_in = true,
+                Rule::kw_if => {}
+                _ => rest.push(p),
+            }
+        }
+        (vars, rest)
+    }
+
+    fn next_of<'i>(
+        &self,
+        it: &mut impl Iterator<Item = Pair<'i, Rule>>,
+        parent: Span,
+    ) -> Res<Pair<'i, Rule>> {
+        it.next()
+            .ok_or_else(|| internal(self.file, parent.start, "missing child"))
+    }
+}
+
+fn is_number_literal(pair: &Pair<'_, Rule>) -> bool {
+    // unary -> postfix -> number (with no accessors)
+    let mut p = pair.clone();
+    loop {
+        match p.as_rule() {
+            Rule::number => return true,
+            Rule::postfix => {
+                let mut inner = p.into_inner();
+                match (inner.next(), inner.next()) {
+                    (Some(only), None) => p = only,
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+fn binary_op(rule: Rule) -> Option<BinaryOp> {
+    Some(match rule {
+        Rule::kw_or => BinaryOp::Or,
+        Rule::kw_and => BinaryOp::And,
+        Rule::op_eq => BinaryOp::Eq,
+        Rule::op_ne => BinaryOp::Ne,
+        Rule::op_lt => BinaryOp::Lt,
+        Rule::op_le => BinaryOp::Le,
+        Rule::op_gt => BinaryOp::Gt,
+        Rule::op_ge => BinaryOp::Ge,
+        Rule::kw_in => BinaryOp::In,
+        Rule::op_not_in => BinaryOp::NotIn,
+        Rule::op_coalesce => BinaryOp::Coalesce,
+        Rule::op_add => BinaryOp::Add,
+        Rule::op_sub => BinaryOp::Sub,
+        Rule::op_mul => BinaryOp::Mul,
+        Rule::op_div => BinaryOp::Div,
+        Rule::op_rem => BinaryOp::Rem,
+        _ => return None,
+    })
+}
+
+fn number(file: FileId, span: Span, text: &str) -> Res<Expr> {
+    let is_float = text.contains(['.', 'e', 'E']);
+    let kind = if is_float {
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => ExprKind::Float(f),
+            _ => {
+                return Err(SyntaxError::NumberOutOfRange {
+                    text: text.into(),
+                    span,
+                })
+            }
+        }
+    } else {
+        match text.parse::<i64>() {
+            Ok(i) => ExprKind::Int(i),
+            Err(_) => {
+                return Err(SyntaxError::NumberOutOfRange {
+                    text: text.into(),
+                    span: Span::new(file, span.start, span.end),
+                })
+            }
+        }
+    };
+    Ok(Expr { kind, span })
+}
+
+/// `1h30m` -> nanoseconds; None on overflow.
+pub fn duration_nanos(text: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                1_000_000
+            }
+            's' => 1_000_000_000,
+            'm' => 60_000_000_000,
+            'h' => 3_600_000_000_000,
+            'd' => 86_400_000_000_000,
+            'w' => 604_800_000_000_000,
+            _ => return None,
+        };
+        let n: i64 = digits.parse().ok()?;
+        total = total.checked_add(n.checked_mul(unit)?)?;
+        digits.clear();
+    }
+    Some(total)
+}
+
+/// Removes the quotes and resolves escapes; `offset` is the literal's start.
+fn unescape(file: FileId, offset: usize, quoted: &str) -> Res<String> {
+    let body = quoted
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .unwrap_or(quoted);
+    let mut out = String::with_capacity(body.len());
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        let start = offset + 1 + i;
+        let bad = |len: usize| SyntaxError::BadEscape {
+            escape: body.get(i..i + len).unwrap_or("\\").to_string(),
+            span: Span::new(file, start, start + len),
+        };
+        match chars.next() {
+            Some((_, '"')) => out.push('"'),
+            Some((_, '\\')) => out.push('\\'),
+            Some((_, 'n')) => out.push('\n'),
+            Some((_, 't')) => out.push('\t'),
+            Some((_, 'r')) => out.push('\r'),
+            Some((_, 'u')) => {
+                let rest = body.get(i + 2..).unwrap_or("");
+                let close = rest.find('}');
+                let hex = match (rest.strip_prefix('{'), close) {
+                    (Some(_), Some(close)) => rest.get(1..close).unwrap_or(""),
+                    _ => return Err(bad(2)),
+                };
+                let len = 2 + close.unwrap_or(0) + 1;
+                let c = u32::from_str_radix(hex, 16)
+                    .ok()
+                    .filter(|_| !hex.is_empty() && hex.len() <= 6)
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| bad(len))?;
+                out.push(c);
+                for _ in 0..(len - 2) {
+                    chars.next();
+                }
+            }
+            Some((_, other)) => return Err(bad(1 + other.len_utf8())),
+            None => return Err(bad(1)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(src: &str) -> ExprKind {
+        parse_expr(FileId(0), src).expect("parses").kind
+    }
+
+    #[test]
+    fn precedence_and_binds_tighter_than_or() {
+        let ExprKind::Binary(BinaryOp::Or, _, r) = e("a or b and c") else {
+            panic!("expected or at the top")
+        };
+        assert!(matches!(r.kind, ExprKind::Binary(BinaryOp::And, _, _)));
+    }
+
+    #[test]
+    fn quantifier_body_runs_right() {
+        let ExprKind::Binary(BinaryOp::And, _, r) = e("a and all x in xs: x or y") else {
+            panic!("expected and at the top")
+        };
+        let ExprKind::Quantifier(q) = &r.kind else {
+            panic!("expected quantifier")
+        };
+        assert!(matches!(q.body.kind, ExprKind::Binary(BinaryOp::Or, _, _)));
+    }
+
+    #[test]
+    fn exists_takes_only_the_chain() {
+        assert!(matches!(
+            e("exists a.b and c"),
+            ExprKind::Binary(BinaryOp::And, _, _)
+        ));
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(e("-9223372036854775808"), ExprKind::Int(i64::MIN));
+        assert_eq!(e("1h30m"), ExprKind::Duration(5_400_000_000_000));
+        assert_eq!(e("500ms"), ExprKind::Duration(500_000_000));
+        assert_eq!(e(r#""a\u{41}\n""#), ExprKind::Str("aA\n".into()));
+        assert_eq!(e("-1.5"), ExprKind::Float(-1.5));
+    }
+
+    #[test]
+    fn errors_name_tokens_in_words() {
+        let err = parse_expr(FileId(0), "a ==").unwrap_err();
+        assert!(err.to_string().contains("expected an expression"), "{err}");
+        let err = parse_expr(FileId(0), r#""\q""#).unwrap_err();
+        assert!(matches!(err, SyntaxError::BadEscape { .. }));
+    }
+
+    #[test]
+    fn deep_nesting_is_a_diagnostic() {
+        let src = "(".repeat(100_000) + "1" + &")".repeat(100_000);
+        assert!(matches!(
+            parse_expr(FileId(0), &src),
+            Err(SyntaxError::TooDeep { .. })
+        ));
+    }
+}
