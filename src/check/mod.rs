@@ -1,0 +1,940 @@
+//! Check: parsed files -> a [`Program`] ready to evaluate, or every compile
+//! error at once. Resolves names (with "did you mean" hints), checks arity and
+//! the types visible without evidence, the stage graph and gate edges,
+//! duplicates and definition cycles.
+
+pub mod error;
+pub mod types;
+
+pub use error::{suggest, CheckError};
+pub use types::{ArgTy, Signature, Ty};
+
+use crate::syntax::ast::*;
+use crate::syntax::{SourceMap, Span};
+use std::collections::{BTreeMap, HashMap};
+
+/// Names the language defines; they cannot be rebound.
+pub const RESERVED: &[&str] = &["evidence", "now"];
+
+/// A checked policy: every name resolves, every call has the right arity.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub sources: SourceMap,
+    pub stages: Vec<Stage>,
+    pub edges: Vec<(String, String)>,
+    pub params: Vec<Param>,
+    pub lets: Vec<Binding>,
+    pub defs: Vec<DefDecl>,
+    pub gates: Vec<GateDecl>,
+    pub waivers: Vec<WaiverDecl>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub name: String,
+    pub span: Span,
+    pub purpose: Option<String>,
+    pub lets: Vec<Binding>,
+    pub triggers: Vec<RuleDecl>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: String,
+    pub span: Span,
+    pub default: Expr,
+    pub ty: Ty,
+}
+
+impl Program {
+    pub fn gate(&self, from: &str, to: &str) -> Option<&GateDecl> {
+        self.gates
+            .iter()
+            .find(|g| g.from.name == from && g.to.name == to)
+    }
+
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    pub fn def(&self, name: &str) -> Option<&DefDecl> {
+        self.defs.iter().find(|d| d.name.name == name)
+    }
+}
+
+/// Checks the items of a policy (the root file's items followed by those of
+/// its imports and waiver files).
+pub fn check(
+    sources: SourceMap,
+    items: Vec<Item>,
+    builtins: &[Signature],
+) -> Result<Program, Vec<CheckError>> {
+    let mut c = Checker {
+        builtins,
+        errors: Vec::new(),
+        deps: BTreeMap::new(),
+        node_names: HashMap::new(),
+        current: None,
+        param_types: HashMap::new(),
+        def_sigs: Vec::new(),
+    };
+    let program = c.run(sources, items);
+    if c.errors.is_empty() {
+        Ok(program)
+    } else {
+        let mut errors = c.errors;
+        errors.sort_by_key(|e| {
+            let s = e.span();
+            (s.file, s.start, s.end)
+        });
+        Err(errors)
+    }
+}
+
+/// Identity of a `let` or `def` for the cycle check: where its name is written.
+type NodeId = (u32, usize);
+
+fn node_id(span: Span) -> NodeId {
+    (span.file.0, span.start)
+}
+
+#[derive(Clone, Copy)]
+enum Binder {
+    Let(NodeId),
+    Param(Ty),
+    Var,
+    Reserved,
+}
+
+struct Scope<'s> {
+    names: Vec<(String, Binder)>,
+    parent: Option<&'s Scope<'s>>,
+}
+
+impl<'s> Scope<'s> {
+    fn child(parent: &'s Scope<'s>) -> Scope<'s> {
+        Scope {
+            names: Vec::new(),
+            parent: Some(parent),
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Binder> {
+        self.names
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, b)| *b)
+            .or_else(|| self.parent.and_then(|p| p.lookup(name)))
+    }
+
+    fn all_names(&self, out: &mut Vec<String>) {
+        out.extend(self.names.iter().map(|(n, _)| n.clone()));
+        if let Some(p) = self.parent {
+            p.all_names(out);
+        }
+    }
+}
+
+struct Checker<'b> {
+    builtins: &'b [Signature],
+    errors: Vec<CheckError>,
+    /// let/def -> the lets/defs its body uses, for the cycle check
+    deps: BTreeMap<NodeId, Vec<(NodeId, Span)>>,
+    node_names: HashMap<NodeId, (String, Span)>,
+    current: Option<NodeId>,
+    param_types: HashMap<String, Ty>,
+    /// name, parameter count and name span of every `def`
+    def_sigs: Vec<(String, usize, Span)>,
+}
+
+impl Checker<'_> {
+    fn run(&mut self, sources: SourceMap, items: Vec<Item>) -> Program {
+        let mut program = Program {
+            sources,
+            stages: Vec::new(),
+            edges: Vec::new(),
+            params: Vec::new(),
+            lets: Vec::new(),
+            defs: Vec::new(),
+            gates: Vec::new(),
+            waivers: Vec::new(),
+        };
+        let mut stage_lines = Vec::new();
+        let mut stage_blocks = Vec::new();
+        let mut params = Vec::new();
+        for item in items {
+            match item {
+                Item::Stages(s) => stage_lines.push(s),
+                Item::Stage(s) => stage_blocks.push(s),
+                Item::Param(p) => params.push(p),
+                Item::Let(l) => program.lets.push(l),
+                Item::Def(d) => program.defs.push(d),
+                // Imports are resolved by the loader before checking.
+                Item::Import(_) => {}
+                Item::Gate(g) => program.gates.push(g),
+                Item::Waive(w) => program.waivers.push(w),
+            }
+        }
+        self.stage_graph(&mut program, stage_lines, stage_blocks);
+        self.params(&mut program, params);
+
+        // Global names: params, lets, defs.
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        let mut global = Scope {
+            names: RESERVED
+                .iter()
+                .map(|n| (n.to_string(), Binder::Reserved))
+                .collect(),
+            parent: None,
+        };
+        for p in &program.params {
+            self.declare(&mut seen, "name", &p.name, p.span);
+            global.names.push((p.name.clone(), Binder::Param(p.ty)));
+        }
+        for l in &program.lets {
+            self.declare(&mut seen, "name", &l.name.name, l.name.span);
+            self.node_names
+                .insert(node_id(l.name.span), (l.name.name.clone(), l.name.span));
+            global
+                .names
+                .push((l.name.name.clone(), Binder::Let(node_id(l.name.span))));
+        }
+        for d in &program.defs {
+            self.def_sigs
+                .push((d.name.name.clone(), d.params.len(), d.name.span));
+            self.declare(&mut seen, "name", &d.name.name, d.name.span);
+            self.node_names
+                .insert(node_id(d.name.span), (d.name.name.clone(), d.name.span));
+            for b in self.builtins {
+                if b.name == d.name.name {
+                    self.errors.push(CheckError::ReservedName {
+                        name: d.name.name.clone(),
+                        span: d.name.span,
+                        hint: Some(format!("`{}` is a builtin; pick another name", b.name)),
+                    });
+                }
+            }
+        }
+
+        for l in &program.lets {
+            self.current = Some(node_id(l.name.span));
+            self.expr(&l.value, &global);
+        }
+        for d in &program.defs {
+            self.current = Some(node_id(d.name.span));
+            let mut scope = Scope::child(&global);
+            let mut seen_params: HashMap<String, Span> = HashMap::new();
+            for p in &d.params {
+                self.declare(&mut seen_params, "parameter", &p.name, p.span);
+                scope.names.push((p.name.clone(), Binder::Var));
+            }
+            self.expr(&d.body, &scope);
+        }
+        self.current = None;
+
+        let mut gates_seen: HashMap<String, Span> = HashMap::new();
+        for g in &program.gates {
+            self.declare(&mut gates_seen, "gate", &g.label(), g.span);
+            self.gate_edge(&program, g);
+            let scope = self.let_scope(&g.lets, &global);
+            let mut rules_seen: HashMap<String, Span> = HashMap::new();
+            for r in &g.rules {
+                self.declare(&mut rules_seen, "rule", &r.name.name, r.name.span);
+                self.rule(r, &scope);
+            }
+        }
+        for s in &program.stages {
+            let scope = self.let_scope(&s.lets, &global);
+            let mut seen: HashMap<String, Span> = HashMap::new();
+            for t in &s.triggers {
+                self.declare(&mut seen, "rollback trigger", &t.name.name, t.name.span);
+                self.rule(t, &scope);
+            }
+        }
+        self.waivers(&program);
+        self.cycles();
+        program
+    }
+
+    fn declare(
+        &mut self,
+        seen: &mut HashMap<String, Span>,
+        what: &'static str,
+        name: &str,
+        span: Span,
+    ) {
+        if RESERVED.contains(&name) && what == "name" {
+            self.errors.push(CheckError::ReservedName {
+                name: name.into(),
+                span,
+                hint: Some(match name {
+                    "evidence" => "`evidence` is the root of the evidence bundle".into(),
+                    _ => "`now` is the evaluation time (set with `--now`)".into(),
+                }),
+            });
+            return;
+        }
+        if let Some(first) = seen.get(name) {
+            self.errors.push(CheckError::Duplicate {
+                what,
+                name: name.into(),
+                span,
+                first: *first,
+            });
+        } else {
+            seen.insert(name.into(), span);
+        }
+    }
+
+    fn stage_graph(
+        &mut self,
+        program: &mut Program,
+        lines: Vec<StagesDecl>,
+        blocks: Vec<StageDecl>,
+    ) {
+        let mut spans: HashMap<String, Span> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for line in &lines {
+            for s in &line.path {
+                if !spans.contains_key(&s.name) {
+                    spans.insert(s.name.clone(), s.span);
+                    order.push(s.name.clone());
+                }
+            }
+            for pair in line.path.windows(2) {
+                if let [a, b] = pair {
+                    if a.name == b.name {
+                        self.errors.push(CheckError::StageCycle {
+                            cycle: format!("{} -> {}", a.name, b.name),
+                            span: b.span,
+                        });
+                        continue;
+                    }
+                    let edge = (a.name.clone(), b.name.clone());
+                    if !program.edges.contains(&edge) {
+                        if let Some(path) = path_between(&program.edges, &b.name, &a.name) {
+                            self.errors.push(CheckError::StageCycle {
+                                cycle: format!("{} -> {}", path.join(" -> "), b.name),
+                                span: b.span,
+                            });
+                            continue;
+                        }
+                        program.edges.push(edge);
+                    }
+                }
+            }
+        }
+        let mut blocks_seen: HashMap<String, Span> = HashMap::new();
+        let mut stages: Vec<Stage> = order
+            .iter()
+            .map(|name| Stage {
+                name: name.clone(),
+                span: spans.get(name).copied().unwrap_or_default(),
+                purpose: None,
+                lets: Vec::new(),
+                triggers: Vec::new(),
+            })
+            .collect();
+        for block in blocks {
+            self.declare(&mut blocks_seen, "stage", &block.name.name, block.name.span);
+            match stages.iter_mut().find(|s| s.name == block.name.name) {
+                Some(stage) => {
+                    stage.purpose = block.purpose.map(|p| p.value);
+                    stage.lets = block.lets;
+                    stage.triggers = block.triggers;
+                }
+                None => self.unknown_stage(&block.name, &order),
+            }
+        }
+        program.stages = stages;
+    }
+
+    fn unknown_stage(&mut self, name: &Ident, known: &[String]) {
+        let hint = match suggest(&name.name, known.iter().map(String::as_str)) {
+            Some(s) => Some(format!("did you mean `{s}`?")),
+            None if known.is_empty() => {
+                Some("declare the promotion path first: `stages dev -> staging -> prod`".into())
+            }
+            None => Some(format!("declared stages: {}", known.join(", "))),
+        };
+        self.errors.push(CheckError::UnknownStage {
+            name: name.name.clone(),
+            span: name.span,
+            hint,
+        });
+    }
+
+    fn gate_edge(&mut self, program: &Program, g: &GateDecl) {
+        let known: Vec<String> = program.stages.iter().map(|s| s.name.clone()).collect();
+        let mut ok = true;
+        for s in [&g.from, &g.to] {
+            if !known.contains(&s.name) {
+                self.unknown_stage(s, &known);
+                ok = false;
+            }
+        }
+        if ok
+            && !program
+                .edges
+                .iter()
+                .any(|(a, b)| *a == g.from.name && *b == g.to.name)
+        {
+            let edges: Vec<String> = program
+                .edges
+                .iter()
+                .map(|(a, b)| format!("{a} -> {b}"))
+                .collect();
+            self.errors.push(CheckError::UndeclaredEdge {
+                from: g.from.name.clone(),
+                to: g.to.name.clone(),
+                span: g.from.span.to(g.to.span),
+                hint: format!(
+                    "declared edges: {}; add `stages {} -> {}` if this promotion is intended",
+                    edges.join(", "),
+                    g.from.name,
+                    g.to.name
+                ),
+            });
+        }
+    }
+
+    fn params(&mut self, program: &mut Program, params: Vec<Binding>) {
+        for p in params {
+            let ty = if p.value.is_literal() {
+                static_type_of_literal(&p.value)
+            } else {
+                self.errors.push(CheckError::ParamNotLiteral {
+                    name: p.name.name.clone(),
+                    span: p.value.span,
+                });
+                Ty::Unknown
+            };
+            self.param_types.insert(p.name.name.clone(), ty);
+            program.params.push(Param {
+                name: p.name.name,
+                span: p.name.span,
+                default: p.value,
+                ty,
+            });
+        }
+    }
+
+    /// A scope holding a block's `let`s (mutually visible, in any order).
+    fn let_scope<'s>(&mut self, lets: &[Binding], parent: &'s Scope<'s>) -> Scope<'s> {
+        let mut scope = Scope::child(parent);
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for l in lets {
+            self.declare(&mut seen, "name", &l.name.name, l.name.span);
+            self.node_names
+                .insert(node_id(l.name.span), (l.name.name.clone(), l.name.span));
+            scope
+                .names
+                .push((l.name.name.clone(), Binder::Let(node_id(l.name.span))));
+        }
+        let saved = self.current;
+        for l in lets {
+            self.current = Some(node_id(l.name.span));
+            self.expr(&l.value, &scope);
+        }
+        self.current = saved;
+        scope
+    }
+
+    fn rule(&mut self, r: &RuleDecl, parent: &Scope<'_>) {
+        if r.requires.is_empty() {
+            self.errors.push(CheckError::NoRequire {
+                name: r.name.name.clone(),
+                span: r.name.span,
+            });
+        }
+        if let Some(second) = r.whens.get(1) {
+            self.errors.push(CheckError::RepeatedClause {
+                rule: r.name.name.clone(),
+                clause: "when",
+                span: second.span,
+                hint: Some("combine the guards with `and`".into()),
+            });
+        }
+        for (kind, name) in [(RuleItemKind::Title, "title"), (RuleItemKind::Help, "help")] {
+            if r.order.iter().filter(|k| **k == kind).count() > 1 {
+                self.errors.push(CheckError::RepeatedClause {
+                    rule: r.name.name.clone(),
+                    clause: name,
+                    span: r.name.span,
+                    hint: None,
+                });
+            }
+        }
+        let scope = self.let_scope(&r.lets, parent);
+        for e in r.whens.iter().chain(&r.requires) {
+            let ty = self.expr(e, &scope);
+            self.expect_bool(e, ty, "a condition");
+        }
+    }
+
+    fn expect_bool(&mut self, e: &Expr, ty: Ty, what: &str) {
+        if ty.known() && ty != Ty::Bool {
+            self.errors.push(CheckError::TypeMismatch {
+                message: format!("{what} must be a boolean, this is a {}", ty.name()),
+                span: e.span,
+                label: format!("{}, not a boolean", ty.name()),
+                hint: None,
+            });
+        }
+    }
+
+    fn waivers(&mut self, program: &Program) {
+        for w in &program.waivers {
+            let Some(gate) = program.gate(&w.from.name, &w.to.name) else {
+                let gates: Vec<String> = program.gates.iter().map(GateDecl::label).collect();
+                let wanted = format!("{} -> {}", w.from.name, w.to.name);
+                self.errors.push(CheckError::UnknownWaiverTarget {
+                    what: "gate",
+                    name: wanted.clone(),
+                    span: w.from.span.to(w.to.span),
+                    hint: suggest(&wanted, gates.iter().map(String::as_str))
+                        .map(|s| format!("did you mean `{s}`?"))
+                        .or_else(|| Some(format!("gates: {}", gates.join(", ")))),
+                });
+                continue;
+            };
+            if !gate.rules.iter().any(|r| r.name.name == w.rule.name) {
+                self.errors.push(CheckError::UnknownWaiverTarget {
+                    what: "rule",
+                    name: w.rule.name.clone(),
+                    span: w.rule.span,
+                    hint: suggest(
+                        &w.rule.name,
+                        gate.rules.iter().map(|r| r.name.name.as_str()),
+                    )
+                    .map(|s| format!("did you mean `{s}`?")),
+                });
+            }
+        }
+    }
+
+    fn cycles(&mut self) {
+        // Depth-first search in a fixed order so the reported cycle is deterministic.
+        let mut state: HashMap<NodeId, u8> = HashMap::new(); // 1 = on stack, 2 = done
+        let nodes: Vec<NodeId> = self.deps.keys().copied().collect();
+        for n in nodes {
+            let mut stack = Vec::new();
+            self.visit(n, &mut state, &mut stack);
+        }
+    }
+
+    fn visit(&mut self, n: NodeId, state: &mut HashMap<NodeId, u8>, stack: &mut Vec<NodeId>) {
+        match state.get(&n) {
+            Some(2) => return,
+            Some(1) => {
+                let start = stack.iter().position(|x| *x == n).unwrap_or(0);
+                let mut names: Vec<String> = stack
+                    .get(start..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|id| self.node_names.get(id).map(|(n, _)| format!("`{n}`")))
+                    .collect();
+                if let Some((name, span)) = self.node_names.get(&n).cloned() {
+                    names.push(format!("`{name}`"));
+                    self.errors.push(CheckError::Cycle {
+                        what: "definitions",
+                        cycle: names.join(" -> "),
+                        span,
+                    });
+                }
+                return;
+            }
+            _ => {}
+        }
+        state.insert(n, 1);
+        stack.push(n);
+        let next: Vec<NodeId> = self
+            .deps
+            .get(&n)
+            .map(|v| v.iter().map(|(id, _)| *id).collect())
+            .unwrap_or_default();
+        for m in next {
+            self.visit(m, state, stack);
+        }
+        stack.pop();
+        state.insert(n, 2);
+    }
+
+    fn depend(&mut self, on: NodeId, span: Span) {
+        if let Some(cur) = self.current {
+            self.deps.entry(cur).or_default().push((on, span));
+        }
+    }
+
+    /// Resolves names in `e` and returns its static type.
+    fn expr(&mut self, e: &Expr, scope: &Scope<'_>) -> Ty {
+        match &e.kind {
+            ExprKind::Null => Ty::Null,
+            ExprKind::Bool(_) => Ty::Bool,
+            ExprKind::Int(_) | ExprKind::Float(_) => Ty::Num,
+            ExprKind::Str(_) => Ty::Str,
+            ExprKind::Duration(_) => Ty::Duration,
+            ExprKind::List(items) => {
+                for i in items {
+                    self.expr(i, scope);
+                }
+                Ty::List
+            }
+            ExprKind::Object(entries) => {
+                let mut seen: HashMap<String, Span> = HashMap::new();
+                for (k, v) in entries {
+                    self.declare(&mut seen, "key", &k.name, k.span);
+                    self.expr(v, scope);
+                }
+                Ty::Object
+            }
+            ExprKind::Name(name) => self.name(name, e.span, scope),
+            ExprKind::Field(base, _) => {
+                self.expr(base, scope);
+                Ty::Unknown
+            }
+            ExprKind::Index(base, index) => {
+                self.expr(base, scope);
+                self.expr(index, scope);
+                Ty::Unknown
+            }
+            ExprKind::Paren(inner) => self.expr(inner, scope),
+            ExprKind::Exists(inner) => {
+                self.expr(inner, scope);
+                Ty::Bool
+            }
+            ExprKind::Call(name, args) => self.call(name, args, e.span, scope),
+            ExprKind::Unary(op, operand) => {
+                let ty = self.expr(operand, scope);
+                match op {
+                    UnaryOp::Not => {
+                        self.expect_bool(operand, ty, "the operand of `not`");
+                        Ty::Bool
+                    }
+                    UnaryOp::Neg => {
+                        if ty.known() && !matches!(ty, Ty::Num | Ty::Duration) {
+                            self.mismatch(operand, ty, "`-` negates numbers and durations");
+                        }
+                        ty
+                    }
+                }
+            }
+            ExprKind::Binary(op, l, r) => {
+                let lt = self.expr(l, scope);
+                let rt = self.expr(r, scope);
+                self.binary(*op, l, lt, r, rt, e.span)
+            }
+            ExprKind::If(c, t, f) => {
+                let ct = self.expr(c, scope);
+                self.expect_bool(c, ct, "the condition of `if`");
+                let tt = self.expr(t, scope);
+                let ft = self.expr(f, scope);
+                if tt == ft {
+                    tt
+                } else {
+                    Ty::Unknown
+                }
+            }
+            ExprKind::Quantifier(q) => {
+                let ct = self.expr(&q.collection, scope);
+                self.collection(&q.collection, ct);
+                let inner = self.bind_vars(&q.vars, scope);
+                let bt = self.expr(&q.body, &inner);
+                self.expect_bool(&q.body, bt, "the body of a quantifier");
+                Ty::Bool
+            }
+            ExprKind::Comprehension(c) => {
+                let ct = self.expr(&c.collection, scope);
+                self.collection(&c.collection, ct);
+                let inner = self.bind_vars(&c.vars, scope);
+                self.expr(&c.element, &inner);
+                if let Some(f) = &c.filter {
+                    let ft = self.expr(f, &inner);
+                    self.expect_bool(f, ft, "the filter of a comprehension");
+                }
+                Ty::List
+            }
+        }
+    }
+
+    fn bind_vars<'s>(&mut self, vars: &[Ident], scope: &'s Scope<'s>) -> Scope<'s> {
+        let mut inner = Scope::child(scope);
+        let mut seen: HashMap<String, Span> = HashMap::new();
+        for v in vars {
+            self.declare(&mut seen, "name", &v.name, v.span);
+            inner.names.push((v.name.clone(), Binder::Var));
+        }
+        inner
+    }
+
+    fn collection(&mut self, e: &Expr, ty: Ty) {
+        if ty.known() && !matches!(ty, Ty::List | Ty::Object) {
+            self.mismatch(e, ty, "quantifiers and comprehensions iterate over a list or an object");
+        }
+    }
+
+    fn mismatch(&mut self, e: &Expr, ty: Ty, message: &str) {
+        self.errors.push(CheckError::TypeMismatch {
+            message: message.into(),
+            span: e.span,
+            label: format!("this is a {}", ty.name()),
+            hint: None,
+        });
+    }
+
+    fn name(&mut self, name: &str, span: Span, scope: &Scope<'_>) -> Ty {
+        match scope.lookup(name) {
+            Some(Binder::Let(id)) => {
+                self.depend(id, span);
+                Ty::Unknown
+            }
+            Some(Binder::Param(ty)) => ty,
+            Some(Binder::Var) => Ty::Unknown,
+            Some(Binder::Reserved) => {
+                if name == "now" {
+                    Ty::Time
+                } else {
+                    Ty::Object
+                }
+            }
+            None => {
+                if self.builtins.iter().any(|b| b.name == name) || self.is_def(name) {
+                    self.errors.push(CheckError::NotAValue {
+                        name: name.into(),
+                        span,
+                    });
+                    return Ty::Unknown;
+                }
+                let mut names = Vec::new();
+                scope.all_names(&mut names);
+                let hint = match suggest(name, names.iter().map(String::as_str)) {
+                    Some(s) => Some(format!("did you mean `{s}`?")),
+                    None => Some(format!(
+                        "evidence is read through `evidence`: did you mean `evidence.{name}`?"
+                    )),
+                };
+                self.errors.push(CheckError::UnknownName {
+                    name: name.into(),
+                    span,
+                    hint,
+                });
+                Ty::Unknown
+            }
+        }
+    }
+
+    fn is_def(&self, name: &str) -> bool {
+        self.def_sigs.iter().any(|(n, _, _)| n == name)
+    }
+
+    fn call(&mut self, name: &Ident, args: &[Expr], span: Span, scope: &Scope<'_>) -> Ty {
+        let arg_types: Vec<Ty> = args.iter().map(|a| self.expr(a, scope)).collect();
+        if let Some(sig) = self.builtins.iter().find(|b| b.name == name.name).copied() {
+            let min = sig.min_args();
+            let max = sig.params.len();
+            if args.len() < min || args.len() > max {
+                self.errors.push(CheckError::Arity {
+                    name: name.name.clone(),
+                    expected: arity_text(min, max),
+                    got: args.len(),
+                    signature: sig.render(),
+                    span,
+                });
+                return sig.returns;
+            }
+            for ((arg, ty), (pname, want)) in args.iter().zip(&arg_types).zip(sig.params) {
+                if !want.accepts(*ty) {
+                    self.errors.push(CheckError::TypeMismatch {
+                        message: format!(
+                            "argument `{pname}` of `{}` must be a {}, this is a {}",
+                            name.name,
+                            want.name(),
+                            ty.name()
+                        ),
+                        span: arg.span,
+                        label: format!("{}, expected {}", ty.name(), want.name()),
+                        hint: Some(format!("signature: {}", sig.render())),
+                    });
+                }
+            }
+            return sig.returns;
+        }
+        if let Some((_, params, def_span)) = self
+            .def_sigs
+            .iter()
+            .find(|(n, _, _)| *n == name.name)
+            .cloned()
+        {
+            self.depend(node_id(def_span), name.span);
+            if params != args.len() {
+                self.errors.push(CheckError::Arity {
+                    name: name.name.clone(),
+                    expected: arity_text(params, params),
+                    got: args.len(),
+                    signature: format!("def {}", name.name),
+                    span,
+                });
+            }
+            return Ty::Unknown;
+        }
+        let mut candidates: Vec<&str> = self.builtins.iter().map(|b| b.name).collect();
+        candidates.extend(self.def_sigs.iter().map(|(n, _, _)| n.as_str()));
+        let hint = suggest(&name.name, candidates)
+            .map(|s| format!("did you mean `{s}`?"))
+            .or_else(|| {
+                scope
+                    .lookup(&name.name)
+                    .map(|_| format!("`{}` is a value, not a function", name.name))
+            });
+        self.errors.push(CheckError::UnknownFunction {
+            name: name.name.clone(),
+            span: name.span,
+            hint,
+        });
+        Ty::Unknown
+    }
+
+    fn binary(&mut self, op: BinaryOp, l: &Expr, lt: Ty, r: &Expr, rt: Ty, span: Span) -> Ty {
+        use BinaryOp::*;
+        match op {
+            Or | And => {
+                self.expect_bool(l, lt, &format!("the left side of `{}`", op.symbol()));
+                self.expect_bool(r, rt, &format!("the right side of `{}`", op.symbol()));
+                Ty::Bool
+            }
+            Eq | Ne => Ty::Bool,
+            Lt | Le | Gt | Ge => {
+                let orderable = |t: Ty| {
+                    matches!(t, Ty::Num | Ty::Str | Ty::Duration | Ty::Time | Ty::Version)
+                };
+                if lt.known() && rt.known() && (lt != rt || !orderable(lt)) {
+                    self.binary_mismatch(op, lt, rt, span, "ordering compares two numbers, strings, durations, times or versions");
+                } else if lt.known() && !orderable(lt) {
+                    self.mismatch(l, lt, "this value has no order");
+                } else if rt.known() && !orderable(rt) {
+                    self.mismatch(r, rt, "this value has no order");
+                }
+                Ty::Bool
+            }
+            In | NotIn => {
+                if rt.known() && !matches!(rt, Ty::List | Ty::Object) {
+                    self.errors.push(CheckError::TypeMismatch {
+                        message: format!("`{}` needs a list or an object on its right", op.symbol()),
+                        span: r.span,
+                        label: format!("this is a {}", rt.name()),
+                        hint: (rt == Ty::Str)
+                            .then(|| "to look for a substring use `contains(text, part)`".into()),
+                    });
+                }
+                Ty::Bool
+            }
+            Coalesce => {
+                if lt == rt {
+                    lt
+                } else {
+                    Ty::Unknown
+                }
+            }
+            Add | Sub | Mul | Div | Rem => {
+                if !lt.known() || !rt.known() {
+                    return Ty::Unknown;
+                }
+                match arithmetic_type(op, lt, rt) {
+                    Some(t) => t,
+                    None => {
+                        self.binary_mismatch(op, lt, rt, span, arithmetic_help(op));
+                        Ty::Unknown
+                    }
+                }
+            }
+        }
+    }
+
+    fn binary_mismatch(&mut self, op: BinaryOp, lt: Ty, rt: Ty, span: Span, help: &str) {
+        self.errors.push(CheckError::TypeMismatch {
+            message: format!(
+                "`{}` cannot combine a {} with a {}",
+                op.symbol(),
+                lt.name(),
+                rt.name()
+            ),
+            span,
+            label: format!("{} {} {}", lt.name(), op.symbol(), rt.name()),
+            hint: Some(help.into()),
+        });
+    }
+}
+
+/// The result type of arithmetic on two known types; None when undefined.
+pub fn arithmetic_type(op: BinaryOp, lt: Ty, rt: Ty) -> Option<Ty> {
+    use BinaryOp::*;
+    use Ty::*;
+    Some(match (op, lt, rt) {
+        (Add | Sub | Mul | Div | Rem, Num, Num) => Num,
+        (Add, Str, Str) => Str,
+        (Add, List, List) => List,
+        (Add | Sub, Duration, Duration) => Duration,
+        (Add | Sub, Time, Duration) => Time,
+        (Add, Duration, Time) => Time,
+        (Sub, Time, Time) => Duration,
+        (Mul, Duration, Num) | (Mul, Num, Duration) | (Div, Duration, Num) => Duration,
+        (Div, Duration, Duration) => Num,
+        _ => return None,
+    })
+}
+
+fn arithmetic_help(op: BinaryOp) -> &'static str {
+    match op {
+        BinaryOp::Add => "`+` adds numbers, durations (also to a time), and joins strings or lists",
+        BinaryOp::Sub => "`-` subtracts numbers or durations; `time - time` is a duration",
+        BinaryOp::Mul => "`*` multiplies numbers, or a duration by a number",
+        BinaryOp::Div => "`/` divides numbers, or a duration by a number or a duration",
+        _ => "`%` takes two numbers",
+    }
+}
+
+fn arity_text(min: usize, max: usize) -> String {
+    let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+    if min == max {
+        format!("{min} {}", plural(min))
+    } else {
+        format!("{min} to {max} {}", plural(max))
+    }
+}
+
+/// Type of a literal expression.
+pub fn static_type_of_literal(e: &Expr) -> Ty {
+    match &e.unparen().kind {
+        ExprKind::Null => Ty::Null,
+        ExprKind::Bool(_) => Ty::Bool,
+        ExprKind::Int(_) | ExprKind::Float(_) => Ty::Num,
+        ExprKind::Str(_) => Ty::Str,
+        ExprKind::Duration(_) => Ty::Duration,
+        ExprKind::List(_) => Ty::List,
+        ExprKind::Object(_) => Ty::Object,
+        ExprKind::Unary(UnaryOp::Neg, inner) => static_type_of_literal(inner),
+        _ => Ty::Unknown,
+    }
+}
+
+/// Shortest path of stage names from `from` to `to` along `edges`.
+fn path_between(edges: &[(String, String)], from: &str, to: &str) -> Option<Vec<String>> {
+    let mut queue = std::collections::VecDeque::from([vec![from.to_string()]]);
+    let mut seen = vec![from.to_string()];
+    while let Some(path) = queue.pop_front() {
+        let last = path.last()?.clone();
+        if last == to {
+            return Some(path);
+        }
+        for (a, b) in edges {
+            if *a == last && !seen.contains(b) {
+                seen.push(b.clone());
+                let mut p = path.clone();
+                p.push(b.clone());
+                queue.push_back(p);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,97 @@
+//! Builtins over strings.
+
+use super::{sig, Args, Builtin};
+use crate::check::{ArgTy, Ty};
+use crate::eval::error::EvalError;
+use crate::eval::value::Value;
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![
+        Builtin {
+            sig: sig("lower", &[("text", ArgTy::Str)], 0, Ty::Str),
+            doc: "The string in lower case (Unicode).\n\n    lower(evidence.artifact.kind) == \"service\"",
+            run: |a| Ok(Value::str(&a.str(0)?.to_lowercase())),
+        },
+        Builtin {
+            sig: sig("upper", &[("text", ArgTy::Str)], 0, Ty::Str),
+            doc: "The string in upper case (Unicode).\n\n    upper(v.severity) != \"CRITICAL\"",
+            run: |a| Ok(Value::str(&a.str(0)?.to_uppercase())),
+        },
+        Builtin {
+            sig: sig("starts_with", &[("text", ArgTy::Str), ("prefix", ArgTy::Str)], 0, Ty::Bool),
+            doc: "True when the string begins with the prefix.\n\n    starts_with(evidence.artifact.digest, \"sha256:\")",
+            run: |a| Ok(Value::Bool(a.str(0)?.starts_with(a.str(1)?))),
+        },
+        Builtin {
+            sig: sig("ends_with", &[("text", ArgTy::Str), ("suffix", ArgTy::Str)], 0, Ty::Bool),
+            doc: "True when the string ends with the suffix.\n\n    ends_with(evidence.artifact.image, \"-distroless\")",
+            run: |a| Ok(Value::Bool(a.str(0)?.ends_with(a.str(1)?))),
+        },
+        Builtin {
+            sig: sig("contains", &[("haystack", ArgTy::Sized), ("needle", ArgTy::Any)], 0, Ty::Bool),
+            doc: "For strings: true when the first contains the second. For lists: true when an element equals the value (same as `in`). For objects: true when the key exists.\n\n    contains(evidence.artifact.image, \"@sha256:\")",
+            run: contains,
+        },
+        Builtin {
+            sig: sig("split", &[("text", ArgTy::Str), ("separator", ArgTy::Str)], 0, Ty::List),
+            doc: "The parts of the string between separators. An empty separator is an error.\n\n    split(evidence.artifact.image, \"@\")[-1] == evidence.artifact.digest",
+            run: split,
+        },
+        Builtin {
+            sig: sig("join", &[("parts", ArgTy::List), ("separator", ArgTy::Str)], 0, Ty::Str),
+            doc: "The strings of a list joined with a separator. Non-string elements are an error.\n\n    join(sort(keys(evidence.config.prod)), \",\")",
+            run: join,
+        },
+    ]
+}
+
+fn contains(a: &Args<'_>) -> Result<Value, EvalError> {
+    match a.get(0)? {
+        Value::Str(s) => Ok(Value::Bool(s.contains(a.str(1)?))),
+        Value::List(items) => {
+            let needle = a.get(1)?;
+            a.budget.charge(items.len() as u64, a.call)?;
+            Ok(Value::Bool(items.iter().any(|v| v.deep_eq(needle))))
+        }
+        Value::Object(map) => match a.get(1)? {
+            Value::Str(k) => Ok(Value::Bool(map.contains_key(k))),
+            _ => Err(a.type_error(1, "string (a key)")),
+        },
+        _ => Err(a.type_error(0, "string, list or object")),
+    }
+}
+
+fn split(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = a.str(0)?;
+    let sep = a.str(1)?;
+    if sep.is_empty() {
+        return Err(a.invalid(1, "`split` needs a non-empty separator"));
+    }
+    a.budget.charge(text.len() as u64 / 16, a.call)?;
+    Ok(Value::list(text.split(sep).map(Value::str).collect()))
+}
+
+fn join(a: &Args<'_>) -> Result<Value, EvalError> {
+    let parts = a.list(0)?;
+    let sep = a.str(1)?;
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        match p {
+            Value::Str(s) => out.push_str(s),
+            other => {
+                return Err(a.invalid(
+                    0,
+                    format!(
+                        "`join` joins strings; element {i} is {} {}",
+                        other.type_name(),
+                        other.short(40)
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(Value::str(&out))
+}

@@ -1,0 +1,333 @@
+//! Why a condition came out false: labels with the values of the
+//! sub-expressions that decided it, the evidence each value came from, and for
+//! quantifiers the elements that broke it. Runs only in trace mode, and only
+//! for rules that failed.
+
+use super::env::{Env, Origin};
+use super::{EvalError, Evaluator, Value};
+use crate::syntax::ast::*;
+use crate::syntax::Span;
+
+/// How many breaking elements of a quantifier are listed.
+pub const MAX_ELEMENTS_SHOWN: usize = 5;
+
+#[derive(Clone, Debug, Default)]
+pub struct Explanation {
+    /// Labels on sub-expressions of the condition.
+    pub labels: Vec<Label>,
+    /// Lines of prose: "1 of 4 suites breaks it", the elements that did.
+    pub notes: Vec<String>,
+    /// Evidence values the explanation relies on, with their JSON pointers.
+    pub cited: Vec<Cited>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Cited {
+    /// The policy expression that read the value.
+    pub expr: String,
+    /// RFC 6901 pointer into the evidence bundle.
+    pub pointer: String,
+    pub value: Value,
+}
+
+impl Explanation {
+    fn label(&mut self, span: Span, text: String) {
+        if !self.labels.iter().any(|l| l.span == span) {
+            self.labels.push(Label { span, text });
+        }
+    }
+
+    fn cite(&mut self, expr: &str, origin: &Origin, value: &Value) {
+        if let Some(p) = origin {
+            if !p.is_empty() && !self.cited.iter().any(|c| *c.pointer == **p) {
+                self.cited.push(Cited {
+                    expr: expr.to_string(),
+                    pointer: p.to_string(),
+                    value: value.clone(),
+                });
+            }
+        }
+    }
+}
+
+const LABEL_WIDTH: usize = 48;
+
+impl Evaluator<'_> {
+    /// Explains why `e` evaluated to `actual` in `env`.
+    pub(crate) fn explain(&self, e: &Expr, env: &Env<'_>, actual: bool, out: &mut Explanation) {
+        match &e.kind {
+            ExprKind::Paren(inner) => self.explain(inner, env, actual, out),
+            ExprKind::Binary(BinaryOp::And, l, r) => {
+                if actual {
+                    self.explain(l, env, true, out);
+                    self.explain(r, env, true, out);
+                } else {
+                    match self.eval_bool(l, env, "the left side of `and`") {
+                        Ok(false) => self.explain(l, env, false, out),
+                        Ok(true) => self.explain(r, env, false, out),
+                        Err(err) => self.label_error(&err, out),
+                    }
+                }
+            }
+            ExprKind::Binary(BinaryOp::Or, l, r) => {
+                if actual {
+                    match self.eval_bool(l, env, "the left side of `or`") {
+                        Ok(true) => self.explain(l, env, true, out),
+                        Ok(false) => self.explain(r, env, true, out),
+                        Err(err) => self.label_error(&err, out),
+                    }
+                } else {
+                    self.explain(l, env, false, out);
+                    self.explain(r, env, false, out);
+                }
+            }
+            ExprKind::Unary(UnaryOp::Not, inner) => self.explain(inner, env, !actual, out),
+            ExprKind::Binary(op, l, r) if op.is_comparison() => {
+                self.explain_comparison(*op, l, r, env, actual, out)
+            }
+            ExprKind::Quantifier(q) => self.explain_quantifier(q, env, actual, out),
+            ExprKind::Exists(inner) => match self.eval_t(inner, env) {
+                Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
+                Ok((v, origin)) => {
+                    out.cite(self.snippet(inner.span), &origin, &v);
+                    out.label(inner.span, format!("exists: {}", v.short(LABEL_WIDTH)));
+                }
+            },
+            ExprKind::If(c, t, f) => match self.eval_bool(c, env, "the condition of `if`") {
+                Ok(true) => {
+                    self.explain(c, env, true, out);
+                    self.explain(t, env, actual, out)
+                }
+                Ok(false) => {
+                    self.explain(c, env, false, out);
+                    self.explain(f, env, actual, out)
+                }
+                Err(err) => self.label_error(&err, out),
+            },
+            ExprKind::Call(_, args) => {
+                for a in args {
+                    if !a.is_literal() {
+                        self.label_operand(a, env, None, out);
+                    }
+                }
+                out.label(e.span, format!("{actual}"));
+            }
+            _ => {
+                self.label_operand(e, env, None, out);
+            }
+        }
+    }
+
+    fn label_error(&self, err: &EvalError, out: &mut Explanation) {
+        out.label(err.span, format!("error: {}", err.message));
+    }
+
+    /// Labels an operand with its value (and `suffix`), citing its evidence pointer.
+    fn label_operand(&self, e: &Expr, env: &Env<'_>, suffix: Option<String>, out: &mut Explanation) -> Option<Value> {
+        match self.eval_t(e, env) {
+            Ok((v, origin)) => {
+                out.cite(self.snippet(e.span), &origin, &v);
+                let mut text = v.short(LABEL_WIDTH);
+                if let Some(s) = suffix {
+                    text.push_str(", ");
+                    text.push_str(&s);
+                }
+                out.label(e.span, text);
+                Some(v)
+            }
+            Err(err) => {
+                self.label_error(&err, out);
+                None
+            }
+        }
+    }
+
+    fn explain_comparison(
+        &self,
+        op: BinaryOp,
+        l: &Expr,
+        r: &Expr,
+        env: &Env<'_>,
+        actual: bool,
+        out: &mut Explanation,
+    ) {
+        let expected = |op: BinaryOp, value: &Value| -> String {
+            let v = value.short(LABEL_WIDTH);
+            match op {
+                BinaryOp::Eq => format!("expected {v}"),
+                BinaryOp::Ne => format!("expected anything but {v}"),
+                BinaryOp::In => format!("expected one of {v}"),
+                BinaryOp::NotIn => format!("expected none of {v}"),
+                _ => format!("expected {} {v}", op.symbol()),
+            }
+        };
+        if r.is_literal() && !l.is_literal() {
+            let Ok(rv) = self.eval(r, env) else { return };
+            let suffix = (!actual).then(|| expected(op, &rv));
+            self.label_operand(l, env, suffix, out);
+        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn) {
+            let Ok(lv) = self.eval(l, env) else { return };
+            let suffix = (!actual).then(|| expected(flip(op), &lv));
+            self.label_operand(r, env, suffix, out);
+        } else {
+            let lv = self.label_operand(l, env, None, out);
+            let rv = self.label_operand(r, env, None, out);
+            if let (Some(lv), Some(rv), false) = (lv, rv, actual) {
+                if matches!(op, BinaryOp::Eq) && lv.type_name() != rv.type_name() {
+                    out.notes.push(format!(
+                        "a {} never equals a {}",
+                        lv.type_name(),
+                        rv.type_name()
+                    ));
+                }
+            }
+        }
+    }
+
+    fn explain_quantifier(&self, q: &Quantifier, env: &Env<'_>, actual: bool, out: &mut Explanation) {
+        let (items, _) = match self.iterate(&q.vars, &q.collection, env) {
+            Ok(x) => x,
+            Err(err) => return self.label_error(&err, out),
+        };
+        let n = items.len();
+        let noun = noun_for(self.snippet(q.collection.span));
+        let coll = self.snippet(q.collection.span);
+        // The elements worth showing are those whose body has this value.
+        let want_body = match (q.kind, actual) {
+            (QuantKind::All, a) => a,
+            (QuantKind::Any, a) => a,
+            (QuantKind::None, a) => !a,
+        };
+        let mut matching = Vec::new();
+        let mut errors = 0usize;
+        for (i, item) in items.iter().enumerate() {
+            match self.with_bound(&q.vars, item, env, |inner| {
+                self.eval_bool(&q.body, inner, "the body of a quantifier")
+            }) {
+                Ok(b) if b == want_body => matching.push(i),
+                Ok(_) => {}
+                Err(_) => errors += 1,
+            }
+        }
+        let k = matching.len();
+        let headline = match (q.kind, actual) {
+            (_, _) if n == 0 => match q.kind {
+                QuantKind::Any => format!("`{coll}` is empty, so `any` found nothing"),
+                _ => format!("`{coll}` is empty"),
+            },
+            (QuantKind::All, false) => {
+                format!("{k} of {n} {noun} {} it", if k == 1 { "breaks" } else { "break" })
+            }
+            (QuantKind::Any, false) => format!("none of the {n} {noun} satisfies it"),
+            (QuantKind::None, false) => {
+                format!("{k} of {n} {noun} {}, and none may", if k == 1 { "matches" } else { "match" })
+            }
+            (QuantKind::All, true) => format!("all {n} {noun} satisfy it"),
+            (QuantKind::Any, true) => format!("{k} of {n} {noun} satisfy it"),
+            (QuantKind::None, true) => format!("none of the {n} {noun} matches"),
+        };
+        out.notes.push(headline);
+        if errors > 0 {
+            out.notes.push(format!(
+                "{errors} of {n} {noun} could not be evaluated"
+            ));
+        }
+        for (shown, &i) in matching.iter().enumerate() {
+            if shown >= MAX_ELEMENTS_SHOWN {
+                out.notes.push(format!("… and {} more", k - MAX_ELEMENTS_SHOWN));
+                break;
+            }
+            let Some(item) = items.get(i) else { continue };
+            let mut sub = Explanation::default();
+            self.with_bound(&q.vars, item, env, |inner| {
+                self.explain(&q.body, inner, want_body, &mut sub)
+            });
+            out.notes.push(element_line(i, item, &sub));
+            // Labels on the policy text come from the first element shown.
+            if shown == 0 {
+                for l in sub.labels {
+                    out.label(l.span, l.text);
+                }
+                out.notes.extend(sub.notes.into_iter().map(|n| format!("  {n}")));
+            }
+            for c in sub.cited {
+                if !out.cited.iter().any(|x| x.pointer == c.pointer) {
+                    out.cited.push(c);
+                }
+            }
+        }
+    }
+}
+
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::Le => BinaryOp::Ge,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::Ge => BinaryOp::Le,
+        other => other,
+    }
+}
+
+/// "suites" from `evidence.tests.suites`; "elements" when there is no name.
+fn noun_for(collection: &str) -> String {
+    let last = collection
+        .rsplit(['.', '[', '(', ' '])
+        .find(|s| !s.is_empty())
+        .unwrap_or("")
+        .trim_end_matches([')', ']', '"']);
+    if !last.is_empty() && last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !last.chars().all(|c| c.is_ascii_digit()) {
+        last.to_string()
+    } else {
+        "elements".to_string()
+    }
+}
+
+/// `/tests/suites/3 ("integration"): failed = 2`
+fn element_line(index: usize, item: &(Value, Value, Origin), sub: &Explanation) -> String {
+    let (key, value, origin) = item;
+    let mut head = match origin {
+        Some(p) => p.to_string(),
+        None => match key {
+            Value::Str(k) => format!("key {}", Value::Str(k.clone())),
+            _ => format!("element {index}"),
+        },
+    };
+    if let Some(name) = name_of(value) {
+        head.push_str(&format!(" ({name})"));
+    }
+    let prefix = origin.as_ref().map(|p| format!("{p}/"));
+    let fields: Vec<String> = sub
+        .cited
+        .iter()
+        .filter_map(|c| {
+            let rel = match &prefix {
+                Some(pre) => c.pointer.strip_prefix(pre.as_str())?.replace('/', "."),
+                None => return None,
+            };
+            Some(format!("{rel} = {}", c.value.short(LABEL_WIDTH)))
+        })
+        .collect();
+    if fields.is_empty() {
+        format!("{head}: {}", value.short(LABEL_WIDTH))
+    } else {
+        format!("{head}: {}", fields.join(", "))
+    }
+}
+
+/// A name-like field of an element, so users recognise it.
+fn name_of(v: &Value) -> Option<String> {
+    let Value::Object(map) = v else { return None };
+    for key in ["name", "id", "key", "user", "title", "keyid", "purl"] {
+        if let Some(Value::Str(s)) = map.get(key) {
+            return Some(Value::Str(s.clone()).short(40));
+        }
+    }
+    None
+}

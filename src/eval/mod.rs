@@ -1,0 +1,945 @@
+//! Eval: a checked [`Program`] and evidence -> rule outcomes and a decision.
+//!
+//! Every rule is first evaluated on the fast path (no provenance tracking).
+//! Only a rule that fails or errors is evaluated again in trace mode, which
+//! records where each value came from and builds the explanation; evaluation
+//! is pure, so both passes see the same values.
+
+pub mod builtins;
+mod env;
+pub mod error;
+pub mod explain;
+mod outcome;
+pub mod value;
+
+pub use env::Origin;
+pub use error::{ErrorKind, EvalError};
+pub use explain::{Cited, Explanation, Label};
+pub use outcome::*;
+pub use value::{format_duration, parse_json, LoadLimits, Value};
+
+use crate::check::Program;
+use crate::syntax::ast::*;
+use crate::syntax::Span;
+use env::{pointer_child, Env, LetScope, Slot};
+use jiff::{SignedDuration, Timestamp};
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+/// Default evaluation budget per rule, in steps (see docs/guarantees.md).
+pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
+
+/// Counts evaluation steps; running out is an `error` outcome, never a pass.
+pub struct Budget {
+    used: Cell<u64>,
+    max: u64,
+}
+
+impl Budget {
+    pub fn new(max: u64) -> Self {
+        Budget {
+            used: Cell::new(0),
+            max,
+        }
+    }
+
+    pub fn charge(&self, steps: u64, at: Span) -> Result<(), EvalError> {
+        let used = self.used.get().saturating_add(steps);
+        self.used.set(used);
+        if used > self.max {
+            return Err(EvalError::new(
+                ErrorKind::BudgetExceeded,
+                at,
+                format!("evaluation budget exceeded after {} steps", self.max),
+            )
+            .with_note("raise it with `--max-steps` if this evidence is legitimately this large"));
+        }
+        Ok(())
+    }
+
+    fn reset(&self) {
+        self.used.set(0);
+    }
+
+    pub fn used(&self) -> u64 {
+        self.used.get()
+    }
+}
+
+/// What an evaluation needs besides the program and the evidence.
+#[derive(Clone, Debug)]
+pub struct EvalOptions {
+    pub now: Timestamp,
+    /// Param values that override the defaults, already type-checked.
+    pub params: Vec<(String, Value)>,
+    pub max_steps: u64,
+}
+
+impl EvalOptions {
+    pub fn at(now: Timestamp) -> Self {
+        EvalOptions {
+            now,
+            params: Vec::new(),
+            max_steps: DEFAULT_MAX_STEPS,
+        }
+    }
+}
+
+pub struct Evaluator<'p> {
+    pub(crate) program: &'p Program,
+    pub(crate) evidence: Value,
+    pub(crate) now: Timestamp,
+    params: HashMap<String, Value>,
+    pub(crate) trace: bool,
+    pub(crate) budget: Budget,
+    global: LetScope<'p>,
+    /// Spans of `all` quantifiers that held over an empty collection.
+    pub(crate) vacuous: RefCell<Vec<Span>>,
+}
+
+impl<'p> Evaluator<'p> {
+    pub fn new(program: &'p Program, evidence: Value, options: &EvalOptions) -> Self {
+        Self::with_trace(program, evidence, options, false)
+    }
+
+    pub(crate) fn with_trace(
+        program: &'p Program,
+        evidence: Value,
+        options: &EvalOptions,
+        trace: bool,
+    ) -> Self {
+        let mut params = HashMap::new();
+        for p in &program.params {
+            if let Ok(v) = const_value(&p.default) {
+                params.insert(p.name.clone(), v);
+            }
+        }
+        for (name, value) in &options.params {
+            params.insert(name.clone(), value.clone());
+        }
+        Evaluator {
+            program,
+            evidence,
+            now: options.now,
+            params,
+            trace,
+            budget: Budget::new(options.max_steps),
+            global: LetScope::new(&program.lets),
+            vacuous: RefCell::new(Vec::new()),
+        }
+    }
+
+    pub(crate) fn snippet(&self, span: Span) -> &str {
+        self.program.sources.snippet(span)
+    }
+
+    // ───── names ─────
+
+    fn lookup(&self, name: &str, span: Span, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+        let mut frame = env;
+        loop {
+            match frame {
+                Env::Var {
+                    name: n,
+                    value,
+                    origin,
+                    parent,
+                } => {
+                    if *n == name {
+                        return Ok((value.clone(), origin.clone()));
+                    }
+                    frame = parent;
+                }
+                Env::Lets { scope, parent } => {
+                    if let Some(i) = scope.position(name) {
+                        return self.let_value(scope, i, frame, span);
+                    }
+                    frame = parent;
+                }
+                Env::Root => return self.root(name, span),
+            }
+        }
+    }
+
+    fn let_value(
+        &self,
+        scope: &LetScope<'_>,
+        i: usize,
+        frame: &Env<'_>,
+        span: Span,
+    ) -> Result<(Value, Origin), EvalError> {
+        {
+            let slots = scope.slots.borrow();
+            match slots.get(i) {
+                Some(Slot::Done(r)) => return r.clone(),
+                Some(Slot::InProgress) => {
+                    return Err(EvalError::new(
+                        ErrorKind::InvalidValue,
+                        span,
+                        "definition depends on itself",
+                    ))
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = scope.slots.borrow_mut().get_mut(i) {
+            *s = Slot::InProgress;
+        }
+        let result = match scope.bindings.get(i) {
+            Some(b) => self.eval_t(&b.value, frame),
+            None => Err(EvalError::new(ErrorKind::InvalidValue, span, "unbound name")),
+        };
+        if let Some(s) = scope.slots.borrow_mut().get_mut(i) {
+            *s = Slot::Done(result.clone());
+        }
+        result
+    }
+
+    fn root(&self, name: &str, span: Span) -> Result<(Value, Origin), EvalError> {
+        match name {
+            "evidence" => Ok((
+                self.evidence.clone(),
+                self.trace.then(|| Rc::from("")),
+            )),
+            "now" => Ok((Value::Time(self.now), None)),
+            _ => match self.params.get(name) {
+                Some(v) => Ok((v.clone(), None)),
+                None => match self.global.position(name) {
+                    Some(i) => self.let_value(&self.global, i, &Env::Root, span),
+                    None => Err(EvalError::new(
+                        ErrorKind::InvalidValue,
+                        span,
+                        format!("unbound name `{name}`"),
+                    )),
+                },
+            },
+        }
+    }
+
+    // ───── expressions ─────
+
+    pub(crate) fn eval(&self, e: &Expr, env: &Env<'_>) -> Result<Value, EvalError> {
+        self.eval_t(e, env).map(|(v, _)| v)
+    }
+
+    pub(crate) fn eval_bool(&self, e: &Expr, env: &Env<'_>, what: &str) -> Result<bool, EvalError> {
+        match self.eval(e, env)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(EvalError::new(
+                ErrorKind::TypeMismatch,
+                e.span,
+                format!(
+                    "{what} must be a boolean, got {} {}",
+                    other.type_name(),
+                    other.short(60)
+                ),
+            )),
+        }
+    }
+
+    /// Evaluates `e` and, in trace mode, where its value came from.
+    pub(crate) fn eval_t(&self, e: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+        self.budget.charge(1, e.span)?;
+        let v = match &e.kind {
+            ExprKind::Null => Value::Null,
+            ExprKind::Bool(b) => Value::Bool(*b),
+            ExprKind::Int(i) => Value::Int(*i),
+            ExprKind::Float(f) => Value::Float(*f),
+            ExprKind::Str(s) => Value::str(s),
+            ExprKind::Duration(n) => Value::Duration(SignedDuration::from_nanos(*n)),
+            ExprKind::List(items) => Value::list(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, env))
+                    .collect::<Result<_, _>>()?,
+            ),
+            ExprKind::Object(entries) => {
+                let mut map = value::Object::with_capacity(entries.len());
+                for (k, v) in entries {
+                    map.insert(Rc::from(k.name.as_str()), self.eval(v, env)?);
+                }
+                Value::Object(Rc::new(map))
+            }
+            ExprKind::Name(name) => return self.lookup(name, e.span, env),
+            ExprKind::Paren(inner) => return self.eval_t(inner, env),
+            ExprKind::Field(base, field) => return self.field(base, field, env),
+            ExprKind::Index(base, index) => return self.index(base, index, env),
+            ExprKind::Exists(inner) => match self.eval_t(inner, env) {
+                Ok(_) => Value::Bool(true),
+                Err(err) if err.access => Value::Bool(false),
+                Err(err) => return Err(err),
+            },
+            ExprKind::Unary(UnaryOp::Not, operand) => {
+                Value::Bool(!self.eval_bool(operand, env, "the operand of `not`")?)
+            }
+            ExprKind::Unary(UnaryOp::Neg, operand) => {
+                let v = self.eval(operand, env)?;
+                ops::negate(v, e.span)?
+            }
+            ExprKind::Binary(op, l, r) => return self.binary(*op, l, r, e.span, env),
+            ExprKind::If(c, t, f) => {
+                return if self.eval_bool(c, env, "the condition of `if`")? {
+                    self.eval_t(t, env)
+                } else {
+                    self.eval_t(f, env)
+                }
+            }
+            ExprKind::Quantifier(q) => Value::Bool(self.quantifier(q, e.span, env)?),
+            ExprKind::Comprehension(c) => self.comprehension(c, env)?,
+            ExprKind::Call(name, args) => self.call(name, args, e.span, env)?,
+        };
+        Ok((v, None))
+    }
+
+    fn field(&self, base: &Expr, field: &Ident, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+        let (b, origin) = self.eval_t(base, env)?;
+        match &b {
+            Value::Object(map) => match map.get(field.name.as_str()) {
+                Some(v) => Ok((v.clone(), pointer_child(&origin, &field.name))),
+                None => Err(self.missing_key(base, &field.name, field.span, map, &origin)),
+            },
+            other => Err(self.not_a(base, other, "object", &format!("field `{}`", field.name), field.span)),
+        }
+    }
+
+    fn index(&self, base: &Expr, index: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+        let (b, origin) = self.eval_t(base, env)?;
+        let i = self.eval(index, env)?;
+        let span = base.span.to(index.span);
+        match (&b, &i) {
+            (Value::List(items), Value::Int(n)) => {
+                let len = items.len() as i64;
+                let at = if *n < 0 { len + n } else { *n };
+                match usize::try_from(at).ok().and_then(|at| items.get(at).map(|v| (at, v))) {
+                    Some((at, v)) => Ok((v.clone(), pointer_child(&origin, &at.to_string()))),
+                    None => Err(EvalError::new(
+                        ErrorKind::Missing,
+                        index.span,
+                        format!(
+                            "index {n} is out of range: `{}` has {len} element{}",
+                            self.snippet(base.span),
+                            if len == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .with_note(resolved_note(&origin, self.snippet(base.span)))
+                    .from_access()),
+                }
+            }
+            (Value::List(_), other) => Err(EvalError::new(
+                ErrorKind::TypeMismatch,
+                index.span,
+                format!(
+                    "a list index must be an integer, got {} {}",
+                    other.type_name(),
+                    other.short(40)
+                ),
+            )),
+            (Value::Object(map), Value::Str(k)) => match map.get(k.as_ref()) {
+                Some(v) => Ok((v.clone(), pointer_child(&origin, k))),
+                None => Err(self.missing_key(base, k, index.span, map, &origin)),
+            },
+            (Value::Object(_), other) => Err(EvalError::new(
+                ErrorKind::TypeMismatch,
+                index.span,
+                format!(
+                    "an object key must be a string, got {} {}",
+                    other.type_name(),
+                    other.short(40)
+                ),
+            )),
+            (other, _) => Err(self.not_a(base, other, "list or object", "an index", span)),
+        }
+    }
+
+    fn missing_key(
+        &self,
+        base: &Expr,
+        key: &str,
+        span: Span,
+        map: &value::Object,
+        origin: &Origin,
+    ) -> EvalError {
+        let base_text = self.snippet(base.span);
+        let mut err = EvalError::new(
+            ErrorKind::Missing,
+            span,
+            format!("`{base_text}` has no field `{key}`"),
+        )
+        .with_note(resolved_note(origin, base_text));
+        if map.is_empty() {
+            err = err.with_note(format!("`{base_text}` is an empty object"));
+        } else {
+            let mut names: Vec<&str> = map.keys().map(|k| k.as_ref()).collect();
+            let similar = crate::check::suggest(key, names.iter().copied());
+            let more = names.len().saturating_sub(8);
+            names.truncate(8);
+            let mut list = names.join(", ");
+            if more > 0 {
+                list.push_str(&format!(" and {more} more"));
+            }
+            err = err.with_note(format!("fields present: {list}"));
+            if let Some(s) = similar {
+                err = err.with_note(format!("did you mean `{s}`?"));
+            }
+        }
+        err.from_access()
+    }
+
+    fn not_a(&self, base: &Expr, value: &Value, want: &str, step: &str, span: Span) -> EvalError {
+        let kind = if matches!(value, Value::Null) {
+            ErrorKind::Missing
+        } else {
+            ErrorKind::TypeMismatch
+        };
+        EvalError::new(
+            kind,
+            span,
+            format!(
+                "`{}` is {} {}, not an {want}, so it has no {step}",
+                self.snippet(base.span),
+                article(value.type_name()),
+                value.short(60)
+            ),
+        )
+        .from_access()
+    }
+
+    fn binary(
+        &self,
+        op: BinaryOp,
+        l: &Expr,
+        r: &Expr,
+        span: Span,
+        env: &Env<'_>,
+    ) -> Result<(Value, Origin), EvalError> {
+        use BinaryOp::*;
+        let v = match op {
+            And => Value::Bool(
+                self.eval_bool(l, env, "the left side of `and`")?
+                    && self.eval_bool(r, env, "the right side of `and`")?,
+            ),
+            Or => Value::Bool(
+                self.eval_bool(l, env, "the left side of `or`")?
+                    || self.eval_bool(r, env, "the right side of `or`")?,
+            ),
+            Coalesce => {
+                return match self.eval_t(l, env) {
+                    Ok((Value::Null, _)) => self.eval_t(r, env),
+                    Ok(found) => Ok(found),
+                    Err(err) if err.access => self.eval_t(r, env),
+                    Err(err) => Err(err),
+                }
+            }
+            _ => {
+                let lv = self.eval(l, env)?;
+                let rv = self.eval(r, env)?;
+                self.apply(op, &lv, &rv, l, r, span)?
+            }
+        };
+        Ok((v, None))
+    }
+
+    /// Applies a non-short-circuiting binary operator to two values.
+    pub(crate) fn apply(
+        &self,
+        op: BinaryOp,
+        lv: &Value,
+        rv: &Value,
+        l: &Expr,
+        r: &Expr,
+        span: Span,
+    ) -> Result<Value, EvalError> {
+        use BinaryOp::*;
+        Ok(match op {
+            Eq => Value::Bool(lv.deep_eq(rv)),
+            Ne => Value::Bool(!lv.deep_eq(rv)),
+            Lt | Le | Gt | Ge => {
+                let ord = lv.compare(rv).ok_or_else(|| {
+                    EvalError::new(
+                        ErrorKind::TypeMismatch,
+                        span,
+                        format!(
+                            "cannot order {} {} against {} {}",
+                            lv.type_name(),
+                            lv.short(40),
+                            rv.type_name(),
+                            rv.short(40)
+                        ),
+                    )
+                    .with_note("`<`, `<=`, `>`, `>=` compare two numbers, strings, durations, times or versions")
+                })?;
+                Value::Bool(match op {
+                    Lt => ord.is_lt(),
+                    Le => ord.is_le(),
+                    Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                })
+            }
+            In | NotIn => {
+                let found = match rv {
+                    Value::List(items) => {
+                        self.budget.charge(items.len() as u64, span)?;
+                        items.iter().any(|x| x.deep_eq(lv))
+                    }
+                    Value::Object(map) => match lv {
+                        Value::Str(k) => map.contains_key(k.as_ref()),
+                        other => {
+                            return Err(EvalError::new(
+                                ErrorKind::TypeMismatch,
+                                l.span,
+                                format!(
+                                    "`in` on an object looks up a key, which must be a string; got {} {}",
+                                    other.type_name(),
+                                    other.short(40)
+                                ),
+                            ))
+                        }
+                    },
+                    other => {
+                        return Err(EvalError::new(
+                            ErrorKind::TypeMismatch,
+                            r.span,
+                            format!(
+                                "`{}` needs a list or an object on its right, got {} {}",
+                                op.symbol(),
+                                other.type_name(),
+                                other.short(40)
+                            ),
+                        ))
+                    }
+                };
+                Value::Bool(found == (op == In))
+            }
+            Add | Sub | Mul | Div | Rem => ops::arithmetic(op, lv, rv, span)?,
+            And | Or | Coalesce => {
+                return Err(EvalError::new(
+                    ErrorKind::InvalidValue,
+                    span,
+                    "internal: short-circuit operator applied eagerly",
+                ))
+            }
+        })
+    }
+
+    /// The elements a quantifier or comprehension ranges over, with their
+    /// pointers: (key-or-index value, element, origin).
+    pub(crate) fn iterate(
+        &self,
+        vars: &[Ident],
+        collection: &Expr,
+        env: &Env<'_>,
+    ) -> Result<(Vec<(Value, Value, Origin)>, Origin), EvalError> {
+        let (coll, origin) = self.eval_t(collection, env)?;
+        let items = match &coll {
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let o = if self.trace {
+                        pointer_child(&origin, &i.to_string())
+                    } else {
+                        None
+                    };
+                    (Value::Int(i as i64), v.clone(), o)
+                })
+                .collect(),
+            Value::Object(map) => {
+                if vars.len() < 2 {
+                    return Err(EvalError::new(
+                        ErrorKind::TypeMismatch,
+                        collection.span,
+                        format!(
+                            "`{}` is an object; bind its keys and values with two names",
+                            self.snippet(collection.span)
+                        ),
+                    )
+                    .with_note(format!(
+                        "write `k, v in {}` to iterate over an object",
+                        self.snippet(collection.span)
+                    )));
+                }
+                map.iter()
+                    .map(|(k, v)| {
+                        let o = if self.trace { pointer_child(&origin, k) } else { None };
+                        (Value::Str(k.clone()), v.clone(), o)
+                    })
+                    .collect()
+            }
+            other => {
+                return Err(EvalError::new(
+                    if matches!(other, Value::Null) {
+                        ErrorKind::Missing
+                    } else {
+                        ErrorKind::TypeMismatch
+                    },
+                    collection.span,
+                    format!(
+                        "`{}` is {} {}, not a list or an object",
+                        self.snippet(collection.span),
+                        article(other.type_name()),
+                        other.short(60)
+                    ),
+                ))
+            }
+        };
+        Ok((items, origin))
+    }
+
+    /// Runs `f` with the quantifier's names bound to one element.
+    pub(crate) fn with_bound<T>(
+        &self,
+        vars: &[Ident],
+        item: &(Value, Value, Origin),
+        env: &Env<'_>,
+        f: impl FnOnce(&Env<'_>) -> T,
+    ) -> T {
+        let (key, value, origin) = item;
+        match vars {
+            [single] => {
+                let frame = Env::Var {
+                    name: &single.name,
+                    value: value.clone(),
+                    origin: origin.clone(),
+                    parent: env,
+                };
+                f(&frame)
+            }
+            [k, v, ..] => {
+                let kf = Env::Var {
+                    name: &k.name,
+                    value: key.clone(),
+                    origin: None,
+                    parent: env,
+                };
+                let vf = Env::Var {
+                    name: &v.name,
+                    value: value.clone(),
+                    origin: origin.clone(),
+                    parent: &kf,
+                };
+                f(&vf)
+            }
+            [] => f(env),
+        }
+    }
+
+    fn quantifier(&self, q: &Quantifier, span: Span, env: &Env<'_>) -> Result<bool, EvalError> {
+        let (items, _) = self.iterate(&q.vars, &q.collection, env)?;
+        if items.is_empty() && q.kind == QuantKind::All {
+            self.vacuous.borrow_mut().push(q.collection.span);
+        }
+        for item in &items {
+            self.budget.charge(1, span)?;
+            let holds = self.with_bound(&q.vars, item, env, |inner| {
+                self.eval_bool(&q.body, inner, "the body of a quantifier")
+            })?;
+            match (q.kind, holds) {
+                (QuantKind::All, false) => return Ok(false),
+                (QuantKind::Any, true) => return Ok(true),
+                (QuantKind::None, true) => return Ok(false),
+                _ => {}
+            }
+        }
+        Ok(q.kind != QuantKind::Any)
+    }
+
+    fn comprehension(&self, c: &Comprehension, env: &Env<'_>) -> Result<Value, EvalError> {
+        let (items, _) = self.iterate(&c.vars, &c.collection, env)?;
+        let mut out = Vec::new();
+        for item in &items {
+            self.budget.charge(1, c.collection.span)?;
+            let produced = self.with_bound(&c.vars, item, env, |inner| {
+                if let Some(filter) = &c.filter {
+                    if !self.eval_bool(filter, inner, "the filter of a comprehension")? {
+                        return Ok(None);
+                    }
+                }
+                self.eval(&c.element, inner).map(Some)
+            })?;
+            out.extend(produced);
+        }
+        Ok(Value::list(out))
+    }
+
+    fn call(&self, name: &Ident, args: &[Expr], span: Span, env: &Env<'_>) -> Result<Value, EvalError> {
+        let values: Vec<Value> = args
+            .iter()
+            .map(|a| self.eval(a, env))
+            .collect::<Result<_, _>>()?;
+        if let Some(b) = builtins::find(&name.name) {
+            let spans: Vec<Span> = args.iter().map(|a| a.span).collect();
+            return (b.run)(&builtins::Args {
+                values: &values,
+                spans: &spans,
+                call: span,
+                sig: &b.sig,
+                budget: &self.budget,
+            });
+        }
+        let Some(def) = self.program.def(&name.name) else {
+            return Err(EvalError::new(
+                ErrorKind::InvalidValue,
+                name.span,
+                format!("unknown function `{}`", name.name),
+            ));
+        };
+        // Lexical scope: a def sees globals and its own parameters only.
+        let globals = Env::Lets {
+            scope: &self.global,
+            parent: &Env::Root,
+        };
+        self.bind_params(&def.params, values, &globals, |inner| self.eval(&def.body, inner))
+    }
+
+    fn bind_params<T>(
+        &self,
+        params: &[Ident],
+        mut values: Vec<Value>,
+        env: &Env<'_>,
+        f: impl FnOnce(&Env<'_>) -> T,
+    ) -> T {
+        match params.split_first() {
+            None => f(env),
+            Some((first, rest)) => {
+                let value = if values.is_empty() {
+                    Value::Null
+                } else {
+                    values.remove(0)
+                };
+                let frame = Env::Var {
+                    name: &first.name,
+                    value,
+                    origin: None,
+                    parent: env,
+                };
+                self.bind_params(rest, values, &frame, f)
+            }
+        }
+    }
+}
+
+fn article(type_name: &str) -> &'static str {
+    match type_name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ if type_name == "null" => "",
+        _ => "a",
+    }
+}
+
+fn resolved_note(origin: &Origin, base_text: &str) -> String {
+    match origin {
+        Some(p) if p.is_empty() => format!("`{base_text}` is the evidence root"),
+        Some(p) => format!("`{base_text}` resolved to the evidence at {p}"),
+        None => format!("`{base_text}` resolved"),
+    }
+}
+
+/// The value of a literal expression (param defaults, `--param` checks).
+pub fn const_value(e: &Expr) -> Result<Value, EvalError> {
+    Ok(match &e.unparen().kind {
+        ExprKind::Null => Value::Null,
+        ExprKind::Bool(b) => Value::Bool(*b),
+        ExprKind::Int(i) => Value::Int(*i),
+        ExprKind::Float(f) => Value::Float(*f),
+        ExprKind::Str(s) => Value::str(s),
+        ExprKind::Duration(n) => Value::Duration(SignedDuration::from_nanos(*n)),
+        ExprKind::Unary(UnaryOp::Neg, inner) => ops::negate(const_value(inner)?, e.span)?,
+        ExprKind::List(items) => {
+            Value::list(items.iter().map(const_value).collect::<Result<_, _>>()?)
+        }
+        ExprKind::Object(entries) => {
+            let mut map = value::Object::new();
+            for (k, v) in entries {
+                map.insert(Rc::from(k.name.as_str()), const_value(v)?);
+            }
+            Value::Object(Rc::new(map))
+        }
+        _ => {
+            return Err(EvalError::new(
+                ErrorKind::InvalidValue,
+                e.span,
+                "not a literal",
+            ))
+        }
+    })
+}
+
+mod ops {
+    //! Arithmetic with checked integers and finite floats.
+    use super::{ErrorKind, EvalError, Value};
+    use crate::syntax::ast::BinaryOp;
+    use crate::syntax::Span;
+    use jiff::SignedDuration;
+
+    fn overflow(span: Span, what: &str) -> EvalError {
+        EvalError::new(ErrorKind::Overflow, span, format!("{what} overflows"))
+            .with_note("integers are exact 64-bit values; Clearance never wraps them")
+    }
+
+    fn finite(f: f64, span: Span) -> Result<Value, EvalError> {
+        if f.is_finite() {
+            Ok(Value::Float(f))
+        } else {
+            Err(EvalError::new(
+                ErrorKind::Overflow,
+                span,
+                "the result is not a finite number",
+            ))
+        }
+    }
+
+    fn div_zero(span: Span, l: &Value) -> EvalError {
+        EvalError::new(
+            ErrorKind::DivisionByZero,
+            span,
+            format!("division by zero ({} / 0)", l.short(40)),
+        )
+    }
+
+    pub(super) fn negate(v: Value, span: Span) -> Result<Value, EvalError> {
+        match v {
+            Value::Int(i) => i
+                .checked_neg()
+                .map(Value::Int)
+                .ok_or_else(|| overflow(span, &format!("-({i})"))),
+            Value::Float(f) => Ok(Value::Float(-f)),
+            Value::Duration(d) => d
+                .checked_neg()
+                .map(Value::Duration)
+                .ok_or_else(|| overflow(span, "negating the duration")),
+            other => Err(EvalError::new(
+                ErrorKind::TypeMismatch,
+                span,
+                format!(
+                    "`-` negates numbers and durations, got {} {}",
+                    other.type_name(),
+                    other.short(40)
+                ),
+            )),
+        }
+    }
+
+    fn as_f64(v: &Value) -> Option<f64> {
+        match v {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub(super) fn arithmetic(
+        op: BinaryOp,
+        lv: &Value,
+        rv: &Value,
+        span: Span,
+    ) -> Result<Value, EvalError> {
+        use BinaryOp::*;
+        let text = || format!("{} {} {}", lv.short(30), op.symbol(), rv.short(30));
+        match (op, lv, rv) {
+            (Add, Value::Int(a), Value::Int(b)) => {
+                a.checked_add(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
+            }
+            (Sub, Value::Int(a), Value::Int(b)) => {
+                a.checked_sub(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
+            }
+            (Mul, Value::Int(a), Value::Int(b)) => {
+                a.checked_mul(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
+            }
+            (Div, Value::Int(a), Value::Int(b)) => {
+                if *b == 0 {
+                    return Err(div_zero(span, lv));
+                }
+                // Exact quotients stay integers; others are floats (`5 / 2 == 2.5`).
+                match a.checked_rem(*b) {
+                    Some(0) => a.checked_div(*b).map(Value::Int).ok_or_else(|| overflow(span, &text())),
+                    Some(_) => finite(*a as f64 / *b as f64, span),
+                    None => Err(overflow(span, &text())),
+                }
+            }
+            (Rem, Value::Int(a), Value::Int(b)) => {
+                if *b == 0 {
+                    return Err(div_zero(span, lv));
+                }
+                a.checked_rem(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
+            }
+            (Add | Sub | Mul | Div | Rem, Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                let (a, b) = (as_f64(lv).unwrap_or(0.0), as_f64(rv).unwrap_or(0.0));
+                if matches!(op, Div | Rem) && b == 0.0 {
+                    return Err(div_zero(span, lv));
+                }
+                finite(
+                    match op {
+                        Add => a + b,
+                        Sub => a - b,
+                        Mul => a * b,
+                        Div => a / b,
+                        _ => a % b,
+                    },
+                    span,
+                )
+            }
+            (Add, Value::Str(a), Value::Str(b)) => Ok(Value::str(&format!("{a}{b}"))),
+            (Add, Value::List(a), Value::List(b)) => {
+                let mut out = a.as_ref().clone();
+                out.extend(b.iter().cloned());
+                Ok(Value::list(out))
+            }
+            (Add, Value::Duration(a), Value::Duration(b)) => a
+                .checked_add(*b)
+                .map(Value::Duration)
+                .ok_or_else(|| overflow(span, &text())),
+            (Sub, Value::Duration(a), Value::Duration(b)) => a
+                .checked_sub(*b)
+                .map(Value::Duration)
+                .ok_or_else(|| overflow(span, &text())),
+            (Add, Value::Time(t), Value::Duration(d)) | (Add, Value::Duration(d), Value::Time(t)) => t
+                .checked_add(*d)
+                .map(Value::Time)
+                .map_err(|_| overflow(span, &text())),
+            (Sub, Value::Time(t), Value::Duration(d)) => t
+                .checked_sub(*d)
+                .map(Value::Time)
+                .map_err(|_| overflow(span, &text())),
+            (Sub, Value::Time(a), Value::Time(b)) => Ok(Value::Duration(a.duration_since(*b))),
+            (Mul, Value::Duration(d), n @ (Value::Int(_) | Value::Float(_)))
+            | (Mul, n @ (Value::Int(_) | Value::Float(_)), Value::Duration(d)) => match n {
+                Value::Int(i) => i32::try_from(*i)
+                    .ok()
+                    .and_then(|i| d.checked_mul(i))
+                    .map(Value::Duration)
+                    .ok_or_else(|| overflow(span, &text())),
+                _ => SignedDuration::try_from_secs_f64(d.as_secs_f64() * as_f64(n).unwrap_or(0.0))
+                    .map(Value::Duration)
+                    .map_err(|_| overflow(span, &text())),
+            },
+            (Div, Value::Duration(d), n @ (Value::Int(_) | Value::Float(_))) => {
+                let b = as_f64(n).unwrap_or(0.0);
+                if b == 0.0 {
+                    return Err(div_zero(span, lv));
+                }
+                SignedDuration::try_from_secs_f64(d.as_secs_f64() / b)
+                    .map(Value::Duration)
+                    .map_err(|_| overflow(span, &text()))
+            }
+            (Div, Value::Duration(a), Value::Duration(b)) => {
+                if b.is_zero() {
+                    return Err(div_zero(span, lv));
+                }
+                finite(a.as_secs_f64() / b.as_secs_f64(), span)
+            }
+            _ => Err(EvalError::new(
+                ErrorKind::TypeMismatch,
+                span,
+                format!(
+                    "`{}` cannot combine {} {} with {} {}",
+                    op.symbol(),
+                    lv.type_name(),
+                    lv.short(40),
+                    rv.type_name(),
+                    rv.short(40)
+                ),
+            )),
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Rule outcomes and gate decisions (LANGUAGE.md section 4).
+
+use super::env::{Env, LetScope};
+use super::explain::Explanation;
+use super::{EvalError, EvalOptions, Evaluator, Value};
+use crate::check::Program;
+use crate::syntax::ast::{Binding, Expr, GateDecl, RuleDecl};
+use crate::syntax::Span;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Error,
+    Skipped,
+    Waived,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Skipped => "skipped",
+            Outcome::Waived => "waived",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Allowed,
+    Denied,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::Denied => "denied",
+        }
+    }
+}
+
+/// Which clause of a rule a problem is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Clause {
+    When,
+    Require,
+}
+
+/// One `require` that did not hold (or a clause that could not be evaluated).
+#[derive(Clone, Debug)]
+pub struct Problem {
+    pub clause: Clause,
+    /// The whole condition.
+    pub span: Span,
+    /// Set when the clause could not be evaluated.
+    pub error: Option<EvalError>,
+    /// Why it was false, value by value (empty for errors).
+    pub explanation: Explanation,
+}
+
+/// A waiver that covered a failing or erroring rule.
+#[derive(Clone, Debug, Serialize)]
+pub struct AppliedWaiver {
+    pub until: String,
+    pub reason: String,
+    pub owner: Option<String>,
+    pub ticket: Option<String>,
+    /// What the rule would have been without the waiver: `fail` or `error`.
+    pub covered: Outcome,
+}
+
+#[derive(Clone, Debug)]
+pub struct RuleResult {
+    pub name: String,
+    pub title: Option<String>,
+    pub help: Option<String>,
+    pub advisory: bool,
+    /// The rule's name in the policy.
+    pub span: Span,
+    pub outcome: Outcome,
+    pub problems: Vec<Problem>,
+    /// Notes on a rule that passed, such as a vacuous `all`.
+    pub notes: Vec<String>,
+    pub waiver: Option<AppliedWaiver>,
+}
+
+impl RuleResult {
+    /// True when this rule's outcome denies the promotion.
+    pub fn blocks(&self) -> bool {
+        !self.advisory && matches!(self.outcome, Outcome::Fail | Outcome::Error)
+    }
+}
+
+/// Counts per outcome, in the order of the summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub errors: usize,
+    pub skipped: usize,
+    pub waived: usize,
+}
+
+impl Summary {
+    pub fn of(rules: &[RuleResult]) -> Summary {
+        let mut s = Summary::default();
+        for r in rules {
+            match r.outcome {
+                Outcome::Pass => s.passed += 1,
+                Outcome::Fail => s.failed += 1,
+                Outcome::Error => s.errors += 1,
+                Outcome::Skipped => s.skipped += 1,
+                Outcome::Waived => s.waived += 1,
+            }
+        }
+        s
+    }
+
+    pub fn line(&self) -> String {
+        format!(
+            "{} passed, {} failed, {} error{}, {} skipped, {} waived",
+            self.passed,
+            self.failed,
+            self.errors,
+            if self.errors == 1 { "" } else { "s" },
+            self.skipped,
+            self.waived
+        )
+    }
+}
+
+/// The result of deciding one gate (or one stage's rollback triggers).
+#[derive(Clone, Debug)]
+pub struct GateResult {
+    pub rules: Vec<RuleResult>,
+    pub decision: Decision,
+    pub summary: Summary,
+}
+
+impl GateResult {
+    pub fn from_rules(rules: Vec<RuleResult>) -> GateResult {
+        let decision = if rules.iter().any(RuleResult::blocks) {
+            Decision::Denied
+        } else {
+            Decision::Allowed
+        };
+        let summary = Summary::of(&rules);
+        GateResult {
+            rules,
+            decision,
+            summary,
+        }
+    }
+}
+
+/// Evaluates every rule of a gate against the evidence.
+pub fn evaluate_gate(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> GateResult {
+    evaluate_rules(program, &gate.lets, &gate.rules, evidence, options)
+}
+
+/// Evaluates a list of rules sharing one block of `let`s (a gate, or a stage's triggers).
+pub fn evaluate_rules(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    evidence: &Value,
+    options: &EvalOptions,
+) -> GateResult {
+    let fast = Evaluator::new(program, evidence.clone(), options);
+    let fast_lets = LetScope::new(lets);
+    // The tracing evaluator is built only when a rule needs explaining.
+    let mut tracer: Option<Evaluator<'_>> = None;
+    let mut results = Vec::with_capacity(rules.len());
+    for rule in rules {
+        let fast_env = Env::Lets {
+            scope: &fast_lets,
+            parent: &Env::Root,
+        };
+        let verdict = fast.run_rule(rule, &fast_env);
+        let mut result = RuleResult {
+            name: rule.name.name.clone(),
+            title: rule.title.as_ref().map(|t| t.value.clone()),
+            help: rule.help.as_ref().map(|h| h.value.clone()),
+            advisory: rule.advisory,
+            span: rule.name.span,
+            outcome: verdict.outcome,
+            problems: Vec::new(),
+            notes: Vec::new(),
+            waiver: None,
+        };
+        match verdict.outcome {
+            super::Outcome::Fail | super::Outcome::Error => {
+                let t = tracer.get_or_insert_with(|| {
+                    Evaluator::with_trace(program, evidence.clone(), options, true)
+                });
+                let trace_lets = LetScope::new(lets);
+                let env = Env::Lets {
+                    scope: &trace_lets,
+                    parent: &Env::Root,
+                };
+                result.problems = t.explain_rule(rule, &env, &verdict);
+            }
+            super::Outcome::Pass => {
+                for span in verdict.vacuous {
+                    result.notes.push(format!(
+                        "held vacuously: `{}` is empty, and `all` over an empty collection is true",
+                        program.sources.snippet(span)
+                    ));
+                }
+            }
+            _ => {}
+        }
+        results.push(result);
+    }
+    GateResult::from_rules(results)
+}
+
+/// What the fast pass found for one rule.
+pub(crate) struct Verdict {
+    pub outcome: Outcome,
+    /// (clause, index within its clause list, error)
+    pub problems: Vec<(Clause, usize, Option<EvalError>)>,
+    pub vacuous: Vec<Span>,
+}
+
+impl Evaluator<'_> {
+    pub(crate) fn run_rule(&self, rule: &RuleDecl, parent: &Env<'_>) -> Verdict {
+        self.budget.reset();
+        self.vacuous.borrow_mut().clear();
+        let scope = LetScope::new(&rule.lets);
+        let env = Env::Lets { scope: &scope, parent };
+        for (i, when) in rule.whens.iter().enumerate() {
+            match self.eval_bool(when, &env, "a `when` guard") {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Verdict {
+                        outcome: Outcome::Skipped,
+                        problems: Vec::new(),
+                        vacuous: Vec::new(),
+                    }
+                }
+                Err(e) => {
+                    return Verdict {
+                        outcome: Outcome::Error,
+                        problems: vec![(Clause::When, i, Some(e))],
+                        vacuous: Vec::new(),
+                    }
+                }
+            }
+        }
+        let mut problems = Vec::new();
+        let mut errored = false;
+        for (i, req) in rule.requires.iter().enumerate() {
+            // Each require gets the full budget; the counter is per condition.
+            self.budget.reset();
+            match self.eval_bool(req, &env, "a `require` condition") {
+                Ok(true) => {}
+                Ok(false) => problems.push((Clause::Require, i, None)),
+                Err(e) => {
+                    errored = true;
+                    problems.push((Clause::Require, i, Some(e)));
+                }
+            }
+        }
+        let outcome = if errored {
+            Outcome::Error
+        } else if problems.is_empty() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        Verdict {
+            outcome,
+            problems,
+            vacuous: self.vacuous.borrow().clone(),
+        }
+    }
+
+    /// Re-evaluates the problem clauses of a rule in trace mode.
+    pub(crate) fn explain_rule(&self, rule: &RuleDecl, parent: &Env<'_>, verdict: &Verdict) -> Vec<Problem> {
+        let scope = LetScope::new(&rule.lets);
+        let env = Env::Lets { scope: &scope, parent };
+        let mut out = Vec::new();
+        for (clause, i, fast_error) in &verdict.problems {
+            let exprs: &[Expr] = match clause {
+                Clause::When => &rule.whens,
+                Clause::Require => &rule.requires,
+            };
+            let Some(expr) = exprs.get(*i) else { continue };
+            self.budget.reset();
+            match fast_error {
+                Some(fast_error) => {
+                    // Prefer the traced error (it knows evidence pointers), but only
+                    // if tracing reproduced the same kind of error.
+                    let error = match self.eval_bool(expr, &env, "condition") {
+                        Err(e) if e.kind == fast_error.kind => e,
+                        _ => fast_error.clone(),
+                    };
+                    out.push(Problem {
+                        clause: *clause,
+                        span: expr.span,
+                        error: Some(error),
+                        explanation: Explanation::default(),
+                    });
+                }
+                None => {
+                    let mut explanation = Explanation::default();
+                    self.explain(expr, &env, false, &mut explanation);
+                    out.push(Problem {
+                        clause: *clause,
+                        span: expr.span,
+                        error: None,
+                        explanation,
+                    });
+                }
+            }
+        }
+        out
+    }
+}

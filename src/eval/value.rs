@@ -1,0 +1,444 @@
+//! Runtime values. Evidence JSON is loaded straight into [`Value`] (no
+//! intermediate tree); lists and objects are shared, so binding an element to a
+//! quantifier variable or a `let` never copies a subtree.
+
+use indexmap::IndexMap;
+use jiff::{SignedDuration, Timestamp};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::cmp::Ordering;
+use std::fmt;
+use std::rc::Rc;
+
+pub type Object = IndexMap<Rc<str>, Value>;
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<str>),
+    List(Rc<Vec<Value>>),
+    Object(Rc<Object>),
+    Duration(SignedDuration),
+    Time(Timestamp),
+    Version(Rc<semver::Version>),
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(Rc::from(s))
+    }
+
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(items))
+    }
+
+    /// The type's name as users read it in messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) | Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Object(_) => "object",
+            Value::Duration(_) => "duration",
+            Value::Time(_) => "time",
+            Value::Version(_) => "version",
+        }
+    }
+
+    /// Deep equality: `1 == 1.0`, objects equal regardless of key order.
+    pub fn deep_eq(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Null, Value::Null) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                num_cmp(self, other) == Some(Ordering::Equal)
+            }
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.deep_eq(y))
+            }
+            (Value::Object(a), Value::Object(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .all(|(k, v)| b.get(k).is_some_and(|w| v.deep_eq(w)))
+            }
+            (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::Time(a), Value::Time(b)) => a == b,
+            (Value::Version(a), Value::Version(b)) => a.cmp_precedence(b) == Ordering::Equal,
+            _ => false,
+        }
+    }
+
+    /// Ordering for `<`-style comparisons; None when the two are not comparable.
+    pub fn compare(&self, other: &Value) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+                num_cmp(self, other)
+            }
+            (Value::Str(a), Value::Str(b)) => Some(a.cmp(b)),
+            (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
+            (Value::Time(a), Value::Time(b)) => Some(a.cmp(b)),
+            (Value::Version(a), Value::Version(b)) => Some(a.cmp_precedence(b)),
+            _ => None,
+        }
+    }
+
+    /// A total order used by `sort`, `distinct`, `min` and `max` on mixed input:
+    /// by type first, then by value, so results never depend on input order.
+    pub fn total_cmp(&self, other: &Value) -> Ordering {
+        fn rank(v: &Value) -> u8 {
+            match v {
+                Value::Null => 0,
+                Value::Bool(_) => 1,
+                Value::Int(_) | Value::Float(_) => 2,
+                Value::Str(_) => 3,
+                Value::Duration(_) => 4,
+                Value::Time(_) => 5,
+                Value::Version(_) => 6,
+                Value::List(_) => 7,
+                Value::Object(_) => 8,
+            }
+        }
+        match rank(self).cmp(&rank(other)) {
+            Ordering::Equal => {}
+            o => return o,
+        }
+        match (self, other) {
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::List(a), Value::List(b)) => {
+                for (x, y) in a.iter().zip(b.iter()) {
+                    match x.total_cmp(y) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Value::Object(_), Value::Object(_)) => self.to_string().cmp(&other.to_string()),
+            (Value::Version(a), Value::Version(b)) => {
+                a.cmp_precedence(b).then_with(|| a.build.cmp(&b.build))
+            }
+            _ => self.compare(other).unwrap_or(Ordering::Equal),
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, for the JSON report. Durations, times and versions
+    /// become the strings users wrote them as.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
+            Value::List(items) => items.iter().map(Value::to_json).collect(),
+            Value::Object(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
+            ),
+            Value::Duration(_) | Value::Time(_) | Value::Version(_) => {
+                serde_json::Value::String(self.to_string())
+            }
+        }
+    }
+
+    /// Display shortened to about `max` characters, for labels.
+    pub fn short(&self, max: usize) -> String {
+        let full = self.to_string();
+        if full.chars().count() <= max {
+            return full;
+        }
+        let mut s: String = full.chars().take(max.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    }
+}
+
+fn num_cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(y)),
+        (Value::Int(x), Value::Float(y)) => int_float_cmp(*x, *y),
+        (Value::Float(x), Value::Int(y)) => int_float_cmp(*y, *x).map(Ordering::reverse),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+        _ => None,
+    }
+}
+
+/// Exact comparison of an integer with a float (no rounding of large integers).
+fn int_float_cmp(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    // 2^63 as f64 is exact; every i64 is below it.
+    if f >= 9_223_372_036_854_775_808.0 {
+        return Some(Ordering::Less);
+    }
+    if f < -9_223_372_036_854_775_808.0 {
+        return Some(Ordering::Greater);
+    }
+    let t = f.trunc();
+    let ti = t as i64; // exact: t is integral and within range
+    match i.cmp(&ti) {
+        Ordering::Equal => {
+            if f > t {
+                Some(Ordering::Less)
+            } else if f < t {
+                Some(Ordering::Greater)
+            } else {
+                Some(Ordering::Equal)
+            }
+        }
+        o => Some(o),
+    }
+}
+
+/// `90m` -> "1h 30m"; the unit breakdown users write durations in.
+pub fn format_duration(d: SignedDuration) -> String {
+    let mut nanos = d.as_nanos();
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    if nanos < 0 {
+        out.push('-');
+        nanos = -nanos;
+    }
+    let units: [(i128, &str); 5] = [
+        (86_400_000_000_000, "d"),
+        (3_600_000_000_000, "h"),
+        (60_000_000_000, "m"),
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+    ];
+    let mut parts = Vec::new();
+    for (size, unit) in units {
+        let n = nanos / size;
+        if n > 0 {
+            parts.push(format!("{n}{unit}"));
+            nanos -= n * size;
+        }
+    }
+    if nanos > 0 || parts.is_empty() {
+        parts.push(format!("{nanos}ns"));
+    }
+    out.push_str(&parts.join(" "));
+    out
+}
+
+fn write_json_str(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    // serde_json's escaping, so displayed strings read like the evidence file.
+    match serde_json::to_string(s) {
+        Ok(q) => f.write_str(&q),
+        Err(_) => write!(f, "\"{s}\""),
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => match serde_json::Number::from_f64(*x) {
+                Some(n) => write!(f, "{n}"),
+                None => write!(f, "{x}"),
+            },
+            Value::Str(s) => write_json_str(f, s),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Object(map) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in map.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write_json_str(f, k)?;
+                    write!(f, ": {v}")?;
+                }
+                f.write_str("}")
+            }
+            Value::Duration(d) => f.write_str(&format_duration(*d)),
+            Value::Time(t) => write!(f, "{t}"),
+            Value::Version(v) => write!(f, "{v}"),
+        }
+    }
+}
+
+// ───── loading evidence ─────
+
+/// Limits applied while reading evidence JSON.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadLimits {
+    /// Deepest array/object nesting accepted.
+    pub max_depth: usize,
+    /// Longest single string accepted, in bytes.
+    pub max_string: usize,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            max_depth: 128,
+            max_string: 64 * 1024 * 1024,
+        }
+    }
+}
+
+/// Parses evidence JSON into a [`Value`]. Duplicate keys, integers beyond 64
+/// bits and nesting beyond the limit are errors (with serde_json's line and
+/// column), never silently resolved.
+pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = ValueSeed { depth: 0, limits }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+#[derive(Clone, Copy)]
+struct ValueSeed {
+    depth: usize,
+    limits: LoadLimits,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl ValueSeed {
+    fn nested<E: de::Error>(self) -> Result<ValueSeed, E> {
+        if self.depth >= self.limits.max_depth {
+            return Err(E::custom(format!(
+                "evidence nested deeper than {} levels",
+                self.limits.max_depth
+            )));
+        }
+        Ok(ValueSeed {
+            depth: self.depth + 1,
+            limits: self.limits,
+        })
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::Int(i))
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        i64::try_from(u).map(Value::Int).map_err(|_| {
+            E::custom(format!(
+                "integer {u} does not fit in 64 bits (Clearance keeps integers exact)"
+            ))
+        })
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        if f.is_finite() {
+            Ok(Value::Float(f))
+        } else {
+            Err(E::custom("number out of range"))
+        }
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        if s.len() > self.limits.max_string {
+            return Err(E::custom(format!(
+                "string of {} bytes exceeds the limit of {} bytes",
+                s.len(),
+                self.limits.max_string
+            )));
+        }
+        Ok(Value::str(s))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let seed = self.nested()?;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(v) = seq.next_element_seed(seed)? {
+            items.push(v);
+        }
+        Ok(Value::list(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let seed = self.nested()?;
+        let mut out = Object::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let value = map.next_value_seed(seed)?;
+            let key: Rc<str> = Rc::from(key.as_ref());
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{key}` (ambiguous evidence is rejected)"
+                )));
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(Rc::new(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_and_floats_compare_exactly() {
+        assert!(Value::Int(1).deep_eq(&Value::Float(1.0)));
+        assert_eq!(
+            Value::Int(i64::MAX).compare(&Value::Float(9.223372036854776e18)),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            Value::Float(2.5).compare(&Value::Int(2)),
+            Some(Ordering::Greater)
+        );
+    }
+
+    #[test]
+    fn json_loading_rejects_ambiguity() {
+        let l = LoadLimits::default();
+        assert!(parse_json(r#"{"a":1,"a":2}"#, l).is_err());
+        assert!(parse_json("18446744073709551615", l).is_err());
+        assert!(parse_json(&("[".repeat(200) + &"]".repeat(200)), l).is_err());
+        assert!(parse_json(r#"{"a":[1,2.5,"x",null,true]}"#, l).is_ok());
+    }
+
+    #[test]
+    fn durations_print_in_units() {
+        assert_eq!(format_duration(SignedDuration::from_secs(5400)), "1h 30m");
+        assert_eq!(format_duration(SignedDuration::from_millis(-500)), "-500ms");
+    }
+}
