@@ -1,1 +1,5 @@
-fn main(){}
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    clearance::cli::run(clearance::cli::Cli::parse())
+}

@@ -139,6 +139,12 @@ impl Evaluator<'_> {
                     text.push_str(&s);
                 }
                 out.label(e.span, text);
+                // `count(approvers)`: show what was counted too.
+                if let ExprKind::Call(_, args) = &e.unparen().kind {
+                    for a in args.iter().filter(|a| !a.is_literal()) {
+                        self.label_operand(a, env, None, out);
+                    }
+                }
                 Some(v)
             }
             Err(err) => {
@@ -224,7 +230,7 @@ impl Evaluator<'_> {
             (QuantKind::All, false) => {
                 format!("{k} of {n} {noun} {} it", if k == 1 { "breaks" } else { "break" })
             }
-            (QuantKind::Any, false) => format!("none of the {n} {noun} satisfies it"),
+            (QuantKind::Any, false) => format!("0 of {n} {noun} satisfy it"),
             (QuantKind::None, false) => {
                 format!("{k} of {n} {noun} {}, and none may", if k == 1 { "matches" } else { "match" })
             }
@@ -277,8 +283,9 @@ fn flip(op: BinaryOp) -> BinaryOp {
 
 /// "suites" from `evidence.tests.suites`; "elements" when there is no name.
 fn noun_for(collection: &str) -> String {
-    let last = collection
-        .rsplit(['.', '[', '(', ' '])
+    let chain = collection.split_whitespace().next().unwrap_or("");
+    let last = chain
+        .rsplit(['.', '[', '('])
         .find(|s| !s.is_empty())
         .unwrap_or("")
         .trim_end_matches([')', ']', '"']);

@@ -130,6 +130,11 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The value of a file-level `let` (used by the case table and tooling).
+    pub fn global_let(&self, name: &str) -> Result<Value, EvalError> {
+        self.lookup(name, Span::default(), &Env::Root).map(|(v, _)| v)
+    }
+
     pub(crate) fn snippet(&self, span: Span) -> &str {
         self.program.sources.snippet(span)
     }

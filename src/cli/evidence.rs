@@ -1,0 +1,183 @@
+//! Reading evidence bundles: files, stdin, and `NAME=FILE` mounts.
+
+use super::{plain_error, split_assignment, NoDecision};
+use crate::eval::{parse_json, LoadLimits, Value};
+use crate::report::Style;
+use miette::{Diagnostic, NamedSource, SourceSpan};
+use std::io::Read;
+use std::rc::Rc;
+
+/// Largest evidence file accepted by default, in bytes.
+pub const MAX_EVIDENCE_BYTES: u64 = 1024 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("invalid evidence JSON in `{file}`: {message}")]
+#[diagnostic(code(clearance::evidence::invalid_json))]
+struct InvalidJson {
+    file: String,
+    message: String,
+    #[label("{message}")]
+    span: SourceSpan,
+    #[source_code]
+    source_code: NamedSource<String>,
+}
+
+/// One loaded evidence file.
+pub struct EvidenceFile {
+    pub name: String,
+    pub text: String,
+}
+
+fn read_all(path: &str) -> Result<String, NoDecision> {
+    let bytes = if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(MAX_EVIDENCE_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| plain_error(format!("cannot read evidence from standard input: {e}")))?;
+        buf
+    } else {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| plain_error(format!("cannot read evidence `{path}`: {e}")))?;
+        if meta.is_dir() {
+            return Err(plain_error(format!(
+                "cannot read evidence `{path}`: it is a directory, not a file"
+            )));
+        }
+        if meta.len() > MAX_EVIDENCE_BYTES {
+            return Err(plain_error(format!(
+                "evidence `{path}` is {} bytes, over the limit of {MAX_EVIDENCE_BYTES} bytes",
+                meta.len()
+            )));
+        }
+        std::fs::read(path).map_err(|e| plain_error(format!("cannot read evidence `{path}`: {e}")))?
+    };
+    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+        return Err(plain_error(format!(
+            "evidence `{path}` is over the limit of {MAX_EVIDENCE_BYTES} bytes"
+        )));
+    }
+    let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        Some(rest) => rest.to_vec(),
+        None => bytes,
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        plain_error(format!(
+            "evidence `{}` is not valid UTF-8 (invalid byte at offset {})",
+            display_name(path),
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn display_name(path: &str) -> &str {
+    if path == "-" {
+        "<stdin>"
+    } else {
+        path
+    }
+}
+
+/// Byte offset of a 1-based line and column as serde_json reports them.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col_bytes: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            return (offset + col_bytes).min(text.len());
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+fn parse(file: &EvidenceFile, style: Style) -> Result<Value, NoDecision> {
+    parse_json(&file.text, LoadLimits::default()).map_err(|e| {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the label shows the place.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message.get(..i).unwrap_or(&message).to_string(),
+            None => message,
+        };
+        let at = offset_of(&file.text, e.line(), e.column());
+        let at = at.min(file.text.len());
+        let len = file.text.get(at..).and_then(|s| s.chars().next()).map(char::len_utf8).unwrap_or(0);
+        let diag = InvalidJson {
+            file: file.name.clone(),
+            message,
+            span: (at, len).into(),
+            source_code: NamedSource::new(file.name.clone(), file.text.clone()),
+        };
+        let mut out = String::new();
+        if crate::report::handler(style).render_report(&mut out, &diag).is_err() {
+            out = format!("error: {diag}\n");
+        }
+        NoDecision(out)
+    })
+}
+
+/// Builds the evidence bundle from `--evidence` arguments.
+pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>), NoDecision> {
+    let mut root: Option<Value> = None;
+    let mut mounts: Vec<(String, Value)> = Vec::new();
+    let mut files = Vec::new();
+    let mut stdin_used = false;
+    for arg in args {
+        let (mount, path) = match split_assignment(arg) {
+            Some((name, path)) if !std::path::Path::new(arg).exists() => (Some(name), path),
+            _ => (None, arg.as_str()),
+        };
+        if path == "-" {
+            if stdin_used {
+                return Err(plain_error("standard input (`-`) can be read only once"));
+            }
+            stdin_used = true;
+        }
+        let file = EvidenceFile {
+            name: display_name(path).to_string(),
+            text: read_all(path)?,
+        };
+        let value = parse(&file, style)?;
+        files.push(file);
+        match mount {
+            Some(name) => {
+                if mounts.iter().any(|(n, _)| n == name) {
+                    return Err(plain_error(format!("evidence mount `{name}` is given twice")));
+                }
+                mounts.push((name.to_string(), value));
+            }
+            None => {
+                if root.is_some() {
+                    return Err(plain_error(
+                        "more than one evidence file without a name; mount the others with `--evidence NAME=FILE`",
+                    ));
+                }
+                root = Some(value);
+            }
+        }
+    }
+    if mounts.is_empty() {
+        return root
+            .map(|r| (r, files))
+            .ok_or_else(|| plain_error("no evidence given: pass `--evidence FILE` (or `-` for standard input)"));
+    }
+    let mut map = match root {
+        None => crate::eval::value::Object::new(),
+        Some(Value::Object(m)) => m.as_ref().clone(),
+        Some(other) => {
+            return Err(plain_error(format!(
+                "cannot mount evidence into a bundle whose top level is a {}, not an object",
+                other.type_name()
+            )))
+        }
+    };
+    for (name, value) in mounts {
+        if map.contains_key(name.as_str()) {
+            return Err(plain_error(format!(
+                "evidence mount `{name}` collides with the field `{name}` of the main bundle"
+            )));
+        }
+        map.insert(Rc::from(name.as_str()), value);
+    }
+    Ok((Value::Object(Rc::new(map)), files))
+}

@@ -1,0 +1,88 @@
+//! The command line: argument parsing, file I/O, printing and exit codes.
+//! Exit status: 0 allowed, 1 denied, 2 no decision (LANGUAGE.md section 5).
+
+mod check;
+mod evidence;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Clearance: promotion contracts for dev -> staging -> prod.
+#[derive(Parser, Debug)]
+#[command(name = "clearance", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Decide whether evidence satisfies a gate of a policy.
+    ///
+    /// Exit status: 0 allowed, 1 denied, 2 no decision (bad arguments,
+    /// unreadable or invalid policy or evidence).
+    Check(check::CheckArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Diagnostics for people, with the policy text underlined.
+    Human,
+    /// The stable JSON report (docs/report.md).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Why no decision could be made: printed to stderr, exit status 2.
+pub struct NoDecision(pub String);
+
+pub(crate) fn style(color: ColorChoice) -> crate::report::Style {
+    let color = match color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
+    };
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100);
+    crate::report::Style { color, width }
+}
+
+/// A plain, uncoloured "error: ..." line for problems outside any source file.
+pub(crate) fn plain_error(message: impl std::fmt::Display) -> NoDecision {
+    NoDecision(format!("error: {message}\n"))
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(NoDecision(message)) => {
+            eprint!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `NAME=VALUE` of `--param`.
+pub(crate) fn split_assignment(s: &str) -> Option<(&str, &str)> {
+    let (name, value) = s.split_once('=')?;
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    valid.then_some((name, value))
+}

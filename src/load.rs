@@ -1,0 +1,325 @@
+//! Reading policies from disk: the root file, its imports (confined to the
+//! root's directory tree), and waiver files.
+
+use crate::check::{self, CheckError, Program};
+use crate::syntax::ast::{Item, PolicyFile};
+use crate::syntax::{parse_file, SourceMap, Span, SyntaxError};
+use miette::Diagnostic;
+use std::path::{Path, PathBuf};
+
+/// Largest policy file accepted, in bytes.
+pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+
+/// Anything that stops a policy from compiling.
+#[derive(Debug, Clone, thiserror::Error, Diagnostic)]
+pub enum CompileError {
+    #[error("cannot read `{path}`: {reason}")]
+    #[diagnostic(code(clearance::io))]
+    Io { path: String, reason: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Syntax(#[from] SyntaxError),
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Check(#[from] CheckError),
+}
+
+impl CompileError {
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            CompileError::Io { .. } => None,
+            CompileError::Syntax(e) => Some(e.span()),
+            CompileError::Check(e) => Some(e.span()),
+        }
+    }
+
+    /// The stable code of this error, e.g. `clearance::check::unknown_name`.
+    pub fn code(&self) -> String {
+        self.code_string()
+    }
+
+    fn code_string(&self) -> String {
+        Diagnostic::code(self)
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "clearance::error".into())
+    }
+}
+
+/// A failed compilation: every error, with the sources they point into.
+#[derive(Debug)]
+pub struct CompileFailure {
+    pub sources: SourceMap,
+    pub errors: Vec<CompileError>,
+}
+
+fn read_policy(path: &Path) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if meta.is_dir() {
+        return Err("it is a directory, not a policy file".into());
+    }
+    if meta.len() > MAX_POLICY_BYTES {
+        return Err(format!(
+            "the file is {} bytes; policies are limited to {} bytes",
+            meta.len(),
+            MAX_POLICY_BYTES
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the file is not valid UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+struct Loader {
+    sources: SourceMap,
+    errors: Vec<CompileError>,
+    items: Vec<Item>,
+    root_dir: Option<PathBuf>,
+    loaded: Vec<PathBuf>,
+}
+
+impl Loader {
+    fn parse(&mut self, name: String, text: String) -> Option<PolicyFile> {
+        let id = self.sources.add(name, text);
+        let text = self.sources.get(id).map(|f| f.text.clone())?;
+        match parse_file(id, &text) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.errors.push(e.into());
+                None
+            }
+        }
+    }
+
+    /// Loads `path` (already canonical) and, depth first, everything it imports.
+    fn load(&mut self, display: String, path: PathBuf, chain: &mut Vec<(PathBuf, String, Option<Span>)>) {
+        if self.loaded.contains(&path) {
+            return;
+        }
+        self.loaded.push(path.clone());
+        let text = match read_policy(&path) {
+            Ok(t) => t,
+            Err(reason) => {
+                self.errors.push(CompileError::Io {
+                    path: display,
+                    reason,
+                });
+                return;
+            }
+        };
+        let Some(file) = self.parse(display.clone(), text) else {
+            return;
+        };
+        let is_root = chain.is_empty();
+        for item in file.items {
+            match item {
+                Item::Import(import) => {
+                    let target = path
+                        .parent()
+                        .unwrap_or(Path::new("."))
+                        .join(&import.path.value);
+                    let shown = import.path.value.clone();
+                    let resolved = match self.confine(&target) {
+                        Ok(p) => p,
+                        Err((message, hint)) => {
+                            self.errors.push(
+                                CheckError::Import {
+                                    message,
+                                    span: import.path.span,
+                                    label: "refused".into(),
+                                    hint,
+                                }
+                                .into(),
+                            );
+                            continue;
+                        }
+                    };
+                    if let Some(pos) = chain.iter().position(|(p, _, _)| *p == resolved)
+                        .or_else(|| (resolved == path).then_some(usize::MAX))
+                    {
+                        let mut names: Vec<String> = chain
+                            .get(pos.min(chain.len())..)
+                            .unwrap_or(&[])
+                            .iter()
+                            .map(|(_, n, _)| n.clone())
+                            .collect();
+                        names.push(display.clone());
+                        names.push(shown.clone());
+                        self.errors.push(
+                            CheckError::Import {
+                                message: format!("import cycle: {}", names.join(" -> ")),
+                                span: import.path.span,
+                                label: "imports a file that imports this one".into(),
+                                hint: Some("move the shared declarations into a third file both import".into()),
+                            }
+                            .into(),
+                        );
+                        continue;
+                    }
+                    let display_child = display_path(&display, &import.path.value);
+                    chain.push((path.clone(), display.clone(), Some(import.path.span)));
+                    self.load(display_child, resolved, chain);
+                    chain.pop();
+                }
+                Item::Gate(g) if !is_root => self.errors.push(
+                    CheckError::Import {
+                        message: format!("imported file declares gate `{}`", g.label()),
+                        span: g.from.span.to(g.to.span),
+                        label: "gates belong to the policy named on the command line".into(),
+                        hint: Some("imports bring `param`, `let`, `def`, `stages` and `stage` declarations".into()),
+                    }
+                    .into(),
+                ),
+                other => self.items.push(other),
+            }
+        }
+    }
+
+    /// Canonical path of an import, or why it is refused.
+    fn confine(&self, target: &Path) -> Result<PathBuf, (String, Option<String>)> {
+        let shown = target.display().to_string();
+        let canonical = std::fs::canonicalize(target)
+            .map_err(|e| (format!("cannot import `{shown}`: {e}"), None))?;
+        match &self.root_dir {
+            Some(root) if canonical.starts_with(root) => Ok(canonical),
+            Some(root) => Err((
+                format!(
+                    "import `{shown}` leaves the policy's directory `{}`",
+                    root.display()
+                ),
+                Some("imports may only read files under the directory of the policy given on the command line (after following `..` and symlinks)".into()),
+            )),
+            None => Ok(canonical),
+        }
+    }
+}
+
+fn display_path(importer: &str, relative: &str) -> String {
+    let base = Path::new(importer).parent().unwrap_or(Path::new(""));
+    let joined = base.join(relative);
+    joined.display().to_string()
+}
+
+/// Compiles the policy at `path` with its imports and any waiver files.
+pub fn compile_path(path: &Path, waiver_files: &[PathBuf]) -> Result<Program, CompileFailure> {
+    let display = path.display().to_string();
+    let mut loader = Loader {
+        sources: SourceMap::default(),
+        errors: Vec::new(),
+        items: Vec::new(),
+        root_dir: None,
+        loaded: Vec::new(),
+    };
+    let canonical = match std::fs::canonicalize(path) {
+        Ok(p) => p,
+        Err(e) => {
+            return Err(CompileFailure {
+                sources: loader.sources,
+                errors: vec![CompileError::Io {
+                    path: display,
+                    reason: e.to_string(),
+                }],
+            })
+        }
+    };
+    loader.root_dir = canonical.parent().map(Path::to_path_buf);
+    loader.load(display, canonical, &mut Vec::new());
+    for w in waiver_files {
+        load_waivers(&mut loader, w);
+    }
+    finish(loader)
+}
+
+fn load_waivers(loader: &mut Loader, path: &Path) {
+    let display = path.display().to_string();
+    let text = match read_policy(path) {
+        Ok(t) => t,
+        Err(reason) => {
+            loader.errors.push(CompileError::Io {
+                path: display,
+                reason,
+            });
+            return;
+        }
+    };
+    let Some(file) = loader.parse(display, text) else {
+        return;
+    };
+    for item in file.items {
+        match item {
+            Item::Waive(w) => loader.items.push(Item::Waive(w)),
+            other => loader.errors.push(
+                CheckError::Import {
+                    message: "a waivers file may only hold `waive` lines".into(),
+                    span: item_span(&other),
+                    label: "not a waiver".into(),
+                    hint: None,
+                }
+                .into(),
+            ),
+        }
+    }
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Stages(s) => s.span,
+        Item::Stage(s) => s.span,
+        Item::Param(b) | Item::Let(b) => b.span,
+        Item::Def(d) => d.span,
+        Item::Import(i) => i.span,
+        Item::Gate(g) => g.span,
+        Item::Waive(w) => w.span,
+    }
+}
+
+/// Compiles policy text held in memory (no imports).
+pub fn compile_str(name: &str, text: &str) -> Result<Program, CompileFailure> {
+    let mut loader = Loader {
+        sources: SourceMap::default(),
+        errors: Vec::new(),
+        items: Vec::new(),
+        root_dir: None,
+        loaded: Vec::new(),
+    };
+    if let Some(file) = loader.parse(name.to_string(), text.to_string()) {
+        for item in file.items {
+            match item {
+                Item::Import(i) => loader.errors.push(
+                    CheckError::Import {
+                        message: "imports need a policy read from a file".into(),
+                        span: i.span,
+                        label: "cannot resolve".into(),
+                        hint: None,
+                    }
+                    .into(),
+                ),
+                other => loader.items.push(other),
+            }
+        }
+    }
+    finish(loader)
+}
+
+fn finish(loader: Loader) -> Result<Program, CompileFailure> {
+    let Loader {
+        sources,
+        mut errors,
+        items,
+        ..
+    } = loader;
+    if !errors.is_empty() {
+        return Err(CompileFailure { sources, errors });
+    }
+    let builtins = crate::eval::builtins::signatures();
+    match check::check(sources.clone(), items, &builtins) {
+        Ok(p) => Ok(p),
+        Err(es) => {
+            errors.extend(es.into_iter().map(CompileError::from));
+            Err(CompileFailure { sources, errors })
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The human report: the decision, each failing or erroring rule as a miette
+//! diagnostic with its values, the evidence behind them, and a summary line.
+
+use super::{handler, Style};
+use crate::check::Program;
+use crate::eval::{Clause, GateResult, Outcome, Problem, RuleResult};
+use crate::syntax::{SourceFile, Span};
+use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
+use std::fmt::{self, Write};
+use std::sync::Arc;
+
+/// One problem of a rule as a miette diagnostic.
+#[derive(Debug)]
+struct RuleDiagnostic {
+    message: String,
+    severity: Severity,
+    labels: Vec<LabeledSpan>,
+    source: miette::NamedSource<Arc<str>>,
+}
+
+impl fmt::Display for RuleDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for RuleDiagnostic {}
+
+impl Diagnostic for RuleDiagnostic {
+    fn severity(&self) -> Option<Severity> {
+        Some(self.severity)
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+}
+
+fn headline(rule: &RuleResult) -> String {
+    let mut s = rule.name.clone();
+    if let Some(t) = &rule.title {
+        s.push_str(": ");
+        s.push_str(t);
+    }
+    let mut tags = vec![rule.outcome.as_str()];
+    if let Some(w) = &rule.waiver {
+        tags = vec!["waived", w.covered.as_str()];
+    }
+    if rule.advisory {
+        tags.push("advisory");
+    }
+    format!("{s}  [{}]", tags.join(", "))
+}
+
+fn labeled(span: Span, text: String) -> LabeledSpan {
+    LabeledSpan::new(Some(text), span.start, span.end.saturating_sub(span.start))
+}
+
+/// Renders one failing, erroring or waived rule.
+pub fn render_rule(program: &Program, rule: &RuleResult, style: Style) -> String {
+    let mut out = String::new();
+    let severity = if rule.advisory || rule.waiver.is_some() {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    for (i, problem) in rule.problems.iter().enumerate() {
+        let Some(file) = program.sources.get(problem.span.file) else {
+            continue;
+        };
+        let message = if i == 0 {
+            headline(rule)
+        } else {
+            out.push('\n');
+            format!("{}: another condition {}", rule.name, problem_verb(problem))
+        };
+        out.push_str(&render_problem(file, problem, message, severity, style));
+        write_problem_notes(&mut out, problem);
+    }
+    if let Some(w) = &rule.waiver {
+        let _ = write!(out, "  waived: until {} — {}", w.until, w.reason);
+        if let Some(o) = &w.owner {
+            let _ = write!(out, " (owner {o})");
+        }
+        if let Some(t) = &w.ticket {
+            let _ = write!(out, " [{t}]");
+        }
+        out.push('\n');
+    }
+    if let Some(h) = &rule.help {
+        let _ = writeln!(out, "  help: {h}");
+    }
+    out
+}
+
+fn problem_verb(p: &Problem) -> &'static str {
+    match (p.clause, &p.error) {
+        (_, Some(_)) => "could not be evaluated",
+        (Clause::When, None) => "is false",
+        (Clause::Require, None) => "is false",
+    }
+}
+
+fn render_problem(file: &SourceFile, problem: &Problem, message: String, severity: Severity, style: Style) -> String {
+    let mut labels: Vec<LabeledSpan> = Vec::new();
+    match &problem.error {
+        Some(err) => {
+            let span = if err.span.file == problem.span.file {
+                err.span
+            } else {
+                problem.span
+            };
+            labels.push(labeled(span, err.message.clone()));
+        }
+        None => {
+            for l in &problem.explanation.labels {
+                if l.span.file == problem.span.file {
+                    labels.push(labeled(l.span, l.text.clone()));
+                }
+            }
+            if labels.is_empty() {
+                labels.push(labeled(problem.span, "false".into()));
+            }
+        }
+    }
+    let diag = RuleDiagnostic {
+        message,
+        severity,
+        labels,
+        source: file.named_source(),
+    };
+    let mut out = String::new();
+    if handler(style).render_report(&mut out, &diag).is_err() {
+        let _ = writeln!(out, "{}", diag.message);
+    }
+    // miette ends its report with a blank line; keep the rule's lines together.
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+fn write_problem_notes(out: &mut String, problem: &Problem) {
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(err) = &problem.error {
+        for n in &err.notes {
+            lines.push(n.clone());
+        }
+        write_block(out, "note", &lines);
+        return;
+    }
+    let ex = &problem.explanation;
+    lines.extend(ex.notes.iter().cloned());
+    for c in &ex.cited {
+        if !mentioned(&c.pointer, &ex.notes) {
+            lines.push(format!("{} = {}", c.pointer, c.value.short(60)));
+        }
+    }
+    write_block(out, "evidence", &lines);
+}
+
+/// True when a note already shows `pointer` (an element line names its element's pointer).
+fn mentioned(pointer: &str, notes: &[String]) -> bool {
+    notes.iter().any(|n| {
+        let head = n.trim_start();
+        let token = head.split([' ', ':']).next().unwrap_or("");
+        token.starts_with('/')
+            && (pointer == token
+                || pointer
+                    .strip_prefix(token)
+                    .is_some_and(|rest| rest.starts_with('/')))
+    })
+}
+
+fn write_block(out: &mut String, head: &str, lines: &[String]) {
+    let pad = " ".repeat(head.len() + 4);
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            let _ = writeln!(out, "  {head}: {l}");
+        } else {
+            let _ = writeln!(out, "{pad}{l}");
+        }
+    }
+}
+
+/// The whole human report for one gate (or one stage's triggers).
+pub fn render_gate(program: &Program, subject: &str, result: &GateResult, style: Style) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{}: {subject}", result.decision.as_str());
+    let shown: Vec<&RuleResult> = result
+        .rules
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Error | Outcome::Waived))
+        .collect();
+    for r in shown {
+        out.push('\n');
+        out.push_str(&render_rule(program, r, style));
+    }
+    let mut extra = Vec::new();
+    for r in &result.rules {
+        if r.outcome == Outcome::Skipped {
+            extra.push(format!("skipped {}: its `when` guard is false", r.name));
+        }
+        for n in &r.notes {
+            extra.push(format!("{} passed, {n}", r.name));
+        }
+    }
+    if !extra.is_empty() {
+        out.push('\n');
+        for e in extra {
+            let _ = writeln!(out, "  note: {e}");
+        }
+    }
+    let _ = writeln!(out, "\n{}", result.summary.line());
+    out
+}

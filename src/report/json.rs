@@ -1,0 +1,169 @@
+//! The JSON report. Field order is fixed by the structs below, so the output
+//! is byte-for-byte deterministic for the same inputs. Shape: docs/report.md.
+
+use crate::check::Program;
+use crate::eval::{AppliedWaiver, Clause, GateResult, Outcome, RuleResult, Summary};
+use crate::syntax::Span;
+use serde::Serialize;
+
+/// Format version of the JSON report; bumped on any incompatible change.
+pub const REPORT_VERSION: u32 = 1;
+
+/// What the report says about the run besides the outcomes.
+pub struct JsonContext<'a> {
+    /// `check` or `rollback`.
+    pub command: &'a str,
+    /// The gate (`staging -> prod`) or stage (`prod`) decided.
+    pub subject: &'a str,
+    pub now: String,
+    pub params: Vec<(String, serde_json::Value)>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    command: &'a str,
+    decision: &'a str,
+    subject: &'a str,
+    policy: String,
+    now: &'a str,
+    params: serde_json::Map<String, serde_json::Value>,
+    rules: Vec<Rule<'a>>,
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Location {
+    file: String,
+    line: usize,
+    column: usize,
+}
+
+#[derive(Serialize)]
+struct Rule<'a> {
+    name: &'a str,
+    title: Option<&'a str>,
+    outcome: Outcome,
+    advisory: bool,
+    blocking: bool,
+    location: Location,
+    help: Option<&'a str>,
+    problems: Vec<ProblemJson>,
+    notes: &'a [String],
+    waiver: Option<&'a AppliedWaiver>,
+}
+
+#[derive(Serialize)]
+struct ProblemJson {
+    clause: Clause,
+    condition: String,
+    location: Location,
+    error: Option<ErrorJson>,
+    labels: Vec<LabelJson>,
+    notes: Vec<String>,
+    evidence: Vec<EvidenceJson>,
+}
+
+#[derive(Serialize)]
+struct ErrorJson {
+    code: &'static str,
+    message: String,
+    expression: String,
+    location: Location,
+    notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct LabelJson {
+    expression: String,
+    text: String,
+    location: Location,
+}
+
+#[derive(Serialize)]
+struct EvidenceJson {
+    pointer: String,
+    expression: String,
+    value: serde_json::Value,
+}
+
+fn location(program: &Program, span: Span) -> Location {
+    let (file, line, column) = program.sources.location(span);
+    Location { file, line, column }
+}
+
+fn rule_json<'a>(program: &Program, r: &'a RuleResult) -> Rule<'a> {
+    Rule {
+        name: &r.name,
+        title: r.title.as_deref(),
+        outcome: r.outcome,
+        advisory: r.advisory,
+        blocking: r.blocks(),
+        location: location(program, r.span),
+        help: r.help.as_deref(),
+        problems: r
+            .problems
+            .iter()
+            .map(|p| ProblemJson {
+                clause: p.clause,
+                condition: program.sources.snippet(p.span).to_string(),
+                location: location(program, p.span),
+                error: p.error.as_ref().map(|e| ErrorJson {
+                    code: e.code(),
+                    message: e.message.clone(),
+                    expression: program.sources.snippet(e.span).to_string(),
+                    location: location(program, e.span),
+                    notes: e.notes.clone(),
+                }),
+                labels: p
+                    .explanation
+                    .labels
+                    .iter()
+                    .map(|l| LabelJson {
+                        expression: program.sources.snippet(l.span).to_string(),
+                        text: l.text.clone(),
+                        location: location(program, l.span),
+                    })
+                    .collect(),
+                notes: p.explanation.notes.clone(),
+                evidence: p
+                    .explanation
+                    .cited
+                    .iter()
+                    .map(|c| EvidenceJson {
+                        pointer: c.pointer.clone(),
+                        expression: c.expr.clone(),
+                        value: c.value.to_json(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        notes: &r.notes,
+        waiver: r.waiver.as_ref(),
+    }
+}
+
+/// The JSON report of one decision, pretty-printed, ending in a newline.
+pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) -> String {
+    let report = Report {
+        version: REPORT_VERSION,
+        command: ctx.command,
+        decision: result.decision.as_str(),
+        subject: ctx.subject,
+        policy: program
+            .sources
+            .files()
+            .first()
+            .map(|f| f.name.clone())
+            .unwrap_or_default(),
+        now: &ctx.now,
+        params: ctx.params.iter().cloned().collect(),
+        rules: result.rules.iter().map(|r| rule_json(program, r)).collect(),
+        summary: result.summary,
+    };
+    let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
+        format!("{{\"error\": \"cannot serialize the report: {e}\"}}")
+    });
+    s.push('\n');
+    s
+}
