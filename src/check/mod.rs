@@ -780,7 +780,11 @@ impl Checker<'_> {
         }
         let mut candidates: Vec<&str> = self.builtins.iter().map(|b| b.name).collect();
         candidates.extend(self.def_sigs.iter().map(|(n, _, _)| n.as_str()));
+        let alias = suggest(&name.name, ALIASES.iter().map(|(a, _)| *a))
+            .and_then(|a| ALIASES.iter().find(|(x, _)| *x == a))
+            .map(|(_, target)| *target);
         let hint = suggest(&name.name, candidates)
+            .or(alias)
             .map(|s| format!("did you mean `{s}`?"))
             .or_else(|| {
                 scope
@@ -865,6 +869,23 @@ impl Checker<'_> {
         });
     }
 }
+
+/// Names other policy languages use, and the builtin that does the same here.
+const ALIASES: &[(&str, &str)] = &[
+    ("len", "count"),
+    ("length", "count"),
+    ("size", "count"),
+    ("cnt", "count"),
+    ("startswith", "starts_with"),
+    ("endswith", "ends_with"),
+    ("lowercase", "lower"),
+    ("uppercase", "upper"),
+    ("unique", "distinct"),
+    ("uniq", "distinct"),
+    ("regex_match", "matches"),
+    ("re_match", "matches"),
+    ("object_keys", "keys"),
+];
 
 /// The result type of arithmetic on two known types; None when undefined.
 pub fn arithmetic_type(op: BinaryOp, lt: Ty, rt: Ty) -> Option<Ty> {

@@ -110,13 +110,15 @@ impl Evaluator<'_> {
                 }
                 Err(err) => self.label_error(&err, out),
             },
-            ExprKind::Call(_, args) => {
+            ExprKind::Call(name, args) => {
+                // The value goes under the function name, so it does not
+                // overlap the labels of the arguments.
+                out.label(name.span, format!("{actual}"));
                 for a in args {
                     if !a.is_literal() {
                         self.label_operand(a, env, None, out);
                     }
                 }
-                out.label(e.span, format!("{actual}"));
             }
             _ => {
                 self.label_operand(e, env, None, out);
@@ -138,12 +140,14 @@ impl Evaluator<'_> {
                     text.push_str(", ");
                     text.push_str(&s);
                 }
-                out.label(e.span, text);
-                // `count(approvers)`: show what was counted too.
-                if let ExprKind::Call(_, args) = &e.unparen().kind {
+                // `count(approvers)`: the value under `count`, and what was counted.
+                if let ExprKind::Call(name, args) = &e.unparen().kind {
+                    out.label(name.span, text);
                     for a in args.iter().filter(|a| !a.is_literal()) {
                         self.label_operand(a, env, None, out);
                     }
+                } else {
+                    out.label(e.span, text);
                 }
                 Some(v)
             }

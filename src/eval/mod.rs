@@ -437,9 +437,21 @@ impl<'p> Evaluator<'p> {
                 }
             }
             _ => {
-                let lv = self.eval(l, env)?;
-                let rv = self.eval(r, env)?;
-                self.apply(op, &lv, &rv, l, r, span)?
+                let (lv, lo) = self.eval_t(l, env)?;
+                let (rv, ro) = self.eval_t(r, env)?;
+                self.apply(op, &lv, &rv, l, r, span).map_err(|mut err| {
+                    // Say which evidence the operands came from (trace mode only).
+                    for (e, v, o) in [(l, &lv, lo), (r, &rv, ro)] {
+                        if let Some(p) = o.filter(|p| !p.is_empty()) {
+                            err.notes.push(format!(
+                                "`{}` is {} at {p}",
+                                self.snippet(e.span),
+                                v.short(60)
+                            ));
+                        }
+                    }
+                    err
+                })?
             }
         };
         Ok((v, None))

@@ -136,6 +136,7 @@ fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxErr
             let mut names: Vec<&str> = positives.iter().map(|r| describe(*r)).collect();
             names.sort_unstable();
             names.dedup();
+            let mut names = group_expected(names);
             // Keep "an expression" first: it is the most useful guess.
             if let Some(i) = names.iter().position(|n| *n == "an expression") {
                 let n = names.remove(i);
@@ -144,8 +145,14 @@ fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxErr
             let expected = join_or(&names);
             let found = describe_found(text, at);
             let help = hint_for(text, at, &names);
+            let first: Vec<&str> = names.iter().take(3).copied().collect();
+            let expected_short = if names.len() > 3 {
+                format!("expected {}, …", first.join(", "))
+            } else {
+                format!("expected {expected}")
+            };
             SyntaxError::Unexpected {
-                expected_short: format!("expected {expected}"),
+                expected_short,
                 expected,
                 found,
                 span: Span::new(file, at, at + next_char_len(text, at)),
@@ -159,13 +166,85 @@ fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxErr
     }
 }
 
+/// Folds long lists of alternatives into the words a user thinks in.
+fn group_expected(names: Vec<&'static str>) -> Vec<&'static str> {
+    const OPERATORS: &[&str] = &["`.`", "`[`", "`??`", "`and`", "`or`", "a comparison", "an operator"];
+    const CLAUSES: &[&str] = &["`help`", "`let`", "`require`", "`title`", "`when`"];
+    let ops = names.iter().filter(|n| OPERATORS.contains(n)).count();
+    let clauses = names.iter().filter(|n| CLAUSES.contains(n)).count();
+    let mut out: Vec<&'static str> = Vec::new();
+    for n in names {
+        if ops >= 3 && OPERATORS.contains(&n) {
+            if !out.contains(&"an operator") {
+                out.push("an operator");
+            }
+        } else if clauses >= 3 && CLAUSES.contains(&n) {
+            let group = "a rule clause (`require`, `when`, `title`, `help`, `let`)";
+            if !out.contains(&group) {
+                out.push(group);
+            }
+        } else {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// Where the last `{` that is never closed was opened, if any.
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if in_comment {
+            in_comment = c != '\n';
+            continue;
+        }
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' => in_comment = true,
+            '"' => in_string = true,
+            '{' => open.push(i),
+            '}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
+}
+
 /// A targeted hint for frequent mistakes.
 fn hint_for(text: &str, at: usize, expected: &[&str]) -> Option<String> {
     let rest = text.get(at..).unwrap_or("");
+    if rest.trim().is_empty() {
+        if let Some(open) = unclosed_brace(text) {
+            let (line, col) = super::span::line_col(text, open);
+            return Some(format!("the `{{` at line {line}, column {col} is never closed"));
+        }
+    }
     let word: String = rest
         .chars()
         .take_while(|c| c.is_alphanumeric() || *c == '_')
         .collect();
+    if word.contains('_') && expected.contains(&"a rule name (kebab-case)") {
+        return Some(format!(
+            "rule names are kebab-case: `{}`",
+            word.replace('_', "-")
+        ));
+    }
+    if word.chars().any(|c| c.is_ascii_uppercase()) && expected.contains(&"a name") {
+        return Some(format!("names are snake_case: `{}`", snake_case(&word)));
+    }
     if word.chars().any(|c| c.is_ascii_uppercase()) && expected.contains(&"an expression") {
         return Some(
             "names are snake_case; to read a camelCase evidence field write `evidence.someField` or `x[\"someField\"]`".into(),
@@ -186,6 +265,21 @@ fn hint_for(text: &str, at: usize, expected: &[&str]) -> Option<String> {
     None
 }
 
+fn snake_case(word: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in word.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn join_or(names: &[&str]) -> String {
     match names {
         [] => "something else".into(),
@@ -201,9 +295,11 @@ struct Lower {
 type Res<T> = Result<T, SyntaxError>;
 
 impl Lower {
+    /// The pair's span without the whitespace and comments pest lets a
+    /// repetition swallow at its end.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(self.file, s.start(), s.start() + trimmed_len(s.as_str()))
     }
 
     fn unexpected_rule(&self, pair: &Pair<'_, Rule>) -> SyntaxError {
@@ -701,6 +797,35 @@ impl Lower {
         it.next()
             .ok_or_else(|| internal(self.file, parent.start, "missing child"))
     }
+}
+
+/// Length of `text` without trailing whitespace and a trailing `#` comment.
+fn trimmed_len(text: &str) -> usize {
+    let mut t = text.trim_end();
+    loop {
+        let line_start = t.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let last_line = t.get(line_start..).unwrap_or("");
+        match comment_start(last_line) {
+            Some(i) => t = t.get(..line_start + i).unwrap_or(t).trim_end(),
+            None => return t.len(),
+        }
+    }
+}
+
+/// Byte index of a `#` that starts a comment (outside any string) in one line.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 fn is_number_literal(pair: &Pair<'_, Rule>) -> bool {

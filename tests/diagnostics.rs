@@ -1,0 +1,43 @@
+//! Snapshot tests of diagnostics, read and agreed with:
+//! - tests/bad/*.clr: one compile error (or a few) per file;
+//! - tests/runtime/NAME.clr with NAME.json: the human report of a decision.
+
+use clearance::eval::{self, EvalOptions};
+use clearance::report::{self, Style};
+use std::path::Path;
+
+const STYLE: Style = Style {
+    color: false,
+    width: 100,
+};
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn compile_errors() {
+    insta::glob!("bad/*.clr", |path| {
+        let rel = relative(path);
+        let failure = clearance::compile_path(Path::new(&rel), &[])
+            .expect_err("a file in tests/bad must not compile");
+        insta::assert_snapshot!(report::render_compile_failure(&failure, STYLE));
+    });
+}
+
+#[test]
+fn runtime_diagnostics() {
+    insta::glob!("runtime/*.clr", |path| {
+        let rel = relative(path);
+        let program = clearance::compile_path(Path::new(&rel), &[]).expect("compiles");
+        let evidence_text = std::fs::read_to_string(path.with_extension("json")).unwrap();
+        let evidence = eval::parse_json(&evidence_text, Default::default()).unwrap();
+        let gate = program.gates.first().unwrap();
+        let now = "2026-11-20T12:00:00Z".parse().unwrap();
+        let result = eval::evaluate_gate(&program, gate, &evidence, &EvalOptions::at(now));
+        insta::assert_snapshot!(report::render_gate(&program, &gate.label(), &result, STYLE));
+    });
+}
