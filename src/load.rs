@@ -95,7 +95,12 @@ impl Loader {
     }
 
     /// Loads `path` (already canonical) and, depth first, everything it imports.
-    fn load(&mut self, display: String, path: PathBuf, chain: &mut Vec<(PathBuf, String, Option<Span>)>) {
+    fn load(
+        &mut self,
+        display: String,
+        path: PathBuf,
+        chain: &mut Vec<(PathBuf, String, Option<Span>)>,
+    ) {
         if self.loaded.contains(&path) {
             return;
         }

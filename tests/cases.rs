@@ -3,6 +3,9 @@
 //! Every failing case of every file is reported, not just the first.
 //! `CASES_FILE=core/arithmetic.toml cargo test --test cases` runs one file.
 
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use clearance::eval::{self, EvalOptions, Evaluator, Value};
 use serde::Deserialize;
 use std::path::Path;
@@ -52,11 +55,7 @@ fn run_case(case: &Case) -> Result<(), String> {
         .parse()
         .map_err(|e| format!("bad now: {e}"))?;
     let outcome: Result<Value, String> = match clearance::compile_str("case.clr", &policy) {
-        Err(failure) => Err(failure
-            .errors
-            .first()
-            .map(|e| e.code())
-            .unwrap_or_default()),
+        Err(failure) => Err(failure.errors.first().map(|e| e.code()).unwrap_or_default()),
         Ok(program) => {
             let ev = Evaluator::new(&program, evidence, &EvalOptions::at(now));
             ev.global_let("result").map_err(|e| e.code().to_string())
@@ -82,7 +81,11 @@ fn check_value(case: &Case, got: &Value) -> Result<(), String> {
     let want_json = match (&case.want, &case.want_json) {
         (Some(w), None) => serde_json::to_string(w).map_err(|e| e.to_string())?,
         (None, Some(j)) => j.clone(),
-        _ => return Err("a case needs exactly one of want, want_json, want_display, want_error".into()),
+        _ => {
+            return Err(
+                "a case needs exactly one of want, want_json, want_display, want_error".into(),
+            )
+        }
     };
     let want = eval::parse_json(&want_json, Default::default()).map_err(|e| e.to_string())?;
     // Strict on int vs float only through deep equality (1 == 1.0 by design).
@@ -94,7 +97,9 @@ fn check_value(case: &Case, got: &Value) -> Result<(), String> {
 }
 
 fn case_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
@@ -118,8 +123,8 @@ fn evaluator_cases() {
     let mut total = 0;
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let parsed: CaseFile = toml::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let parsed: CaseFile =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         for case in &parsed.cases {
             total += 1;
             if let Err(why) = run_case(case) {
@@ -132,7 +137,10 @@ fn evaluator_cases() {
             }
         }
     }
-    assert!(total >= 150 || std::env::var("CASES_FILE").is_ok(), "only {total} cases");
+    assert!(
+        total >= 150 || std::env::var("CASES_FILE").is_ok(),
+        "only {total} cases"
+    );
     assert!(
         failures.is_empty(),
         "{} of {total} cases failed:\n{}",

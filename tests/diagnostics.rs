@@ -2,6 +2,9 @@
 //! - tests/bad/*.clr: one compile error (or a few) per file;
 //! - tests/runtime/NAME.clr with NAME.json: the human report of a decision.
 
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use clearance::eval::{self, EvalOptions};
 use clearance::report::{self, Style};
 use std::path::Path;

@@ -670,7 +670,11 @@ impl Checker<'_> {
 
     fn collection(&mut self, e: &Expr, ty: Ty) {
         if ty.known() && !matches!(ty, Ty::List | Ty::Object) {
-            self.mismatch(e, ty, "quantifiers and comprehensions iterate over a list or an object");
+            self.mismatch(
+                e,
+                ty,
+                "quantifiers and comprehensions iterate over a list or an object",
+            );
         }
     }
 
@@ -809,11 +813,16 @@ impl Checker<'_> {
             }
             Eq | Ne => Ty::Bool,
             Lt | Le | Gt | Ge => {
-                let orderable = |t: Ty| {
-                    matches!(t, Ty::Num | Ty::Str | Ty::Duration | Ty::Time | Ty::Version)
-                };
+                let orderable =
+                    |t: Ty| matches!(t, Ty::Num | Ty::Str | Ty::Duration | Ty::Time | Ty::Version);
                 if lt.known() && rt.known() && (lt != rt || !orderable(lt)) {
-                    self.binary_mismatch(op, lt, rt, span, "ordering compares two numbers, strings, durations, times or versions");
+                    self.binary_mismatch(
+                        op,
+                        lt,
+                        rt,
+                        span,
+                        "ordering compares two numbers, strings, durations, times or versions",
+                    );
                 } else if lt.known() && !orderable(lt) {
                     self.mismatch(l, lt, "this value has no order");
                 } else if rt.known() && !orderable(rt) {
@@ -824,7 +833,10 @@ impl Checker<'_> {
             In | NotIn => {
                 if rt.known() && !matches!(rt, Ty::List | Ty::Object) {
                     self.errors.push(CheckError::TypeMismatch {
-                        message: format!("`{}` needs a list or an object on its right", op.symbol()),
+                        message: format!(
+                            "`{}` needs a list or an object on its right",
+                            op.symbol()
+                        ),
                         span: r.span,
                         label: format!("this is a {}", rt.name()),
                         hint: (rt == Ty::Str)

@@ -111,6 +111,11 @@ impl Signature {
                 }
             })
             .collect();
-        format!("{}({}) -> {}", self.name, params.join(", "), self.returns.name())
+        format!(
+            "{}({}) -> {}",
+            self.name,
+            params.join(", "),
+            self.returns.name()
+        )
     }
 }

@@ -15,7 +15,12 @@ pub struct CheckArgs {
     pub policy: PathBuf,
     /// Evidence JSON: `FILE`, `-` for standard input, or `NAME=FILE` to mount a
     /// file at `evidence.NAME` (repeatable).
-    #[arg(long = "evidence", short = 'e', required = true, value_name = "FILE|NAME=FILE")]
+    #[arg(
+        long = "evidence",
+        short = 'e',
+        required = true,
+        value_name = "FILE|NAME=FILE"
+    )]
     pub evidence: Vec<String>,
     /// The gate to decide; may be left out when the policy has one gate.
     #[arg(long, value_name = "FROM->TO")]
@@ -61,7 +66,7 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
                 command: "check",
                 subject: &subject,
                 now: now.to_string(),
-                params: params.iter().map(|(n, v)| (n.clone(), v.to_json())).collect(),
+                params: effective_params(&program, &params),
             },
         ),
     };
@@ -70,6 +75,26 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,
     })
+}
+
+/// Every param with the value the evaluation used (default or override).
+pub(crate) fn effective_params(
+    program: &Program,
+    overrides: &[(String, Value)],
+) -> Vec<(String, serde_json::Value)> {
+    program
+        .params
+        .iter()
+        .map(|p| {
+            let value = overrides
+                .iter()
+                .find(|(n, _)| *n == p.name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| const_value(&p.default).ok())
+                .unwrap_or(Value::Null);
+            (p.name.clone(), value.to_json())
+        })
+        .collect()
 }
 
 pub(crate) fn parse_now(now: Option<&str>) -> Result<Timestamp, NoDecision> {
@@ -130,7 +155,10 @@ fn ty_of(v: &Value) -> Ty {
     }
 }
 
-pub(crate) fn parse_params(program: &Program, raw: &[String]) -> Result<Vec<(String, Value)>, NoDecision> {
+pub(crate) fn parse_params(
+    program: &Program,
+    raw: &[String],
+) -> Result<Vec<(String, Value)>, NoDecision> {
     let mut out: Vec<(String, Value)> = Vec::new();
     for p in raw {
         let Some((name, text)) = split_assignment(p) else {
@@ -161,7 +189,9 @@ pub(crate) fn parse_params(program: &Program, raw: &[String]) -> Result<Vec<(Str
                 Err(_) => Value::str(text),
             }
         };
-        let default_ty = const_value(&decl.default).map(|v| ty_of(&v)).unwrap_or(Ty::Unknown);
+        let default_ty = const_value(&decl.default)
+            .map(|v| ty_of(&v))
+            .unwrap_or(Ty::Unknown);
         let got = ty_of(&value);
         if default_ty.known() && default_ty != Ty::Null && got != default_ty {
             return Err(plain_error(format!(

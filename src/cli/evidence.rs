@@ -50,7 +50,8 @@ fn read_all(path: &str) -> Result<String, NoDecision> {
                 meta.len()
             )));
         }
-        std::fs::read(path).map_err(|e| plain_error(format!("cannot read evidence `{path}`: {e}")))?
+        std::fs::read(path)
+            .map_err(|e| plain_error(format!("cannot read evidence `{path}`: {e}")))?
     };
     if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
         return Err(plain_error(format!(
@@ -83,7 +84,11 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let col_bytes: usize = l.chars().take(column.saturating_sub(1)).map(char::len_utf8).sum();
+            let col_bytes: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return (offset + col_bytes).min(text.len());
         }
         offset += l.len();
@@ -101,7 +106,12 @@ fn parse(file: &EvidenceFile, style: Style) -> Result<Value, NoDecision> {
         };
         let at = offset_of(&file.text, e.line(), e.column());
         let at = at.min(file.text.len());
-        let len = file.text.get(at..).and_then(|s| s.chars().next()).map(char::len_utf8).unwrap_or(0);
+        let len = file
+            .text
+            .get(at..)
+            .and_then(|s| s.chars().next())
+            .map(char::len_utf8)
+            .unwrap_or(0);
         let diag = InvalidJson {
             file: file.name.clone(),
             message,
@@ -109,7 +119,10 @@ fn parse(file: &EvidenceFile, style: Style) -> Result<Value, NoDecision> {
             source_code: NamedSource::new(file.name.clone(), file.text.clone()),
         };
         let mut out = String::new();
-        if crate::report::handler(style).render_report(&mut out, &diag).is_err() {
+        if crate::report::handler(style)
+            .render_report(&mut out, &diag)
+            .is_err()
+        {
             out = format!("error: {diag}\n");
         }
         NoDecision(out)
@@ -142,7 +155,9 @@ pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>),
         match mount {
             Some(name) => {
                 if mounts.iter().any(|(n, _)| n == name) {
-                    return Err(plain_error(format!("evidence mount `{name}` is given twice")));
+                    return Err(plain_error(format!(
+                        "evidence mount `{name}` is given twice"
+                    )));
                 }
                 mounts.push((name.to_string(), value));
             }
@@ -157,9 +172,9 @@ pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>),
         }
     }
     if mounts.is_empty() {
-        return root
-            .map(|r| (r, files))
-            .ok_or_else(|| plain_error("no evidence given: pass `--evidence FILE` (or `-` for standard input)"));
+        return root.map(|r| (r, files)).ok_or_else(|| {
+            plain_error("no evidence given: pass `--evidence FILE` (or `-` for standard input)")
+        });
     }
     let mut map = match root {
         None => crate::eval::value::Object::new(),

@@ -60,7 +60,7 @@ impl EvalError {
         self
     }
 
-    pub(crate) fn from_access(mut self) -> Self {
+    pub(crate) fn marked_as_access(mut self) -> Self {
         self.access = true;
         self
     }

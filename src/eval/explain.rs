@@ -131,7 +131,13 @@ impl Evaluator<'_> {
     }
 
     /// Labels an operand with its value (and `suffix`), citing its evidence pointer.
-    fn label_operand(&self, e: &Expr, env: &Env<'_>, suffix: Option<String>, out: &mut Explanation) -> Option<Value> {
+    fn label_operand(
+        &self,
+        e: &Expr,
+        env: &Env<'_>,
+        suffix: Option<String>,
+        out: &mut Explanation,
+    ) -> Option<Value> {
         match self.eval_t(e, env) {
             Ok((v, origin)) => {
                 out.cite(self.snippet(e.span), &origin, &v);
@@ -181,7 +187,8 @@ impl Evaluator<'_> {
             let Ok(rv) = self.eval(r, env) else { return };
             let suffix = (!actual).then(|| expected(op, &rv));
             self.label_operand(l, env, suffix, out);
-        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn) {
+        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn)
+        {
             let Ok(lv) = self.eval(l, env) else { return };
             let suffix = (!actual).then(|| expected(flip(op), &lv));
             self.label_operand(r, env, suffix, out);
@@ -200,7 +207,13 @@ impl Evaluator<'_> {
         }
     }
 
-    fn explain_quantifier(&self, q: &Quantifier, env: &Env<'_>, actual: bool, out: &mut Explanation) {
+    fn explain_quantifier(
+        &self,
+        q: &Quantifier,
+        env: &Env<'_>,
+        actual: bool,
+        out: &mut Explanation,
+    ) {
         let (items, _) = match self.iterate(&q.vars, &q.collection, env) {
             Ok(x) => x,
             Err(err) => return self.label_error(&err, out),
@@ -232,11 +245,17 @@ impl Evaluator<'_> {
                 _ => format!("`{coll}` is empty"),
             },
             (QuantKind::All, false) => {
-                format!("{k} of {n} {noun} {} it", if k == 1 { "breaks" } else { "break" })
+                format!(
+                    "{k} of {n} {noun} {} it",
+                    if k == 1 { "breaks" } else { "break" }
+                )
             }
             (QuantKind::Any, false) => format!("0 of {n} {noun} satisfy it"),
             (QuantKind::None, false) => {
-                format!("{k} of {n} {noun} {}, and none may", if k == 1 { "matches" } else { "match" })
+                format!(
+                    "{k} of {n} {noun} {}, and none may",
+                    if k == 1 { "matches" } else { "match" }
+                )
             }
             (QuantKind::All, true) => format!("all {n} {noun} satisfy it"),
             (QuantKind::Any, true) => format!("{k} of {n} {noun} satisfy it"),
@@ -244,13 +263,13 @@ impl Evaluator<'_> {
         };
         out.notes.push(headline);
         if errors > 0 {
-            out.notes.push(format!(
-                "{errors} of {n} {noun} could not be evaluated"
-            ));
+            out.notes
+                .push(format!("{errors} of {n} {noun} could not be evaluated"));
         }
         for (shown, &i) in matching.iter().enumerate() {
             if shown >= MAX_ELEMENTS_SHOWN {
-                out.notes.push(format!("… and {} more", k - MAX_ELEMENTS_SHOWN));
+                out.notes
+                    .push(format!("… and {} more", k - MAX_ELEMENTS_SHOWN));
                 break;
             }
             let Some(item) = items.get(i) else { continue };
@@ -264,7 +283,8 @@ impl Evaluator<'_> {
                 for l in sub.labels {
                     out.label(l.span, l.text);
                 }
-                out.notes.extend(sub.notes.into_iter().map(|n| format!("  {n}")));
+                out.notes
+                    .extend(sub.notes.into_iter().map(|n| format!("  {n}")));
             }
             for c in sub.cited {
                 if !out.cited.iter().any(|x| x.pointer == c.pointer) {
@@ -293,7 +313,10 @@ fn noun_for(collection: &str) -> String {
         .find(|s| !s.is_empty())
         .unwrap_or("")
         .trim_end_matches([')', ']', '"']);
-    if !last.is_empty() && last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !last.chars().all(|c| c.is_ascii_digit()) {
+    if !last.is_empty()
+        && last.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !last.chars().all(|c| c.is_ascii_digit())
+    {
         last.to_string()
     } else {
         "elements".to_string()
@@ -301,7 +324,7 @@ fn noun_for(collection: &str) -> String {
 }
 
 /// `/tests/suites/3 ("integration"): failed = 2`
-fn element_line(index: usize, item: &(Value, Value, Origin), sub: &Explanation) -> String {
+fn element_line(index: usize, item: &super::Element, sub: &Explanation) -> String {
     let (key, value, origin) = item;
     let mut head = match origin {
         Some(p) => p.to_string(),

@@ -27,6 +27,9 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
+/// One element of an iterated collection: (index or key, value, pointer).
+pub(crate) type Element = (Value, Value, Origin);
+
 /// Default evaluation budget per rule, in steps (see docs/guarantees.md).
 pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
 
@@ -132,7 +135,8 @@ impl<'p> Evaluator<'p> {
 
     /// The value of a file-level `let` (used by the case table and tooling).
     pub fn global_let(&self, name: &str) -> Result<Value, EvalError> {
-        self.lookup(name, Span::default(), &Env::Root).map(|(v, _)| v)
+        self.lookup(name, Span::default(), &Env::Root)
+            .map(|(v, _)| v)
     }
 
     pub(crate) fn snippet(&self, span: Span) -> &str {
@@ -193,7 +197,11 @@ impl<'p> Evaluator<'p> {
         }
         let result = match scope.bindings.get(i) {
             Some(b) => self.eval_t(&b.value, frame),
-            None => Err(EvalError::new(ErrorKind::InvalidValue, span, "unbound name")),
+            None => Err(EvalError::new(
+                ErrorKind::InvalidValue,
+                span,
+                "unbound name",
+            )),
         };
         if let Some(s) = scope.slots.borrow_mut().get_mut(i) {
             *s = Slot::Done(result.clone());
@@ -203,10 +211,7 @@ impl<'p> Evaluator<'p> {
 
     fn root(&self, name: &str, span: Span) -> Result<(Value, Origin), EvalError> {
         match name {
-            "evidence" => Ok((
-                self.evidence.clone(),
-                self.trace.then(|| Rc::from("")),
-            )),
+            "evidence" => Ok((self.evidence.clone(), self.trace.then(|| Rc::from("")))),
             "now" => Ok((Value::Time(self.now), None)),
             _ => match self.params.get(name) {
                 Some(v) => Ok((v.clone(), None)),
@@ -297,18 +302,34 @@ impl<'p> Evaluator<'p> {
         Ok((v, None))
     }
 
-    fn field(&self, base: &Expr, field: &Ident, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+    fn field(
+        &self,
+        base: &Expr,
+        field: &Ident,
+        env: &Env<'_>,
+    ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
         match &b {
             Value::Object(map) => match map.get(field.name.as_str()) {
                 Some(v) => Ok((v.clone(), pointer_child(&origin, &field.name))),
                 None => Err(self.missing_key(base, &field.name, field.span, map, &origin)),
             },
-            other => Err(self.not_a(base, other, "object", &format!("field `{}`", field.name), field.span)),
+            other => Err(self.not_a(
+                base,
+                other,
+                "object",
+                &format!("field `{}`", field.name),
+                field.span,
+            )),
         }
     }
 
-    fn index(&self, base: &Expr, index: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+    fn index(
+        &self,
+        base: &Expr,
+        index: &Expr,
+        env: &Env<'_>,
+    ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
         let i = self.eval(index, env)?;
         let span = base.span.to(index.span);
@@ -316,7 +337,10 @@ impl<'p> Evaluator<'p> {
             (Value::List(items), Value::Int(n)) => {
                 let len = items.len() as i64;
                 let at = if *n < 0 { len + n } else { *n };
-                match usize::try_from(at).ok().and_then(|at| items.get(at).map(|v| (at, v))) {
+                match usize::try_from(at)
+                    .ok()
+                    .and_then(|at| items.get(at).map(|v| (at, v)))
+                {
                     Some((at, v)) => Ok((v.clone(), pointer_child(&origin, &at.to_string()))),
                     None => Err(EvalError::new(
                         ErrorKind::Missing,
@@ -328,7 +352,7 @@ impl<'p> Evaluator<'p> {
                         ),
                     )
                     .with_note(resolved_note(&origin, self.snippet(base.span)))
-                    .from_access()),
+                    .marked_as_access()),
                 }
             }
             (Value::List(_), other) => Err(EvalError::new(
@@ -388,7 +412,7 @@ impl<'p> Evaluator<'p> {
                 err = err.with_note(format!("did you mean `{s}`?"));
             }
         }
-        err.from_access()
+        err.marked_as_access()
     }
 
     fn not_a(&self, base: &Expr, value: &Value, want: &str, step: &str, span: Span) -> EvalError {
@@ -407,7 +431,7 @@ impl<'p> Evaluator<'p> {
                 value.short(60)
             ),
         )
-        .from_access()
+        .marked_as_access()
     }
 
     fn binary(
@@ -546,7 +570,7 @@ impl<'p> Evaluator<'p> {
         vars: &[Ident],
         collection: &Expr,
         env: &Env<'_>,
-    ) -> Result<(Vec<(Value, Value, Origin)>, Origin), EvalError> {
+    ) -> Result<(Vec<Element>, Origin), EvalError> {
         let (coll, origin) = self.eval_t(collection, env)?;
         let items = match &coll {
             Value::List(items) => items
@@ -578,7 +602,11 @@ impl<'p> Evaluator<'p> {
                 }
                 map.iter()
                     .map(|(k, v)| {
-                        let o = if self.trace { pointer_child(&origin, k) } else { None };
+                        let o = if self.trace {
+                            pointer_child(&origin, k)
+                        } else {
+                            None
+                        };
                         (Value::Str(k.clone()), v.clone(), o)
                     })
                     .collect()
@@ -607,7 +635,7 @@ impl<'p> Evaluator<'p> {
     pub(crate) fn with_bound<T>(
         &self,
         vars: &[Ident],
-        item: &(Value, Value, Origin),
+        item: &Element,
         env: &Env<'_>,
         f: impl FnOnce(&Env<'_>) -> T,
     ) -> T {
@@ -679,7 +707,13 @@ impl<'p> Evaluator<'p> {
         Ok(Value::list(out))
     }
 
-    fn call(&self, name: &Ident, args: &[Expr], span: Span, env: &Env<'_>) -> Result<Value, EvalError> {
+    fn call(
+        &self,
+        name: &Ident,
+        args: &[Expr],
+        span: Span,
+        env: &Env<'_>,
+    ) -> Result<Value, EvalError> {
         let values: Vec<Value> = args
             .iter()
             .map(|a| self.eval(a, env))
@@ -706,7 +740,9 @@ impl<'p> Evaluator<'p> {
             scope: &self.global,
             parent: &Env::Root,
         };
-        self.bind_params(&def.params, values, &globals, |inner| self.eval(&def.body, inner))
+        self.bind_params(&def.params, values, &globals, |inner| {
+            self.eval(&def.body, inner)
+        })
     }
 
     fn bind_params<T>(
@@ -854,22 +890,28 @@ mod ops {
         use BinaryOp::*;
         let text = || format!("{} {} {}", lv.short(30), op.symbol(), rv.short(30));
         match (op, lv, rv) {
-            (Add, Value::Int(a), Value::Int(b)) => {
-                a.checked_add(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
-            }
-            (Sub, Value::Int(a), Value::Int(b)) => {
-                a.checked_sub(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
-            }
-            (Mul, Value::Int(a), Value::Int(b)) => {
-                a.checked_mul(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
-            }
+            (Add, Value::Int(a), Value::Int(b)) => a
+                .checked_add(*b)
+                .map(Value::Int)
+                .ok_or_else(|| overflow(span, &text())),
+            (Sub, Value::Int(a), Value::Int(b)) => a
+                .checked_sub(*b)
+                .map(Value::Int)
+                .ok_or_else(|| overflow(span, &text())),
+            (Mul, Value::Int(a), Value::Int(b)) => a
+                .checked_mul(*b)
+                .map(Value::Int)
+                .ok_or_else(|| overflow(span, &text())),
             (Div, Value::Int(a), Value::Int(b)) => {
                 if *b == 0 {
                     return Err(div_zero(span, lv));
                 }
                 // Exact quotients stay integers; others are floats (`5 / 2 == 2.5`).
                 match a.checked_rem(*b) {
-                    Some(0) => a.checked_div(*b).map(Value::Int).ok_or_else(|| overflow(span, &text())),
+                    Some(0) => a
+                        .checked_div(*b)
+                        .map(Value::Int)
+                        .ok_or_else(|| overflow(span, &text())),
                     Some(_) => finite(*a as f64 / *b as f64, span),
                     None => Err(overflow(span, &text())),
                 }
@@ -878,9 +920,15 @@ mod ops {
                 if *b == 0 {
                     return Err(div_zero(span, lv));
                 }
-                a.checked_rem(*b).map(Value::Int).ok_or_else(|| overflow(span, &text()))
+                a.checked_rem(*b)
+                    .map(Value::Int)
+                    .ok_or_else(|| overflow(span, &text()))
             }
-            (Add | Sub | Mul | Div | Rem, Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            (
+                Add | Sub | Mul | Div | Rem,
+                Value::Int(_) | Value::Float(_),
+                Value::Int(_) | Value::Float(_),
+            ) => {
                 let (a, b) = (as_f64(lv).unwrap_or(0.0), as_f64(rv).unwrap_or(0.0));
                 if matches!(op, Div | Rem) && b == 0.0 {
                     return Err(div_zero(span, lv));
@@ -910,7 +958,8 @@ mod ops {
                 .checked_sub(*b)
                 .map(Value::Duration)
                 .ok_or_else(|| overflow(span, &text())),
-            (Add, Value::Time(t), Value::Duration(d)) | (Add, Value::Duration(d), Value::Time(t)) => t
+            (Add, Value::Time(t), Value::Duration(d))
+            | (Add, Value::Duration(d), Value::Time(t)) => t
                 .checked_add(*d)
                 .map(Value::Time)
                 .map_err(|_| overflow(span, &text())),

@@ -241,7 +241,10 @@ impl Evaluator<'_> {
         self.budget.reset();
         self.vacuous.borrow_mut().clear();
         let scope = LetScope::new(&rule.lets);
-        let env = Env::Lets { scope: &scope, parent };
+        let env = Env::Lets {
+            scope: &scope,
+            parent,
+        };
         for (i, when) in rule.whens.iter().enumerate() {
             match self.eval_bool(when, &env, "a `when` guard") {
                 Ok(true) => {}
@@ -290,9 +293,17 @@ impl Evaluator<'_> {
     }
 
     /// Re-evaluates the problem clauses of a rule in trace mode.
-    pub(crate) fn explain_rule(&self, rule: &RuleDecl, parent: &Env<'_>, verdict: &Verdict) -> Vec<Problem> {
+    pub(crate) fn explain_rule(
+        &self,
+        rule: &RuleDecl,
+        parent: &Env<'_>,
+        verdict: &Verdict,
+    ) -> Vec<Problem> {
         let scope = LetScope::new(&rule.lets);
-        let env = Env::Lets { scope: &scope, parent };
+        let env = Env::Lets {
+            scope: &scope,
+            parent,
+        };
         let mut out = Vec::new();
         for (clause, i, fast_error) in &verdict.problems {
             let exprs: &[Expr] = match clause {

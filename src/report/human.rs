@@ -103,7 +103,13 @@ fn problem_verb(p: &Problem) -> &'static str {
     }
 }
 
-fn render_problem(file: &SourceFile, problem: &Problem, message: String, severity: Severity, style: Style) -> String {
+fn render_problem(
+    file: &SourceFile,
+    problem: &Problem,
+    message: String,
+    severity: Severity,
+    style: Style,
+) -> String {
     let mut labels: Vec<LabeledSpan> = Vec::new();
     match &problem.error {
         Some(err) => {

@@ -161,9 +161,8 @@ pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) 
         rules: result.rules.iter().map(|r| rule_json(program, r)).collect(),
         summary: result.summary,
     };
-    let mut s = serde_json::to_string_pretty(&report).unwrap_or_else(|e| {
-        format!("{{\"error\": \"cannot serialize the report: {e}\"}}")
-    });
+    let mut s = serde_json::to_string_pretty(&report)
+        .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize the report: {e}\"}}"));
     s.push('\n');
     s
 }

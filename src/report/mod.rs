@@ -42,7 +42,12 @@ pub(crate) fn handler(style: Style) -> GraphicalReportHandler {
 
 /// Renders any diagnostic whose spans point into `sources` (the file of its
 /// first label decides which source is attached).
-pub fn render_diagnostic<D>(diag: D, file: Option<crate::syntax::FileId>, sources: &SourceMap, style: Style) -> String
+pub fn render_diagnostic<D>(
+    diag: D,
+    file: Option<crate::syntax::FileId>,
+    sources: &SourceMap,
+    style: Style,
+) -> String
 where
     D: Diagnostic + Send + Sync + 'static,
 {
@@ -51,7 +56,10 @@ where
         report = report.with_source_code(src.named_source());
     }
     let mut out = String::new();
-    if handler(style).render_report(&mut out, report.as_ref()).is_err() {
+    if handler(style)
+        .render_report(&mut out, report.as_ref())
+        .is_err()
+    {
         let _ = write!(out, "{report}");
     }
     out

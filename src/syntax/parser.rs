@@ -20,7 +20,9 @@ pub fn parse_file(file: FileId, text: &str) -> Result<PolicyFile, SyntaxError> {
     check_nesting(file, text)?;
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
     let lower = Lower { file };
-    let root = pairs.next().ok_or_else(|| internal(file, 0, "empty parse"))?;
+    let root = pairs
+        .next()
+        .ok_or_else(|| internal(file, 0, "empty parse"))?;
     let mut items = Vec::new();
     for pair in root.into_inner() {
         if pair.as_rule() == Rule::EOI {
@@ -36,7 +38,9 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
     check_nesting(file, text)?;
     let mut pairs =
         PolicyParser::parse(Rule::expr_only, text).map_err(|e| from_pest(file, text, e))?;
-    let root = pairs.next().ok_or_else(|| internal(file, 0, "empty parse"))?;
+    let root = pairs
+        .next()
+        .ok_or_else(|| internal(file, 0, "empty parse"))?;
     let pair = root
         .into_inner()
         .next()
@@ -168,7 +172,15 @@ fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxErr
 
 /// Folds long lists of alternatives into the words a user thinks in.
 fn group_expected(names: Vec<&'static str>) -> Vec<&'static str> {
-    const OPERATORS: &[&str] = &["`.`", "`[`", "`??`", "`and`", "`or`", "a comparison", "an operator"];
+    const OPERATORS: &[&str] = &[
+        "`.`",
+        "`[`",
+        "`??`",
+        "`and`",
+        "`or`",
+        "a comparison",
+        "an operator",
+    ];
     const CLAUSES: &[&str] = &["`help`", "`let`", "`require`", "`title`", "`when`"];
     let ops = names.iter().filter(|n| OPERATORS.contains(n)).count();
     let clauses = names.iter().filter(|n| CLAUSES.contains(n)).count();
@@ -229,7 +241,9 @@ fn hint_for(text: &str, at: usize, expected: &[&str]) -> Option<String> {
     if rest.trim().is_empty() {
         if let Some(open) = unclosed_brace(text) {
             let (line, col) = super::span::line_col(text, open);
-            return Some(format!("the `{{` at line {line}, column {col} is never closed"));
+            return Some(format!(
+                "the `{{` at line {line}, column {col} is never closed"
+            ));
         }
     }
     let word: String = rest
@@ -548,7 +562,10 @@ impl Lower {
                     e
                 })
             }
-            Rule::disjunction | Rule::conjunction | Rule::additive | Rule::multiplicative
+            Rule::disjunction
+            | Rule::conjunction
+            | Rule::additive
+            | Rule::multiplicative
             | Rule::coalesce => self.left_assoc(pair),
             Rule::comparison => {
                 let mut inner = pair.into_inner();
@@ -664,12 +681,14 @@ impl Lower {
             Rule::kw_true => ExprKind::Bool(true),
             Rule::kw_false => ExprKind::Bool(false),
             Rule::number => return number(self.file, span, pair.as_str()),
-            Rule::duration => ExprKind::Duration(duration_nanos(pair.as_str()).ok_or_else(
-                || SyntaxError::NumberOutOfRange {
-                    text: pair.as_str().to_string(),
-                    span,
-                },
-            )?),
+            Rule::duration => {
+                ExprKind::Duration(duration_nanos(pair.as_str()).ok_or_else(|| {
+                    SyntaxError::NumberOutOfRange {
+                        text: pair.as_str().to_string(),
+                        span,
+                    }
+                })?)
+            }
             Rule::string => ExprKind::Str(unescape(self.file, span.start, pair.as_str())?),
             Rule::ident => ExprKind::Name(pair.as_str().to_string()),
             Rule::list_lit => ExprKind::List(

@@ -9,7 +9,9 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         Rule::WHITESPACE => "whitespace",
         Rule::COMMENT => "a comment",
         Rule::ident_char => "a letter, digit or `_`",
-        Rule::item => "an item (`stages`, `stage`, `param`, `let`, `def`, `import`, `gate` or `waive`)",
+        Rule::item => {
+            "an item (`stages`, `stage`, `param`, `let`, `def`, `import`, `gate` or `waive`)"
+        }
         Rule::keyword => "a keyword",
         Rule::ident => "a name",
         Rule::field_name => "a field name",
@@ -110,9 +112,7 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::op_gt
         | Rule::op_not_in => "a comparison",
         Rule::op_coalesce => "`??`",
-        Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div | Rule::op_rem => {
-            "an operator"
-        }
+        Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div | Rule::op_rem => "an operator",
         Rule::field_access => "`.`",
         Rule::index_access => "`[`",
         Rule::object_entry => "an object entry (`key: value`)",

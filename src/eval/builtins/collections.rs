@@ -186,7 +186,11 @@ fn canonical_key(v: &Value, out: &mut String) {
         }
         Value::Version(ver) => {
             // build metadata does not take part in equality
-            let _ = write!(out, "v{}.{}.{}-{}", ver.major, ver.minor, ver.patch, ver.pre);
+            let _ = write!(
+                out,
+                "v{}.{}.{}-{}",
+                ver.major, ver.minor, ver.patch, ver.pre
+            );
         }
         other => {
             let _ = write!(out, "{}:{other}", other.type_name());

@@ -1,0 +1,325 @@
+//! Runs the real `clearance` binary: exit codes, stdin, mounts, params, time,
+//! gate selection and byte-for-byte determinism.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+use std::io::Write;
+
+const POLICY: &str = "policies/payments/policy.clr";
+const ALLOWED: &str = "policies/payments/evidence/allowed.json";
+const DENIED: &str = "policies/payments/evidence/denied.json";
+const MISSING: &str = "policies/payments/evidence/missing-evidence.json";
+const NOW: &str = "2026-11-20T12:00:00Z";
+
+fn clearance() -> Command {
+    let mut cmd = Command::cargo_bin("clearance").unwrap();
+    cmd.env("NO_COLOR", "1").env("COLUMNS", "100");
+    cmd
+}
+
+fn check(evidence: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "check",
+        POLICY,
+        "--evidence",
+        evidence,
+        "--gate",
+        "staging->prod",
+        "--now",
+        NOW,
+    ];
+    args.extend_from_slice(extra);
+    clearance().args(&args).output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_no_panic(out: &std::process::Output) {
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "panicked: {}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("panicked"));
+}
+
+#[test]
+fn allowed_exits_0() {
+    let out = check(ALLOWED, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with("allowed: staging -> prod"));
+}
+
+#[test]
+fn denied_exits_1_with_diagnostics() {
+    let out = check(DENIED, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("denied_human", text(&out.stdout));
+}
+
+#[test]
+fn missing_evidence_is_an_error_outcome_and_denies() {
+    let out = check(MISSING, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[error]"));
+    assert!(stdout.contains("`evidence.tests` has no field `coverage`"));
+    assert!(stdout.contains("3 errors"));
+}
+
+#[test]
+fn json_report_is_deterministic() {
+    let a = check(DENIED, &["--format", "json"]);
+    let b = check(DENIED, &["--format", "json"]);
+    assert_eq!(a.status.code(), Some(1));
+    assert_eq!(a.stdout, b.stdout, "JSON output must be byte-identical");
+    let report: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(report["decision"], "denied");
+    assert_eq!(report["summary"]["failed"], 8);
+    insta::assert_snapshot!("denied_json", text(&a.stdout));
+}
+
+#[test]
+fn json_report_of_allowed_bundle() {
+    let out = check(ALLOWED, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["decision"], "allowed");
+    assert_eq!(report["summary"]["passed"], 10);
+    assert_eq!(report["version"], 1);
+}
+
+#[test]
+fn stdin_evidence() {
+    let bundle = std::fs::read(ALLOWED).unwrap();
+    let out = clearance()
+        .args([
+            "check",
+            POLICY,
+            "--evidence",
+            "-",
+            "--gate",
+            "staging->prod",
+            "--now",
+            NOW,
+        ])
+        .write_stdin(bundle)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn mounts_combine_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.clr");
+    std::fs::write(
+        &policy,
+        "stages ci -> prod\ngate ci -> prod {\n  rule green {\n    require evidence.junit.failures == 0 and evidence.sbom.ok\n  }\n}\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("junit.json");
+    std::fs::write(&junit, r#"{"failures": 0}"#).unwrap();
+    let sbom = dir.path().join("sbom.json");
+    std::fs::write(&sbom, r#"{"ok": true}"#).unwrap();
+    let out = clearance()
+        .arg("check")
+        .arg(&policy)
+        .arg("--evidence")
+        .arg(format!("junit={}", junit.display()))
+        .arg("--evidence")
+        .arg(format!("sbom={}", sbom.display()))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn param_override_changes_the_decision() {
+    let out = check(DENIED, &["--param", "min_coverage=70", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let coverage = report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "coverage")
+        .unwrap();
+    assert_eq!(coverage["outcome"], "pass");
+    assert_eq!(report["params"]["min_coverage"], 70);
+}
+
+#[test]
+fn param_of_the_wrong_type_exits_2() {
+    let out = check(ALLOWED, &["--param", "min_coverage=high"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        out.stdout.is_empty(),
+        "no decision may be printed with exit 2"
+    );
+    insta::assert_snapshot!("param_wrong_type", text(&out.stderr));
+}
+
+#[test]
+fn unknown_param_exits_2_with_suggestion() {
+    let out = check(ALLOWED, &["--param", "min_coverag=70"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `min_coverage`?"));
+}
+
+#[test]
+fn now_decides_time_and_must_be_rfc3339() {
+    let out = clearance()
+        .args([
+            "check",
+            POLICY,
+            "--evidence",
+            ALLOWED,
+            "--gate",
+            "staging->prod",
+            "--now",
+            "yesterday",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("RFC 3339"));
+    let out = check(ALLOWED, &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["now"], NOW);
+}
+
+#[test]
+fn gate_is_required_when_there_are_several() {
+    let out = clearance()
+        .args(["check", POLICY, "--evidence", ALLOWED, "--now", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!("gate_required", text(&out.stderr));
+}
+
+#[test]
+fn gate_selection() {
+    let out = clearance()
+        .args([
+            "check",
+            POLICY,
+            "--evidence",
+            ALLOWED,
+            "--now",
+            NOW,
+            "--gate",
+            "dev -> staging",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).starts_with("allowed: dev -> staging"));
+    let out = clearance()
+        .args([
+            "check",
+            POLICY,
+            "--evidence",
+            ALLOWED,
+            "--gate",
+            "staging->qa",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no gate `staging -> qa`"));
+}
+
+#[test]
+fn one_gate_needs_no_flag() {
+    let out = clearance()
+        .args([
+            "check",
+            "tests/runtime/failing_comparison.clr",
+            "--evidence",
+            "tests/runtime/failing_comparison.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn invalid_json_exits_2_with_line_and_column() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"{\n  \"tests\": {\"coverage\": 80,}\n}\n")
+        .unwrap();
+    let out = check(file.path().to_str().unwrap(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(":2:"), "{stderr}");
+    assert!(stderr.contains("trailing comma"), "{stderr}");
+    assert_no_panic(&out);
+}
+
+#[test]
+fn unreadable_files_exit_2() {
+    let out = check("no/such/file.json", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such/file.json"));
+    let out = check("policies", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("directory"));
+    let out = clearance()
+        .args(["check", "no/such.clr", "--evidence", ALLOWED])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no/such.clr"));
+}
+
+#[test]
+fn compile_errors_exit_2_and_print_no_decision() {
+    let out = clearance()
+        .args([
+            "check",
+            "tests/bad/several_errors.clr",
+            "--evidence",
+            ALLOWED,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("3 errors"));
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let out = clearance().args(["check", POLICY]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = clearance()
+        .args(["check", POLICY, "--evidence", ALLOWED, "--format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = clearance().args(["frobnicate"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_example_bundle_decides_as_documented() {
+    for (bundle, code) in [(ALLOWED, 0), (DENIED, 1), (MISSING, 1)] {
+        let out = check(bundle, &[]);
+        assert_eq!(out.status.code(), Some(code), "{bundle}");
+        assert_no_panic(&out);
+    }
+}
