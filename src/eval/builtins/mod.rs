@@ -141,3 +141,32 @@ mod tests {
         }
     }
 }
+
+/// The builtin reference as Markdown (docs/builtins.md is generated from this;
+/// a test keeps the two identical).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Builtin functions\n\n\
+         Generated from the builtin table (`src/eval/builtins/`); do not edit by hand.\n\
+         Regenerate with `UPDATE_DOCS=1 cargo test --test docs`.\n\n\
+         A wrong argument type is a compile error when the checker can see it (a\n\
+         literal), and an `error` outcome of the rule otherwise.\n",
+    );
+    for b in all() {
+        out.push_str(&format!("\n## `{}`\n\n`{}`\n\n", b.sig.name, b.sig.render()));
+        let mut parts = b.doc.splitn(2, "\n\n");
+        if let Some(text) = parts.next() {
+            out.push_str(text);
+            out.push('\n');
+        }
+        if let Some(example) = parts.next() {
+            out.push_str("\n```clr\n");
+            for line in example.lines() {
+                out.push_str(line.strip_prefix("    ").unwrap_or(line));
+                out.push('\n');
+            }
+            out.push_str("```\n");
+        }
+    }
+    out
+}
