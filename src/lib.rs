@@ -24,6 +24,7 @@ pub mod cli;
 pub mod eval;
 pub mod load;
 pub mod report;
+mod stack;
 pub mod syntax;
 
 pub use load::{compile_path, compile_str, CompileError, CompileFailure};

@@ -21,7 +21,10 @@ fn check_generated(path: &str, expected: &str) {
 
 #[test]
 fn builtins_reference_is_current() {
-    check_generated("docs/builtins.md", &clearance::eval::builtins::reference_markdown());
+    check_generated(
+        "docs/builtins.md",
+        &clearance::eval::builtins::reference_markdown(),
+    );
 }
 
 /// Every ```clr block in the docs that holds a whole policy compiles.

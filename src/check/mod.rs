@@ -569,7 +569,7 @@ impl Checker<'_> {
 
     /// Resolves names in `e` and returns its static type.
     fn expr(&mut self, e: &Expr, scope: &Scope<'_>) -> Ty {
-        match &e.kind {
+        crate::stack::guard(|| match &e.kind {
             ExprKind::Null => Ty::Null,
             ExprKind::Bool(_) => Ty::Bool,
             ExprKind::Int(_) | ExprKind::Float(_) => Ty::Num,
@@ -655,7 +655,7 @@ impl Checker<'_> {
                 }
                 Ty::List
             }
-        }
+        })
     }
 
     fn bind_vars<'s>(&mut self, vars: &[Ident], scope: &'s Scope<'s>) -> Scope<'s> {

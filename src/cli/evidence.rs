@@ -112,6 +112,15 @@ fn parse(file: &EvidenceFile, style: Style) -> Result<Value, NoDecision> {
             .and_then(|s| s.chars().next())
             .map(char::len_utf8)
             .unwrap_or(0);
+        if !crate::report::fits_snippet(&file.text, at) {
+            return NoDecision(format!(
+                "error: invalid evidence JSON in `{}`: {message}\n  at {}:{}:{}\n",
+                file.name,
+                file.name,
+                e.line(),
+                e.column()
+            ));
+        }
         let diag = InvalidJson {
             file: file.name.clone(),
             message,

@@ -63,10 +63,19 @@ pub(crate) fn plain_error(message: impl std::fmt::Display) -> NoDecision {
     NoDecision(format!("error: {message}\n"))
 }
 
+/// Stack for the worker thread. Expression depth is bounded by the parser,
+/// so this is a margin, not a requirement (see docs/guarantees.md).
+const WORKER_STACK: usize = 64 * 1024 * 1024;
+
 /// Runs the CLI and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Check(args) => check::run(args),
+    let worker = std::thread::Builder::new()
+        .stack_size(WORKER_STACK)
+        .spawn(move || dispatch(cli));
+    let result = match worker.map(|h| h.join()) {
+        Ok(Ok(result)) => result,
+        // A panic is a bug; still never a decision: report it and exit 2.
+        _ => Err(plain_error("internal error: the evaluation thread failed")),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -74,6 +83,12 @@ pub fn run(cli: Cli) -> ExitCode {
             eprint!("{message}");
             ExitCode::from(2)
         }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
+    match cli.command {
+        Command::Check(args) => check::run(args),
     }
 }
 

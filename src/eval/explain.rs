@@ -61,69 +61,71 @@ const LABEL_WIDTH: usize = 48;
 impl Evaluator<'_> {
     /// Explains why `e` evaluated to `actual` in `env`.
     pub(crate) fn explain(&self, e: &Expr, env: &Env<'_>, actual: bool, out: &mut Explanation) {
-        match &e.kind {
-            ExprKind::Paren(inner) => self.explain(inner, env, actual, out),
-            ExprKind::Binary(BinaryOp::And, l, r) => {
-                if actual {
-                    self.explain(l, env, true, out);
-                    self.explain(r, env, true, out);
-                } else {
-                    match self.eval_bool(l, env, "the left side of `and`") {
-                        Ok(false) => self.explain(l, env, false, out),
-                        Ok(true) => self.explain(r, env, false, out),
-                        Err(err) => self.label_error(&err, out),
+        crate::stack::guard(|| {
+            match &e.kind {
+                ExprKind::Paren(inner) => self.explain(inner, env, actual, out),
+                ExprKind::Binary(BinaryOp::And, l, r) => {
+                    if actual {
+                        self.explain(l, env, true, out);
+                        self.explain(r, env, true, out);
+                    } else {
+                        match self.eval_bool(l, env, "the left side of `and`") {
+                            Ok(false) => self.explain(l, env, false, out),
+                            Ok(true) => self.explain(r, env, false, out),
+                            Err(err) => self.label_error(&err, out),
+                        }
                     }
                 }
-            }
-            ExprKind::Binary(BinaryOp::Or, l, r) => {
-                if actual {
-                    match self.eval_bool(l, env, "the left side of `or`") {
-                        Ok(true) => self.explain(l, env, true, out),
-                        Ok(false) => self.explain(r, env, true, out),
-                        Err(err) => self.label_error(&err, out),
-                    }
-                } else {
-                    self.explain(l, env, false, out);
-                    self.explain(r, env, false, out);
-                }
-            }
-            ExprKind::Unary(UnaryOp::Not, inner) => self.explain(inner, env, !actual, out),
-            ExprKind::Binary(op, l, r) if op.is_comparison() => {
-                self.explain_comparison(*op, l, r, env, actual, out)
-            }
-            ExprKind::Quantifier(q) => self.explain_quantifier(q, env, actual, out),
-            ExprKind::Exists(inner) => match self.eval_t(inner, env) {
-                Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
-                Ok((v, origin)) => {
-                    out.cite(self.snippet(inner.span), &origin, &v);
-                    out.label(inner.span, format!("exists: {}", v.short(LABEL_WIDTH)));
-                }
-            },
-            ExprKind::If(c, t, f) => match self.eval_bool(c, env, "the condition of `if`") {
-                Ok(true) => {
-                    self.explain(c, env, true, out);
-                    self.explain(t, env, actual, out)
-                }
-                Ok(false) => {
-                    self.explain(c, env, false, out);
-                    self.explain(f, env, actual, out)
-                }
-                Err(err) => self.label_error(&err, out),
-            },
-            ExprKind::Call(name, args) => {
-                // The value goes under the function name, so it does not
-                // overlap the labels of the arguments.
-                out.label(name.span, format!("{actual}"));
-                for a in args {
-                    if !a.is_literal() {
-                        self.label_operand(a, env, None, out);
+                ExprKind::Binary(BinaryOp::Or, l, r) => {
+                    if actual {
+                        match self.eval_bool(l, env, "the left side of `or`") {
+                            Ok(true) => self.explain(l, env, true, out),
+                            Ok(false) => self.explain(r, env, true, out),
+                            Err(err) => self.label_error(&err, out),
+                        }
+                    } else {
+                        self.explain(l, env, false, out);
+                        self.explain(r, env, false, out);
                     }
                 }
+                ExprKind::Unary(UnaryOp::Not, inner) => self.explain(inner, env, !actual, out),
+                ExprKind::Binary(op, l, r) if op.is_comparison() => {
+                    self.explain_comparison(*op, l, r, env, actual, out)
+                }
+                ExprKind::Quantifier(q) => self.explain_quantifier(q, env, actual, out),
+                ExprKind::Exists(inner) => match self.eval_t(inner, env) {
+                    Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
+                    Ok((v, origin)) => {
+                        out.cite(self.snippet(inner.span), &origin, &v);
+                        out.label(inner.span, format!("exists: {}", v.short(LABEL_WIDTH)));
+                    }
+                },
+                ExprKind::If(c, t, f) => match self.eval_bool(c, env, "the condition of `if`") {
+                    Ok(true) => {
+                        self.explain(c, env, true, out);
+                        self.explain(t, env, actual, out)
+                    }
+                    Ok(false) => {
+                        self.explain(c, env, false, out);
+                        self.explain(f, env, actual, out)
+                    }
+                    Err(err) => self.label_error(&err, out),
+                },
+                ExprKind::Call(name, args) => {
+                    // The value goes under the function name, so it does not
+                    // overlap the labels of the arguments.
+                    out.label(name.span, format!("{actual}"));
+                    for a in args {
+                        if !a.is_literal() {
+                            self.label_operand(a, env, None, out);
+                        }
+                    }
+                }
+                _ => {
+                    self.label_operand(e, env, None, out);
+                }
             }
-            _ => {
-                self.label_operand(e, env, None, out);
-            }
-        }
+        })
     }
 
     fn label_error(&self, err: &EvalError, out: &mut Explanation) {

@@ -250,56 +250,58 @@ impl<'p> Evaluator<'p> {
 
     /// Evaluates `e` and, in trace mode, where its value came from.
     pub(crate) fn eval_t(&self, e: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
-        self.budget.charge(1, e.span)?;
-        let v = match &e.kind {
-            ExprKind::Null => Value::Null,
-            ExprKind::Bool(b) => Value::Bool(*b),
-            ExprKind::Int(i) => Value::Int(*i),
-            ExprKind::Float(f) => Value::Float(*f),
-            ExprKind::Str(s) => Value::str(s),
-            ExprKind::Duration(n) => Value::Duration(SignedDuration::from_nanos(*n)),
-            ExprKind::List(items) => Value::list(
-                items
-                    .iter()
-                    .map(|i| self.eval(i, env))
-                    .collect::<Result<_, _>>()?,
-            ),
-            ExprKind::Object(entries) => {
-                let mut map = value::Object::with_capacity(entries.len());
-                for (k, v) in entries {
-                    map.insert(Rc::from(k.name.as_str()), self.eval(v, env)?);
+        crate::stack::guard(|| {
+            self.budget.charge(1, e.span)?;
+            let v = match &e.kind {
+                ExprKind::Null => Value::Null,
+                ExprKind::Bool(b) => Value::Bool(*b),
+                ExprKind::Int(i) => Value::Int(*i),
+                ExprKind::Float(f) => Value::Float(*f),
+                ExprKind::Str(s) => Value::str(s),
+                ExprKind::Duration(n) => Value::Duration(SignedDuration::from_nanos(*n)),
+                ExprKind::List(items) => Value::list(
+                    items
+                        .iter()
+                        .map(|i| self.eval(i, env))
+                        .collect::<Result<_, _>>()?,
+                ),
+                ExprKind::Object(entries) => {
+                    let mut map = value::Object::with_capacity(entries.len());
+                    for (k, v) in entries {
+                        map.insert(Rc::from(k.name.as_str()), self.eval(v, env)?);
+                    }
+                    Value::Object(Rc::new(map))
                 }
-                Value::Object(Rc::new(map))
-            }
-            ExprKind::Name(name) => return self.lookup(name, e.span, env),
-            ExprKind::Paren(inner) => return self.eval_t(inner, env),
-            ExprKind::Field(base, field) => return self.field(base, field, env),
-            ExprKind::Index(base, index) => return self.index(base, index, env),
-            ExprKind::Exists(inner) => match self.eval_t(inner, env) {
-                Ok(_) => Value::Bool(true),
-                Err(err) if err.access => Value::Bool(false),
-                Err(err) => return Err(err),
-            },
-            ExprKind::Unary(UnaryOp::Not, operand) => {
-                Value::Bool(!self.eval_bool(operand, env, "the operand of `not`")?)
-            }
-            ExprKind::Unary(UnaryOp::Neg, operand) => {
-                let v = self.eval(operand, env)?;
-                ops::negate(v, e.span)?
-            }
-            ExprKind::Binary(op, l, r) => return self.binary(*op, l, r, e.span, env),
-            ExprKind::If(c, t, f) => {
-                return if self.eval_bool(c, env, "the condition of `if`")? {
-                    self.eval_t(t, env)
-                } else {
-                    self.eval_t(f, env)
+                ExprKind::Name(name) => return self.lookup(name, e.span, env),
+                ExprKind::Paren(inner) => return self.eval_t(inner, env),
+                ExprKind::Field(base, field) => return self.field(base, field, env),
+                ExprKind::Index(base, index) => return self.index(base, index, env),
+                ExprKind::Exists(inner) => match self.eval_t(inner, env) {
+                    Ok(_) => Value::Bool(true),
+                    Err(err) if err.access => Value::Bool(false),
+                    Err(err) => return Err(err),
+                },
+                ExprKind::Unary(UnaryOp::Not, operand) => {
+                    Value::Bool(!self.eval_bool(operand, env, "the operand of `not`")?)
                 }
-            }
-            ExprKind::Quantifier(q) => Value::Bool(self.quantifier(q, e.span, env)?),
-            ExprKind::Comprehension(c) => self.comprehension(c, env)?,
-            ExprKind::Call(name, args) => self.call(name, args, e.span, env)?,
-        };
-        Ok((v, None))
+                ExprKind::Unary(UnaryOp::Neg, operand) => {
+                    let v = self.eval(operand, env)?;
+                    ops::negate(v, e.span)?
+                }
+                ExprKind::Binary(op, l, r) => return self.binary(*op, l, r, e.span, env),
+                ExprKind::If(c, t, f) => {
+                    return if self.eval_bool(c, env, "the condition of `if`")? {
+                        self.eval_t(t, env)
+                    } else {
+                        self.eval_t(f, env)
+                    }
+                }
+                ExprKind::Quantifier(q) => Value::Bool(self.quantifier(q, e.span, env)?),
+                ExprKind::Comprehension(c) => self.comprehension(c, env)?,
+                ExprKind::Call(name, args) => self.call(name, args, e.span, env)?,
+            };
+            Ok((v, None))
+        })
     }
 
     fn field(

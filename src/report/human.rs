@@ -131,6 +131,23 @@ fn render_problem(
             }
         }
     }
+    let fits = labels.iter().all(|l| {
+        super::fits_snippet(&file.text, l.offset())
+            && super::fits_snippet(&file.text, l.offset() + l.len())
+    });
+    let (message, labels) = if fits {
+        (message, labels)
+    } else {
+        let (line, col) = file.line_col(problem.span.start);
+        let mut m = format!("{message}\n  at {}:{line}:{col}", file.name);
+        for l in &labels {
+            if let Some(text) = l.label() {
+                let (line, col) = file.line_col(l.offset());
+                m.push_str(&format!("\n  {line}:{col}: {text}"));
+            }
+        }
+        (m, Vec::new())
+    };
     let diag = RuleDiagnostic {
         message,
         severity,

@@ -40,11 +40,31 @@ pub(crate) fn handler(style: Style) -> GraphicalReportHandler {
         .with_links(false)
 }
 
-/// Renders any diagnostic whose spans point into `sources` (the file of its
-/// first label decides which source is attached).
+/// Longest source line shown as a snippet. Longer lines (minified JSON, a
+/// hostile one-line policy) are cited by line and column instead: they are
+/// unreadable as snippets, and miette cannot pad past 65535 columns.
+pub const MAX_SNIPPET_LINE: usize = 1000;
+
+/// True when the line holding `offset` is short enough to show.
+pub fn fits_snippet(text: &str, offset: usize) -> bool {
+    let offset = offset.min(text.len());
+    let start = text
+        .get(..offset)
+        .and_then(|t| t.rfind('\n'))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let end = text
+        .get(offset..)
+        .and_then(|t| t.find('\n'))
+        .map(|i| offset + i)
+        .unwrap_or(text.len());
+    end - start <= MAX_SNIPPET_LINE
+}
+
+/// Renders any diagnostic whose spans point into `sources` at `span`.
 pub fn render_diagnostic<D>(
     diag: D,
-    file: Option<crate::syntax::FileId>,
+    span: Option<crate::syntax::Span>,
     sources: &SourceMap,
     style: Style,
 ) -> String
@@ -52,8 +72,14 @@ where
     D: Diagnostic + Send + Sync + 'static,
 {
     let mut report = miette::Report::new(diag);
-    if let Some(src) = file.and_then(|f| sources.get(f)) {
-        report = report.with_source_code(src.named_source());
+    let mut location = None;
+    if let Some((src, span)) = span.and_then(|s| sources.get(s.file).map(|f| (f, s))) {
+        if fits_snippet(&src.text, span.start) && fits_snippet(&src.text, span.end) {
+            report = report.with_source_code(src.named_source());
+        } else {
+            let (line, col) = src.line_col(span.start);
+            location = Some(format!("  at {}:{line}:{col}\n", src.name));
+        }
     }
     let mut out = String::new();
     if handler(style)
@@ -62,6 +88,9 @@ where
     {
         let _ = write!(out, "{report}");
     }
+    if let Some(l) = location {
+        out.push_str(&l);
+    }
     out
 }
 
@@ -69,8 +98,12 @@ where
 pub fn render_compile_failure(failure: &CompileFailure, style: Style) -> String {
     let mut out = String::new();
     for e in &failure.errors {
-        let file = e.span().map(|s| s.file);
-        out.push_str(&render_diagnostic(e.clone(), file, &failure.sources, style));
+        out.push_str(&render_diagnostic(
+            e.clone(),
+            e.span(),
+            &failure.sources,
+            style,
+        ));
         out.push('\n');
     }
     let n = failure.errors.len();

@@ -145,6 +145,9 @@ pub struct WaiverDecl {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// Height of this subtree (1 for a leaf), computed at construction from
+    /// the children's, so depth limits never need a recursive walk.
+    pub depth: u32,
 }
 
 impl PartialEq for Expr {
@@ -280,6 +283,16 @@ impl BinaryOp {
 }
 
 impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        let mut deepest = 0;
+        kind.for_each_child(&mut |c| deepest = deepest.max(c.depth));
+        Expr {
+            kind,
+            span,
+            depth: deepest.saturating_add(1),
+        }
+    }
+
     /// Strips redundant parentheses.
     pub fn unparen(&self) -> &Expr {
         match &self.kind {
@@ -307,7 +320,14 @@ impl Expr {
     /// Calls `f` on this expression and every sub-expression, parents first.
     pub fn walk<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         f(self);
-        match &self.kind {
+        self.kind.for_each_child(&mut |c| c.walk(f));
+    }
+}
+
+impl ExprKind {
+    /// Calls `f` on each direct child expression, in source order.
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        match self {
             ExprKind::Null
             | ExprKind::Bool(_)
             | ExprKind::Int(_)
@@ -315,35 +335,33 @@ impl Expr {
             | ExprKind::Str(_)
             | ExprKind::Duration(_)
             | ExprKind::Name(_) => {}
-            ExprKind::List(items) | ExprKind::Call(_, items) => {
-                items.iter().for_each(|e| e.walk(f))
-            }
-            ExprKind::Object(entries) => entries.iter().for_each(|(_, e)| e.walk(f)),
-            ExprKind::Field(base, _) => base.walk(f),
+            ExprKind::List(items) | ExprKind::Call(_, items) => items.iter().for_each(|e| f(e)),
+            ExprKind::Object(entries) => entries.iter().for_each(|(_, e)| f(e)),
+            ExprKind::Field(base, _) => f(base),
             ExprKind::Index(base, index) => {
-                base.walk(f);
-                index.walk(f);
+                f(base);
+                f(index);
             }
-            ExprKind::Unary(_, e) | ExprKind::Exists(e) | ExprKind::Paren(e) => e.walk(f),
+            ExprKind::Unary(_, e) | ExprKind::Exists(e) | ExprKind::Paren(e) => f(e),
             ExprKind::Binary(_, l, r) => {
-                l.walk(f);
-                r.walk(f);
+                f(l);
+                f(r);
             }
             ExprKind::Quantifier(q) => {
-                q.collection.walk(f);
-                q.body.walk(f);
+                f(&q.collection);
+                f(&q.body);
             }
             ExprKind::Comprehension(c) => {
-                c.collection.walk(f);
-                c.element.walk(f);
+                f(&c.collection);
+                f(&c.element);
                 if let Some(filter) = &c.filter {
-                    filter.walk(f);
+                    f(filter);
                 }
             }
             ExprKind::If(c, t, e) => {
-                c.walk(f);
-                t.walk(f);
-                e.walk(f);
+                f(c);
+                f(t);
+                f(e);
             }
         }
     }

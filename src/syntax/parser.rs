@@ -15,6 +15,10 @@ pub(crate) struct PolicyParser;
 /// descent, so this bound is what keeps hostile input off the stack limit.
 pub const MAX_NESTING: usize = 128;
 
+/// Deepest expression tree accepted (operators, calls, quantifiers, brackets
+/// all count). Every later pass recurses at most this deep.
+pub const MAX_EXPR_DEPTH: usize = 256;
+
 /// Parses one policy file.
 pub fn parse_file(file: FileId, text: &str) -> Result<PolicyFile, SyntaxError> {
     check_nesting(file, text)?;
@@ -161,6 +165,13 @@ fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxErr
                 found,
                 span: Span::new(file, at, at + next_char_len(text, at)),
                 help,
+            }
+        }
+        // pest's own stack guard: report it like our nesting limit.
+        ErrorVariant::CustomError { message } if message.contains("stack") => {
+            SyntaxError::TooDeep {
+                limit: MAX_EXPR_DEPTH,
+                span: Span::new(file, at, at + next_char_len(text, at)),
             }
         }
         ErrorVariant::CustomError { message } => SyntaxError::Invalid {
@@ -314,6 +325,19 @@ impl Lower {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
         Span::new(self.file, s.start(), s.start() + trimmed_len(s.as_str()))
+    }
+
+    /// Builds a node, refusing trees deeper than [`MAX_EXPR_DEPTH`] before
+    /// they exist, so no later pass (checker, evaluator, drop) recurses deeper.
+    fn node(&self, kind: ExprKind, span: Span) -> Res<Expr> {
+        let e = Expr::new(kind, span);
+        if e.depth as usize > MAX_EXPR_DEPTH {
+            return Err(SyntaxError::TooDeep {
+                limit: MAX_EXPR_DEPTH,
+                span,
+            });
+        }
+        Ok(e)
     }
 
     fn unexpected_rule(&self, pair: &Pair<'_, Rule>) -> SyntaxError {
@@ -548,47 +572,46 @@ impl Lower {
     // ───── expressions ─────
 
     fn expr(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
-        let span = self.span(&pair);
-        match pair.as_rule() {
-            Rule::expr | Rule::paren => {
-                let inner = self.next(&mut pair.into_inner(), span)?;
-                let e = self.expr(inner)?;
-                Ok(if span.start != e.span.start || span.end != e.span.end {
-                    Expr {
-                        kind: ExprKind::Paren(Box::new(e)),
-                        span,
-                    }
-                } else {
-                    e
-                })
-            }
-            Rule::disjunction
-            | Rule::conjunction
-            | Rule::additive
-            | Rule::multiplicative
-            | Rule::coalesce => self.left_assoc(pair),
-            Rule::comparison => {
-                let mut inner = pair.into_inner();
-                let left = self.expr(self.next(&mut inner, span)?)?;
-                match inner.next() {
-                    None => Ok(left),
-                    Some(op) => {
-                        let op_inner = self.next(&mut op.into_inner(), span)?;
-                        let op = binary_op(op_inner.as_rule())
-                            .ok_or_else(|| self.unexpected_rule(&op_inner))?;
-                        let right = self.expr(self.next(&mut inner, span)?)?;
-                        Ok(Expr {
-                            kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-                            span,
-                        })
+        crate::stack::guard(|| {
+            let span = self.span(&pair);
+            match pair.as_rule() {
+                Rule::expr | Rule::paren => {
+                    let inner = self.next(&mut pair.into_inner(), span)?;
+                    let e = self.expr(inner)?;
+                    Ok(if span.start != e.span.start || span.end != e.span.end {
+                        self.node(ExprKind::Paren(Box::new(e)), span)?
+                    } else {
+                        e
+                    })
+                }
+                Rule::disjunction
+                | Rule::conjunction
+                | Rule::additive
+                | Rule::multiplicative
+                | Rule::coalesce => self.left_assoc(pair),
+                Rule::comparison => {
+                    let mut inner = pair.into_inner();
+                    let left = self.expr(self.next(&mut inner, span)?)?;
+                    match inner.next() {
+                        None => Ok(left),
+                        Some(op) => {
+                            let op_inner = self.next(&mut op.into_inner(), span)?;
+                            let op = binary_op(op_inner.as_rule())
+                                .ok_or_else(|| self.unexpected_rule(&op_inner))?;
+                            let right = self.expr(self.next(&mut inner, span)?)?;
+                            Ok(self.node(
+                                ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                                span,
+                            )?)
+                        }
                     }
                 }
+                Rule::negation => self.prefix(pair, Rule::kw_not, UnaryOp::Not),
+                Rule::unary => self.prefix(pair, Rule::op_neg, UnaryOp::Neg),
+                Rule::postfix => self.postfix(pair),
+                _ => self.primary(pair),
             }
-            Rule::negation => self.prefix(pair, Rule::kw_not, UnaryOp::Not),
-            Rule::unary => self.prefix(pair, Rule::op_neg, UnaryOp::Neg),
-            Rule::postfix => self.postfix(pair),
-            _ => self.primary(pair),
-        }
+        })
     }
 
     fn left_assoc(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
@@ -599,10 +622,7 @@ impl Lower {
             let op = binary_op(op.as_rule()).ok_or_else(|| self.unexpected_rule(&op))?;
             let right = self.expr(self.next(&mut inner, span)?)?;
             let span = left.span.to(right.span);
-            left = Expr {
-                kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-                span,
-            };
+            left = self.node(ExprKind::Binary(op, Box::new(left), Box::new(right)), span)?;
         }
         Ok(left)
     }
@@ -626,10 +646,7 @@ impl Lower {
                 let mut e = number(self.file, span, &text)?;
                 for op_span in ops.into_iter().rev() {
                     let span = op_span.to(e.span);
-                    e = Expr {
-                        kind: ExprKind::Unary(UnaryOp::Neg, Box::new(e)),
-                        span,
-                    };
+                    e = self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), span)?;
                 }
                 return Ok(e);
             }
@@ -637,10 +654,7 @@ impl Lower {
         let mut e = self.expr(operand)?;
         for op_span in ops.into_iter().rev() {
             let span = op_span.to(e.span);
-            e = Expr {
-                kind: ExprKind::Unary(op, Box::new(e)),
-                span,
-            };
+            e = self.node(ExprKind::Unary(op, Box::new(e)), span)?;
         }
         Ok(e)
     }
@@ -655,18 +669,12 @@ impl Lower {
                 Rule::field_access => {
                     let name = self.ident(self.next(&mut access.into_inner(), aspan)?);
                     let span = e.span.to(aspan);
-                    e = Expr {
-                        kind: ExprKind::Field(Box::new(e), name),
-                        span,
-                    };
+                    e = self.node(ExprKind::Field(Box::new(e), name), span)?;
                 }
                 Rule::index_access => {
                     let index = self.expr(self.next(&mut access.into_inner(), aspan)?)?;
                     let span = e.span.to(aspan);
-                    e = Expr {
-                        kind: ExprKind::Index(Box::new(e), Box::new(index)),
-                        span,
-                    };
+                    e = self.node(ExprKind::Index(Box::new(e), Box::new(index)), span)?;
                 }
                 _ => return Err(self.unexpected_rule(&access)),
             }
@@ -772,7 +780,7 @@ impl Lower {
             }
             _ => return self.expr_fallback(pair),
         };
-        Ok(Expr { kind, span })
+        self.node(kind, span)
     }
 
     fn expr_fallback(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
@@ -910,7 +918,7 @@ fn number(file: FileId, span: Span, text: &str) -> Res<Expr> {
             }
         }
     };
-    Ok(Expr { kind, span })
+    Ok(Expr::new(kind, span))
 }
 
 /// `1h30m` -> nanoseconds; None on overflow.

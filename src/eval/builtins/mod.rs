@@ -153,7 +153,11 @@ pub fn reference_markdown() -> String {
          literal), and an `error` outcome of the rule otherwise.\n",
     );
     for b in all() {
-        out.push_str(&format!("\n## `{}`\n\n`{}`\n\n", b.sig.name, b.sig.render()));
+        out.push_str(&format!(
+            "\n## `{}`\n\n`{}`\n\n",
+            b.sig.name,
+            b.sig.render()
+        ));
         let mut parts = b.doc.splitn(2, "\n\n");
         if let Some(text) = parts.next() {
             out.push_str(text);
