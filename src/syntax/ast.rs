@@ -335,8 +335,16 @@ impl ExprKind {
             | ExprKind::Str(_)
             | ExprKind::Duration(_)
             | ExprKind::Name(_) => {}
-            ExprKind::List(items) | ExprKind::Call(_, items) => items.iter().for_each(|e| f(e)),
-            ExprKind::Object(entries) => entries.iter().for_each(|(_, e)| f(e)),
+            ExprKind::List(items) | ExprKind::Call(_, items) => {
+                for e in items {
+                    f(e);
+                }
+            }
+            ExprKind::Object(entries) => {
+                for (_, e) in entries {
+                    f(e);
+                }
+            }
             ExprKind::Field(base, _) => f(base),
             ExprKind::Index(base, index) => {
                 f(base);

@@ -124,24 +124,6 @@ pub(crate) const fn sig(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_are_unique_and_documented() {
-        let all = all();
-        for w in all.windows(2) {
-            if let [a, b] = w {
-                assert_ne!(a.sig.name, b.sig.name, "duplicate builtin");
-            }
-        }
-        for b in all {
-            assert!(!b.doc.trim().is_empty(), "{} has no doc", b.sig.name);
-        }
-    }
-}
-
 /// The builtin reference as Markdown (docs/builtins.md is generated from this;
 /// a test keeps the two identical).
 pub fn reference_markdown() -> String {
@@ -173,4 +155,22 @@ pub fn reference_markdown() -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_documented() {
+        let all = all();
+        for w in all.windows(2) {
+            if let [a, b] = w {
+                assert_ne!(a.sig.name, b.sig.name, "duplicate builtin");
+            }
+        }
+        for b in all {
+            assert!(!b.doc.trim().is_empty(), "{} has no doc", b.sig.name);
+        }
+    }
 }
