@@ -80,7 +80,8 @@ fn json_report_is_deterministic() {
     assert_eq!(a.stdout, b.stdout, "JSON output must be byte-identical");
     let report: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
     assert_eq!(report["decision"], "denied");
-    assert_eq!(report["summary"]["failed"], 8);
+    assert_eq!(report["summary"]["failed"], 12);
+    assert_eq!(report["summary"]["waived"], 1);
     insta::assert_snapshot!("denied_json", text(&a.stdout));
 }
 
@@ -90,7 +91,7 @@ fn json_report_of_allowed_bundle() {
     assert_eq!(out.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["decision"], "allowed");
-    assert_eq!(report["summary"]["passed"], 10);
+    assert_eq!(report["summary"]["passed"], 16);
     assert_eq!(report["version"], 1);
 }
 

@@ -486,6 +486,16 @@ impl Checker<'_> {
 
     fn waivers(&mut self, program: &Program) {
         for w in &program.waivers {
+            if let Err(message) = waiver_expiry(&w.until.value) {
+                self.errors.push(CheckError::InvalidLiteral {
+                    message,
+                    span: w.until.span,
+                    label: "not a date".into(),
+                    hint: Some(
+                        "write a date (`2026-12-31`, in force through the end of that day, UTC) or an RFC 3339 time".into(),
+                    ),
+                });
+            }
             let Some(gate) = program.gate(&w.from.name, &w.to.name) else {
                 let gates: Vec<String> = program.gates.iter().map(GateDecl::label).collect();
                 let wanted = format!("{} -> {}", w.from.name, w.to.name);
@@ -747,6 +757,31 @@ impl Checker<'_> {
                 });
                 return sig.returns;
             }
+            if let Some(validate) = sig.validate {
+                for (i, arg) in args.iter().enumerate() {
+                    let literals: Vec<(&str, Span)> = match &arg.unparen().kind {
+                        ExprKind::Str(s) => vec![(s.as_str(), arg.span)],
+                        ExprKind::List(items) => items
+                            .iter()
+                            .filter_map(|it| match &it.kind {
+                                ExprKind::Str(s) => Some((s.as_str(), it.span)),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    for (lit, lit_span) in literals {
+                        if let Err(message) = validate(i, lit) {
+                            self.errors.push(CheckError::InvalidLiteral {
+                                message,
+                                span: lit_span,
+                                label: format!("invalid argument of `{}`", name.name),
+                                hint: None,
+                            });
+                        }
+                    }
+                }
+            }
             for ((arg, ty), (pname, want)) in args.iter().zip(&arg_types).zip(sig.params) {
                 if !want.accepts(*ty) {
                     self.errors.push(CheckError::TypeMismatch {
@@ -880,6 +915,27 @@ impl Checker<'_> {
             hint: Some(help.into()),
         });
     }
+}
+
+/// The first instant at which a waiver no longer applies.
+///
+/// A date (`2026-12-31`) is inclusive and read in UTC: the waiver is in force
+/// until `2027-01-01T00:00:00Z`. A full RFC 3339 time is in force up to and
+/// including that instant.
+pub fn waiver_expiry(until: &str) -> Result<jiff::Timestamp, String> {
+    if let Ok(date) = until.parse::<jiff::civil::Date>() {
+        if until.len() == 10 {
+            return date
+                .tomorrow()
+                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
+                .map(|z| z.timestamp())
+                .map_err(|e| format!("`{until}` is out of range: {e}"));
+        }
+    }
+    until
+        .parse::<jiff::Timestamp>()
+        .map(|t| t + jiff::SignedDuration::from_nanos(1))
+        .map_err(|e| format!("`{until}` is neither a date (YYYY-MM-DD) nor an RFC 3339 time: {e}"))
 }
 
 /// Names other policy languages use, and the builtin that does the same here.

@@ -90,6 +90,9 @@ pub struct Signature {
     /// How many trailing params may be left out.
     pub optional: usize,
     pub returns: Ty,
+    /// Checks a string literal given for parameter `index` (a regex, a time,
+    /// a version...), so a bad literal is a compile error, not a runtime one.
+    pub validate: Option<fn(index: usize, literal: &str) -> Result<(), String>>,
 }
 
 impl Signature {

@@ -34,6 +34,9 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// A file of `waive` lines (repeatable), so another team can own waivers.
+    #[arg(long = "waivers", value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
     /// Evaluation budget per condition, in steps; running out is an `error`.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
@@ -44,7 +47,7 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
     let style = style(args.color);
-    let program = crate::compile_path(&args.policy, &[])
+    let program = crate::compile_path(&args.policy, &args.waivers)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
     let now = parse_now(args.now.as_deref())?;

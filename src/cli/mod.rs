@@ -3,6 +3,7 @@
 
 mod check;
 mod evidence;
+mod rollback;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -23,6 +24,13 @@ pub enum Command {
     /// Exit status: 0 allowed, 1 denied, 2 no decision (bad arguments,
     /// unreadable or invalid policy or evidence).
     Check(check::CheckArgs),
+    /// Decide whether a stage must roll back: evaluate its rollback triggers
+    /// against live metrics.
+    ///
+    /// A trigger fires when one of its `require` conditions fails or cannot be
+    /// evaluated. Exit status: 0 no trigger fired, 1 a trigger fired (roll
+    /// back), 2 no decision.
+    Rollback(rollback::RollbackArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -89,6 +97,7 @@ pub fn run(cli: Cli) -> ExitCode {
 fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Rollback(args) => rollback::run(args),
     }
 }
 

@@ -58,6 +58,9 @@ impl Explanation {
 
 const LABEL_WIDTH: usize = 48;
 
+/// Builtins that only convert their argument; its value is cited, not labelled.
+const CONVERSIONS: &[&str] = &["time", "time_unix", "semver", "json"];
+
 impl Evaluator<'_> {
     /// Explains why `e` evaluated to `actual` in `env`.
     pub(crate) fn explain(&self, e: &Expr, env: &Env<'_>, actual: bool, out: &mut Explanation) {
@@ -128,6 +131,23 @@ impl Evaluator<'_> {
         })
     }
 
+    /// The span of the operator between two operands (the gap, trimmed).
+    fn operator_span(&self, left: Span, right: Span) -> Span {
+        let gap = Span {
+            file: left.file,
+            start: left.end,
+            end: right.start.max(left.end),
+        };
+        let text = self.snippet(gap);
+        let lead = text.len() - text.trim_start().len();
+        let trimmed = text.trim();
+        Span {
+            file: left.file,
+            start: gap.start + lead,
+            end: gap.start + lead + trimmed.len().max(1),
+        }
+    }
+
     fn label_error(&self, err: &EvalError, out: &mut Explanation) {
         out.label(err.span, format!("error: {}", err.message));
     }
@@ -148,14 +168,49 @@ impl Evaluator<'_> {
                     text.push_str(", ");
                     text.push_str(&s);
                 }
-                // `count(approvers)`: the value under `count`, and what was counted.
-                if let ExprKind::Call(name, args) = &e.unparen().kind {
-                    out.label(name.span, text);
-                    for a in args.iter().filter(|a| !a.is_literal()) {
-                        self.label_operand(a, env, None, out);
+                if let ExprKind::Call(name, _) = &e.unparen().kind {
+                    if name.name == "diff" {
+                        out.label(
+                            name.span,
+                            format!("{} drifted", if let Value::List(l) = &v { l.len() } else { 0 }),
+                        );
+                        out.notes.extend(drift_notes(&v));
+                        return Some(v);
                     }
-                } else {
-                    out.label(e.span, text);
+                }
+                match &e.unparen().kind {
+                    // Conversions (`time(x)`, `semver(x)`): the converted value
+                    // under the name; the raw argument is only cited.
+                    ExprKind::Call(name, args) if CONVERSIONS.contains(&name.name.as_str()) => {
+                        out.label(name.span, text);
+                        for a in args {
+                            if let Ok((v, o)) = self.eval_t(a, env) {
+                                out.cite(self.snippet(a.span), &o, &v);
+                            }
+                        }
+                    }
+                    // `count(approvers)`: the value under `count`, and what was counted.
+                    ExprKind::Call(name, args) => {
+                        out.label(name.span, text);
+                        for a in args.iter().filter(|a| !a.is_literal()) {
+                            self.label_operand(a, env, None, out);
+                        }
+                    }
+                    // `time(a) - time(b)`: the result, and both operands.
+                    ExprKind::Binary(
+                        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem,
+                        l,
+                        r,
+                    ) => {
+                        // The result goes under the operator, clear of the operands' labels.
+                        out.label(self.operator_span(l.span, r.span), text);
+                        for side in [l, r] {
+                            if !side.is_literal() {
+                                self.label_operand(side, env, None, out);
+                            }
+                        }
+                    }
+                    _ => out.label(e.span, text),
                 }
                 Some(v)
             }
@@ -185,26 +240,25 @@ impl Evaluator<'_> {
                 _ => format!("expected {} {v}", op.symbol()),
             }
         };
+        let (Ok(lv), Ok(rv)) = (self.eval(l, env), self.eval(r, env)) else {
+            // One side cannot be evaluated: label what can be.
+            self.label_operand(l, env, None, out);
+            self.label_operand(r, env, None, out);
+            return;
+        };
         if r.is_literal() && !l.is_literal() {
-            let Ok(rv) = self.eval(r, env) else { return };
             let suffix = (!actual).then(|| expected(op, &rv));
             self.label_operand(l, env, suffix, out);
-        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn)
-        {
-            let Ok(lv) = self.eval(l, env) else { return };
+        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn) {
             let suffix = (!actual).then(|| expected(flip(op), &lv));
             self.label_operand(r, env, suffix, out);
         } else {
-            let lv = self.label_operand(l, env, None, out);
-            let rv = self.label_operand(r, env, None, out);
-            if let (Some(lv), Some(rv), false) = (lv, rv, actual) {
-                if matches!(op, BinaryOp::Eq) && lv.type_name() != rv.type_name() {
-                    out.notes.push(format!(
-                        "a {} never equals a {}",
-                        lv.type_name(),
-                        rv.type_name()
-                    ));
-                }
+            self.label_operand(l, env, None, out);
+            self.label_operand(r, env, None, out);
+        }
+        if !actual {
+            if let Some(note) = shortfall(op, &lv, &rv) {
+                out.notes.push(note);
             }
         }
     }
@@ -295,6 +349,68 @@ impl Evaluator<'_> {
             }
         }
     }
+}
+
+/// How far a failed ordering or equality is from holding, in words.
+fn shortfall(op: BinaryOp, lv: &Value, rv: &Value) -> Option<String> {
+    use BinaryOp::*;
+    match (op, lv, rv) {
+        (Ge | Gt, Value::Duration(a), Value::Duration(b)) => {
+            let left = b.checked_sub(*a)?;
+            Some(format!(
+                "{} short: {} of {} so far",
+                super::format_duration(left),
+                super::format_duration(*a),
+                super::format_duration(*b)
+            ))
+        }
+        (Le | Lt, Value::Duration(a), Value::Duration(b)) => Some(format!(
+            "{} over the limit of {}",
+            super::format_duration(a.checked_sub(*b)?),
+            super::format_duration(*b)
+        )),
+        (Ge | Gt | Le | Lt, Value::Version(a), Value::Version(b)) => Some(match op {
+            Ge | Gt => format!("{a} is older than {b}: this would be a downgrade"),
+            _ => format!("{a} is newer than {b}"),
+        }),
+        (Eq, a, b) if a.type_name() != b.type_name() => Some(format!(
+            "a {} never equals a {}",
+            a.type_name(),
+            b.type_name()
+        )),
+        _ => None,
+    }
+}
+
+/// Lines listing each drifted path of a `diff` result.
+fn drift_notes(value: &Value) -> Vec<String> {
+    let Value::List(items) = value else {
+        return Vec::new();
+    };
+    let mut out = vec![format!(
+        "{} drifted path{}:",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" }
+    )];
+    for (i, item) in items.iter().enumerate() {
+        if i >= 20 {
+            out.push(format!("  … and {} more", items.len() - 20));
+            break;
+        }
+        let Value::Object(m) = item else { continue };
+        let get = |k: &str| m.get(k).cloned().unwrap_or(Value::Null);
+        let path = match get("path") {
+            Value::Str(s) => s.to_string(),
+            other => other.to_string(),
+        };
+        let line = match get("kind") {
+            Value::Str(k) if &*k == "added" => format!("  {path}: added {}", get("new").short(50)),
+            Value::Str(k) if &*k == "removed" => format!("  {path}: removed (was {})", get("old").short(50)),
+            _ => format!("  {path}: {} -> {}", get("old").short(50), get("new").short(50)),
+        };
+        out.push(line);
+    }
+    out
 }
 
 fn flip(op: BinaryOp) -> BinaryOp {

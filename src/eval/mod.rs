@@ -99,6 +99,8 @@ pub struct Evaluator<'p> {
     global: LetScope<'p>,
     /// Spans of `all` quantifiers that held over an empty collection.
     pub(crate) vacuous: RefCell<Vec<Span>>,
+    /// Compiled regexes and globs, by pattern.
+    cache: builtins::Cache,
 }
 
 impl<'p> Evaluator<'p> {
@@ -130,6 +132,7 @@ impl<'p> Evaluator<'p> {
             budget: Budget::new(options.max_steps),
             global: LetScope::new(&program.lets),
             vacuous: RefCell::new(Vec::new()),
+            cache: builtins::Cache::default(),
         }
     }
 
@@ -312,6 +315,24 @@ impl<'p> Evaluator<'p> {
     ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
         match &b {
+            Value::Version(v) => {
+                let value = match field.name.as_str() {
+                    "major" => Value::Int(i64::try_from(v.major).unwrap_or(i64::MAX)),
+                    "minor" => Value::Int(i64::try_from(v.minor).unwrap_or(i64::MAX)),
+                    "patch" => Value::Int(i64::try_from(v.patch).unwrap_or(i64::MAX)),
+                    "pre" => Value::str(v.pre.as_str()),
+                    "build" => Value::str(v.build.as_str()),
+                    other => {
+                        return Err(EvalError::new(
+                            ErrorKind::TypeMismatch,
+                            field.span,
+                            format!("a version has no field `{other}`"),
+                        )
+                        .with_note("version fields: major, minor, patch, pre, build"))
+                    }
+                };
+                Ok((value, None))
+            }
             Value::Object(map) => match map.get(field.name.as_str()) {
                 Some(v) => Ok((v.clone(), pointer_child(&origin, &field.name))),
                 None => Err(self.missing_key(base, &field.name, field.span, map, &origin)),
@@ -728,6 +749,7 @@ impl<'p> Evaluator<'p> {
                 call: span,
                 sig: &b.sig,
                 budget: &self.budget,
+                cache: &self.cache,
             });
         }
         let Some(def) = self.program.def(&name.name) else {

@@ -143,6 +143,8 @@ pub struct GateResult {
     pub rules: Vec<RuleResult>,
     pub decision: Decision,
     pub summary: Summary,
+    /// Every waiver for this gate, and what became of it.
+    pub waivers: Vec<WaiverStatus>,
 }
 
 impl GateResult {
@@ -157,8 +159,75 @@ impl GateResult {
             rules,
             decision,
             summary,
+            waivers: Vec::new(),
         }
     }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WaiverState {
+    /// In force and covering a failing or erroring rule.
+    Applied,
+    /// Past its expiry: ignored.
+    Expired,
+    /// In force, but its rule passed or was skipped: it can be removed.
+    Unused,
+}
+
+/// A waiver of the evaluated gate and what became of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct WaiverStatus {
+    pub rule: String,
+    pub until: String,
+    pub reason: String,
+    pub owner: Option<String>,
+    pub ticket: Option<String>,
+    pub state: WaiverState,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// Applies the waivers of `gate` in force at `now` to a gate's result.
+fn apply_waivers(program: &Program, gate: &GateDecl, now: jiff::Timestamp, result: GateResult) -> GateResult {
+    let mut rules = result.rules;
+    let mut statuses = Vec::new();
+    for w in program
+        .waivers
+        .iter()
+        .filter(|w| w.from.name == gate.from.name && w.to.name == gate.to.name)
+    {
+        let in_force = crate::check::waiver_expiry(&w.until.value).is_ok_and(|end| now < end);
+        let rule = rules.iter_mut().find(|r| r.name == w.rule.name);
+        let state = match rule {
+            _ if !in_force => WaiverState::Expired,
+            Some(r) if matches!(r.outcome, Outcome::Fail | Outcome::Error) => {
+                r.waiver = Some(AppliedWaiver {
+                    until: w.until.value.clone(),
+                    reason: w.reason.value.clone(),
+                    owner: w.owner.as_ref().map(|o| o.value.clone()),
+                    ticket: w.ticket.as_ref().map(|t| t.value.clone()),
+                    covered: r.outcome,
+                });
+                r.outcome = Outcome::Waived;
+                WaiverState::Applied
+            }
+            // A second waiver for an already waived rule adds nothing.
+            _ => WaiverState::Unused,
+        };
+        statuses.push(WaiverStatus {
+            rule: w.rule.name.clone(),
+            until: w.until.value.clone(),
+            reason: w.reason.value.clone(),
+            owner: w.owner.as_ref().map(|o| o.value.clone()),
+            ticket: w.ticket.as_ref().map(|t| t.value.clone()),
+            state,
+            span: w.span,
+        });
+    }
+    let mut out = GateResult::from_rules(rules);
+    out.waivers = statuses;
+    out
 }
 
 /// Evaluates every rule of a gate against the evidence.
@@ -168,7 +237,20 @@ pub fn evaluate_gate(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
-    evaluate_rules(program, &gate.lets, &gate.rules, evidence, options)
+    let result = evaluate_rules(program, &gate.lets, &gate.rules, evidence, options);
+    apply_waivers(program, gate, options.now, result)
+}
+
+/// Evaluates the rollback triggers of a stage: a trigger fires when one of
+/// its `require` conditions fails or cannot be evaluated. The decision is
+/// `Denied` ("roll back") when any trigger fired.
+pub fn evaluate_triggers(
+    program: &Program,
+    stage: &crate::check::Stage,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> GateResult {
+    evaluate_rules(program, &stage.lets, &stage.triggers, evidence, options)
 }
 
 /// Evaluates a list of rules sharing one block of `let`s (a gate, or a stage's triggers).

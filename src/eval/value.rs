@@ -226,8 +226,13 @@ pub fn format_duration(d: SignedDuration) -> String {
         (1_000_000_000, "s"),
         (1_000_000, "ms"),
     ];
+    // Under two days, hours read better than "1d 2h" (users write `24h`, `36h`).
+    let skip_days = nanos < 2 * 86_400_000_000_000;
     let mut parts = Vec::new();
     for (size, unit) in units {
+        if skip_days && unit == "d" {
+            continue;
+        }
         let n = nanos / size;
         if n > 0 {
             parts.push(format!("{n}{unit}"));

@@ -3,7 +3,7 @@
 
 use super::{handler, Style};
 use crate::check::Program;
-use crate::eval::{Clause, GateResult, Outcome, Problem, RuleResult};
+use crate::eval::{Clause, GateResult, Outcome, Problem, RuleResult, WaiverState};
 use crate::syntax::{SourceFile, Span};
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
 use std::fmt::{self, Write};
@@ -210,8 +210,38 @@ fn write_block(out: &mut String, head: &str, lines: &[String]) {
 
 /// The whole human report for one gate (or one stage's triggers).
 pub fn render_gate(program: &Program, subject: &str, result: &GateResult, style: Style) -> String {
+    render(program, subject, result, style, Kind::Gate)
+}
+
+/// What is being decided: a promotion gate or a stage's rollback triggers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Gate,
+    Rollback,
+}
+
+/// The human report for `clearance rollback`: which triggers fired.
+pub fn render_rollback(program: &Program, stage: &str, result: &GateResult, style: Style) -> String {
+    render(program, stage, result, style, Kind::Rollback)
+}
+
+fn render(program: &Program, subject: &str, result: &GateResult, style: Style, kind: Kind) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}: {subject}", result.decision.as_str());
+    match kind {
+        Kind::Gate => {
+            let _ = writeln!(out, "{}: {subject}", result.decision.as_str());
+        }
+        Kind::Rollback => {
+            let fired = result.rules.iter().filter(|r| r.blocks()).count();
+            let n = result.rules.len();
+            let verdict = if fired > 0 { "roll back" } else { "stay" };
+            let _ = writeln!(
+                out,
+                "{verdict}: {subject} ({fired} of {n} rollback trigger{} fired)",
+                if n == 1 { "" } else { "s" }
+            );
+        }
+    }
     let shown: Vec<&RuleResult> = result
         .rules
         .iter()
@@ -222,6 +252,19 @@ pub fn render_gate(program: &Program, subject: &str, result: &GateResult, style:
         out.push_str(&render_rule(program, r, style));
     }
     let mut extra = Vec::new();
+    for w in &result.waivers {
+        match w.state {
+            WaiverState::Expired => extra.push(format!(
+                "the waiver for {} expired ({}) and was ignored",
+                w.rule, w.until
+            )),
+            WaiverState::Unused => extra.push(format!(
+                "the waiver for {} (until {}) is unused: the rule did not fail",
+                w.rule, w.until
+            )),
+            WaiverState::Applied => {}
+        }
+    }
     for r in &result.rules {
         if r.outcome == Outcome::Skipped {
             extra.push(format!("skipped {}: its `when` guard is false", r.name));

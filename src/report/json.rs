@@ -2,7 +2,7 @@
 //! is byte-for-byte deterministic for the same inputs. Shape: docs/report.md.
 
 use crate::check::Program;
-use crate::eval::{AppliedWaiver, Clause, GateResult, Outcome, RuleResult, Summary};
+use crate::eval::{AppliedWaiver, Clause, Decision, GateResult, Outcome, RuleResult, Summary, WaiverStatus};
 use crate::syntax::Span;
 use serde::Serialize;
 
@@ -29,6 +29,7 @@ struct Report<'a> {
     now: &'a str,
     params: serde_json::Map<String, serde_json::Value>,
     rules: Vec<Rule<'a>>,
+    waivers: &'a [WaiverStatus],
     summary: Summary,
 }
 
@@ -148,7 +149,11 @@ pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) 
     let report = Report {
         version: REPORT_VERSION,
         command: ctx.command,
-        decision: result.decision.as_str(),
+        decision: match (ctx.command, result.decision) {
+            ("rollback", Decision::Denied) => "rollback",
+            ("rollback", Decision::Allowed) => "stay",
+            (_, d) => d.as_str(),
+        },
         subject: ctx.subject,
         policy: program
             .sources
@@ -159,6 +164,7 @@ pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) 
         now: &ctx.now,
         params: ctx.params.iter().cloned().collect(),
         rules: result.rules.iter().map(|r| rule_json(program, r)).collect(),
+        waivers: &result.waivers,
         summary: result.summary,
     };
     let mut s = serde_json::to_string_pretty(&report)

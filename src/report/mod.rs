@@ -5,7 +5,7 @@
 mod human;
 mod json;
 
-pub use human::{render_gate, render_rule};
+pub use human::{render_gate, render_rollback, render_rule};
 pub use json::{gate_json, JsonContext};
 
 use crate::load::CompileFailure;

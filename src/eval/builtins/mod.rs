@@ -3,7 +3,11 @@
 //! implementation, in the file of its family.
 
 mod collections;
+mod data;
+mod drift;
+mod patterns;
 mod strings;
+mod time;
 
 use super::error::{ErrorKind, EvalError};
 use super::value::Value;
@@ -29,6 +33,7 @@ pub struct Args<'a> {
     pub call: Span,
     pub sig: &'a Signature,
     pub budget: &'a Budget,
+    pub cache: &'a patterns::Cache,
 }
 
 impl<'a> Args<'a> {
@@ -89,7 +94,11 @@ fn table() -> &'static [Builtin] {
     ALL.get_or_init(|| {
         let mut all = Vec::new();
         all.extend(collections::builtins());
+        all.extend(data::builtins());
+        all.extend(drift::builtins());
+        all.extend(patterns::builtins());
         all.extend(strings::builtins());
+        all.extend(time::builtins());
         all.sort_by_key(|b| b.sig.name);
         all
     })
@@ -109,6 +118,8 @@ pub fn signatures() -> Vec<Signature> {
     table().iter().map(|b| b.sig).collect()
 }
 
+pub use patterns::Cache;
+
 /// Shorthand used by the family files.
 pub(crate) const fn sig(
     name: &'static str,
@@ -121,6 +132,18 @@ pub(crate) const fn sig(
         params,
         optional,
         returns,
+        validate: None,
+    }
+}
+
+/// A signature whose string literals are checked at compile time.
+pub(crate) const fn checked(
+    sig: Signature,
+    validate: fn(usize, &str) -> Result<(), String>,
+) -> Signature {
+    Signature {
+        validate: Some(validate),
+        ..sig
     }
 }
 

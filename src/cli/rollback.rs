@@ -1,0 +1,86 @@
+//! `clearance rollback`: decide whether a stage's rollback triggers fire.
+
+use super::check::{effective_params, parse_now, parse_params};
+use super::{evidence, plain_error, style, ColorChoice, Format, NoDecision};
+use crate::check::suggest;
+use crate::eval::{self, EvalOptions, DEFAULT_MAX_STEPS};
+use crate::report::{self, JsonContext};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct RollbackArgs {
+    /// The policy file (`.clr`).
+    pub policy: PathBuf,
+    /// The stage whose rollback triggers to evaluate.
+    #[arg(long, value_name = "NAME")]
+    pub stage: String,
+    /// Live metrics evidence: `FILE`, `-` for standard input, or `NAME=FILE` (repeatable).
+    #[arg(long = "evidence", short = 'e', required = true, value_name = "FILE|NAME=FILE")]
+    pub evidence: Vec<String>,
+    /// Override a `param` (VALUE is JSON if it parses as JSON, else a string).
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// The evaluation time (RFC 3339); defaults to the clock.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Evaluation budget per condition, in steps; running out is an `error`.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
+    pub max_steps: u64,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+pub fn run(args: RollbackArgs) -> Result<u8, NoDecision> {
+    let style = style(args.color);
+    let program = crate::compile_path(&args.policy, &[])
+        .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
+    let stage = program.stage(&args.stage).ok_or_else(|| {
+        let names: Vec<&str> = program.stages.iter().map(|s| s.name.as_str()).collect();
+        let hint = suggest(&args.stage, names.iter().copied())
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        plain_error(format!(
+            "the policy has no stage `{}`{hint} (stages: {})",
+            args.stage,
+            names.join(", ")
+        ))
+    })?;
+    if stage.triggers.is_empty() {
+        return Err(plain_error(format!(
+            "stage `{}` declares no rollback triggers; add `rollback NAME {{ require ... }}` to its `stage` block",
+            stage.name
+        )));
+    }
+    let now = parse_now(args.now.as_deref())?;
+    let params = parse_params(&program, &args.params)?;
+    let (bundle, _files) = evidence::load(&args.evidence, style)?;
+    let options = EvalOptions {
+        now,
+        params: params.clone(),
+        max_steps: args.max_steps,
+    };
+    let result = eval::evaluate_triggers(&program, stage, &bundle, &options);
+    let text = match args.format {
+        Format::Human => report::render_rollback(&program, &stage.name, &result, style),
+        Format::Json => report::gate_json(
+            &program,
+            &result,
+            &JsonContext {
+                command: "rollback",
+                subject: &stage.name,
+                now: now.to_string(),
+                params: effective_params(&program, &params),
+            },
+        ),
+    };
+    print!("{text}");
+    Ok(match result.decision {
+        eval::Decision::Allowed => 0,
+        eval::Decision::Denied => 1,
+    })
+}

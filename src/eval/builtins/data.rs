@@ -1,0 +1,28 @@
+//! Evidence as CI writes it: JSON held in strings.
+
+use super::{sig, Args, Builtin};
+use crate::check::{ArgTy, Ty};
+use crate::eval::error::EvalError;
+use crate::eval::value::{parse_json, Value};
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![Builtin {
+        sig: sig("json", &[("text", ArgTy::Str)], 0, Ty::Unknown),
+        doc: "The value of a string that holds JSON (Tekton task results, GitHub step outputs). A string that is not JSON is an error naming it; the same limits as evidence files apply.\n\n    json(evidence.taskrun.results.TEST_OUTPUT).failures == 0",
+        run: json,
+    }]
+}
+
+fn json(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = a.str(0)?;
+    a.budget.charge(text.len() as u64 / 16, a.call)?;
+    parse_json(text, Default::default()).map_err(|e| {
+        a.invalid(
+            0,
+            format!(
+                "{} is not JSON: {e}",
+                Value::str(text).short(60)
+            ),
+        )
+    })
+}

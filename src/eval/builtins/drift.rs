@@ -1,0 +1,131 @@
+//! Drift between two configurations: the changed leaf paths.
+
+use super::{checked, sig, Args, Builtin};
+use crate::check::{ArgTy, Ty};
+use crate::eval::error::EvalError;
+use crate::eval::value::{Object, Value};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::rc::Rc;
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![Builtin {
+        sig: checked(
+            sig(
+                "diff",
+                &[("from", ArgTy::Any), ("to", ArgTy::Any), ("ignore", ArgTy::List)],
+                1,
+                Ty::List,
+            ),
+            |i, s| if i == 2 { ignore_glob(s).map(|_| ()) } else { Ok(()) },
+        ),
+        doc: "The leaf paths where `to` differs from `from`, each as `{path, kind, old, new}` with `kind` one of `added`, `removed`, `changed` (`old` is null for added paths, `new` for removed ones). Objects are compared key by key and lists index by index; a change of type is a change at that path. Paths are dotted (`feature_flags.new-checkout`, `servers.0.host`). `ignore` is a list of globs over paths: a path is left out when it or one of its parents matches (`\"endpoint.*\"`, `\"replicas\"`). A failing rule lists every drifted path with both values.\n\n    count(diff(evidence.config.staging, evidence.config.prod, [\"endpoint.*\", \"replicas\"])) <= 2",
+        run: diff,
+    }]
+}
+
+fn ignore_glob(pattern: &str) -> Result<Glob, String> {
+    Glob::new(pattern).map_err(|e| format!("invalid ignore glob `{pattern}`: {}", e.kind()))
+}
+
+struct Walk<'a> {
+    ignore: Option<GlobSet>,
+    out: Vec<Value>,
+    args: &'a Args<'a>,
+}
+
+impl Walk<'_> {
+    fn ignored(&self, path: &str) -> bool {
+        let Some(set) = &self.ignore else {
+            return false;
+        };
+        // A path is ignored when it or any parent matches.
+        let mut prefix = path;
+        loop {
+            if set.is_match(prefix) {
+                return true;
+            }
+            match prefix.rfind('.') {
+                Some(i) => prefix = prefix.get(..i).unwrap_or(""),
+                None => return false,
+            }
+        }
+    }
+
+    fn record(&mut self, path: &str, kind: &str, old: Option<&Value>, new: Option<&Value>) {
+        let mut entry = Object::new();
+        entry.insert(Rc::from("path"), Value::str(path));
+        entry.insert(Rc::from("kind"), Value::str(kind));
+        entry.insert(Rc::from("old"), old.cloned().unwrap_or(Value::Null));
+        entry.insert(Rc::from("new"), new.cloned().unwrap_or(Value::Null));
+        self.out.push(Value::Object(Rc::new(entry)));
+    }
+
+    fn walk(&mut self, path: &str, old: Option<&Value>, new: Option<&Value>) -> Result<(), EvalError> {
+        self.args.budget.charge(1, self.args.call)?;
+        if !path.is_empty() && self.ignored(path) {
+            return Ok(());
+        }
+        let join = |k: &str| {
+            if path.is_empty() {
+                k.to_string()
+            } else {
+                format!("{path}.{k}")
+            }
+        };
+        match (old, new) {
+            (Some(Value::Object(a)), Some(Value::Object(b))) => {
+                for (k, v) in a.iter() {
+                    self.walk(&join(k), Some(v), b.get(k))?;
+                }
+                for (k, v) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+                    self.walk(&join(k), None, Some(v))?;
+                }
+            }
+            (Some(Value::List(a)), Some(Value::List(b))) => {
+                for i in 0..a.len().max(b.len()) {
+                    self.walk(&join(&i.to_string()), a.get(i), b.get(i))?;
+                }
+            }
+            (Some(a), Some(b)) => {
+                if !a.deep_eq(b) {
+                    self.record(path, "changed", Some(a), Some(b));
+                }
+            }
+            (Some(a), None) => self.record(path, "removed", Some(a), None),
+            (None, Some(b)) => self.record(path, "added", None, Some(b)),
+            (None, None) => {}
+        }
+        Ok(())
+    }
+}
+
+fn diff(a: &Args<'_>) -> Result<Value, EvalError> {
+    let ignore = match a.values.get(2) {
+        None => None,
+        Some(Value::List(patterns)) => {
+            let mut builder = GlobSetBuilder::new();
+            for p in patterns.iter() {
+                match p {
+                    Value::Str(s) => {
+                        builder.add(ignore_glob(s).map_err(|m| a.invalid(2, m))?);
+                    }
+                    other => {
+                        return Err(a.invalid(
+                            2,
+                            format!("ignore patterns are strings; got {} {}", other.type_name(), other.short(40)),
+                        ))
+                    }
+                }
+            }
+            Some(builder.build().map_err(|e| a.invalid(2, e.to_string()))?)
+        }
+        Some(_) => return Err(a.type_error(2, "list of glob strings")),
+    };
+    let mut walk = Walk {
+        ignore,
+        out: Vec::new(),
+        args: a,
+    };
+    walk.walk("", Some(a.get(0)?), Some(a.get(1)?))?;
+    Ok(Value::list(walk.out))
+}

@@ -1,0 +1,87 @@
+//! Text patterns: regular expressions (linear time, size-limited) and globs.
+
+use super::{checked, sig, Args, Builtin};
+use crate::check::{ArgTy, Ty};
+use crate::eval::error::EvalError;
+use crate::eval::value::Value;
+use globset::{Glob, GlobBuilder, GlobMatcher};
+use regex::{Regex, RegexBuilder};
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// Largest compiled regex accepted, in bytes (regex's own size accounting).
+pub const MAX_REGEX_SIZE: usize = 1 << 20;
+
+/// Compiled patterns of one evaluation, so a regex in a quantifier body is
+/// compiled once, not once per element.
+#[derive(Default)]
+pub struct Cache {
+    regexes: RefCell<HashMap<String, Regex>>,
+    globs: RefCell<HashMap<String, GlobMatcher>>,
+}
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![
+        Builtin {
+            sig: checked(
+                sig("matches", &[("text", ArgTy::Str), ("regex", ArgTy::Str)], 0, Ty::Bool),
+                |i, s| if i == 1 { compile_regex(s).map(|_| ()) } else { Ok(()) },
+            ),
+            doc: "True when the regular expression matches somewhere in the text (anchor with `^...$` for a whole match). The engine runs in linear time (no backtracking) and refuses patterns that compile to more than 1 MiB. A literal pattern is checked when the policy compiles.\n\n    matches(evidence.artifact.version, \"^[0-9]+\\\\.[0-9]+\\\\.[0-9]+$\")",
+            run: matches,
+        },
+        Builtin {
+            sig: checked(
+                sig("glob", &[("text", ArgTy::Str), ("pattern", ArgTy::Str)], 0, Ty::Bool),
+                |i, s| if i == 1 { compile_glob(s).map(|_| ()) } else { Ok(()) },
+            ),
+            doc: "True when the whole text matches the glob: `*` any run of characters except `/`, `**` any run including `/`, `?` one character, `[abc]` a class, `{a,b}` alternatives.\n\n    glob(evidence.artifact.image, \"registry.example.com/payments/*\")",
+            run: glob,
+        },
+    ]
+}
+
+pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .size_limit(MAX_REGEX_SIZE)
+        .dfa_size_limit(MAX_REGEX_SIZE)
+        .build()
+        .map_err(|e| match e {
+            regex::Error::CompiledTooBig(limit) => {
+                format!("the regex compiles to more than {limit} bytes")
+            }
+            other => format!("invalid regex: {other}"),
+        })
+}
+
+/// A glob over text; `*` stops at `/` like a shell glob over paths.
+pub(crate) fn compile_glob(pattern: &str) -> Result<GlobMatcher, String> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .map(|g: Glob| g.compile_matcher())
+        .map_err(|e| format!("invalid glob `{pattern}`: {}", e.kind()))
+}
+
+fn matches(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = a.str(0)?;
+    let pattern = a.str(1)?;
+    a.budget.charge(1 + text.len() as u64 / 64, a.call)?;
+    let mut cache = a.cache.regexes.borrow_mut();
+    if !cache.contains_key(pattern) {
+        let re = compile_regex(pattern).map_err(|m| a.invalid(1, m))?;
+        cache.insert(pattern.to_string(), re);
+    }
+    Ok(Value::Bool(cache.get(pattern).is_some_and(|re| re.is_match(text))))
+}
+
+fn glob(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = a.str(0)?;
+    let pattern = a.str(1)?;
+    let mut cache = a.cache.globs.borrow_mut();
+    if !cache.contains_key(pattern) {
+        let g = compile_glob(pattern).map_err(|m| a.invalid(1, m))?;
+        cache.insert(pattern.to_string(), g);
+    }
+    Ok(Value::Bool(cache.get(pattern).is_some_and(|g| g.is_match(text))))
+}

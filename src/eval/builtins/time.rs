@@ -1,0 +1,97 @@
+//! Time: RFC 3339 instants, Unix epochs, and versions (Semantic Versioning 2.0).
+
+use super::{checked, sig, Args, Builtin};
+use crate::check::{ArgTy, Ty};
+use crate::eval::error::EvalError;
+use crate::eval::value::Value;
+use jiff::Timestamp;
+use std::rc::Rc;
+
+pub(super) fn builtins() -> Vec<Builtin> {
+    vec![
+        Builtin {
+            sig: checked(sig("time", &[("text", ArgTy::Any)], 0, Ty::Time), |_, s| {
+                parse_time(s).map(|_| ())
+            }),
+            doc: "The instant an RFC 3339 timestamp names (`2026-11-20T12:00:00Z`, `2026-11-20T13:00:00+01:00`). Offsets are honoured: times compare as instants. A time is returned unchanged. Anything else is an error naming the string.\n\n    time(evidence.promotion.requested_at) - time(staging.deployed_at) >= 24h",
+            run: time,
+        },
+        Builtin {
+            sig: sig("time_unix", &[("seconds", ArgTy::StrOrNum)], 0, Ty::Time),
+            doc: "The instant `seconds` after the Unix epoch, from a number (fractions allowed) or a string of digits, as CI systems write them.\n\n    now - time_unix(evidence.build.finished) < 7d",
+            run: time_unix,
+        },
+        Builtin {
+            sig: checked(sig("semver", &[("version", ArgTy::Str)], 0, Ty::Version), |_, s| {
+                parse_version(s).map(|_| ())
+            }),
+            doc: "A version compared by Semantic Versioning 2.0 precedence: `1.0.0-alpha < 1.0.0-alpha.1 < 1.0.0-beta < 1.0.0`; build metadata (`+build.5`) is ignored by comparisons. A leading `v` is accepted. Fields: `.major`, `.minor`, `.patch` (numbers), `.pre`, `.build` (strings). An invalid version is an error naming it.\n\n    semver(evidence.artifact.version) >= semver(evidence.stages.prod.version)",
+            run: semver_fn,
+        },
+    ]
+}
+
+/// Parses RFC 3339 with an offset; the error says what was wrong.
+pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
+    s.parse::<Timestamp>().map_err(|e| {
+        let hint = if s.len() == 10 && s.chars().filter(|c| *c == '-').count() == 2 {
+            " (a date alone has no time zone; write e.g. `2026-11-20T00:00:00Z`)"
+        } else {
+            ""
+        };
+        format!("`{s}` is not an RFC 3339 time: {e}{hint}")
+    })
+}
+
+fn time(a: &Args<'_>) -> Result<Value, EvalError> {
+    match a.get(0)? {
+        Value::Time(t) => Ok(Value::Time(*t)),
+        Value::Str(s) => parse_time(s).map(Value::Time).map_err(|m| a.invalid(0, m)),
+        _ => Err(a.type_error(0, "string (RFC 3339)")),
+    }
+}
+
+fn time_unix(a: &Args<'_>) -> Result<Value, EvalError> {
+    let out_of_range = |what: String| a.invalid(0, format!("{what} is out of the range of times"));
+    match a.get(0)? {
+        Value::Int(n) => Timestamp::from_second(*n)
+            .map(Value::Time)
+            .map_err(|_| out_of_range(n.to_string())),
+        Value::Float(f) => {
+            let nanos = (f * 1e9).round();
+            if !nanos.is_finite() || nanos.abs() > 9.0e27 {
+                return Err(out_of_range(f.to_string()));
+            }
+            Timestamp::from_nanosecond(nanos as i128)
+                .map(Value::Time)
+                .map_err(|_| out_of_range(f.to_string()))
+        }
+        Value::Str(s) => {
+            let digits = s.strip_prefix('-').unwrap_or(s);
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+                return Err(a.invalid(0, format!("`{s}` is not a number of seconds")));
+            }
+            let n: i64 = s.parse().map_err(|_| out_of_range(s.to_string()))?;
+            Timestamp::from_second(n)
+                .map(Value::Time)
+                .map_err(|_| out_of_range(s.to_string()))
+        }
+        _ => Err(a.type_error(0, "number or string of digits")),
+    }
+}
+
+pub(crate) fn parse_version(s: &str) -> Result<semver::Version, String> {
+    let trimmed = s.strip_prefix('v').unwrap_or(s);
+    semver::Version::parse(trimmed)
+        .map_err(|e| format!("`{s}` is not a semantic version (MAJOR.MINOR.PATCH): {e}"))
+}
+
+fn semver_fn(a: &Args<'_>) -> Result<Value, EvalError> {
+    match a.get(0)? {
+        Value::Version(v) => Ok(Value::Version(v.clone())),
+        Value::Str(s) => parse_version(s)
+            .map(|v| Value::Version(Rc::new(v)))
+            .map_err(|m| a.invalid(0, m)),
+        _ => Err(a.type_error(0, "string")),
+    }
+}
