@@ -53,7 +53,7 @@ pub struct CompileFailure {
 }
 
 fn read_policy(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
     if meta.is_dir() {
         return Err("it is a directory, not a policy file".into());
     }
@@ -64,7 +64,7 @@ fn read_policy(path: &Path) -> Result<String, String> {
             MAX_POLICY_BYTES
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
     String::from_utf8(bytes).map_err(|e| {
         format!(
             "the file is not valid UTF-8 (invalid byte at offset {})",
@@ -78,7 +78,18 @@ struct Loader {
     errors: Vec<CompileError>,
     items: Vec<Item>,
     root_dir: Option<PathBuf>,
+    /// The root policy as given on the command line, for messages.
+    root_display: String,
     loaded: Vec<PathBuf>,
+}
+
+/// An OS error without its "(os error N)" suffix, which means nothing to users.
+fn io_reason(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s.get(..i).unwrap_or(&s).to_string(),
+        None => s,
+    }
 }
 
 impl Loader {
@@ -127,7 +138,8 @@ impl Loader {
                         .unwrap_or(Path::new("."))
                         .join(&import.path.value);
                     let shown = import.path.value.clone();
-                    let resolved = match self.confine(&target) {
+                    let display_child = display_path(&display, &import.path.value);
+                    let resolved = match self.confine(&target, &display_child) {
                         Ok(p) => p,
                         Err((message, hint)) => {
                             self.errors.push(
@@ -164,7 +176,6 @@ impl Loader {
                         );
                         continue;
                     }
-                    let display_child = display_path(&display, &import.path.value);
                     chain.push((path.clone(), display.clone(), Some(import.path.span)));
                     self.load(display_child, resolved, chain);
                     chain.pop();
@@ -184,16 +195,16 @@ impl Loader {
     }
 
     /// Canonical path of an import, or why it is refused.
-    fn confine(&self, target: &Path) -> Result<PathBuf, (String, Option<String>)> {
-        let shown = target.display().to_string();
+    /// `shown` is the path as the user would write it from where they ran Clearance.
+    fn confine(&self, target: &Path, shown: &str) -> Result<PathBuf, (String, Option<String>)> {
         let canonical = std::fs::canonicalize(target)
-            .map_err(|e| (format!("cannot import `{shown}`: {e}"), None))?;
+            .map_err(|e| (format!("cannot import `{shown}`: {}", io_reason(&e)), None))?;
         match &self.root_dir {
             Some(root) if canonical.starts_with(root) => Ok(canonical),
-            Some(root) => Err((
+            Some(_) => Err((
                 format!(
-                    "import `{shown}` leaves the policy's directory `{}`",
-                    root.display()
+                    "import `{shown}` leaves the directory of `{}`",
+                    self.root_display
                 ),
                 Some("imports may only read files under the directory of the policy given on the command line (after following `..` and symlinks)".into()),
             )),
@@ -216,6 +227,7 @@ pub fn compile_path(path: &Path, waiver_files: &[PathBuf]) -> Result<Program, Co
         errors: Vec::new(),
         items: Vec::new(),
         root_dir: None,
+        root_display: String::new(),
         loaded: Vec::new(),
     };
     let canonical = match std::fs::canonicalize(path) {
@@ -225,12 +237,13 @@ pub fn compile_path(path: &Path, waiver_files: &[PathBuf]) -> Result<Program, Co
                 sources: loader.sources,
                 errors: vec![CompileError::Io {
                     path: display,
-                    reason: e.to_string(),
+                    reason: io_reason(&e),
                 }],
             })
         }
     };
     loader.root_dir = canonical.parent().map(Path::to_path_buf);
+    loader.root_display = path.display().to_string();
     loader.load(display, canonical, &mut Vec::new());
     for w in waiver_files {
         load_waivers(&mut loader, w);
@@ -288,6 +301,7 @@ pub fn compile_str(name: &str, text: &str) -> Result<Program, CompileFailure> {
         errors: Vec::new(),
         items: Vec::new(),
         root_dir: None,
+        root_display: String::new(),
         loaded: Vec::new(),
     };
     if let Some(file) = loader.parse(name.to_string(), text.to_string()) {

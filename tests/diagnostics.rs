@@ -38,9 +38,24 @@ fn runtime_diagnostics() {
         let program = clearance::compile_path(Path::new(&rel), &[]).expect("compiles");
         let evidence_text = std::fs::read_to_string(path.with_extension("json")).unwrap();
         let evidence = eval::parse_json(&evidence_text, Default::default()).unwrap();
-        let gate = program.gates.first().unwrap();
         let now = "2026-11-20T12:00:00Z".parse().unwrap();
-        let result = eval::evaluate_gate(&program, gate, &evidence, &EvalOptions::at(now));
-        insta::assert_snapshot!(report::render_gate(&program, &gate.label(), &result, STYLE));
+        let options = EvalOptions::at(now);
+        // A policy without gates is about its stages' rollback triggers.
+        let text = match program.gates.first() {
+            Some(gate) => {
+                let result = eval::evaluate_gate(&program, gate, &evidence, &options);
+                report::render_gate(&program, &gate.label(), &result, STYLE)
+            }
+            None => {
+                let stage = program
+                    .stages
+                    .iter()
+                    .find(|s| !s.triggers.is_empty())
+                    .unwrap();
+                let result = eval::evaluate_triggers(&program, stage, &evidence, &options);
+                report::render_rollback(&program, &stage.name, &result, STYLE)
+            }
+        };
+        insta::assert_snapshot!(text);
     });
 }

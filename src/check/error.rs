@@ -89,8 +89,12 @@ pub enum CheckError {
         name: String,
         #[label("second declaration")]
         span: Span,
+        /// The first declaration, when it is in the same file.
         #[label("first declared here")]
-        first: Span,
+        first: Option<Span>,
+        /// Where the first declaration is, when it is in another (imported) file.
+        #[help]
+        elsewhere: Option<String>,
     },
     /// `rule r { title "x" }` without any `require`
     #[error("rule `{name}` has no `require`")]

@@ -77,6 +77,7 @@ pub fn check(
         current: None,
         param_types: HashMap::new(),
         def_sigs: Vec::new(),
+        sources: sources.clone(),
     };
     let program = c.run(sources, items);
     if c.errors.is_empty() {
@@ -146,6 +147,7 @@ struct Checker<'b> {
     param_types: HashMap<String, Ty>,
     /// name, parameter count and name span of every `def`
     def_sigs: Vec<(String, usize, Span)>,
+    sources: SourceMap,
 }
 
 impl Checker<'_> {
@@ -275,12 +277,25 @@ impl Checker<'_> {
             });
             return;
         }
-        if let Some(first) = seen.get(name) {
+        if let Some(first) = seen.get(name).copied() {
+            // miette shows one file per report: cite another file by position.
+            let (first, elsewhere) = if first.file == span.file {
+                (Some(first), None)
+            } else {
+                let (file, line, col) = self.sources.location(first);
+                (
+                    None,
+                    Some(format!(
+                        "first declared at {file}:{line}:{col}; imported names never shadow each other"
+                    )),
+                )
+            };
             self.errors.push(CheckError::Duplicate {
                 what,
                 name: name.into(),
                 span,
-                first: *first,
+                first,
+                elsewhere,
             });
         } else {
             seen.insert(name.into(), span);

@@ -16,7 +16,12 @@ pub struct RollbackArgs {
     #[arg(long, value_name = "NAME")]
     pub stage: String,
     /// Live metrics evidence: `FILE`, `-` for standard input, or `NAME=FILE` (repeatable).
-    #[arg(long = "evidence", short = 'e', required = true, value_name = "FILE|NAME=FILE")]
+    #[arg(
+        long = "evidence",
+        short = 'e',
+        required = true,
+        value_name = "FILE|NAME=FILE"
+    )]
     pub evidence: Vec<String>,
     /// Override a `param` (VALUE is JSON if it parses as JSON, else a string).
     #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]

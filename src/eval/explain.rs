@@ -172,7 +172,10 @@ impl Evaluator<'_> {
                     if name.name == "diff" {
                         out.label(
                             name.span,
-                            format!("{} drifted", if let Value::List(l) = &v { l.len() } else { 0 }),
+                            format!(
+                                "{} drifted",
+                                if let Value::List(l) = &v { l.len() } else { 0 }
+                            ),
                         );
                         out.notes.extend(drift_notes(&v));
                         return Some(v);
@@ -198,7 +201,11 @@ impl Evaluator<'_> {
                     }
                     // `time(a) - time(b)`: the result, and both operands.
                     ExprKind::Binary(
-                        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem,
+                        BinaryOp::Add
+                        | BinaryOp::Sub
+                        | BinaryOp::Mul
+                        | BinaryOp::Div
+                        | BinaryOp::Rem,
                         l,
                         r,
                     ) => {
@@ -249,7 +256,8 @@ impl Evaluator<'_> {
         if r.is_literal() && !l.is_literal() {
             let suffix = (!actual).then(|| expected(op, &rv));
             self.label_operand(l, env, suffix, out);
-        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn) {
+        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn)
+        {
             let suffix = (!actual).then(|| expected(flip(op), &lv));
             self.label_operand(r, env, suffix, out);
         } else {
@@ -405,8 +413,14 @@ fn drift_notes(value: &Value) -> Vec<String> {
         };
         let line = match get("kind") {
             Value::Str(k) if &*k == "added" => format!("  {path}: added {}", get("new").short(50)),
-            Value::Str(k) if &*k == "removed" => format!("  {path}: removed (was {})", get("old").short(50)),
-            _ => format!("  {path}: {} -> {}", get("old").short(50), get("new").short(50)),
+            Value::Str(k) if &*k == "removed" => {
+                format!("  {path}: removed (was {})", get("old").short(50))
+            }
+            _ => format!(
+                "  {path}: {} -> {}",
+                get("old").short(50),
+                get("new").short(50)
+            ),
         };
         out.push(line);
     }

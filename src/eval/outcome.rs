@@ -189,7 +189,12 @@ pub struct WaiverStatus {
 }
 
 /// Applies the waivers of `gate` in force at `now` to a gate's result.
-fn apply_waivers(program: &Program, gate: &GateDecl, now: jiff::Timestamp, result: GateResult) -> GateResult {
+fn apply_waivers(
+    program: &Program,
+    gate: &GateDecl,
+    now: jiff::Timestamp,
+    result: GateResult,
+) -> GateResult {
     let mut rules = result.rules;
     let mut statuses = Vec::new();
     for w in program

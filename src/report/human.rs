@@ -221,11 +221,22 @@ enum Kind {
 }
 
 /// The human report for `clearance rollback`: which triggers fired.
-pub fn render_rollback(program: &Program, stage: &str, result: &GateResult, style: Style) -> String {
+pub fn render_rollback(
+    program: &Program,
+    stage: &str,
+    result: &GateResult,
+    style: Style,
+) -> String {
     render(program, stage, result, style, Kind::Rollback)
 }
 
-fn render(program: &Program, subject: &str, result: &GateResult, style: Style, kind: Kind) -> String {
+fn render(
+    program: &Program,
+    subject: &str,
+    result: &GateResult,
+    style: Style,
+    kind: Kind,
+) -> String {
     let mut out = String::new();
     match kind {
         Kind::Gate => {

@@ -2,7 +2,9 @@
 //! is byte-for-byte deterministic for the same inputs. Shape: docs/report.md.
 
 use crate::check::Program;
-use crate::eval::{AppliedWaiver, Clause, Decision, GateResult, Outcome, RuleResult, Summary, WaiverStatus};
+use crate::eval::{
+    AppliedWaiver, Clause, Decision, GateResult, Outcome, RuleResult, Summary, WaiverStatus,
+};
 use crate::syntax::Span;
 use serde::Serialize;
 

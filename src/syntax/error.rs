@@ -22,7 +22,7 @@ pub enum SyntaxError {
     #[error("invalid escape `{escape}` in string")]
     #[diagnostic(
         code(clearance::syntax::bad_escape),
-        help("strings take \\\" \\\\ \\n \\t \\r and \\u{{hex}} escapes")
+        help("strings take \\\" \\\\ \\n \\t \\r and \\u{{hex}} escapes; for a backslash (in a regex, say) write \\\\")
     )]
     BadEscape {
         escape: String,

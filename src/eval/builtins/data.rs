@@ -19,10 +19,7 @@ fn json(a: &Args<'_>) -> Result<Value, EvalError> {
     parse_json(text, Default::default()).map_err(|e| {
         a.invalid(
             0,
-            format!(
-                "{} is not JSON: {e}",
-                Value::str(text).short(60)
-            ),
+            format!("{} is not JSON: {e}", Value::str(text).short(60)),
         )
     })
 }

@@ -60,7 +60,12 @@ impl Walk<'_> {
         self.out.push(Value::Object(Rc::new(entry)));
     }
 
-    fn walk(&mut self, path: &str, old: Option<&Value>, new: Option<&Value>) -> Result<(), EvalError> {
+    fn walk(
+        &mut self,
+        path: &str,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) -> Result<(), EvalError> {
         self.args.budget.charge(1, self.args.call)?;
         if !path.is_empty() && self.ignored(path) {
             return Ok(());
@@ -112,7 +117,11 @@ fn diff(a: &Args<'_>) -> Result<Value, EvalError> {
                     other => {
                         return Err(a.invalid(
                             2,
-                            format!("ignore patterns are strings; got {} {}", other.type_name(), other.short(40)),
+                            format!(
+                                "ignore patterns are strings; got {} {}",
+                                other.type_name(),
+                                other.short(40)
+                            ),
                         ))
                     }
                 }

@@ -72,7 +72,9 @@ fn matches(a: &Args<'_>) -> Result<Value, EvalError> {
         let re = compile_regex(pattern).map_err(|m| a.invalid(1, m))?;
         cache.insert(pattern.to_string(), re);
     }
-    Ok(Value::Bool(cache.get(pattern).is_some_and(|re| re.is_match(text))))
+    Ok(Value::Bool(
+        cache.get(pattern).is_some_and(|re| re.is_match(text)),
+    ))
 }
 
 fn glob(a: &Args<'_>) -> Result<Value, EvalError> {
@@ -83,5 +85,7 @@ fn glob(a: &Args<'_>) -> Result<Value, EvalError> {
         let g = compile_glob(pattern).map_err(|m| a.invalid(1, m))?;
         cache.insert(pattern.to_string(), g);
     }
-    Ok(Value::Bool(cache.get(pattern).is_some_and(|g| g.is_match(text))))
+    Ok(Value::Bool(
+        cache.get(pattern).is_some_and(|g| g.is_match(text)),
+    ))
 }
