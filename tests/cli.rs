@@ -324,3 +324,166 @@ fn every_example_bundle_decides_as_documented() {
         assert_no_panic(&out);
     }
 }
+
+#[test]
+fn waivers_file_applies_and_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = dir.path().join("waivers.clr");
+    std::fs::write(
+        &waivers,
+        "# owned by the security team\nwaive staging -> prod suites-green until 2026-12-31 reason \"flaky integration suite, QA-7\" owner \"qa@example.com\"\n",
+    )
+    .unwrap();
+    let out = clearance()
+        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--now", NOW, "--waivers"])
+        .arg(&waivers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("[waived, fail]"), "{stdout}");
+    assert!(stdout.contains("flaky integration suite, QA-7"));
+    assert!(stdout.contains("1 waived"));
+
+    // After the expiry the waiver is ignored and the rule blocks again.
+    let out = clearance()
+        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--now", "2027-01-01T00:00:00Z", "--waivers"])
+        .arg(&waivers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("expired (2026-12-31)"));
+    // The last instant of the expiry day (UTC) is still covered.
+    let out = clearance()
+        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--now", "2026-12-31T23:59:59Z", "--waivers"])
+        .arg(&waivers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn waivers_file_for_an_unknown_rule_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let waivers = dir.path().join("waivers.clr");
+    std::fs::write(&waivers, "waive staging -> prod suites-gren until 2026-12-31 reason \"x\"\n").unwrap();
+    let out = clearance()
+        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--waivers"])
+        .arg(&waivers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `suites-green`?"));
+    std::fs::write(&waivers, "let x = 1\n").unwrap();
+    let out = clearance()
+        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--waivers"])
+        .arg(&waivers)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("may only hold `waive` lines"));
+}
+
+#[test]
+fn imports_across_directories() {
+    // policies/payments/policy.clr imports shared/common.clr (stages and a def).
+    let out = check(ALLOWED, &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("team/lib")).unwrap();
+    std::fs::write(dir.path().join("team/lib/base.clr"), "import \"../limits/numbers.clr\"\nstages ci -> prod\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("team/limits")).unwrap();
+    std::fs::write(dir.path().join("team/limits/numbers.clr"), "param floor = 80\n").unwrap();
+    std::fs::write(
+        dir.path().join("team/policy.clr"),
+        "import \"lib/base.clr\"\ngate ci -> prod { rule cov { require evidence.coverage >= floor } }\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("e.json"), r#"{"coverage": 85}"#).unwrap();
+    let out = clearance()
+        .arg("check")
+        .arg(dir.path().join("team/policy.clr"))
+        .arg("--evidence")
+        .arg(dir.path().join("e.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn imports_may_not_escape_the_policy_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("policy");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(dir.path().join("outside.clr"), "param secret = 1\n").unwrap();
+    std::fs::write(dir.path().join("e.json"), "{}").unwrap();
+    let absolute = dir.path().join("outside.clr");
+    let cases = [
+        ("dotdot.clr", "import \"../outside.clr\"\n".to_string()),
+        ("absolute.clr", format!("import \"{}\"\n", absolute.display())),
+        ("symlink.clr", "import \"link.clr\"\n".to_string()),
+    ];
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&absolute, root.join("link.clr")).unwrap();
+    for (name, text_) in cases {
+        let policy = root.join(name);
+        std::fs::write(&policy, format!("{text_}stages a -> b\ngate a -> b {{ rule r {{ require true }} }}\n")).unwrap();
+        let out = clearance()
+            .arg("check")
+            .arg(&policy)
+            .arg("--evidence")
+            .arg(dir.path().join("e.json"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(text(&out.stderr).contains("leaves the directory"), "{name}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn rollback_fires_and_holds() {
+    let run = |metrics: &str, extra: &[&str]| {
+        let mut args = vec!["rollback", POLICY, "--stage", "prod", "--evidence", metrics, "--now", NOW];
+        args.extend_from_slice(extra);
+        clearance().args(&args).output().unwrap()
+    };
+    let out = run("policies/payments/metrics/firing.json", &[]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("rollback_firing", text(&out.stdout));
+    let out = run("policies/payments/metrics/healthy.json", &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).starts_with("stay: prod (0 of 4 rollback triggers fired)"));
+    let out = run("policies/payments/metrics/firing.json", &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["decision"], "rollback");
+    assert_eq!(report["command"], "rollback");
+    // A stage without triggers, or an unknown stage, is no decision.
+    let out = clearance()
+        .args(["rollback", POLICY, "--stage", "staging", "--evidence", "policies/payments/metrics/firing.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("declares no rollback triggers"));
+    let out = clearance()
+        .args(["rollback", POLICY, "--stage", "prd", "--evidence", "policies/payments/metrics/firing.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `prod`?"));
+}
+
+#[test]
+fn missing_metrics_fire_the_trigger() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = dir.path().join("m.json");
+    std::fs::write(&metrics, r#"{"metrics": {"error_rate": 0.001}, "health_checks": []}"#).unwrap();
+    let out = clearance()
+        .args(["rollback", POLICY, "--stage", "prod", "--now", NOW, "--evidence"])
+        .arg(&metrics)
+        .output()
+        .unwrap();
+    // p99_ms and cpu_utilization are missing: those triggers cannot be evaluated, so they fire.
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("[error]"));
+}
