@@ -1,0 +1,67 @@
+//! The cookbook's recipes are real: each policy in docs/cookbook.md is the
+//! file in policies/cookbook/, and its bundles decide as runs.json says.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+use std::path::Path;
+
+#[derive(serde::Deserialize)]
+struct Runs {
+    command: String,
+    runs: Vec<Run>,
+}
+
+#[derive(serde::Deserialize)]
+struct Run {
+    evidence: String,
+    now: String,
+    exit: i32,
+}
+
+#[test]
+fn every_recipe_decides_as_documented() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let cookbook = std::fs::read_to_string(root.join("docs/cookbook.md")).unwrap();
+    let mut dirs: Vec<_> = std::fs::read_dir(root.join("policies/cookbook"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 12, "the cookbook has {} recipes", dirs.len());
+    for dir in dirs {
+        let policy = dir.join("policy.clr");
+        let text = std::fs::read_to_string(&policy).unwrap();
+        assert!(
+            cookbook.contains(text.trim_end()),
+            "docs/cookbook.md does not show {} as it is",
+            policy.display()
+        );
+        let runs: Runs =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("runs.json")).unwrap()).unwrap();
+        assert!(runs.runs.iter().any(|r| r.exit == 0) && runs.runs.iter().any(|r| r.exit == 1));
+        for run in runs.runs {
+            let mut cmd = Command::cargo_bin("clearance").unwrap();
+            cmd.env("NO_COLOR", "1").arg(&runs.command).arg(&policy);
+            if runs.command == "rollback" {
+                cmd.args(["--stage", "prod"]);
+            }
+            let out = cmd
+                .arg("--evidence")
+                .arg(dir.join(&run.evidence))
+                .args(["--now", &run.now])
+                .output()
+                .unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(run.exit),
+                "{} with {}:\n{}{}",
+                policy.display(),
+                run.evidence,
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
