@@ -335,7 +335,15 @@ fn waivers_file_applies_and_reports() {
     )
     .unwrap();
     let out = clearance()
-        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--now", NOW, "--waivers"])
+        .args([
+            "check",
+            "tests/runtime/quantifier_over_list.clr",
+            "--evidence",
+            "tests/runtime/quantifier_over_list.json",
+            "--now",
+            NOW,
+            "--waivers",
+        ])
         .arg(&waivers)
         .output()
         .unwrap();
@@ -347,7 +355,15 @@ fn waivers_file_applies_and_reports() {
 
     // After the expiry the waiver is ignored and the rule blocks again.
     let out = clearance()
-        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--now", "2027-01-01T00:00:00Z", "--waivers"])
+        .args([
+            "check",
+            "tests/runtime/quantifier_over_list.clr",
+            "--evidence",
+            "tests/runtime/quantifier_over_list.json",
+            "--now",
+            "2027-01-01T00:00:00Z",
+            "--waivers",
+        ])
         .arg(&waivers)
         .output()
         .unwrap();
@@ -355,7 +371,15 @@ fn waivers_file_applies_and_reports() {
     assert!(text(&out.stdout).contains("expired (2026-12-31)"));
     // The last instant of the expiry day (UTC) is still covered.
     let out = clearance()
-        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--now", "2026-12-31T23:59:59Z", "--waivers"])
+        .args([
+            "check",
+            "tests/runtime/quantifier_over_list.clr",
+            "--evidence",
+            "tests/runtime/quantifier_over_list.json",
+            "--now",
+            "2026-12-31T23:59:59Z",
+            "--waivers",
+        ])
         .arg(&waivers)
         .output()
         .unwrap();
@@ -366,9 +390,19 @@ fn waivers_file_applies_and_reports() {
 fn waivers_file_for_an_unknown_rule_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let waivers = dir.path().join("waivers.clr");
-    std::fs::write(&waivers, "waive staging -> prod suites-gren until 2026-12-31 reason \"x\"\n").unwrap();
+    std::fs::write(
+        &waivers,
+        "waive staging -> prod suites-gren until 2026-12-31 reason \"x\"\n",
+    )
+    .unwrap();
     let out = clearance()
-        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--waivers"])
+        .args([
+            "check",
+            "tests/runtime/quantifier_over_list.clr",
+            "--evidence",
+            "tests/runtime/quantifier_over_list.json",
+            "--waivers",
+        ])
         .arg(&waivers)
         .output()
         .unwrap();
@@ -376,7 +410,13 @@ fn waivers_file_for_an_unknown_rule_exits_2() {
     assert!(text(&out.stderr).contains("did you mean `suites-green`?"));
     std::fs::write(&waivers, "let x = 1\n").unwrap();
     let out = clearance()
-        .args(["check", "tests/runtime/quantifier_over_list.clr", "--evidence", "tests/runtime/quantifier_over_list.json", "--waivers"])
+        .args([
+            "check",
+            "tests/runtime/quantifier_over_list.clr",
+            "--evidence",
+            "tests/runtime/quantifier_over_list.json",
+            "--waivers",
+        ])
         .arg(&waivers)
         .output()
         .unwrap();
@@ -391,9 +431,17 @@ fn imports_across_directories() {
     assert_eq!(out.status.code(), Some(0));
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("team/lib")).unwrap();
-    std::fs::write(dir.path().join("team/lib/base.clr"), "import \"../limits/numbers.clr\"\nstages ci -> prod\n").unwrap();
+    std::fs::write(
+        dir.path().join("team/lib/base.clr"),
+        "import \"../limits/numbers.clr\"\nstages ci -> prod\n",
+    )
+    .unwrap();
     std::fs::create_dir_all(dir.path().join("team/limits")).unwrap();
-    std::fs::write(dir.path().join("team/limits/numbers.clr"), "param floor = 80\n").unwrap();
+    std::fs::write(
+        dir.path().join("team/limits/numbers.clr"),
+        "param floor = 80\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.path().join("team/policy.clr"),
         "import \"lib/base.clr\"\ngate ci -> prod { rule cov { require evidence.coverage >= floor } }\n",
@@ -420,14 +468,21 @@ fn imports_may_not_escape_the_policy_directory() {
     let absolute = dir.path().join("outside.clr");
     let cases = [
         ("dotdot.clr", "import \"../outside.clr\"\n".to_string()),
-        ("absolute.clr", format!("import \"{}\"\n", absolute.display())),
+        (
+            "absolute.clr",
+            format!("import \"{}\"\n", absolute.display()),
+        ),
         ("symlink.clr", "import \"link.clr\"\n".to_string()),
     ];
     #[cfg(unix)]
     std::os::unix::fs::symlink(&absolute, root.join("link.clr")).unwrap();
     for (name, text_) in cases {
         let policy = root.join(name);
-        std::fs::write(&policy, format!("{text_}stages a -> b\ngate a -> b {{ rule r {{ require true }} }}\n")).unwrap();
+        std::fs::write(
+            &policy,
+            format!("{text_}stages a -> b\ngate a -> b {{ rule r {{ require true }} }}\n"),
+        )
+        .unwrap();
         let out = clearance()
             .arg("check")
             .arg(&policy)
@@ -436,7 +491,11 @@ fn imports_may_not_escape_the_policy_directory() {
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{name}");
-        assert!(text(&out.stderr).contains("leaves the directory"), "{name}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("leaves the directory"),
+            "{name}: {}",
+            text(&out.stderr)
+        );
         assert!(out.stdout.is_empty());
     }
 }
@@ -444,7 +503,16 @@ fn imports_may_not_escape_the_policy_directory() {
 #[test]
 fn rollback_fires_and_holds() {
     let run = |metrics: &str, extra: &[&str]| {
-        let mut args = vec!["rollback", POLICY, "--stage", "prod", "--evidence", metrics, "--now", NOW];
+        let mut args = vec![
+            "rollback",
+            POLICY,
+            "--stage",
+            "prod",
+            "--evidence",
+            metrics,
+            "--now",
+            NOW,
+        ];
         args.extend_from_slice(extra);
         clearance().args(&args).output().unwrap()
     };
@@ -454,19 +522,36 @@ fn rollback_fires_and_holds() {
     let out = run("policies/payments/metrics/healthy.json", &[]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).starts_with("stay: prod (0 of 4 rollback triggers fired)"));
-    let out = run("policies/payments/metrics/firing.json", &["--format", "json"]);
+    let out = run(
+        "policies/payments/metrics/firing.json",
+        &["--format", "json"],
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["decision"], "rollback");
     assert_eq!(report["command"], "rollback");
     // A stage without triggers, or an unknown stage, is no decision.
     let out = clearance()
-        .args(["rollback", POLICY, "--stage", "staging", "--evidence", "policies/payments/metrics/firing.json"])
+        .args([
+            "rollback",
+            POLICY,
+            "--stage",
+            "staging",
+            "--evidence",
+            "policies/payments/metrics/firing.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("declares no rollback triggers"));
     let out = clearance()
-        .args(["rollback", POLICY, "--stage", "prd", "--evidence", "policies/payments/metrics/firing.json"])
+        .args([
+            "rollback",
+            POLICY,
+            "--stage",
+            "prd",
+            "--evidence",
+            "policies/payments/metrics/firing.json",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -477,9 +562,21 @@ fn rollback_fires_and_holds() {
 fn missing_metrics_fire_the_trigger() {
     let dir = tempfile::tempdir().unwrap();
     let metrics = dir.path().join("m.json");
-    std::fs::write(&metrics, r#"{"metrics": {"error_rate": 0.001}, "health_checks": []}"#).unwrap();
+    std::fs::write(
+        &metrics,
+        r#"{"metrics": {"error_rate": 0.001}, "health_checks": []}"#,
+    )
+    .unwrap();
     let out = clearance()
-        .args(["rollback", POLICY, "--stage", "prod", "--now", NOW, "--evidence"])
+        .args([
+            "rollback",
+            POLICY,
+            "--stage",
+            "prod",
+            "--now",
+            NOW,
+            "--evidence",
+        ])
         .arg(&metrics)
         .output()
         .unwrap();

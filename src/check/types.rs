@@ -81,6 +81,9 @@ impl ArgTy {
     }
 }
 
+/// Checks the string literal given for parameter `index`; `Err` says why it is invalid.
+pub type LiteralCheck = fn(index: usize, literal: &str) -> Result<(), String>;
+
 /// What the checker knows of a builtin: declared once, next to its
 /// implementation in `eval::builtins`, and handed to the checker.
 #[derive(Clone, Copy, Debug)]
@@ -92,7 +95,7 @@ pub struct Signature {
     pub returns: Ty,
     /// Checks a string literal given for parameter `index` (a regex, a time,
     /// a version...), so a bad literal is a compile error, not a runtime one.
-    pub validate: Option<fn(index: usize, literal: &str) -> Result<(), String>>,
+    pub validate: Option<LiteralCheck>,
 }
 
 impl Signature {

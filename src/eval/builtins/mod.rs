@@ -139,7 +139,7 @@ pub(crate) const fn sig(
 /// A signature whose string literals are checked at compile time.
 pub(crate) const fn checked(
     sig: Signature,
-    validate: fn(usize, &str) -> Result<(), String>,
+    validate: crate::check::types::LiteralCheck,
 ) -> Signature {
     Signature {
         validate: Some(validate),
