@@ -1,7 +1,8 @@
 //! Clearance: a policy language for environment promotion contracts.
 //!
 //! The pipeline is `syntax` (text -> AST) -> `check` (names, types, stage
-//! graph) -> `eval` (evidence -> outcomes and explanations) -> `report`
+//! graph) -> `eval` (evidence -> outcomes and explanations) -> `lint`
+//! (coded findings over checked policies) -> `report`
 //! (human, JSON). `load` reads policies from disk; `cli` is the command line.
 //!
 //! ```
@@ -22,6 +23,7 @@
 pub mod check;
 pub mod cli;
 pub mod eval;
+pub mod lint;
 pub mod load;
 pub mod report;
 mod stack;

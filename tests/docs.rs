@@ -27,6 +27,11 @@ fn builtins_reference_is_current() {
     );
 }
 
+#[test]
+fn lints_reference_is_current() {
+    check_generated("docs/lints.md", &clearance::lint::reference_markdown());
+}
+
 /// Every ```clr block in the docs that holds a whole policy compiles.
 #[test]
 fn policy_examples_in_docs_compile() {

@@ -3,6 +3,7 @@
 
 mod check;
 mod evidence;
+mod lint;
 mod rollback;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -31,6 +32,13 @@ pub enum Command {
     /// evaluated. Exit status: 0 no trigger fired, 1 a trigger fired (roll
     /// back), 2 no decision.
     Rollback(rollback::RollbackArgs),
+    /// Report coded findings about policies: unused names, constant
+    /// conditions, vacuous `all`, waivers about to expire, and more.
+    ///
+    /// Exit status: 0 clean or only warnings, 1 an error-level finding (or a
+    /// warning with `--deny warnings`), 2 a file cannot be read or compiled.
+    /// `--explain CODE` prints what a lint finds and how to fix it.
+    Lint(lint::LintArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -98,6 +106,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
     match cli.command {
         Command::Check(args) => check::run(args),
         Command::Rollback(args) => rollback::run(args),
+        Command::Lint(args) => lint::run(args),
     }
 }
 

@@ -514,76 +514,7 @@ impl<'p> Evaluator<'p> {
         r: &Expr,
         span: Span,
     ) -> Result<Value, EvalError> {
-        use BinaryOp::*;
-        Ok(match op {
-            Eq => Value::Bool(lv.deep_eq(rv)),
-            Ne => Value::Bool(!lv.deep_eq(rv)),
-            Lt | Le | Gt | Ge => {
-                let ord = lv.compare(rv).ok_or_else(|| {
-                    EvalError::new(
-                        ErrorKind::TypeMismatch,
-                        span,
-                        format!(
-                            "cannot order {} {} against {} {}",
-                            lv.type_name(),
-                            lv.short(40),
-                            rv.type_name(),
-                            rv.short(40)
-                        ),
-                    )
-                    .with_note("`<`, `<=`, `>`, `>=` compare two numbers, strings, durations, times or versions")
-                })?;
-                Value::Bool(match op {
-                    Lt => ord.is_lt(),
-                    Le => ord.is_le(),
-                    Gt => ord.is_gt(),
-                    _ => ord.is_ge(),
-                })
-            }
-            In | NotIn => {
-                let found = match rv {
-                    Value::List(items) => {
-                        self.budget.charge(items.len() as u64, span)?;
-                        items.iter().any(|x| x.deep_eq(lv))
-                    }
-                    Value::Object(map) => match lv {
-                        Value::Str(k) => map.contains_key(k.as_ref()),
-                        other => {
-                            return Err(EvalError::new(
-                                ErrorKind::TypeMismatch,
-                                l.span,
-                                format!(
-                                    "`in` on an object looks up a key, which must be a string; got {} {}",
-                                    other.type_name(),
-                                    other.short(40)
-                                ),
-                            ))
-                        }
-                    },
-                    other => {
-                        return Err(EvalError::new(
-                            ErrorKind::TypeMismatch,
-                            r.span,
-                            format!(
-                                "`{}` needs a list or an object on its right, got {} {}",
-                                op.symbol(),
-                                other.type_name(),
-                                other.short(40)
-                            ),
-                        ))
-                    }
-                };
-                Value::Bool(found == (op == In))
-            }
-            Add | Sub | Mul | Div | Rem => ops::arithmetic(op, lv, rv, span)?,
-            And | Or | Coalesce => {
-                return Err(EvalError::new(
-                    ErrorKind::InvalidValue,
-                    span,
-                    "internal: short-circuit operator applied eagerly",
-                ))
-            }
-        })
+        apply_values(op, lv, rv, l.span, r.span, span, &self.budget)
     }
 
     /// The elements a quantifier or comprehension ranges over, with their
@@ -840,6 +771,103 @@ pub fn const_value(e: &Expr) -> Result<Value, EvalError> {
             ))
         }
     })
+}
+
+/// Applies a non-short-circuiting binary operator to two values.
+pub(crate) fn apply_values(
+    op: BinaryOp,
+    lv: &Value,
+    rv: &Value,
+    l_span: Span,
+    r_span: Span,
+    span: Span,
+    budget: &Budget,
+) -> Result<Value, EvalError> {
+    use BinaryOp::*;
+    Ok(match op {
+        Eq => Value::Bool(lv.deep_eq(rv)),
+        Ne => Value::Bool(!lv.deep_eq(rv)),
+        Lt | Le | Gt | Ge => {
+            let ord = lv.compare(rv).ok_or_else(|| {
+                    EvalError::new(
+                        ErrorKind::TypeMismatch,
+                        span,
+                        format!(
+                            "cannot order {} {} against {} {}",
+                            lv.type_name(),
+                            lv.short(40),
+                            rv.type_name(),
+                            rv.short(40)
+                        ),
+                    )
+                    .with_note("`<`, `<=`, `>`, `>=` compare two numbers, strings, durations, times or versions")
+                })?;
+            Value::Bool(match op {
+                Lt => ord.is_lt(),
+                Le => ord.is_le(),
+                Gt => ord.is_gt(),
+                _ => ord.is_ge(),
+            })
+        }
+        In | NotIn => {
+            let found = match rv {
+                Value::List(items) => {
+                    budget.charge(items.len() as u64, span)?;
+                    items.iter().any(|x| x.deep_eq(lv))
+                }
+                Value::Object(map) => match lv {
+                    Value::Str(k) => map.contains_key(k.as_ref()),
+                    other => return Err(EvalError::new(
+                        ErrorKind::TypeMismatch,
+                        l_span,
+                        format!(
+                            "`in` on an object looks up a key, which must be a string; got {} {}",
+                            other.type_name(),
+                            other.short(40)
+                        ),
+                    )),
+                },
+                other => {
+                    return Err(EvalError::new(
+                        ErrorKind::TypeMismatch,
+                        r_span,
+                        format!(
+                            "`{}` needs a list or an object on its right, got {} {}",
+                            op.symbol(),
+                            other.type_name(),
+                            other.short(40)
+                        ),
+                    ))
+                }
+            };
+            Value::Bool(found == (op == In))
+        }
+        Add | Sub | Mul | Div | Rem => ops::arithmetic(op, lv, rv, span)?,
+        And | Or | Coalesce => {
+            return Err(EvalError::new(
+                ErrorKind::InvalidValue,
+                span,
+                "internal: short-circuit operator applied eagerly",
+            ))
+        }
+    })
+}
+
+/// Applies an operator to two constants (lint folding; no evidence involved).
+pub fn apply_constant(
+    op: BinaryOp,
+    lv: &Value,
+    rv: &Value,
+    span: Span,
+) -> Result<Value, EvalError> {
+    match op {
+        BinaryOp::And | BinaryOp::Or | BinaryOp::Coalesce => Err(EvalError::new(
+            ErrorKind::InvalidValue,
+            span,
+            "not foldable",
+        )),
+        _ => apply_values(op, lv, rv, span, span, span, &Budget::new(1_000_000)),
+    }
 }
 
 mod ops {

@@ -1,0 +1,178 @@
+//! `clearance lint`: coded findings over policies.
+
+use super::check::parse_now;
+use super::{plain_error, style, ColorChoice, NoDecision};
+use crate::lint::{self, Finding, Level};
+use crate::report;
+use clap::{Args, ValueEnum};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    Human,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// Policy files or directories (walked for `*.clr`); default `.`.
+    pub paths: Vec<PathBuf>,
+    /// Print the documentation of one lint (e.g. `CL016`) and exit.
+    #[arg(long, value_name = "CODE")]
+    pub explain: Option<String>,
+    /// `--deny warnings` makes warnings fail the run (exit 1).
+    #[arg(long, value_name = "warnings")]
+    pub deny: Option<DenyLevel>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: LintFormat,
+    /// The time waiver expiries are compared with (RFC 3339); defaults to the clock.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DenyLevel {
+    Warnings,
+}
+
+/// `*.clr` files under `path`, sorted so output is deterministic.
+fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "clr") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: LintArgs) -> Result<u8, NoDecision> {
+    if let Some(code) = &args.explain {
+        let Some(l) = lint::find(code) else {
+            let codes: Vec<&str> = lint::all().iter().map(|l| l.code).collect();
+            return Err(plain_error(format!(
+                "unknown lint `{code}`; lints: {}",
+                codes.join(", ")
+            )));
+        };
+        print!(
+            "{} {} ({})\n\n{}\n\n{}\n",
+            l.code,
+            l.name,
+            lint::level_name(l.level),
+            l.summary,
+            l.doc.trim()
+        );
+        return Ok(0);
+    }
+    let style = style(args.color);
+    let now = parse_now(args.now.as_deref())?;
+    let roots = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    for r in &roots {
+        walk(r, &mut files)?;
+    }
+    let mut compiled = Vec::new();
+    let mut broken = String::new();
+    // Files another linted policy imports are libraries: linted through their importers.
+    let mut imported: BTreeSet<PathBuf> = BTreeSet::new();
+    for f in &files {
+        match crate::compile_path(f, &[]) {
+            Ok(p) => {
+                for src in p.sources.files().iter().skip(1) {
+                    if let Ok(c) = std::fs::canonicalize(&src.name) {
+                        imported.insert(c);
+                    }
+                }
+                compiled.push((f.clone(), p));
+            }
+            Err(failure) => broken.push_str(&report::render_compile_failure(&failure, style)),
+        }
+    }
+    if !broken.is_empty() {
+        return Err(NoDecision(broken));
+    }
+    let mut seen = BTreeSet::new();
+    let mut rendered = String::new();
+    let mut json = Vec::new();
+    let (mut errors, mut warnings) = (0, 0);
+    for (path, program) in &compiled {
+        if std::fs::canonicalize(path).is_ok_and(|c| imported.contains(&c)) {
+            continue;
+        }
+        for f in lint::run(program, now) {
+            let (file, line, column) = program.sources.location(f.span);
+            if !seen.insert((file.clone(), line, column, f.code)) {
+                continue;
+            }
+            match f.level {
+                Level::Error => errors += 1,
+                Level::Warning => warnings += 1,
+            }
+            json.push(finding_json(&f, file, line, column));
+            rendered.push_str(&report::render_diagnostic(
+                f.clone(),
+                Some(f.span),
+                &program.sources,
+                style,
+            ));
+            rendered.push('\n');
+        }
+    }
+    match args.format {
+        LintFormat::Human => {
+            print!("{rendered}");
+            println!(
+                "{errors} error{}, {warnings} warning{} in {} file{}",
+                if errors == 1 { "" } else { "s" },
+                if warnings == 1 { "" } else { "s" },
+                files.len(),
+                if files.len() == 1 { "" } else { "s" }
+            );
+        }
+        LintFormat::Json => {
+            let doc = serde_json::json!({
+                "version": 1,
+                "findings": json,
+                "summary": {"errors": errors, "warnings": warnings, "files": files.len()},
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+    let fail = errors > 0 || (args.deny.is_some() && warnings > 0);
+    Ok(u8::from(fail))
+}
+
+fn finding_json(f: &Finding, file: String, line: usize, column: usize) -> serde_json::Value {
+    serde_json::json!({
+        "code": f.code,
+        "level": f.level,
+        "message": f.message,
+        "file": file,
+        "line": line,
+        "column": column,
+        "label": f.label,
+        "help": f.help,
+    })
+}
