@@ -23,6 +23,7 @@
 pub mod check;
 pub mod cli;
 pub mod eval;
+pub mod fmt;
 pub mod lint;
 pub mod load;
 pub mod report;

@@ -41,7 +41,7 @@ pub enum DenyLevel {
 }
 
 /// `*.clr` files under `path`, sorted so output is deterministic.
-fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
+pub(crate) fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
     let meta = std::fs::metadata(path)
         .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
     if meta.is_file() {

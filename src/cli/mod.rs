@@ -3,6 +3,7 @@
 
 mod check;
 mod evidence;
+mod fmt;
 mod lint;
 mod rollback;
 
@@ -39,6 +40,11 @@ pub enum Command {
     /// warning with `--deny warnings`), 2 a file cannot be read or compiled.
     /// `--explain CODE` prints what a lint finds and how to fix it.
     Lint(lint::LintArgs),
+    /// Rewrite policies in the one canonical layout (comments kept).
+    ///
+    /// With `--check`, change nothing: print a unified diff and exit 1 if any
+    /// file would change. Exit 2 when a file cannot be read or parsed.
+    Fmt(fmt::FmtArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -107,6 +113,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Check(args) => check::run(args),
         Command::Rollback(args) => rollback::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Fmt(args) => fmt::run(args),
     }
 }
 

@@ -817,15 +817,17 @@ pub(crate) fn apply_values(
                 }
                 Value::Object(map) => match lv {
                     Value::Str(k) => map.contains_key(k.as_ref()),
-                    other => return Err(EvalError::new(
-                        ErrorKind::TypeMismatch,
-                        l_span,
-                        format!(
+                    other => {
+                        return Err(EvalError::new(
+                            ErrorKind::TypeMismatch,
+                            l_span,
+                            format!(
                             "`in` on an object looks up a key, which must be a string; got {} {}",
                             other.type_name(),
                             other.short(40)
                         ),
-                    )),
+                        ))
+                    }
                 },
                 other => {
                     return Err(EvalError::new(

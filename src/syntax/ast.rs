@@ -3,6 +3,26 @@
 
 use super::span::Span;
 
+/// Structural equality that leaves out `span`, so the formatter's round trip
+/// (and tests) compare meaning, not position.
+macro_rules! eq_ignoring_span {
+    ($t:ty: $($field:ident),*) => {
+        impl PartialEq for $t {
+            fn eq(&self, other: &Self) -> bool {
+                true $(&& self.$field == other.$field)*
+            }
+        }
+    };
+}
+eq_ignoring_span!(StagesDecl: path);
+eq_ignoring_span!(StageDecl: name, purpose, lets, triggers);
+eq_ignoring_span!(Binding: name, value);
+eq_ignoring_span!(DefDecl: name, params, body);
+eq_ignoring_span!(ImportDecl: path);
+eq_ignoring_span!(GateDecl: from, to, lets, rules);
+eq_ignoring_span!(RuleDecl: name, advisory, title, help, whens, requires, lets, order);
+eq_ignoring_span!(WaiverDecl: from, to, rule, until, reason, owner, ticket);
+
 /// A name with the place it was written.
 #[derive(Clone, Debug)]
 pub struct Ident {
@@ -35,14 +55,14 @@ pub enum Item {
 }
 
 /// `stages dev -> staging -> prod`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct StagesDecl {
     pub path: Vec<Ident>,
     pub span: Span,
 }
 
 /// `stage prod { purpose "..." rollback name { ... } }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct StageDecl {
     pub name: Ident,
     pub purpose: Option<Str>,
@@ -65,7 +85,7 @@ impl PartialEq for Str {
 }
 
 /// `let name = expr` or `param name = default`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Binding {
     pub name: Ident,
     pub value: Expr,
@@ -73,7 +93,7 @@ pub struct Binding {
 }
 
 /// `def name(a, b) = expr`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct DefDecl {
     pub name: Ident,
     pub params: Vec<Ident>,
@@ -82,14 +102,14 @@ pub struct DefDecl {
 }
 
 /// `import "common.clr"`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ImportDecl {
     pub path: Str,
     pub span: Span,
 }
 
 /// `gate staging -> prod { ... }`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct GateDecl {
     pub from: Ident,
     pub to: Ident,
@@ -105,7 +125,7 @@ impl GateDecl {
 }
 
 /// A gate rule or a stage's rollback trigger; both have the same body.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct RuleDecl {
     pub name: Ident,
     pub advisory: bool,
@@ -129,7 +149,7 @@ pub enum RuleItemKind {
 }
 
 /// `waive staging -> prod rule-name until 2026-12-31 reason "..." owner "..." ticket "..."`
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct WaiverDecl {
     pub from: Ident,
     pub to: Ident,

@@ -1,0 +1,545 @@
+//! The formatter: one canonical layout for `.clr` files.
+//!
+//! It prints the AST, not the text, so layout is canonical: two-space
+//! indentation, one item per line, spaces around operators, a blank line
+//! around blocks. Literals are printed as written (`24h` stays `24h`, string
+//! escapes stay as the author wrote them). Comments are kept: a comment on its
+//! own line stays before the item that followed it, a comment at the end of a
+//! line stays at the end of that item's line. Long conditions break before
+//! `and`/`or` and after a quantifier's `:`, the same way every time.
+
+use crate::syntax::ast::*;
+use crate::syntax::{parse_file, FileId, Span, SyntaxError};
+
+/// Lines longer than this are broken at operators where possible.
+pub const WIDTH: usize = 100;
+const INDENT: &str = "  ";
+
+struct Comment {
+    start: usize,
+    text: String,
+    end: usize,
+    /// Nothing but whitespace before it on its line.
+    own_line: bool,
+}
+
+fn comments(text: &str) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_string = true,
+            '#' => {
+                let end = text
+                    .get(i..)
+                    .and_then(|t| t.find('\n'))
+                    .map(|n| i + n)
+                    .unwrap_or(text.len());
+                let line_start = text
+                    .get(..i)
+                    .and_then(|t| t.rfind('\n'))
+                    .map(|n| n + 1)
+                    .unwrap_or(0);
+                let before = text.get(line_start..i).unwrap_or("");
+                out.push(Comment {
+                    start: i,
+                    end,
+                    text: text.get(i..end).unwrap_or("#").trim_end().to_string(),
+                    own_line: before.trim().is_empty(),
+                });
+                while chars.peek().is_some_and(|(j, _)| *j < end) {
+                    chars.next();
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+struct Printer<'s> {
+    src: &'s str,
+    comments: Vec<Comment>,
+    next_comment: usize,
+    out: String,
+    /// End of the last thing printed, in the source: a blank line in the
+    /// source after it is kept (one at most).
+    last_end: Option<usize>,
+}
+
+impl<'s> Printer<'s> {
+    fn snippet(&self, span: Span) -> &'s str {
+        self.src.get(span.start..span.end).unwrap_or("")
+    }
+
+    /// Keeps one blank line where the source had one between the last thing
+    /// printed and `start`.
+    fn keep_blank(&mut self, start: usize) {
+        if let Some(end) = self.last_end {
+            // A blank line is a whole line of whitespace strictly inside the gap
+            // (not the rest of the previous line, not the start of this one).
+            let blank_line = self.src.get(end..start).is_some_and(|gap| {
+                let lines: Vec<&str> = gap.split('\n').collect();
+                lines.len() > 2
+                    && lines
+                        .get(1..lines.len() - 1)
+                        .is_some_and(|mid| mid.iter().any(|l| l.trim().is_empty()))
+            });
+            if blank_line {
+                self.blank();
+            }
+        }
+    }
+
+    /// Emits own-line comments that come before `pos`, then keeps a blank
+    /// line before `pos` if the source had one.
+    fn flush_before(&mut self, pos: usize, indent: usize) {
+        while let Some(c) = self.comments.get(self.next_comment) {
+            if c.start >= pos {
+                break;
+            }
+            let (start, end, text) = (c.start, c.end, c.text.clone());
+            self.keep_blank(start);
+            self.line(indent, &text);
+            self.next_comment += 1;
+            self.last_end = Some(end);
+        }
+        if pos != usize::MAX {
+            self.keep_blank(pos);
+        }
+    }
+
+    /// Emits the comments left inside a block, then its closing brace.
+    fn close(&mut self, end: usize, indent: usize) {
+        while let Some(c) = self.comments.get(self.next_comment) {
+            if c.start >= end {
+                break;
+            }
+            let (start, cend, text) = (c.start, c.end, c.text.clone());
+            self.keep_blank(start);
+            self.line(indent + 1, &text);
+            self.next_comment += 1;
+            self.last_end = Some(cend);
+        }
+        self.line(indent, "}");
+        self.last_end = Some(end);
+    }
+
+    /// Appends a trailing comment that sits on the same source line as `end`.
+    fn trailing(&mut self, end: usize) {
+        self.last_end = Some(end);
+        let line_end = self
+            .src
+            .get(end..)
+            .and_then(|t| t.find('\n'))
+            .map(|n| end + n)
+            .unwrap_or(self.src.len());
+        if let Some(c) = self.comments.get(self.next_comment) {
+            if !c.own_line && c.start >= end && c.start < line_end {
+                if self.out.ends_with('\n') {
+                    self.out.pop();
+                }
+                self.out.push_str("  ");
+                self.out.push_str(&c.text.clone());
+                self.out.push('\n');
+                self.next_comment += 1;
+                self.last_end = Some(line_end);
+            }
+        }
+    }
+
+    fn line(&mut self, indent: usize, text: &str) {
+        for _ in 0..indent {
+            self.out.push_str(INDENT);
+        }
+        self.out.push_str(text);
+        self.out.push('\n');
+    }
+
+    fn blank(&mut self) {
+        if !self.out.is_empty() && !self.out.ends_with("\n\n") && !self.out.ends_with("{\n") {
+            self.out.push('\n');
+        }
+    }
+
+    // ───── items ─────
+
+    fn file(&mut self, file: &PolicyFile) {
+        let mut prev: Option<(&Item, usize)> = None;
+        for item in &file.items {
+            let span = item_span(item);
+            let is_block = matches!(item, Item::Gate(_) | Item::Stage(_));
+            let prev_block = prev.is_some_and(|(p, _)| matches!(p, Item::Gate(_) | Item::Stage(_)));
+            // Blocks always stand apart; other items keep the author's grouping.
+            if prev.is_some() && (is_block || prev_block) {
+                self.blank();
+            }
+            self.flush_before(span.start, 0);
+            self.item(item);
+            self.trailing(span.end);
+            prev = Some((item, span.end));
+        }
+        self.flush_before(usize::MAX, 0);
+    }
+
+    fn item(&mut self, item: &Item) {
+        match item {
+            Item::Stages(s) => {
+                let names: Vec<&str> = s.path.iter().map(|i| i.name.as_str()).collect();
+                self.line(0, &format!("stages {}", names.join(" -> ")));
+            }
+            Item::Import(i) => {
+                let path = self.snippet(i.path.span);
+                self.line(0, &format!("import {path}"));
+            }
+            Item::Param(b) => self.binding(0, "param", b),
+            Item::Let(b) => self.binding(0, "let", b),
+            Item::Def(d) => {
+                let params: Vec<&str> = d.params.iter().map(|p| p.name.as_str()).collect();
+                let head = format!("def {}({}) =", d.name.name, params.join(", "));
+                self.expr_line(0, &head, &d.body);
+            }
+            Item::Stage(s) => self.stage(s),
+            Item::Gate(g) => self.gate(g),
+            Item::Waive(w) => self.waiver(w),
+        }
+    }
+
+    fn binding(&mut self, indent: usize, keyword: &str, b: &Binding) {
+        self.flush_before(b.span.start, indent);
+        let head = format!("{keyword} {} =", b.name.name);
+        self.expr_line(indent, &head, &b.value);
+        self.trailing(b.span.end);
+    }
+
+    fn stage(&mut self, s: &StageDecl) {
+        self.line(0, &format!("stage {} {{", s.name.name));
+        self.last_end = Some(s.name.span.end);
+        if let Some(p) = &s.purpose {
+            self.flush_before(p.span.start, 1);
+            let text = format!("purpose {}", self.snippet(p.span));
+            self.line(1, &text);
+            self.trailing(p.span.end);
+        }
+        for l in &s.lets {
+            self.binding(1, "let", l);
+        }
+        for t in &s.triggers {
+            self.blank_if_needed();
+            self.rule(t, "rollback");
+        }
+        self.close(s.span.end, 0);
+    }
+
+    fn blank_if_needed(&mut self) {
+        if !self.out.ends_with("{\n") {
+            self.blank();
+        }
+    }
+
+    fn gate(&mut self, g: &GateDecl) {
+        self.line(0, &format!("gate {} -> {} {{", g.from.name, g.to.name));
+        self.last_end = Some(g.to.span.end);
+        for l in &g.lets {
+            self.binding(1, "let", l);
+        }
+        for r in &g.rules {
+            self.blank_if_needed();
+            self.rule(r, "rule");
+        }
+        self.close(g.span.end, 0);
+    }
+
+    fn rule(&mut self, r: &RuleDecl, keyword: &str) {
+        self.flush_before(r.span.start, 1);
+        let advisory = if r.advisory { " advisory" } else { "" };
+        self.line(1, &format!("{keyword} {}{advisory} {{", r.name.name));
+        self.last_end = Some(r.name.span.end);
+        let (mut whens, mut requires, mut lets) =
+            (r.whens.iter(), r.requires.iter(), r.lets.iter());
+        for kind in &r.order {
+            match kind {
+                RuleItemKind::Title => {
+                    if let Some(t) = &r.title {
+                        self.keyword_string(2, "title", t);
+                    }
+                }
+                RuleItemKind::Help => {
+                    if let Some(h) = &r.help {
+                        self.keyword_string(2, "help", h);
+                    }
+                }
+                RuleItemKind::When => {
+                    if let Some(e) = whens.next() {
+                        self.clause(2, "when", e);
+                    }
+                }
+                RuleItemKind::Require => {
+                    if let Some(e) = requires.next() {
+                        self.clause(2, "require", e);
+                    }
+                }
+                RuleItemKind::Let => {
+                    if let Some(l) = lets.next() {
+                        self.binding(2, "let", l);
+                    }
+                }
+            }
+        }
+        self.close(r.span.end, 1);
+    }
+
+    fn keyword_string(&mut self, indent: usize, keyword: &str, s: &Str) {
+        self.flush_before(s.span.start, indent);
+        let text = format!("{keyword} {}", self.snippet(s.span));
+        self.line(indent, &text);
+        self.trailing(s.span.end);
+    }
+
+    fn clause(&mut self, indent: usize, keyword: &str, e: &Expr) {
+        self.flush_before(e.span.start, indent);
+        self.expr_line(indent, keyword, e);
+        self.trailing(e.span.end);
+    }
+
+    fn waiver(&mut self, w: &WaiverDecl) {
+        let mut parts = vec![format!(
+            "waive {} -> {} {} until {}",
+            w.from.name,
+            w.to.name,
+            w.rule.name,
+            self.snippet(w.until.span)
+        )];
+        parts.push(format!("reason {}", self.snippet(w.reason.span)));
+        if let Some(o) = &w.owner {
+            parts.push(format!("owner {}", self.snippet(o.span)));
+        }
+        if let Some(t) = &w.ticket {
+            parts.push(format!("ticket {}", self.snippet(t.span)));
+        }
+        let one = parts.join(" ");
+        if one.len() <= WIDTH {
+            self.line(0, &one);
+        } else {
+            let mut it = parts.into_iter();
+            if let Some(first) = it.next() {
+                self.line(0, &first);
+            }
+            for p in it {
+                self.line(1, &p);
+            }
+        }
+    }
+
+    /// `head expr`, broken over lines when it is too long.
+    fn expr_line(&mut self, indent: usize, head: &str, e: &Expr) {
+        let col = indent * INDENT.len() + head.len() + 1;
+        let text = layout(self, e, indent, col);
+        if !text.contains('\n') && col + text.len() > WIDTH {
+            // Nothing to break at: move the whole expression to its own line.
+            let below = layout(self, e, indent + 1, (indent + 1) * INDENT.len());
+            self.line(indent, head);
+            self.line(indent + 1, &below);
+        } else {
+            self.line(indent, &format!("{head} {text}"));
+        }
+    }
+
+    // ───── expressions ─────
+
+    fn expr(&self, e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Duration(_) => self.snippet(e.span).to_string(),
+            ExprKind::List(items) => {
+                let items: Vec<String> = items.iter().map(|i| self.expr(i)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            ExprKind::Object(entries) => {
+                let entries: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", self.key(k), self.expr(v)))
+                    .collect();
+                format!("{{{}}}", entries.join(", "))
+            }
+            ExprKind::Name(n) => n.clone(),
+            ExprKind::Field(base, f) => format!("{}.{}", self.expr(base), f.name),
+            ExprKind::Index(base, i) => format!("{}[{}]", self.expr(base), self.expr(i)),
+            ExprKind::Call(name, args) => {
+                let args: Vec<String> = args.iter().map(|a| self.expr(a)).collect();
+                format!("{}({})", name.name, args.join(", "))
+            }
+            ExprKind::Unary(UnaryOp::Not, x) => format!("not {}", self.expr(x)),
+            ExprKind::Unary(UnaryOp::Neg, x) => format!("-{}", self.expr(x)),
+            ExprKind::Binary(op, l, r) => {
+                format!("{} {} {}", self.expr(l), op.symbol(), self.expr(r))
+            }
+            ExprKind::Exists(x) => format!("exists {}", self.expr(x)),
+            ExprKind::Paren(x) => format!("({})", self.expr(x)),
+            ExprKind::If(c, t, f) => format!(
+                "if {} then {} else {}",
+                self.expr(c),
+                self.expr(t),
+                self.expr(f)
+            ),
+            ExprKind::Quantifier(q) => format!(
+                "{} {} in {}: {}",
+                q.kind.keyword(),
+                vars(&q.vars),
+                self.expr(&q.collection),
+                self.expr(&q.body)
+            ),
+            ExprKind::Comprehension(c) => {
+                let filter = c
+                    .filter
+                    .as_ref()
+                    .map(|f| format!(" if {}", self.expr(f)))
+                    .unwrap_or_default();
+                format!(
+                    "[{} for {} in {}{filter}]",
+                    self.expr(&c.element),
+                    vars(&c.vars),
+                    self.expr(&c.collection)
+                )
+            }
+        }
+    }
+
+    /// An object key: as written when it was a string, bare when it was a name.
+    fn key(&self, k: &Ident) -> String {
+        let written = self.snippet(k.span);
+        if written.starts_with('"') {
+            written.to_string()
+        } else {
+            k.name.clone()
+        }
+    }
+}
+
+fn vars(vars: &[Ident]) -> String {
+    vars.iter()
+        .map(|v| v.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The chain of operands of a left-associative `and`/`or`.
+fn chain<'e>(e: &'e Expr, op: BinaryOp, out: &mut Vec<&'e Expr>) {
+    match &e.kind {
+        ExprKind::Binary(o, l, r) if *o == op => {
+            chain(l, op, out);
+            out.push(r);
+        }
+        _ => out.push(e),
+    }
+}
+
+/// Lays out `e` starting at column `col`, breaking lines at `indent + 1`
+/// levels when it does not fit.
+fn layout(p: &Printer<'_>, e: &Expr, indent: usize, col: usize) -> String {
+    let flat = p.expr(e);
+    if col + flat.len() <= WIDTH {
+        return flat;
+    }
+    let inner = indent + 1;
+    let pad = INDENT.repeat(inner);
+    match &e.kind {
+        ExprKind::Binary(op @ (BinaryOp::And | BinaryOp::Or), _, _) => {
+            let mut parts = Vec::new();
+            chain(e, *op, &mut parts);
+            let mut out = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                if i == 0 {
+                    out.push_str(&layout(p, part, inner, col));
+                } else {
+                    let prefix = format!("{} ", op.symbol());
+                    out.push('\n');
+                    out.push_str(&pad);
+                    out.push_str(&prefix);
+                    out.push_str(&layout(p, part, inner, pad.len() + prefix.len()));
+                }
+            }
+            out
+        }
+        ExprKind::List(items) if !items.is_empty() => {
+            let close = INDENT.repeat(indent);
+            let mut out = String::from("[\n");
+            for item in items {
+                out.push_str(&pad);
+                out.push_str(&layout(p, item, inner, pad.len()));
+                out.push_str(",\n");
+            }
+            out.push_str(&close);
+            out.push(']');
+            out
+        }
+        ExprKind::Object(entries) if !entries.is_empty() => {
+            let close = INDENT.repeat(indent);
+            let mut out = String::from("{\n");
+            for (k, v) in entries {
+                let key = format!("{}: ", p.key(k));
+                out.push_str(&pad);
+                out.push_str(&key);
+                out.push_str(&layout(p, v, inner, pad.len() + key.len()));
+                out.push_str(",\n");
+            }
+            out.push_str(&close);
+            out.push('}');
+            out
+        }
+        ExprKind::Quantifier(q) => {
+            let head = format!(
+                "{} {} in {}:",
+                q.kind.keyword(),
+                vars(&q.vars),
+                p.expr(&q.collection)
+            );
+            format!("{head}\n{pad}{}", layout(p, &q.body, inner, pad.len()))
+        }
+        _ => flat,
+    }
+}
+
+fn item_span(item: &Item) -> Span {
+    match item {
+        Item::Stages(s) => s.span,
+        Item::Stage(s) => s.span,
+        Item::Param(b) | Item::Let(b) => b.span,
+        Item::Def(d) => d.span,
+        Item::Import(i) => i.span,
+        Item::Gate(g) => g.span,
+        Item::Waive(w) => w.span,
+    }
+}
+
+/// Formats policy text. Fails only when the text does not parse.
+pub fn format_source(text: &str) -> Result<String, SyntaxError> {
+    let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    let file = parse_file(FileId(0), text)?;
+    let mut p = Printer {
+        src: text,
+        comments: comments(text),
+        next_comment: 0,
+        out: String::new(),
+        last_end: None,
+    };
+    p.file(&file);
+    let mut out = p.out.trim_end().to_string();
+    out.push('\n');
+    Ok(out)
+}
