@@ -26,6 +26,7 @@ pub mod eval;
 pub mod fmt;
 pub mod lint;
 pub mod load;
+pub mod params;
 pub mod report;
 mod stack;
 pub mod syntax;

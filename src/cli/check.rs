@@ -1,8 +1,8 @@
 //! `clearance check`: decide one gate.
 
 use super::{evidence, plain_error, split_assignment, style, ColorChoice, Format, NoDecision};
-use crate::check::{suggest, Program, Ty};
-use crate::eval::{self, const_value, EvalOptions, Value, DEFAULT_MAX_STEPS};
+use crate::check::{suggest, Program};
+use crate::eval::{self, EvalOptions, Value, DEFAULT_MAX_STEPS};
 use crate::report::{self, JsonContext};
 use crate::syntax::ast::GateDecl;
 use clap::Args;
@@ -80,25 +80,21 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
     })
 }
 
-/// Every param with the value the evaluation used (default or override).
-pub(crate) fn effective_params(
-    program: &Program,
-    overrides: &[(String, Value)],
-) -> Vec<(String, serde_json::Value)> {
-    program
-        .params
-        .iter()
-        .map(|p| {
-            let value = overrides
-                .iter()
-                .find(|(n, _)| *n == p.name)
-                .map(|(_, v)| v.clone())
-                .or_else(|| const_value(&p.default).ok())
-                .unwrap_or(Value::Null);
-            (p.name.clone(), value.to_json())
-        })
-        .collect()
+/// `--param NAME=VALUE` arguments, checked against the policy's params.
+pub(crate) fn parse_params(program: &Program, raw: &[String]) -> Result<Vec<(String, Value)>, NoDecision> {
+    let mut pairs = Vec::new();
+    for p in raw {
+        let Some((name, text)) = split_assignment(p) else {
+            return Err(plain_error(format!(
+                "`--param {p}` is not of the form NAME=VALUE"
+            )));
+        };
+        pairs.push((name.to_string(), text.to_string()));
+    }
+    crate::params::parse_overrides(program, &pairs).map_err(plain_error)
 }
+
+pub(crate) use crate::params::effective as effective_params;
 
 pub(crate) fn parse_now(now: Option<&str>) -> Result<Timestamp, NoDecision> {
     match now {
@@ -143,69 +139,3 @@ fn select_gate<'p>(program: &'p Program, wanted: Option<&str>) -> Result<&'p Gat
     }
 }
 
-/// Type of a value, as params are typed by their default.
-fn ty_of(v: &Value) -> Ty {
-    match v {
-        Value::Null => Ty::Null,
-        Value::Bool(_) => Ty::Bool,
-        Value::Int(_) | Value::Float(_) => Ty::Num,
-        Value::Str(_) => Ty::Str,
-        Value::List(_) => Ty::List,
-        Value::Object(_) => Ty::Object,
-        Value::Duration(_) => Ty::Duration,
-        Value::Time(_) => Ty::Time,
-        Value::Version(_) => Ty::Version,
-    }
-}
-
-pub(crate) fn parse_params(
-    program: &Program,
-    raw: &[String],
-) -> Result<Vec<(String, Value)>, NoDecision> {
-    let mut out: Vec<(String, Value)> = Vec::new();
-    for p in raw {
-        let Some((name, text)) = split_assignment(p) else {
-            return Err(plain_error(format!(
-                "`--param {p}` is not of the form NAME=VALUE"
-            )));
-        };
-        let Some(decl) = program.params.iter().find(|d| d.name == name) else {
-            let names: Vec<&str> = program.params.iter().map(|d| d.name.as_str()).collect();
-            let hint = match suggest(name, names.iter().copied()) {
-                Some(s) => format!("; did you mean `{s}`?"),
-                None if names.is_empty() => "; the policy declares no params".into(),
-                None => format!("; params: {}", names.join(", ")),
-            };
-            return Err(plain_error(format!("unknown param `{name}`{hint}")));
-        };
-        let value = if decl.ty == Ty::Duration {
-            crate::syntax::duration_nanos(text)
-                .map(|n| Value::Duration(jiff::SignedDuration::from_nanos(n)))
-                .ok_or_else(|| {
-                    plain_error(format!(
-                        "param `{name}` is a duration; `{text}` is not one (write e.g. `24h`, `90m`, `7d`)"
-                    ))
-                })?
-        } else {
-            match crate::eval::parse_json(text, Default::default()) {
-                Ok(v) => v,
-                Err(_) => Value::str(text),
-            }
-        };
-        let default_ty = const_value(&decl.default)
-            .map(|v| ty_of(&v))
-            .unwrap_or(Ty::Unknown);
-        let got = ty_of(&value);
-        if default_ty.known() && default_ty != Ty::Null && got != default_ty {
-            return Err(plain_error(format!(
-                "param `{name}` is a {} (its default is `{}`), but `--param {p}` gives a {}",
-                default_ty.name(),
-                program.sources.snippet(decl.default.span),
-                got.name()
-            )));
-        }
-        out.retain(|(n, _)| n != name);
-        out.push((name.to_string(), value));
-    }
-    Ok(out)
-}
