@@ -30,5 +30,6 @@ pub mod params;
 pub mod report;
 mod stack;
 pub mod syntax;
+pub mod testing;
 
 pub use load::{compile_path, compile_str, CompileError, CompileFailure};

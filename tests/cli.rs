@@ -584,3 +584,63 @@ fn missing_metrics_fire_the_trigger() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stdout).contains("[error]"));
 }
+
+fn test_cmd(args: &[&str]) -> std::process::Output {
+    clearance().arg("test").args(args).output().unwrap()
+}
+
+#[test]
+fn test_command_passes_the_shipped_suite_with_full_coverage() {
+    let out = test_cmd(&["policies", "--coverage", "--coverage-min", "100"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("rule coverage: 22 of 22 rules seen passing and failing (100.0%)"));
+    assert!(stdout.trim_end().ends_with("0 failed"));
+}
+
+#[test]
+fn a_failing_case_shows_what_differed_and_why() {
+    let out = test_cmd(&["tests/testfiles/failing.test.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!("test_failing_case", text(&out.stdout));
+}
+
+#[test]
+fn test_filter_and_coverage_minimum() {
+    let out = test_cmd(&["tests/testfiles/failing.test.toml", "--filter", "floor fails"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("1 passed, 0 failed"));
+    let out = test_cmd(&["tests/testfiles/failing.test.toml", "--filter", "floor fails", "--coverage-min", "100"]);
+    assert_eq!(out.status.code(), Some(1), "the rule was never seen passing");
+    assert!(text(&out.stderr).contains("below the minimum"));
+}
+
+#[test]
+fn broken_test_files_exit_2_naming_file_case_and_position() {
+    let out = test_cmd(&["tests/testfiles/malformed.test.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("malformed.test.toml` at 6:1"), "{err}");
+    assert!(err.contains("unknown_key"), "{err}");
+    let out = test_cmd(&["tests/testfiles/bad_patch.test.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("case `patch to a path that does not exist`"), "{err}");
+    assert!(err.contains("patch does not apply"), "{err}");
+    let out = test_cmd(&["tests/testfiles/missing_fixture.test.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no-such-fixture.json"));
+    assert_no_panic(&out);
+}
+
+#[test]
+fn junit_output_reads_back() {
+    let out = test_cmd(&["tests/testfiles/failing.test.toml", "--format", "junit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = quick_junit::Report::deserialize_from_str(&text(&out.stdout)).unwrap();
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.test_cases.len(), 3);
+    assert_eq!(report.failures, 1);
+    let failed = suite.test_cases.iter().find(|c| c.name.as_str().contains("wrongly")).unwrap();
+    assert!(matches!(failed.status, quick_junit::TestCaseStatus::NonSuccess { .. }));
+}

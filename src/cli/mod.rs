@@ -6,6 +6,7 @@ mod evidence;
 mod fmt;
 mod lint;
 mod rollback;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -45,6 +46,12 @@ pub enum Command {
     /// With `--check`, change nothing: print a unified diff and exit 1 if any
     /// file would change. Exit 2 when a file cannot be read or parsed.
     Fmt(fmt::FmtArgs),
+    /// Run policy test files (`*.test.toml`): each case evaluates a fixture,
+    /// possibly patched, and checks the decision and rule outcomes.
+    ///
+    /// Exit status: 0 all cases passed, 1 a case failed (or coverage is below
+    /// `--coverage-min`), 2 a test file, fixture or patch is invalid.
+    Test(test::TestArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -114,6 +121,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Rollback(args) => rollback::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Fmt(args) => fmt::run(args),
+        Command::Test(args) => test::run(args),
     }
 }
 
