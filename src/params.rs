@@ -22,7 +22,10 @@ fn ty_of(v: &Value) -> Ty {
 /// param must exist, and the value must have the type of its default. The
 /// value is JSON when it parses as JSON, else a string; a duration param
 /// takes a duration (`48h`).
-pub fn parse_overrides(program: &Program, raw: &[(String, String)]) -> Result<Vec<(String, Value)>, String> {
+pub fn parse_overrides(
+    program: &Program,
+    raw: &[(String, String)],
+) -> Result<Vec<(String, Value)>, String> {
     let mut out: Vec<(String, Value)> = Vec::new();
     for (name, text) in raw {
         let (name, text) = (name.as_str(), text.as_str());
@@ -68,7 +71,10 @@ pub fn parse_overrides(program: &Program, raw: &[(String, String)]) -> Result<Ve
 }
 
 /// Every param with the value an evaluation used (default or override), for reports.
-pub fn effective(program: &Program, overrides: &[(String, Value)]) -> Vec<(String, serde_json::Value)> {
+pub fn effective(
+    program: &Program,
+    overrides: &[(String, Value)],
+) -> Vec<(String, serde_json::Value)> {
     program
         .params
         .iter()

@@ -100,11 +100,12 @@ pub struct RuleCoverage {
 
 impl Coverage {
     fn register(&mut self, policy: &str, program: &Program) {
-        let blocks = program
-            .gates
-            .iter()
-            .map(|g| (g.label(), &g.rules))
-            .chain(program.stages.iter().map(|s| (format!("stage {}", s.name), &s.triggers)));
+        let blocks = program.gates.iter().map(|g| (g.label(), &g.rules)).chain(
+            program
+                .stages
+                .iter()
+                .map(|s| (format!("stage {}", s.name), &s.triggers)),
+        );
         for (block, rules) in blocks {
             for r in rules.iter() {
                 let key = (policy.to_string(), block.clone(), r.name.name.clone());
@@ -126,7 +127,9 @@ impl Coverage {
     fn record(&mut self, policy: &str, block: &str, program: &Program, result: &GateResult) {
         for r in &result.rules {
             let key = (policy.to_string(), block.to_string(), r.name.clone());
-            let Some(c) = self.rules.get_mut(&key) else { continue };
+            let Some(c) = self.rules.get_mut(&key) else {
+                continue;
+            };
             let outcome = r.waiver.as_ref().map(|w| w.covered).unwrap_or(r.outcome);
             match outcome {
                 Outcome::Pass => c.pass = true,
@@ -192,8 +195,12 @@ fn resolve(base: &Path, rel: &str) -> PathBuf {
 
 /// Parses a test file, with a diagnostic pointing into it on error.
 pub fn read_test_file(path: &Path) -> Result<TestFile, TestFileError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| TestFileError(format!("error: cannot read test file `{}`: {e}\n", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        TestFileError(format!(
+            "error: cannot read test file `{}`: {e}\n",
+            path.display()
+        ))
+    })?;
     toml::from_str(&text).map_err(|e| {
         let (line, col) = e
             .span()
@@ -244,7 +251,11 @@ pub fn run_file(
 ) -> Result<Vec<CaseResult>, TestFileError> {
     let spec = read_test_file(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let ctx = Context { file: path, dir, style };
+    let ctx = Context {
+        file: path,
+        dir,
+        style,
+    };
     let mut programs: BTreeMap<String, Result<Program, String>> = BTreeMap::new();
     let mut results = Vec::new();
     for case in &spec.cases {
@@ -270,7 +281,11 @@ pub fn run_file(
             .or_insert_with(|| {
                 crate::compile_path(&policy_path, &waivers).map_err(|f| {
                     let codes: Vec<String> = f.errors.iter().map(|e| e.code()).collect();
-                    format!("{}\n{}", codes.join(","), report::render_compile_failure(&f, style))
+                    format!(
+                        "{}\n{}",
+                        codes.join(","),
+                        report::render_compile_failure(&f, style)
+                    )
                 })
             });
         let result = match (compiled, &case.expect_error) {
@@ -293,13 +308,18 @@ pub fn run_file(
                 file: path.display().to_string(),
                 name: case.name.clone(),
                 passed: false,
-                mismatches: vec![format!("expected compile error {code}, but the policy compiles")],
+                mismatches: vec![format!(
+                    "expected compile error {code}, but the policy compiles"
+                )],
                 details: String::new(),
             },
             (Err(text), None) => {
                 return Err(ctx.error(
                     &case.name,
-                    format!("the policy `{policy_rel}` does not compile:\n{}", text.split_once('\n').map(|x| x.1).unwrap_or(text)),
+                    format!(
+                        "the policy `{policy_rel}` does not compile:\n{}",
+                        text.split_once('\n').map(|x| x.1).unwrap_or(text)
+                    ),
                 ))
             }
             (Ok(program), None) => {
@@ -328,14 +348,24 @@ fn run_case(
         .or_else(|| defaults.evidence.clone())
         .ok_or_else(|| err("no `evidence` fixture for this case or in [defaults]".into()))?;
     let evidence_path = resolve(ctx.dir, &evidence_rel);
-    let text = std::fs::read_to_string(&evidence_path)
-        .map_err(|e| err(format!("cannot read fixture `{}`: {e}", evidence_path.display())))?;
-    let mut doc: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| err(format!("fixture `{}` is not JSON: {e}", evidence_path.display())))?;
+    let text = std::fs::read_to_string(&evidence_path).map_err(|e| {
+        err(format!(
+            "cannot read fixture `{}`: {e}",
+            evidence_path.display()
+        ))
+    })?;
+    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        err(format!(
+            "fixture `{}` is not JSON: {e}",
+            evidence_path.display()
+        ))
+    })?;
     if !case.patch.is_empty() {
-        let patch: json_patch::Patch = serde_json::from_value(serde_json::Value::Array(case.patch.clone()))
-            .map_err(|e| err(format!("invalid patch: {e}")))?;
-        json_patch::patch(&mut doc, &patch.0).map_err(|e| err(format!("patch does not apply: {e}")))?;
+        let patch: json_patch::Patch =
+            serde_json::from_value(serde_json::Value::Array(case.patch.clone()))
+                .map_err(|e| err(format!("invalid patch: {e}")))?;
+        json_patch::patch(&mut doc, &patch.0)
+            .map_err(|e| err(format!("patch does not apply: {e}")))?;
     }
     let evidence = eval::parse_json(&doc.to_string(), Default::default())
         .map_err(|e| err(format!("patched fixture is not valid evidence: {e}")))?;
@@ -357,12 +387,22 @@ fn run_case(
         params,
         max_steps: eval::DEFAULT_MAX_STEPS,
     };
-    let stage = case.stage.clone().or_else(|| if case.gate.is_some() { None } else { defaults.stage.clone() });
+    let stage = case.stage.clone().or_else(|| {
+        if case.gate.is_some() {
+            None
+        } else {
+            defaults.stage.clone()
+        }
+    });
     let (block, result, rollback) = if let Some(stage_name) = stage {
         let stage = program
             .stage(&stage_name)
             .ok_or_else(|| err(format!("the policy has no stage `{stage_name}`")))?;
-        (format!("stage {}", stage.name), eval::evaluate_triggers(program, stage, &evidence, &options), true)
+        (
+            format!("stage {}", stage.name),
+            eval::evaluate_triggers(program, stage, &evidence, &options),
+            true,
+        )
     } else {
         let wanted = case
             .gate
@@ -375,7 +415,11 @@ fn run_case(
         let gate = program
             .gate(from.trim(), to.trim())
             .ok_or_else(|| err(format!("the policy has no gate `{wanted}`")))?;
-        (gate.label(), eval::evaluate_gate(program, gate, &evidence, &options), false)
+        (
+            gate.label(),
+            eval::evaluate_gate(program, gate, &evidence, &options),
+            false,
+        )
     };
     coverage.record(policy_key, &block, program, &result);
     let mut mismatches = Vec::new();
@@ -392,9 +436,15 @@ fn run_case(
     }
     // Expected outcome of each rule.
     let mut expected: BTreeMap<String, &str> = BTreeMap::new();
-    let exact = [&case.fails, &case.fires, &case.errors, &case.skipped, &case.waived]
-        .iter()
-        .any(|l| l.is_some());
+    let exact = [
+        &case.fails,
+        &case.fires,
+        &case.errors,
+        &case.skipped,
+        &case.waived,
+    ]
+    .iter()
+    .any(|l| l.is_some());
     for (list, outcome) in [
         (&case.fails, "fail"),
         (&case.fires, "fail"),
@@ -422,7 +472,11 @@ fn run_case(
         };
         if let Some(want) = want {
             if want != r.outcome.as_str() {
-                mismatches.push(format!("{}: expected {want}, got {}", r.name, r.outcome.as_str()));
+                mismatches.push(format!(
+                    "{}: expected {want}, got {}",
+                    r.name,
+                    r.outcome.as_str()
+                ));
                 differing.push(r);
             }
         }

@@ -607,11 +607,25 @@ fn a_failing_case_shows_what_differed_and_why() {
 
 #[test]
 fn test_filter_and_coverage_minimum() {
-    let out = test_cmd(&["tests/testfiles/failing.test.toml", "--filter", "floor fails"]);
+    let out = test_cmd(&[
+        "tests/testfiles/failing.test.toml",
+        "--filter",
+        "floor fails",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("1 passed, 0 failed"));
-    let out = test_cmd(&["tests/testfiles/failing.test.toml", "--filter", "floor fails", "--coverage-min", "100"]);
-    assert_eq!(out.status.code(), Some(1), "the rule was never seen passing");
+    let out = test_cmd(&[
+        "tests/testfiles/failing.test.toml",
+        "--filter",
+        "floor fails",
+        "--coverage-min",
+        "100",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the rule was never seen passing"
+    );
     assert!(text(&out.stderr).contains("below the minimum"));
 }
 
@@ -625,7 +639,10 @@ fn broken_test_files_exit_2_naming_file_case_and_position() {
     let out = test_cmd(&["tests/testfiles/bad_patch.test.toml"]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("case `patch to a path that does not exist`"), "{err}");
+    assert!(
+        err.contains("case `patch to a path that does not exist`"),
+        "{err}"
+    );
     assert!(err.contains("patch does not apply"), "{err}");
     let out = test_cmd(&["tests/testfiles/missing_fixture.test.toml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -641,6 +658,13 @@ fn junit_output_reads_back() {
     let suite = &report.test_suites[0];
     assert_eq!(suite.test_cases.len(), 3);
     assert_eq!(report.failures, 1);
-    let failed = suite.test_cases.iter().find(|c| c.name.as_str().contains("wrongly")).unwrap();
-    assert!(matches!(failed.status, quick_junit::TestCaseStatus::NonSuccess { .. }));
+    let failed = suite
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str().contains("wrongly"))
+        .unwrap();
+    assert!(matches!(
+        failed.status,
+        quick_junit::TestCaseStatus::NonSuccess { .. }
+    ));
 }

@@ -160,8 +160,9 @@ fn expr() -> impl Strategy<Value = String> {
             (inner.clone(), ops, inner.clone()).prop_map(|(l, op, r)| format!("({l} {op} {r})")),
             inner.clone().prop_map(|e| format!("not {e}")),
             inner.clone().prop_map(|e| format!("-({e})")),
-            inner.clone().prop_map(|e| format!("exists evidence.a.b")
-                .replace("evidence.a.b", &format!("evidence.a[{e}]"))),
+            inner
+                .clone()
+                .prop_map(|e| format!("exists evidence.a[{e}]")),
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(", "))),
             prop::collection::vec(inner.clone(), 0..3)
                 .prop_map(|v| format!("count({})", v.join(", "))),

@@ -81,7 +81,10 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
 }
 
 /// `--param NAME=VALUE` arguments, checked against the policy's params.
-pub(crate) fn parse_params(program: &Program, raw: &[String]) -> Result<Vec<(String, Value)>, NoDecision> {
+pub(crate) fn parse_params(
+    program: &Program,
+    raw: &[String],
+) -> Result<Vec<(String, Value)>, NoDecision> {
     let mut pairs = Vec::new();
     for p in raw {
         let Some((name, text)) = split_assignment(p) else {
@@ -138,4 +141,3 @@ fn select_gate<'p>(program: &'p Program, wanted: Option<&str>) -> Result<&'p Gat
         }
     }
 }
-

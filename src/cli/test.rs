@@ -81,7 +81,12 @@ pub fn run(args: TestArgs) -> Result<u8, NoDecision> {
         TestFormat::Junit => print!("{}", testing::junit(&results)),
         TestFormat::Human => {
             for r in &results {
-                println!("{} {} › {}", if r.passed { "ok  " } else { "FAIL" }, r.file, r.name);
+                println!(
+                    "{} {} › {}",
+                    if r.passed { "ok  " } else { "FAIL" },
+                    r.file,
+                    r.name
+                );
                 for m in &r.mismatches {
                     println!("       {m}");
                 }
