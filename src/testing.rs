@@ -367,6 +367,18 @@ fn run_case(
         json_patch::patch(&mut doc, &patch.0)
             .map_err(|e| err(format!("patch does not apply: {e}")))?;
     }
+    // Locations point into the fixture on disk, so only an unpatched fixture has them.
+    let fixture = if case.patch.is_empty() {
+        report::Evidence {
+            files: vec![report::EvidenceText {
+                mount: None,
+                name: evidence_path.display().to_string(),
+                text: text.as_str().into(),
+            }],
+        }
+    } else {
+        report::Evidence::default()
+    };
     let evidence = eval::parse_json(&doc.to_string(), Default::default())
         .map_err(|e| err(format!("patched fixture is not valid evidence: {e}")))?;
     let now_text = case
@@ -484,7 +496,7 @@ fn run_case(
     let mut details = String::new();
     for r in differing {
         if !r.problems.is_empty() {
-            details.push_str(&report::render_rule(program, r, ctx.style));
+            details.push_str(&report::render_rule(program, r, ctx.style, &fixture));
         }
     }
     Ok(CaseResult {

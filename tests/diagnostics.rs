@@ -38,13 +38,20 @@ fn runtime_diagnostics() {
         let program = clearance::compile_path(Path::new(&rel), &[]).expect("compiles");
         let evidence_text = std::fs::read_to_string(path.with_extension("json")).unwrap();
         let evidence = eval::parse_json(&evidence_text, Default::default()).unwrap();
+        let files = report::Evidence {
+            files: vec![report::EvidenceText {
+                mount: None,
+                name: relative(&path.with_extension("json")),
+                text: evidence_text.as_str().into(),
+            }],
+        };
         let now = "2026-11-20T12:00:00Z".parse().unwrap();
         let options = EvalOptions::at(now);
         // A policy without gates is about its stages' rollback triggers.
         let text = match program.gates.first() {
             Some(gate) => {
                 let result = eval::evaluate_gate(&program, gate, &evidence, &options);
-                report::render_gate(&program, &gate.label(), &result, STYLE)
+                report::render_gate(&program, &gate.label(), &result, STYLE, &files)
             }
             None => {
                 let stage = program
@@ -53,7 +60,7 @@ fn runtime_diagnostics() {
                     .find(|s| !s.triggers.is_empty())
                     .unwrap();
                 let result = eval::evaluate_triggers(&program, stage, &evidence, &options);
-                report::render_rollback(&program, &stage.name, &result, STYLE)
+                report::render_rollback(&program, &stage.name, &result, STYLE, &files)
             }
         };
         insta::assert_snapshot!(text);

@@ -1,9 +1,11 @@
 //! `clearance check`: decide one gate.
 
-use super::{evidence, plain_error, split_assignment, style, ColorChoice, Format, NoDecision};
+use super::{
+    evidence, output, plain_error, split_assignment, style, ColorChoice, Format, NoDecision,
+};
 use crate::check::{suggest, Program};
 use crate::eval::{self, EvalOptions, Value, DEFAULT_MAX_STEPS};
-use crate::report::{self, JsonContext};
+use crate::report::{self};
 use crate::syntax::ast::GateDecl;
 use clap::Args;
 use jiff::Timestamp;
@@ -37,6 +39,9 @@ pub struct CheckArgs {
     /// A file of `waive` lines (repeatable), so another team can own waivers.
     #[arg(long = "waivers", value_name = "FILE")]
     pub waivers: Vec<PathBuf>,
+    /// Also write the report in FORMAT to PATH (repeatable), e.g. `--output sarif=clearance.sarif`.
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH")]
+    pub outputs: Vec<String>,
     /// Evaluation budget per condition, in steps; running out is an `error`.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
@@ -52,7 +57,7 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
     let gate = select_gate(&program, args.gate.as_deref())?;
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, _files) = evidence::load(&args.evidence, style)?;
+    let (bundle, evidence_files) = evidence::load(&args.evidence, style)?;
     let options = EvalOptions {
         now,
         params: params.clone(),
@@ -60,20 +65,42 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
     };
     let result = eval::evaluate_gate(&program, gate, &bundle, &options);
     let subject = gate.label();
-    let text = match args.format {
-        Format::Human => report::render_gate(&program, &subject, &result, style),
-        Format::Json => report::gate_json(
-            &program,
-            &result,
-            &JsonContext {
-                command: "check",
-                subject: &subject,
-                now: now.to_string(),
-                params: effective_params(&program, &params),
-            },
-        ),
+    let applied = result
+        .waivers
+        .iter()
+        .filter(|w| w.state == eval::WaiverState::Applied)
+        .map(|w| w.rule.clone())
+        .collect();
+    let mut command = vec![
+        "clearance".to_string(),
+        "check".into(),
+        args.policy.display().to_string(),
+        "--gate".into(),
+        subject.clone(),
+        "--now".into(),
+        now.to_string(),
+    ];
+    for p in &args.params {
+        command.extend(["--param".into(), p.clone()]);
+    }
+    for w in &args.waivers {
+        command.extend(["--waivers".into(), w.display().to_string()]);
+    }
+    for e in &args.evidence {
+        command.extend(["--evidence".into(), e.clone()]);
+    }
+    let run = output::Run {
+        program: &program,
+        result: &result,
+        subject: &subject,
+        command: "check",
+        evidence: &evidence_files,
+        now: now.to_string(),
+        params: &params,
+        record: output::record(&program, &evidence_files, &command, applied),
+        style,
     };
-    print!("{text}");
+    output::emit(args.format, &args.outputs, &run)?;
     Ok(match result.decision {
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,
@@ -96,8 +123,6 @@ pub(crate) fn parse_params(
     }
     crate::params::parse_overrides(program, &pairs).map_err(plain_error)
 }
-
-pub(crate) use crate::params::effective as effective_params;
 
 pub(crate) fn parse_now(now: Option<&str>) -> Result<Timestamp, NoDecision> {
     match now {

@@ -22,11 +22,7 @@ struct InvalidJson {
     source_code: NamedSource<String>,
 }
 
-/// One loaded evidence file.
-pub struct EvidenceFile {
-    pub name: String,
-    pub text: String,
-}
+use crate::report::{Evidence, EvidenceText};
 
 fn read_all(path: &str) -> Result<String, NoDecision> {
     let bytes = if path == "-" {
@@ -96,36 +92,35 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     text.len()
 }
 
-fn parse(file: &EvidenceFile, style: Style) -> Result<Value, NoDecision> {
-    parse_json(&file.text, LoadLimits::default()).map_err(|e| {
+fn parse(name: &str, text: &str, style: Style) -> Result<Value, NoDecision> {
+    parse_json(text, LoadLimits::default()).map_err(|e| {
         let message = e.to_string();
         // serde_json appends " at line L column C"; the label shows the place.
         let message = match message.rfind(" at line ") {
             Some(i) => message.get(..i).unwrap_or(&message).to_string(),
             None => message,
         };
-        let at = offset_of(&file.text, e.line(), e.column());
-        let at = at.min(file.text.len());
-        let len = file
-            .text
+        let at = offset_of(text, e.line(), e.column());
+        let at = at.min(text.len());
+        let len = text
             .get(at..)
             .and_then(|s| s.chars().next())
             .map(char::len_utf8)
             .unwrap_or(0);
-        if !crate::report::fits_snippet(&file.text, at) {
+        if !crate::report::fits_snippet(text, at) {
             return NoDecision(format!(
                 "error: invalid evidence JSON in `{}`: {message}\n  at {}:{}:{}\n",
-                file.name,
-                file.name,
+                name,
+                name,
                 e.line(),
                 e.column()
             ));
         }
         let diag = InvalidJson {
-            file: file.name.clone(),
+            file: name.to_string(),
             message,
             span: (at, len).into(),
-            source_code: NamedSource::new(file.name.clone(), file.text.clone()),
+            source_code: NamedSource::new(name.to_string(), text.to_string()),
         };
         let mut out = String::new();
         if crate::report::handler(style)
@@ -139,7 +134,7 @@ fn parse(file: &EvidenceFile, style: Style) -> Result<Value, NoDecision> {
 }
 
 /// Builds the evidence bundle from `--evidence` arguments.
-pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>), NoDecision> {
+pub fn load(args: &[String], style: Style) -> Result<(Value, Evidence), NoDecision> {
     let mut root: Option<Value> = None;
     let mut mounts: Vec<(String, Value)> = Vec::new();
     let mut files = Vec::new();
@@ -155,12 +150,14 @@ pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>),
             }
             stdin_used = true;
         }
-        let file = EvidenceFile {
-            name: display_name(path).to_string(),
-            text: read_all(path)?,
-        };
-        let value = parse(&file, style)?;
-        files.push(file);
+        let name = display_name(path).to_string();
+        let text = read_all(path)?;
+        let value = parse(&name, &text, style)?;
+        files.push(EvidenceText {
+            mount: mount.map(str::to_string),
+            name,
+            text: text.into(),
+        });
         match mount {
             Some(name) => {
                 if mounts.iter().any(|(n, _)| n == name) {
@@ -181,7 +178,7 @@ pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>),
         }
     }
     if mounts.is_empty() {
-        return root.map(|r| (r, files)).ok_or_else(|| {
+        return root.map(|r| (r, Evidence { files })).ok_or_else(|| {
             plain_error("no evidence given: pass `--evidence FILE` (or `-` for standard input)")
         });
     }
@@ -203,5 +200,5 @@ pub fn load(args: &[String], style: Style) -> Result<(Value, Vec<EvidenceFile>),
         }
         map.insert(Rc::from(name.as_str()), value);
     }
-    Ok((Value::Object(Rc::new(map)), files))
+    Ok((Value::Object(Rc::new(map)), Evidence { files }))
 }

@@ -5,6 +5,7 @@ mod check;
 mod evidence;
 mod fmt;
 mod lint;
+mod output;
 mod rollback;
 mod test;
 
@@ -58,8 +59,16 @@ pub enum Command {
 pub enum Format {
     /// Diagnostics for people, with the policy text underlined.
     Human,
-    /// The stable JSON report (docs/report.md).
+    /// The stable JSON report with its decision record (docs/report.md).
     Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML: one test case per rule.
+    Junit,
+    /// GitHub Actions annotations (and a summary in $GITHUB_STEP_SUMMARY).
+    Github,
+    /// A Markdown summary for pull-request comments.
+    Markdown,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

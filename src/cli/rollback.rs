@@ -1,10 +1,10 @@
 //! `clearance rollback`: decide whether a stage's rollback triggers fire.
 
-use super::check::{effective_params, parse_now, parse_params};
-use super::{evidence, plain_error, style, ColorChoice, Format, NoDecision};
+use super::check::{parse_now, parse_params};
+use super::{evidence, output, plain_error, style, ColorChoice, Format, NoDecision};
 use crate::check::suggest;
 use crate::eval::{self, EvalOptions, DEFAULT_MAX_STEPS};
-use crate::report::{self, JsonContext};
+use crate::report::{self};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -32,6 +32,9 @@ pub struct RollbackArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
+    /// Also write the report in FORMAT to PATH (repeatable), e.g. `--output junit=rollback.xml`.
+    #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH")]
+    pub outputs: Vec<String>,
     /// Evaluation budget per condition, in steps; running out is an `error`.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
     pub max_steps: u64,
@@ -63,27 +66,40 @@ pub fn run(args: RollbackArgs) -> Result<u8, NoDecision> {
     }
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, _files) = evidence::load(&args.evidence, style)?;
+    let (bundle, evidence_files) = evidence::load(&args.evidence, style)?;
     let options = EvalOptions {
         now,
         params: params.clone(),
         max_steps: args.max_steps,
     };
     let result = eval::evaluate_triggers(&program, stage, &bundle, &options);
-    let text = match args.format {
-        Format::Human => report::render_rollback(&program, &stage.name, &result, style),
-        Format::Json => report::gate_json(
-            &program,
-            &result,
-            &JsonContext {
-                command: "rollback",
-                subject: &stage.name,
-                now: now.to_string(),
-                params: effective_params(&program, &params),
-            },
-        ),
+    let mut command = vec![
+        "clearance".to_string(),
+        "rollback".into(),
+        args.policy.display().to_string(),
+        "--stage".into(),
+        stage.name.clone(),
+        "--now".into(),
+        now.to_string(),
+    ];
+    for p in &args.params {
+        command.extend(["--param".into(), p.clone()]);
+    }
+    for e in &args.evidence {
+        command.extend(["--evidence".into(), e.clone()]);
+    }
+    let run = output::Run {
+        program: &program,
+        result: &result,
+        subject: &stage.name,
+        command: "rollback",
+        evidence: &evidence_files,
+        now: now.to_string(),
+        params: &params,
+        record: output::record(&program, &evidence_files, &command, Vec::new()),
+        style,
     };
-    print!("{text}");
+    output::emit(args.format, &args.outputs, &run)?;
     Ok(match result.decision {
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,

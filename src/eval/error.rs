@@ -39,6 +39,9 @@ pub struct EvalError {
     pub message: String,
     /// Extra lines: the last evidence path that resolved, the available fields...
     pub notes: Vec<String>,
+    /// JSON pointers of the evidence values the error is about (trace mode),
+    /// so reports can show where they are in the evidence file.
+    pub pointers: Vec<String>,
     /// True when the error comes from an access step (`.field`, `[i]`), which
     /// `exists` and `??` treat as "does not resolve".
     pub(crate) access: bool,
@@ -51,12 +54,22 @@ impl EvalError {
             span,
             message: message.into(),
             notes: Vec::new(),
+            pointers: Vec::new(),
             access: false,
         }
     }
 
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
+        self
+    }
+
+    pub(crate) fn with_pointer(mut self, origin: &crate::eval::Origin) -> Self {
+        if let Some(p) = origin {
+            if !p.is_empty() {
+                self.pointers.push(p.to_string());
+            }
+        }
         self
     }
 

@@ -375,6 +375,7 @@ impl<'p> Evaluator<'p> {
                         ),
                     )
                     .with_note(resolved_note(&origin, self.snippet(base.span)))
+                    .with_pointer(&origin)
                     .marked_as_access()),
                 }
             }
@@ -418,7 +419,8 @@ impl<'p> Evaluator<'p> {
             span,
             format!("`{base_text}` has no field `{key}`"),
         )
-        .with_note(resolved_note(origin, base_text));
+        .with_note(resolved_note(origin, base_text))
+        .with_pointer(origin);
         if map.is_empty() {
             err = err.with_note(format!("`{base_text}` is an empty object"));
         } else {
@@ -495,6 +497,7 @@ impl<'p> Evaluator<'p> {
                                 self.snippet(e.span),
                                 v.short(60)
                             ));
+                            err.pointers.push(p.to_string());
                         }
                     }
                     err

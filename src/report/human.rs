@@ -1,6 +1,7 @@
 //! The human report: the decision, each failing or erroring rule as a miette
 //! diagnostic with its values, the evidence behind them, and a summary line.
 
+use super::locate::Evidence;
 use super::{handler, Style};
 use crate::check::Program;
 use crate::eval::{Clause, GateResult, Outcome, Problem, RuleResult, WaiverState};
@@ -59,7 +60,12 @@ fn labeled(span: Span, text: String) -> LabeledSpan {
 }
 
 /// Renders one failing, erroring or waived rule.
-pub fn render_rule(program: &Program, rule: &RuleResult, style: Style) -> String {
+pub fn render_rule(
+    program: &Program,
+    rule: &RuleResult,
+    style: Style,
+    evidence: &Evidence,
+) -> String {
     let mut out = String::new();
     let severity = if rule.advisory || rule.waiver.is_some() {
         Severity::Warning
@@ -77,7 +83,8 @@ pub fn render_rule(program: &Program, rule: &RuleResult, style: Style) -> String
             format!("{}: another condition {}", rule.name, problem_verb(problem))
         };
         out.push_str(&render_problem(file, problem, message, severity, style));
-        write_problem_notes(&mut out, problem);
+        write_problem_notes(&mut out, problem, evidence);
+        out.push_str(&render_evidence(problem, evidence, style));
     }
     if let Some(w) = &rule.waiver {
         let _ = write!(out, "  waived: until {} — {}", w.until, w.reason);
@@ -165,7 +172,7 @@ fn render_problem(
     out
 }
 
-fn write_problem_notes(out: &mut String, problem: &Problem) {
+fn write_problem_notes(out: &mut String, problem: &Problem, evidence: &Evidence) {
     let mut lines: Vec<String> = Vec::new();
     if let Some(err) = &problem.error {
         for n in &err.notes {
@@ -175,10 +182,26 @@ fn write_problem_notes(out: &mut String, problem: &Problem) {
         return;
     }
     let ex = &problem.explanation;
-    lines.extend(ex.notes.iter().cloned());
+    for n in &ex.notes {
+        // An element line starts with its pointer: say where it is in the file.
+        let token = n.split([' ', ':']).next().unwrap_or("");
+        let at = token
+            .starts_with('/')
+            .then(|| evidence.locate(token))
+            .flatten()
+            .and_then(|l| evidence.describe(&l))
+            .map(|(f, line, col)| format!("  (at {f}:{line}:{col})"))
+            .unwrap_or_default();
+        lines.push(format!("{n}{at}"));
+    }
     for c in &ex.cited {
         if !mentioned(&c.pointer, &ex.notes) {
-            lines.push(format!("{} = {}", c.pointer, c.value.short(60)));
+            let at = evidence
+                .locate(&c.pointer)
+                .and_then(|l| evidence.describe(&l))
+                .map(|(f, line, col)| format!("  (at {f}:{line}:{col})"))
+                .unwrap_or_default();
+            lines.push(format!("{} = {}{at}", c.pointer, c.value.short(60)));
         }
     }
     write_block(out, "evidence", &lines);
@@ -197,6 +220,67 @@ fn mentioned(pointer: &str, notes: &[String]) -> bool {
     })
 }
 
+/// Most evidence values shown as snippets per problem.
+const MAX_EVIDENCE_SNIPPETS: usize = 6;
+
+/// The evidence file(s) with the cited values underlined: a second source,
+/// so a reader sees the value in the file CI produced.
+fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> String {
+    let mut pointers: Vec<&str> = problem
+        .explanation
+        .cited
+        .iter()
+        .map(|c| c.pointer.as_str())
+        .collect();
+    if let Some(err) = &problem.error {
+        pointers.extend(err.pointers.iter().map(String::as_str));
+    }
+    let mut by_file: std::collections::BTreeMap<usize, Vec<LabeledSpan>> = Default::default();
+    for p in pointers.into_iter().take(MAX_EVIDENCE_SNIPPETS) {
+        let Some(at) = evidence.locate(p) else {
+            continue;
+        };
+        let Some(file) = evidence.files.get(at.file) else {
+            continue;
+        };
+        if !super::fits_snippet(&file.text, at.start) || !super::fits_snippet(&file.text, at.end) {
+            continue;
+        }
+        // A whole object or list spans many lines: point at its first line.
+        let end = file
+            .text
+            .get(at.start..at.end)
+            .and_then(|v| v.find('\n'))
+            .map(|n| at.start + n)
+            .unwrap_or(at.end);
+        by_file.entry(at.file).or_default().push(LabeledSpan::new(
+            Some(p.to_string()),
+            at.start,
+            end - at.start,
+        ));
+    }
+    let mut out = String::new();
+    for (i, labels) in by_file {
+        let Some(file) = evidence.files.get(i) else {
+            continue;
+        };
+        let diag = RuleDiagnostic {
+            message: format!("in {}", file.name),
+            severity: Severity::Advice,
+            labels,
+            source: miette::NamedSource::new(file.name.clone(), file.text.clone()),
+        };
+        let mut text = String::new();
+        if handler(style).render_report(&mut text, &diag).is_ok() {
+            while text.ends_with("\n\n") {
+                text.pop();
+            }
+            out.push_str(&text);
+        }
+    }
+    out
+}
+
 fn write_block(out: &mut String, head: &str, lines: &[String]) {
     let pad = " ".repeat(head.len() + 4);
     for (i, l) in lines.iter().enumerate() {
@@ -209,8 +293,14 @@ fn write_block(out: &mut String, head: &str, lines: &[String]) {
 }
 
 /// The whole human report for one gate (or one stage's triggers).
-pub fn render_gate(program: &Program, subject: &str, result: &GateResult, style: Style) -> String {
-    render(program, subject, result, style, Kind::Gate)
+pub fn render_gate(
+    program: &Program,
+    subject: &str,
+    result: &GateResult,
+    style: Style,
+    evidence: &Evidence,
+) -> String {
+    render(program, subject, result, style, Kind::Gate, evidence)
 }
 
 /// What is being decided: a promotion gate or a stage's rollback triggers.
@@ -226,8 +316,9 @@ pub fn render_rollback(
     stage: &str,
     result: &GateResult,
     style: Style,
+    evidence: &Evidence,
 ) -> String {
-    render(program, stage, result, style, Kind::Rollback)
+    render(program, stage, result, style, Kind::Rollback, evidence)
 }
 
 fn render(
@@ -236,6 +327,7 @@ fn render(
     result: &GateResult,
     style: Style,
     kind: Kind,
+    evidence: &Evidence,
 ) -> String {
     let mut out = String::new();
     match kind {
@@ -260,7 +352,7 @@ fn render(
         .collect();
     for r in shown {
         out.push('\n');
-        out.push_str(&render_rule(program, r, style));
+        out.push_str(&render_rule(program, r, style, evidence));
     }
     let mut extra = Vec::new();
     for w in &result.waivers {

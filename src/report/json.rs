@@ -13,12 +13,40 @@ pub const REPORT_VERSION: u32 = 1;
 
 /// What the report says about the run besides the outcomes.
 pub struct JsonContext<'a> {
+    /// The evidence files, to give each cited value its file, line and column.
+    pub evidence: &'a super::Evidence,
+    /// What makes the decision reproducible (policy and evidence digests, the
+    /// command to re-run it); `None` leaves the field out of the report.
+    pub record: Option<DecisionRecord>,
     /// `check` or `rollback`.
     pub command: &'a str,
     /// The gate (`staging -> prod`) or stage (`prod`) decided.
     pub subject: &'a str,
     pub now: String,
     pub params: Vec<(String, serde_json::Value)>,
+}
+
+/// What makes a decision reproducible and auditable.
+#[derive(Serialize, Clone, Debug)]
+pub struct DecisionRecord {
+    /// `clearance <version>`.
+    pub engine: String,
+    /// Every policy file read (the policy, its imports, waiver files).
+    pub policy_files: Vec<FileDigest>,
+    pub evidence_files: Vec<FileDigest>,
+    /// The waivers that changed an outcome.
+    pub waivers_applied: Vec<String>,
+    /// A command that re-runs this exact decision.
+    pub command: String,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct FileDigest {
+    pub file: String,
+    /// `evidence.NAME` for a mounted evidence file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mount: Option<String>,
+    pub sha256: String,
 }
 
 #[derive(Serialize)]
@@ -33,6 +61,8 @@ struct Report<'a> {
     rules: Vec<Rule<'a>>,
     waivers: &'a [WaiverStatus],
     summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<&'a DecisionRecord>,
 }
 
 #[derive(Serialize)]
@@ -74,6 +104,13 @@ struct ErrorJson {
     expression: String,
     location: Location,
     notes: Vec<String>,
+    evidence: Vec<EvidenceRef>,
+}
+
+#[derive(Serialize)]
+struct EvidenceRef {
+    pointer: String,
+    location: Option<Location>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +125,15 @@ struct EvidenceJson {
     pointer: String,
     expression: String,
     value: serde_json::Value,
+    /// Where the value is in the evidence file (`null` when it cannot be found,
+    /// e.g. a value computed by the policy).
+    location: Option<Location>,
+}
+
+fn evidence_location(evidence: &super::Evidence, pointer: &str) -> Option<Location> {
+    let at = evidence.locate(pointer)?;
+    let (file, line, column) = evidence.describe(&at)?;
+    Some(Location { file, line, column })
 }
 
 fn location(program: &Program, span: Span) -> Location {
@@ -95,7 +141,7 @@ fn location(program: &Program, span: Span) -> Location {
     Location { file, line, column }
 }
 
-fn rule_json<'a>(program: &Program, r: &'a RuleResult) -> Rule<'a> {
+fn rule_json<'a>(program: &Program, r: &'a RuleResult, evidence: &super::Evidence) -> Rule<'a> {
     Rule {
         name: &r.name,
         title: r.title.as_deref(),
@@ -117,6 +163,14 @@ fn rule_json<'a>(program: &Program, r: &'a RuleResult) -> Rule<'a> {
                     expression: program.sources.snippet(e.span).to_string(),
                     location: location(program, e.span),
                     notes: e.notes.clone(),
+                    evidence: e
+                        .pointers
+                        .iter()
+                        .map(|p| EvidenceRef {
+                            pointer: p.clone(),
+                            location: evidence_location(evidence, p),
+                        })
+                        .collect(),
                 }),
                 labels: p
                     .explanation
@@ -137,6 +191,7 @@ fn rule_json<'a>(program: &Program, r: &'a RuleResult) -> Rule<'a> {
                         pointer: c.pointer.clone(),
                         expression: c.expr.clone(),
                         value: c.value.to_json(),
+                        location: evidence_location(evidence, &c.pointer),
                     })
                     .collect(),
             })
@@ -165,9 +220,14 @@ pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) 
             .unwrap_or_default(),
         now: &ctx.now,
         params: ctx.params.iter().cloned().collect(),
-        rules: result.rules.iter().map(|r| rule_json(program, r)).collect(),
+        rules: result
+            .rules
+            .iter()
+            .map(|r| rule_json(program, r, ctx.evidence))
+            .collect(),
         waivers: &result.waivers,
         summary: result.summary,
+        record: ctx.record.as_ref(),
     };
     let mut s = serde_json::to_string_pretty(&report)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialize the report: {e}\"}}"));

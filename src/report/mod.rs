@@ -2,11 +2,14 @@
 //! miette; the JSON report has a documented, stable shape (docs/report.md).
 //! Nothing here decides an outcome.
 
+pub mod ci;
 mod human;
 mod json;
+pub mod locate;
 
 pub use human::{render_gate, render_rollback, render_rule};
-pub use json::{gate_json, JsonContext};
+pub use json::{gate_json, DecisionRecord, FileDigest, JsonContext};
+pub use locate::{Evidence, EvidenceText, Located};
 
 use crate::load::CompileFailure;
 use crate::syntax::SourceMap;

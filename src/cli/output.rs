@@ -1,0 +1,164 @@
+//! Writing a decision in every requested format: the primary `--format` on
+//! standard output, and each `--output FORMAT=PATH` to its file.
+
+use super::{plain_error, Format, NoDecision};
+use crate::check::Program;
+use crate::eval::{GateResult, Value};
+use crate::report::{self, ci, DecisionRecord, Evidence, FileDigest, JsonContext, Style};
+use sha2::{Digest, Sha256};
+
+pub struct Run<'a> {
+    pub program: &'a Program,
+    pub result: &'a GateResult,
+    pub subject: &'a str,
+    /// `check` or `rollback`.
+    pub command: &'a str,
+    pub evidence: &'a Evidence,
+    pub now: String,
+    pub params: &'a [(String, Value)],
+    pub record: DecisionRecord,
+    pub style: Style,
+}
+
+fn sha256(text: &str) -> String {
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Quotes one argument for a POSIX shell, only when it needs it.
+fn shell_quote(arg: &str) -> String {
+    let safe = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./=:@%+,-".contains(c));
+    if safe {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', "'\\''"))
+    }
+}
+
+/// The decision record: digests of everything read, and the command to re-run it.
+pub fn record(
+    program: &Program,
+    evidence: &Evidence,
+    command: &[String],
+    waivers_applied: Vec<String>,
+) -> DecisionRecord {
+    DecisionRecord {
+        engine: format!("clearance {}", env!("CARGO_PKG_VERSION")),
+        policy_files: program
+            .sources
+            .files()
+            .iter()
+            .map(|f| FileDigest {
+                file: f.name.clone(),
+                mount: None,
+                sha256: sha256(&f.text),
+            })
+            .collect(),
+        evidence_files: evidence
+            .files
+            .iter()
+            .map(|f| FileDigest {
+                file: f.name.clone(),
+                mount: f.mount.clone(),
+                sha256: sha256(&f.text),
+            })
+            .collect(),
+        waivers_applied,
+        command: command
+            .iter()
+            .map(|a| shell_quote(a))
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
+pub fn render(format: Format, run: &Run<'_>) -> String {
+    let ctx = ci::CiContext {
+        program: run.program,
+        result: run.result,
+        subject: run.subject,
+        command: run.command,
+        evidence: run.evidence,
+        now: run.now.clone(),
+    };
+    match format {
+        Format::Human if run.command == "rollback" => report::render_rollback(
+            run.program,
+            run.subject,
+            run.result,
+            run.style,
+            run.evidence,
+        ),
+        Format::Human => report::render_gate(
+            run.program,
+            run.subject,
+            run.result,
+            run.style,
+            run.evidence,
+        ),
+        Format::Json => report::gate_json(
+            run.program,
+            run.result,
+            &JsonContext {
+                command: run.command,
+                subject: run.subject,
+                now: run.now.clone(),
+                params: crate::params::effective(run.program, run.params),
+                evidence: run.evidence,
+                record: Some(run.record.clone()),
+            },
+        ),
+        Format::Sarif => ci::sarif(&ctx),
+        Format::Junit => ci::junit(&ctx),
+        Format::Github => ci::github(&ctx),
+        Format::Markdown => ci::markdown(&ctx),
+    }
+}
+
+/// `FORMAT=PATH` of `--output`.
+pub fn parse_output(spec: &str) -> Result<(Format, std::path::PathBuf), NoDecision> {
+    use clap::ValueEnum;
+    let (format, path) = spec.split_once('=').ok_or_else(|| {
+        plain_error(format!(
+            "`--output {spec}` is not of the form FORMAT=PATH (e.g. sarif=clearance.sarif)"
+        ))
+    })?;
+    let format = Format::from_str(format, true).map_err(|_| {
+        plain_error(format!(
+            "unknown format `{format}` in `--output {spec}`; formats: human, json, sarif, junit, github, markdown"
+        ))
+    })?;
+    Ok((format, std::path::PathBuf::from(path)))
+}
+
+/// Prints the primary format, writes every `--output`, and appends the
+/// Markdown summary to `$GITHUB_STEP_SUMMARY` for the github format.
+pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoDecision> {
+    // Validate every output before writing anything, so a typo never leaves half the files.
+    let targets = outputs
+        .iter()
+        .map(|o| parse_output(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    for (f, path) in &targets {
+        std::fs::write(path, render(*f, run))
+            .map_err(|e| plain_error(format!("cannot write `{}`: {e}", path.display())))?;
+    }
+    let github = format == Format::Github || targets.iter().any(|(f, _)| *f == Format::Github);
+    if github {
+        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
+            use std::io::Write;
+            let md = render(Format::Markdown, run);
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&summary)
+                .and_then(|mut f| f.write_all(md.as_bytes()))
+                .map_err(|e| plain_error(format!("cannot append to $GITHUB_STEP_SUMMARY: {e}")))?;
+        }
+    }
+    print!("{}", render(format, run));
+    Ok(())
+}

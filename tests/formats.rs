@@ -1,0 +1,371 @@
+//! Every report format, for the example policy's allowed and denied bundles:
+//! snapshots, schema validation, a JUnit round trip, GitHub annotations that
+//! point at the right evidence line, and byte-for-byte determinism.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use assert_cmd::Command;
+
+const POLICY: &str = "policies/payments/policy.clr";
+const NOW: &str = "2026-11-20T12:00:00Z";
+const FORMATS: &[&str] = &["human", "json", "sarif", "junit", "github", "markdown"];
+
+fn run(bundle: &str, format: &str) -> (Option<i32>, String) {
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .args([
+            "check",
+            POLICY,
+            "--gate",
+            "staging->prod",
+            "--now",
+            NOW,
+            "--format",
+            format,
+            "--evidence",
+        ])
+        .arg(format!("policies/payments/evidence/{bundle}.json"))
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn snapshots_of_every_format() {
+    for bundle in ["allowed", "denied"] {
+        for format in FORMATS {
+            let (code, text) = run(bundle, format);
+            assert_eq!(
+                code,
+                Some(if bundle == "allowed" { 0 } else { 1 }),
+                "{bundle} {format}"
+            );
+            insta::assert_snapshot!(format!("{bundle}_{format}"), text);
+        }
+    }
+}
+
+#[test]
+fn every_format_is_deterministic() {
+    for format in FORMATS {
+        let a = run("denied", format);
+        let b = run("denied", format);
+        assert_eq!(a, b, "{format} output differs between runs");
+    }
+}
+
+fn validator(schema_path: &str) -> jsonschema::Validator {
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn assert_valid(v: &jsonschema::Validator, doc: &serde_json::Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+#[test]
+fn json_reports_match_the_published_schema() {
+    let v = validator("docs/schema/report.schema.json");
+    for bundle in ["allowed", "denied", "missing-evidence"] {
+        let (_, text) = run(bundle, "json");
+        assert_valid(&v, &serde_json::from_str(&text).unwrap(), bundle);
+    }
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .args([
+            "rollback",
+            POLICY,
+            "--stage",
+            "prod",
+            "--now",
+            NOW,
+            "--format",
+            "json",
+            "--evidence",
+            "policies/payments/metrics/firing.json",
+        ])
+        .output()
+        .unwrap();
+    assert_valid(
+        &v,
+        &serde_json::from_slice(&out.stdout).unwrap(),
+        "rollback",
+    );
+}
+
+#[test]
+fn sarif_matches_the_official_schema() {
+    let v = validator("tests/data/sarif/sarif-2.1.0-rtm.5.json");
+    for bundle in ["allowed", "denied", "missing-evidence"] {
+        let (_, text) = run(bundle, "sarif");
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_valid(&v, &doc, bundle);
+        if bundle == "denied" {
+            let results = doc["runs"][0]["results"].as_array().unwrap();
+            // 12 failing rules and one waived rule.
+            assert_eq!(results.len(), 13);
+            let waived = results
+                .iter()
+                .find(|r| r["ruleId"] == "no-critical-vulnerabilities")
+                .unwrap();
+            assert_eq!(waived["level"], "note");
+            assert!(waived["suppressions"].is_array());
+            let suites = results
+                .iter()
+                .find(|r| r["ruleId"] == "suites-green")
+                .unwrap();
+            let related = &suites["relatedLocations"][0]["physicalLocation"];
+            assert_eq!(
+                related["artifactLocation"]["uri"],
+                "policies/payments/evidence/denied.json"
+            );
+            assert_eq!(related["region"]["startLine"], 51);
+        }
+    }
+}
+
+#[test]
+fn junit_reads_back_with_a_junit_parser() {
+    let (_, text) = run("denied", "junit");
+    let report = quick_junit::Report::deserialize_from_str(&text).unwrap();
+    let suite = &report.test_suites[0];
+    assert_eq!(suite.test_cases.len(), 16, "one test case per rule");
+    assert_eq!(report.failures, 12);
+    let waived = suite
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "no-critical-vulnerabilities")
+        .unwrap();
+    assert!(matches!(
+        waived.status,
+        quick_junit::TestCaseStatus::Skipped { .. }
+    ));
+    let failed = suite
+        .test_cases
+        .iter()
+        .find(|c| c.name.as_str() == "coverage")
+        .unwrap();
+    match &failed.status {
+        quick_junit::TestCaseStatus::NonSuccess { description, .. } => {
+            assert!(
+                description.as_ref().unwrap().as_str().contains("72.5"),
+                "the diagnostic is in the failure"
+            );
+        }
+        other => panic!("coverage should fail, got {other:?}"),
+    }
+}
+
+#[test]
+fn github_annotations_point_at_the_evidence_line() {
+    let (_, text) = run("denied", "github");
+    let evidence = std::fs::read_to_string("policies/payments/evidence/denied.json").unwrap();
+    let lines: Vec<&str> = evidence.lines().collect();
+    let mut checked = 0;
+    for l in text
+        .lines()
+        .filter(|l| l.contains("file=policies/payments/evidence/denied.json"))
+    {
+        let line: usize = l
+            .split("line=")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let col: usize = l
+            .split("col=")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let message = l.split("::").nth(2).unwrap();
+        let value = message
+            .split(" = ")
+            .nth(1)
+            .unwrap()
+            .split(" (read by")
+            .next()
+            .unwrap();
+        let at = lines[line - 1].chars().skip(col - 1).collect::<String>();
+        let shown = value.trim_end_matches('…');
+        assert!(
+            at.starts_with(shown.get(..shown.len().min(20)).unwrap()),
+            "line {line} col {col} is `{at}`, expected {value}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} evidence annotations");
+}
+
+#[test]
+fn github_step_summary_is_appended() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "previous step\n").unwrap();
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .args([
+            "check",
+            POLICY,
+            "--gate",
+            "staging->prod",
+            "--now",
+            NOW,
+            "--format",
+            "github",
+            "--evidence",
+            "policies/payments/evidence/denied.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        md.starts_with("previous step\n## ❌ Promotion denied"),
+        "{md}"
+    );
+}
+
+#[test]
+fn several_outputs_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("r.sarif");
+    let junit = dir.path().join("r.xml");
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .args([
+            "check",
+            POLICY,
+            "--gate",
+            "staging->prod",
+            "--now",
+            NOW,
+            "--evidence",
+            "policies/payments/evidence/denied.json",
+            "--format",
+            "json",
+        ])
+        .arg("--output")
+        .arg(format!("sarif={}", sarif.display()))
+        .arg("-o")
+        .arg(format!("junit={}", junit.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&sarif).unwrap(),
+        run("denied", "sarif").1
+    );
+    assert_eq!(
+        std::fs::read_to_string(&junit).unwrap(),
+        run("denied", "junit").1
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
+    let bad = Command::cargo_bin("clearance")
+        .unwrap()
+        .args([
+            "check",
+            POLICY,
+            "--gate",
+            "staging->prod",
+            "--evidence",
+            "policies/payments/evidence/denied.json",
+            "--output",
+            "pdf=x.pdf",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+}
+
+#[test]
+fn decision_record_makes_the_run_reproducible() {
+    let (_, text) = run("denied", "json");
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let record = &report["record"];
+    assert_eq!(
+        record["engine"],
+        format!("clearance {}", env!("CARGO_PKG_VERSION"))
+    );
+    let files: Vec<&str> = record["policy_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "policies/payments/policy.clr",
+            "policies/payments/shared/common.clr"
+        ]
+    );
+    assert_eq!(record["waivers_applied"][0], "no-critical-vulnerabilities");
+    // The recorded command reproduces the same report.
+    let command = record["command"].as_str().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command.replacen("clearance", env!("CARGO_BIN_EXE_clearance"), 1) + " --format json")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
+}
+
+#[test]
+fn evidence_locations_with_crlf_and_mounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.clr");
+    std::fs::write(
+        &policy,
+        "stages ci -> prod\ngate ci -> prod {\n  rule green {\n    require evidence.junit.suites[1].failed == 0\n  }\n  rule esc {\n    require evidence[\"a/b\"][\"c~d\"] == 1\n  }\n}\n",
+    )
+    .unwrap();
+    let root = dir.path().join("root.json");
+    std::fs::write(&root, "{\r\n  \"a/b\": {\r\n    \"c~d\": 2\r\n  }\r\n}\r\n").unwrap();
+    let junit = dir.path().join("junit.json");
+    std::fs::write(
+        &junit,
+        "{\"suites\": [{\"failed\": 0},\r\n  {\"failed\": 3}]}",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .arg("check")
+        .arg(&policy)
+        .arg("--evidence")
+        .arg(&root)
+        .arg("--evidence")
+        .arg(format!("junit={}", junit.display()))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let loc = |rule: usize| report["rules"][rule]["problems"][0]["evidence"][0]["location"].clone();
+    assert_eq!(loc(0)["line"], 2);
+    assert_eq!(loc(0)["column"], 14);
+    assert!(loc(0)["file"].as_str().unwrap().ends_with("junit.json"));
+    assert_eq!(loc(1)["line"], 3);
+    assert_eq!(loc(1)["column"], 12);
+    assert!(loc(1)["file"].as_str().unwrap().ends_with("root.json"));
+}
