@@ -543,3 +543,15 @@ pub fn format_source(text: &str) -> Result<String, SyntaxError> {
     out.push('\n');
     Ok(out)
 }
+
+/// One expression in canonical form on one line (for `clearance explain`).
+pub fn expr_text(source: &str, e: &Expr) -> String {
+    let p = Printer {
+        src: source,
+        comments: Vec::new(),
+        next_comment: 0,
+        out: String::new(),
+        last_end: None,
+    };
+    p.expr(e)
+}

@@ -28,6 +28,7 @@ pub mod lint;
 pub mod load;
 pub mod params;
 pub mod report;
+pub mod schema;
 mod stack;
 pub mod syntax;
 pub mod testing;

@@ -369,3 +369,124 @@ fn evidence_locations_with_crlf_and_mounts() {
     assert_eq!(loc(1)["column"], 12);
     assert!(loc(1)["file"].as_str().unwrap().ends_with("root.json"));
 }
+
+fn clearance_out(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn explain_renders_the_contract_in_words() {
+    let (code, text, _) = clearance_out(&["explain", POLICY, "--now", NOW]);
+    assert_eq!(code, Some(0));
+    assert!(text.contains("`evidence.tests.coverage` is at least `min_coverage` (80)"));
+    assert!(text.contains("| `no-critical-vulnerabilities` | 2026-12-31 | yes |"));
+    assert!(text.contains("## Rollback triggers of `prod`"));
+    insta::assert_snapshot!("explain_payments", text);
+}
+
+#[test]
+fn graph_shows_the_path_and_the_decision() {
+    let (code, mermaid, _) = clearance_out(&["graph", POLICY]);
+    assert_eq!(code, Some(0));
+    insta::assert_snapshot!("graph_mermaid", mermaid);
+    let (_, dot, _) = clearance_out(&[
+        "graph",
+        POLICY,
+        "--format",
+        "dot",
+        "--gate",
+        "staging->prod",
+        "--now",
+        NOW,
+        "--evidence",
+        "policies/payments/evidence/denied.json",
+    ]);
+    assert!(dot.contains("\"staging\" -> \"prod\" [label=\"16 rules: denied (suites-green"));
+    assert!(dot.contains("color=\"#cf222e\""));
+    insta::assert_snapshot!("graph_dot_denied", dot);
+}
+
+#[test]
+fn schema_is_inferred_from_how_evidence_is_used() {
+    let (code, text, _) = clearance_out(&["schema", POLICY, "--gate", "staging->prod"]);
+    assert_eq!(code, Some(0));
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let props = &schema["properties"];
+    assert_eq!(props["tests"]["properties"]["coverage"]["type"], "number");
+    assert_eq!(props["tests"]["properties"]["suites"]["type"], "array");
+    assert_eq!(
+        props["tests"]["properties"]["suites"]["items"]["properties"]["failed"]["type"],
+        "number"
+    );
+    assert_eq!(
+        props["promotion"]["properties"]["requested_at"]["format"],
+        "date-time"
+    );
+    assert_eq!(
+        props["artifact"]["properties"]["signatures"]["items"]["properties"]["keyid"]["type"],
+        "string"
+    );
+    // `exists evidence.rollback.previous_digest` tolerates its absence.
+    let rollback_required = props["rollback"]["required"].as_array();
+    assert!(rollback_required.is_none_or(|r| !r.iter().any(|k| k == "previous_digest")));
+    // The schema itself is valid JSON Schema, and the allowed bundle fits it.
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let allowed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("policies/payments/evidence/allowed.json").unwrap(),
+    )
+    .unwrap();
+    assert!(v.is_valid(&allowed));
+    insta::assert_snapshot!("schema_staging_prod", text);
+}
+
+#[test]
+fn strict_evidence_rejects_bundles_that_do_not_fit() {
+    let base = [
+        "check",
+        POLICY,
+        "--gate",
+        "staging->prod",
+        "--now",
+        NOW,
+        "--strict-evidence",
+        "--evidence",
+    ];
+    let mut args = base.to_vec();
+    args.push("policies/payments/evidence/allowed.json");
+    assert_eq!(clearance_out(&args).0, Some(0));
+    let mut args = base.to_vec();
+    args.push("policies/payments/evidence/missing-evidence.json");
+    let (code, stdout, stderr) = clearance_out(&args);
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("/tests lacks the required field `coverage`"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir.path().join("wrong.json");
+    let text = std::fs::read_to_string("policies/payments/evidence/allowed.json")
+        .unwrap()
+        .replace("\"coverage\": 84.5", "\"coverage\": \"84.5%\"");
+    std::fs::write(&wrong, text).unwrap();
+    let mut args = base.to_vec();
+    let w = wrong.display().to_string();
+    args.push(&w);
+    let (code, _, stderr) = clearance_out(&args);
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("/tests/coverage is a string \"84.5%\", expected number"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wrong.json:39:17"), "{stderr}");
+}

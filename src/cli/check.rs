@@ -39,6 +39,10 @@ pub struct CheckArgs {
     /// A file of `waive` lines (repeatable), so another team can own waivers.
     #[arg(long = "waivers", value_name = "FILE")]
     pub waivers: Vec<PathBuf>,
+    /// Reject (exit 2) evidence that does not fit the schema the gate reads
+    /// (`clearance schema`), before evaluating anything.
+    #[arg(long)]
+    pub strict_evidence: bool,
     /// Also write the report in FORMAT to PATH (repeatable), e.g. `--output sarif=clearance.sarif`.
     #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH")]
     pub outputs: Vec<String>,
@@ -58,6 +62,29 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
     let (bundle, evidence_files) = evidence::load(&args.evidence, style)?;
+    if args.strict_evidence {
+        let schema = crate::schema::infer(&program, Some(gate));
+        let violations = crate::schema::validate(&schema, &bundle);
+        if !violations.is_empty() {
+            let mut msg = format!(
+                "error: the evidence does not fit the schema of gate `{}` (--strict-evidence); {} problem{}:\n",
+                gate.label(),
+                violations.len(),
+                if violations.len() == 1 { "" } else { "s" }
+            );
+            for (pointer, what) in &violations {
+                let at = evidence_files
+                    .locate(pointer)
+                    .and_then(|l| evidence_files.describe(&l))
+                    .map(|(f, l, c)| format!(" (at {f}:{l}:{c})"))
+                    .unwrap_or_default();
+                let shown = if pointer.is_empty() { "/" } else { pointer };
+                msg.push_str(&format!("  {shown} {what}{at}\n"));
+            }
+            msg.push_str("  help: `clearance schema POLICY --gate FROM->TO` prints the schema the evidence must fit\n");
+            return Err(NoDecision(msg));
+        }
+    }
     let options = EvalOptions {
         now,
         params: params.clone(),
@@ -135,7 +162,10 @@ pub(crate) fn parse_now(now: Option<&str>) -> Result<Timestamp, NoDecision> {
     }
 }
 
-fn select_gate<'p>(program: &'p Program, wanted: Option<&str>) -> Result<&'p GateDecl, NoDecision> {
+pub(crate) fn select_gate<'p>(
+    program: &'p Program,
+    wanted: Option<&str>,
+) -> Result<&'p GateDecl, NoDecision> {
     let labels: Vec<String> = program.gates.iter().map(GateDecl::label).collect();
     match wanted {
         None => match program.gates.as_slice() {

@@ -120,7 +120,7 @@ fn parse(name: &str, text: &str, style: Style) -> Result<Value, NoDecision> {
             file: name.to_string(),
             message,
             span: (at, len).into(),
-            source_code: NamedSource::new(name.to_string(), text.to_string()),
+            source_code: NamedSource::new(name, text.to_string()),
         };
         let mut out = String::new();
         if crate::report::handler(style)

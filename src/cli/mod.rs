@@ -2,6 +2,7 @@
 //! Exit status: 0 allowed, 1 denied, 2 no decision (LANGUAGE.md section 5).
 
 mod check;
+mod describe;
 mod evidence;
 mod fmt;
 mod lint;
@@ -53,6 +54,15 @@ pub enum Command {
     /// Exit status: 0 all cases passed, 1 a case failed (or coverage is below
     /// `--coverage-min`), 2 a test file, fixture or patch is invalid.
     Test(test::TestArgs),
+    /// Print the contract in plain Markdown: stages, each gate's rules with
+    /// their conditions in words, waivers in force, rollback triggers.
+    Explain(describe::ExplainArgs),
+    /// Draw the promotion path (Mermaid or Graphviz), gates labelled with their
+    /// rule counts; with `--evidence` and `--gate`, the gate coloured by its decision.
+    Graph(describe::GraphArgs),
+    /// Print the JSON Schema of the evidence the policy reads, inferred from
+    /// the paths its rules use and how they use them.
+    Schema(describe::SchemaArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -131,6 +141,9 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Lint(args) => lint::run(args),
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
+        Command::Explain(args) => describe::explain(args),
+        Command::Graph(args) => describe::graph(args),
+        Command::Schema(args) => describe::schema(args),
     }
 }
 

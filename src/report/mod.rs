@@ -3,6 +3,8 @@
 //! Nothing here decides an outcome.
 
 pub mod ci;
+pub mod explain;
+pub mod graph;
 mod human;
 mod json;
 pub mod locate;

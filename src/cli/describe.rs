@@ -1,0 +1,119 @@
+//! `clearance explain`, `clearance graph` and `clearance schema`: the contract
+//! for people who never open a `.clr` file.
+
+use super::check::{parse_now, parse_params, select_gate};
+use super::{evidence, plain_error, style, ColorChoice, NoDecision};
+use crate::eval::{self, EvalOptions, DEFAULT_MAX_STEPS};
+use crate::report;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The policy file (`.clr`).
+    pub policy: PathBuf,
+    /// Explain only this gate (`FROM->TO`).
+    #[arg(long, value_name = "FROM->TO")]
+    pub gate: Option<String>,
+    /// The time that decides which waivers are in force (RFC 3339); defaults to the clock.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Args, Debug)]
+pub struct GraphArgs {
+    /// The policy file (`.clr`).
+    pub policy: PathBuf,
+    #[arg(long, value_enum, default_value = "mermaid")]
+    pub format: GraphFormat,
+    /// With `--gate`: decide the gate on this evidence and colour it.
+    #[arg(long = "evidence", short = 'e', value_name = "FILE|NAME=FILE")]
+    pub evidence: Vec<String>,
+    #[arg(long, value_name = "FROM->TO")]
+    pub gate: Option<String>,
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+#[derive(Args, Debug)]
+pub struct SchemaArgs {
+    /// The policy file (`.clr`).
+    pub policy: PathBuf,
+    /// Only the evidence this gate reads (`FROM->TO`); default: every gate and trigger.
+    #[arg(long, value_name = "FROM->TO")]
+    pub gate: Option<String>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+fn compile(
+    policy: &std::path::Path,
+    color: ColorChoice,
+) -> Result<crate::check::Program, NoDecision> {
+    crate::compile_path(policy, &[])
+        .map_err(|f| NoDecision(report::render_compile_failure(&f, style(color))))
+}
+
+pub fn explain(args: ExplainArgs) -> Result<u8, NoDecision> {
+    let program = compile(&args.policy, args.color)?;
+    let gate = match &args.gate {
+        Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
+        None => None,
+    };
+    let now = parse_now(args.now.as_deref())?;
+    print!("{}", report::explain::explain(&program, gate, now));
+    Ok(0)
+}
+
+pub fn graph(args: GraphArgs) -> Result<u8, NoDecision> {
+    let style = style(args.color);
+    let program = compile(&args.policy, args.color)?;
+    let decided = if args.evidence.is_empty() {
+        None
+    } else {
+        let gate = select_gate(&program, args.gate.as_deref())?;
+        let now = parse_now(args.now.as_deref())?;
+        let params = parse_params(&program, &args.params)?;
+        let (bundle, _) = evidence::load(&args.evidence, style)?;
+        let options = EvalOptions {
+            now,
+            params,
+            max_steps: DEFAULT_MAX_STEPS,
+        };
+        Some((gate, eval::evaluate_gate(&program, gate, &bundle, &options)))
+    };
+    let decided_ref = decided
+        .as_ref()
+        .map(|(g, r)| (g.from.name.as_str(), g.to.name.as_str(), r));
+    let text = match args.format {
+        GraphFormat::Mermaid => report::graph::mermaid(&program, decided_ref),
+        GraphFormat::Dot => report::graph::dot(&program, decided_ref),
+    };
+    print!("{text}");
+    Ok(0)
+}
+
+pub fn schema(args: SchemaArgs) -> Result<u8, NoDecision> {
+    let program = compile(&args.policy, args.color)?;
+    let gate = match &args.gate {
+        Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
+        None => None,
+    };
+    let schema = crate::schema::infer(&program, gate);
+    let text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| plain_error(format!("cannot print the schema: {e}")))?;
+    println!("{text}");
+    Ok(0)
+}
