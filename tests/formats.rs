@@ -490,3 +490,17 @@ fn strict_evidence_rejects_bundles_that_do_not_fit() {
     );
     assert!(stderr.contains("wrong.json:39:17"), "{stderr}");
 }
+
+#[test]
+fn lint_sarif_matches_the_official_schema() {
+    let (code, text, _) =
+        clearance_out(&["lint", "tests/lints", "--format", "sarif", "--now", NOW]);
+    assert_eq!(code, Some(1), "tests/lints holds error-level findings");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_valid(
+        &validator("tests/data/sarif/sarif-2.1.0-rtm.5.json"),
+        &doc,
+        "lint sarif",
+    );
+    assert!(doc["runs"][0]["results"].as_array().unwrap().len() >= 17);
+}

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 pub enum LintFormat {
     Human,
     Json,
+    /// SARIF 2.1.0 for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Args, Debug)]
@@ -150,6 +152,49 @@ pub fn run(args: LintArgs) -> Result<u8, NoDecision> {
                 files.len(),
                 if files.len() == 1 { "" } else { "s" }
             );
+        }
+        LintFormat::Sarif => {
+            let rules: Vec<serde_json::Value> = lint::all()
+                .iter()
+                .map(|l| {
+                    serde_json::json!({
+                        "id": l.code,
+                        "name": l.name,
+                        "shortDescription": {"text": l.summary},
+                        "fullDescription": {"text": l.doc.trim()},
+                        "defaultConfiguration": {"level": lint::level_name(l.level)},
+                    })
+                })
+                .collect();
+            let results: Vec<serde_json::Value> = json
+                .iter()
+                .map(|f| {
+                    let index = lint::all()
+                        .iter()
+                        .position(|l| l.code == f["code"])
+                        .unwrap_or(0);
+                    serde_json::json!({
+                        "ruleId": f["code"],
+                        "ruleIndex": index,
+                        "level": f["level"],
+                        "message": {"text": f["message"]},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": f["file"]},
+                            "region": {"startLine": f["line"], "startColumn": f["column"]},
+                        }}],
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+                "version": "2.1.0",
+                "runs": [{
+                    "tool": {"driver": {"name": "clearance-lint", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+                    "columnKind": "unicodeCodePoints",
+                    "results": results,
+                }],
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }
         LintFormat::Json => {
             let doc = serde_json::json!({
