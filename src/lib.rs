@@ -24,6 +24,7 @@ pub mod check;
 pub mod cli;
 pub mod eval;
 pub mod fmt;
+pub mod limits;
 pub mod lint;
 pub mod load;
 pub mod params;
@@ -33,4 +34,4 @@ mod stack;
 pub mod syntax;
 pub mod testing;
 
-pub use load::{compile_path, compile_str, CompileError, CompileFailure};
+pub use load::{compile_path, compile_path_with, compile_str, CompileError, CompileFailure};

@@ -3,12 +3,11 @@
 
 use crate::check::{self, CheckError, Program};
 use crate::syntax::ast::{Item, PolicyFile};
-use crate::syntax::{parse_file, SourceMap, Span, SyntaxError};
+use crate::syntax::{parse_file_with, SourceMap, Span, SyntaxError};
 use miette::Diagnostic;
 use std::path::{Path, PathBuf};
 
-/// Largest policy file accepted, in bytes.
-pub const MAX_POLICY_BYTES: u64 = 1024 * 1024;
+use crate::limits::Limits;
 
 /// Anything that stops a policy from compiling.
 #[derive(Debug, Clone, thiserror::Error, Diagnostic)]
@@ -16,6 +15,19 @@ pub enum CompileError {
     #[error("cannot read `{path}`: {reason}")]
     #[diagnostic(code(clearance::io))]
     Io { path: String, reason: String },
+    /// a policy file over `--max-policy-bytes` or `--max-policy-lines`
+    #[error("`{path}` has {actual} {what}, over the limit of {limit}")]
+    #[diagnostic(
+        code(clearance::limit::policy_size),
+        help("raise it with `{flag}` if this policy is legitimately this large")
+    )]
+    Limit {
+        path: String,
+        what: &'static str,
+        actual: u64,
+        limit: u64,
+        flag: &'static str,
+    },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Syntax(#[from] SyntaxError),
@@ -27,7 +39,7 @@ pub enum CompileError {
 impl CompileError {
     pub fn span(&self) -> Option<Span> {
         match self {
-            CompileError::Io { .. } => None,
+            CompileError::Io { .. } | CompileError::Limit { .. } => None,
             CompileError::Syntax(e) => Some(e.span()),
             CompileError::Check(e) => Some(e.span()),
         }
@@ -52,25 +64,42 @@ pub struct CompileFailure {
     pub errors: Vec<CompileError>,
 }
 
-fn read_policy(path: &Path) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| io_reason(&e))?;
+fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String, CompileError> {
+    let io = |reason: String| CompileError::Io {
+        path: display.to_string(),
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io(io_reason(&e)))?;
     if meta.is_dir() {
-        return Err("it is a directory, not a policy file".into());
+        return Err(io("it is a directory, not a policy file".into()));
     }
-    if meta.len() > MAX_POLICY_BYTES {
-        return Err(format!(
-            "the file is {} bytes; policies are limited to {} bytes",
-            meta.len(),
-            MAX_POLICY_BYTES
-        ));
+    if meta.len() > limits.policy_bytes {
+        return Err(CompileError::Limit {
+            path: display.to_string(),
+            what: "bytes",
+            actual: meta.len(),
+            limit: limits.policy_bytes,
+            flag: "--max-policy-bytes",
+        });
     }
-    let bytes = std::fs::read(path).map_err(|e| io_reason(&e))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
+    let bytes = std::fs::read(path).map_err(|e| io(io_reason(&e)))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io(format!(
             "the file is not valid UTF-8 (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
-        )
-    })
+        ))
+    })?;
+    let lines = text.lines().count();
+    if lines > limits.policy_lines {
+        return Err(CompileError::Limit {
+            path: display.to_string(),
+            what: "lines",
+            actual: lines as u64,
+            limit: limits.policy_lines as u64,
+            flag: "--max-policy-lines",
+        });
+    }
+    Ok(text)
 }
 
 struct Loader {
@@ -78,6 +107,7 @@ struct Loader {
     errors: Vec<CompileError>,
     items: Vec<Item>,
     root_dir: Option<PathBuf>,
+    limits: Limits,
     /// The root policy as given on the command line, for messages.
     root_display: String,
     loaded: Vec<PathBuf>,
@@ -96,7 +126,7 @@ impl Loader {
     fn parse(&mut self, name: String, text: String) -> Option<PolicyFile> {
         let id = self.sources.add(name, text);
         let text = self.sources.get(id).map(|f| f.text.clone())?;
-        match parse_file(id, &text) {
+        match parse_file_with(id, &text, self.limits.expr_depth) {
             Ok(f) => Some(f),
             Err(e) => {
                 self.errors.push(e.into());
@@ -116,13 +146,10 @@ impl Loader {
             return;
         }
         self.loaded.push(path.clone());
-        let text = match read_policy(&path) {
+        let text = match read_policy(&path, &display, &self.limits) {
             Ok(t) => t,
-            Err(reason) => {
-                self.errors.push(CompileError::Io {
-                    path: display,
-                    reason,
-                });
+            Err(e) => {
+                self.errors.push(e);
                 return;
             }
         };
@@ -219,14 +246,25 @@ fn display_path(importer: &str, relative: &str) -> String {
     joined.display().to_string()
 }
 
-/// Compiles the policy at `path` with its imports and any waiver files.
+/// Compiles the policy at `path` with its imports and any waiver files,
+/// under the default limits.
 pub fn compile_path(path: &Path, waiver_files: &[PathBuf]) -> Result<Program, CompileFailure> {
+    compile_path_with(path, waiver_files, &Limits::default())
+}
+
+/// Compiles the policy at `path` with its imports and any waiver files.
+pub fn compile_path_with(
+    path: &Path,
+    waiver_files: &[PathBuf],
+    limits: &Limits,
+) -> Result<Program, CompileFailure> {
     let display = path.display().to_string();
     let mut loader = Loader {
         sources: SourceMap::default(),
         errors: Vec::new(),
         items: Vec::new(),
         root_dir: None,
+        limits: *limits,
         root_display: String::new(),
         loaded: Vec::new(),
     };
@@ -253,13 +291,10 @@ pub fn compile_path(path: &Path, waiver_files: &[PathBuf]) -> Result<Program, Co
 
 fn load_waivers(loader: &mut Loader, path: &Path) {
     let display = path.display().to_string();
-    let text = match read_policy(path) {
+    let text = match read_policy(path, &display, &loader.limits) {
         Ok(t) => t,
-        Err(reason) => {
-            loader.errors.push(CompileError::Io {
-                path: display,
-                reason,
-            });
+        Err(e) => {
+            loader.errors.push(e);
             return;
         }
     };
@@ -301,6 +336,7 @@ pub fn compile_str(name: &str, text: &str) -> Result<Program, CompileFailure> {
         errors: Vec::new(),
         items: Vec::new(),
         root_dir: None,
+        limits: Limits::default(),
         root_display: String::new(),
         loaded: Vec::new(),
     };

@@ -397,7 +397,7 @@ fn run_case(
     let options = EvalOptions {
         now,
         params,
-        max_steps: eval::DEFAULT_MAX_STEPS,
+        limits: crate::limits::Limits::default(),
     };
     let stage = case.stage.clone().or_else(|| {
         if case.gate.is_some() {

@@ -4,7 +4,7 @@ use super::{
     evidence, output, plain_error, split_assignment, style, ColorChoice, Format, NoDecision,
 };
 use crate::check::{suggest, Program};
-use crate::eval::{self, EvalOptions, Value, DEFAULT_MAX_STEPS};
+use crate::eval::{self, EvalOptions, Value};
 use crate::report::{self};
 use crate::syntax::ast::GateDecl;
 use clap::Args;
@@ -46,22 +46,20 @@ pub struct CheckArgs {
     /// Also write the report in FORMAT to PATH (repeatable), e.g. `--output sarif=clearance.sarif`.
     #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH")]
     pub outputs: Vec<String>,
-    /// Evaluation budget per condition, in steps; running out is an `error`.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
-    pub max_steps: u64,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
 }
 
-pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
+pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
+    let limits = *limits;
     let style = style(args.color);
-    let program = crate::compile_path(&args.policy, &args.waivers)
+    let program = crate::compile_path_with(&args.policy, &args.waivers, &limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, evidence_files) = evidence::load(&args.evidence, style)?;
+    let (bundle, evidence_files) = evidence::load(&args.evidence, style, &limits)?;
     if args.strict_evidence {
         let schema = crate::schema::infer(&program, Some(gate));
         let violations = crate::schema::validate(&schema, &bundle);
@@ -88,7 +86,7 @@ pub fn run(args: CheckArgs) -> Result<u8, NoDecision> {
     let options = EvalOptions {
         now,
         params: params.clone(),
-        max_steps: args.max_steps,
+        limits,
     };
     let result = eval::evaluate_gate(&program, gate, &bundle, &options);
     let subject = gate.label();

@@ -3,7 +3,8 @@
 
 use super::check::{parse_now, parse_params, select_gate};
 use super::{evidence, plain_error, style, ColorChoice, NoDecision};
-use crate::eval::{self, EvalOptions, DEFAULT_MAX_STEPS};
+use crate::eval::{self, EvalOptions};
+use crate::limits::Limits;
 use crate::report;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -61,13 +62,14 @@ pub struct SchemaArgs {
 fn compile(
     policy: &std::path::Path,
     color: ColorChoice,
+    limits: &Limits,
 ) -> Result<crate::check::Program, NoDecision> {
-    crate::compile_path(policy, &[])
+    crate::compile_path_with(policy, &[], limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style(color))))
 }
 
-pub fn explain(args: ExplainArgs) -> Result<u8, NoDecision> {
-    let program = compile(&args.policy, args.color)?;
+pub fn explain(args: ExplainArgs, limits: &Limits) -> Result<u8, NoDecision> {
+    let program = compile(&args.policy, args.color, limits)?;
     let gate = match &args.gate {
         Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
         None => None,
@@ -77,20 +79,20 @@ pub fn explain(args: ExplainArgs) -> Result<u8, NoDecision> {
     Ok(0)
 }
 
-pub fn graph(args: GraphArgs) -> Result<u8, NoDecision> {
+pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let style = style(args.color);
-    let program = compile(&args.policy, args.color)?;
+    let program = compile(&args.policy, args.color, limits)?;
     let decided = if args.evidence.is_empty() {
         None
     } else {
         let gate = select_gate(&program, args.gate.as_deref())?;
         let now = parse_now(args.now.as_deref())?;
         let params = parse_params(&program, &args.params)?;
-        let (bundle, _) = evidence::load(&args.evidence, style)?;
+        let (bundle, _) = evidence::load(&args.evidence, style, limits)?;
         let options = EvalOptions {
             now,
             params,
-            max_steps: DEFAULT_MAX_STEPS,
+            limits: *limits,
         };
         Some((gate, eval::evaluate_gate(&program, gate, &bundle, &options)))
     };
@@ -105,8 +107,8 @@ pub fn graph(args: GraphArgs) -> Result<u8, NoDecision> {
     Ok(0)
 }
 
-pub fn schema(args: SchemaArgs) -> Result<u8, NoDecision> {
-    let program = compile(&args.policy, args.color)?;
+pub fn schema(args: SchemaArgs, limits: &Limits) -> Result<u8, NoDecision> {
+    let program = compile(&args.policy, args.color, limits)?;
     let gate = match &args.gate {
         Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
         None => None,

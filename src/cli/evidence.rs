@@ -7,9 +7,6 @@ use miette::{Diagnostic, NamedSource, SourceSpan};
 use std::io::Read;
 use std::rc::Rc;
 
-/// Largest evidence file accepted by default, in bytes.
-pub const MAX_EVIDENCE_BYTES: u64 = 1024 * 1024 * 1024;
-
 #[derive(Debug, thiserror::Error, Diagnostic)]
 #[error("invalid evidence JSON in `{file}`: {message}")]
 #[diagnostic(code(clearance::evidence::invalid_json))]
@@ -24,11 +21,11 @@ struct InvalidJson {
 
 use crate::report::{Evidence, EvidenceText};
 
-fn read_all(path: &str) -> Result<String, NoDecision> {
+fn read_all(path: &str, max_bytes: u64) -> Result<String, NoDecision> {
     let bytes = if path == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
-            .take(MAX_EVIDENCE_BYTES + 1)
+            .take(max_bytes + 1)
             .read_to_end(&mut buf)
             .map_err(|e| plain_error(format!("cannot read evidence from standard input: {e}")))?;
         buf
@@ -40,18 +37,19 @@ fn read_all(path: &str) -> Result<String, NoDecision> {
                 "cannot read evidence `{path}`: it is a directory, not a file"
             )));
         }
-        if meta.len() > MAX_EVIDENCE_BYTES {
+        if meta.len() > max_bytes {
             return Err(plain_error(format!(
-                "evidence `{path}` is {} bytes, over the limit of {MAX_EVIDENCE_BYTES} bytes",
+                "evidence `{path}` is {} bytes, over the limit of {max_bytes} bytes (raise it with `--max-evidence-bytes`)",
                 meta.len()
             )));
         }
         std::fs::read(path)
             .map_err(|e| plain_error(format!("cannot read evidence `{path}`: {e}")))?
     };
-    if bytes.len() as u64 > MAX_EVIDENCE_BYTES {
+    if bytes.len() as u64 > max_bytes {
         return Err(plain_error(format!(
-            "evidence `{path}` is over the limit of {MAX_EVIDENCE_BYTES} bytes"
+            "evidence `{}` is over the limit of {max_bytes} bytes (raise it with `--max-evidence-bytes`)",
+            display_name(path)
         )));
     }
     let bytes = match bytes.strip_prefix(b"\xEF\xBB\xBF") {
@@ -92,8 +90,20 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     text.len()
 }
 
-fn parse(name: &str, text: &str, style: Style) -> Result<Value, NoDecision> {
-    parse_json(text, LoadLimits::default()).map_err(|e| {
+fn parse(
+    name: &str,
+    text: &str,
+    style: Style,
+    limits: &crate::limits::Limits,
+) -> Result<Value, NoDecision> {
+    parse_json(
+        text,
+        LoadLimits {
+            max_depth: limits.evidence_depth,
+            max_string: limits.string_bytes,
+        },
+    )
+    .map_err(|e| {
         let message = e.to_string();
         // serde_json appends " at line L column C"; the label shows the place.
         let message = match message.rfind(" at line ") {
@@ -134,7 +144,11 @@ fn parse(name: &str, text: &str, style: Style) -> Result<Value, NoDecision> {
 }
 
 /// Builds the evidence bundle from `--evidence` arguments.
-pub fn load(args: &[String], style: Style) -> Result<(Value, Evidence), NoDecision> {
+pub fn load(
+    args: &[String],
+    style: Style,
+    limits: &crate::limits::Limits,
+) -> Result<(Value, Evidence), NoDecision> {
     let mut root: Option<Value> = None;
     let mut mounts: Vec<(String, Value)> = Vec::new();
     let mut files = Vec::new();
@@ -151,8 +165,8 @@ pub fn load(args: &[String], style: Style) -> Result<(Value, Evidence), NoDecisi
             stdin_used = true;
         }
         let name = display_name(path).to_string();
-        let text = read_all(path)?;
-        let value = parse(&name, &text, style)?;
+        let text = read_all(path, limits.evidence_bytes)?;
+        let value = parse(&name, &text, style, limits)?;
         files.push(EvidenceText {
             mount: mount.map(str::to_string),
             name,

@@ -65,7 +65,7 @@ pub(crate) fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision
     Ok(())
 }
 
-pub fn run(args: LintArgs) -> Result<u8, NoDecision> {
+pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
     if let Some(code) = &args.explain {
         let Some(l) = lint::find(code) else {
             let codes: Vec<&str> = lint::all().iter().map(|l| l.code).collect();
@@ -100,7 +100,7 @@ pub fn run(args: LintArgs) -> Result<u8, NoDecision> {
     // Files another linted policy imports are libraries: linted through their importers.
     let mut imported: BTreeSet<PathBuf> = BTreeSet::new();
     for f in &files {
-        match crate::compile_path(f, &[]) {
+        match crate::compile_path_with(f, &[], limits) {
             Ok(p) => {
                 for src in p.sources.files().iter().skip(1) {
                     if let Ok(c) = std::fs::canonicalize(&src.name) {

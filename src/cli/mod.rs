@@ -10,6 +10,7 @@ mod output;
 mod rollback;
 mod test;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -20,6 +21,55 @@ use std::process::ExitCode;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// The named limits (docs/guarantees.md). Each applies to every command.
+#[derive(clap::Args, Debug, Clone)]
+#[command(next_help_heading = "Limits")]
+pub struct LimitArgs {
+    /// Largest policy file, in bytes.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = crate::limits::DEFAULT.policy_bytes)]
+    pub max_policy_bytes: u64,
+    /// Most lines in one policy file.
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT.policy_lines)]
+    pub max_policy_lines: usize,
+    /// Deepest expression (operators, calls, quantifiers, brackets all count).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT.expr_depth,
+          value_parser = clap::value_parser!(u64).range(2..=4096).map(|v| v as usize))]
+    pub max_expr_depth: usize,
+    /// Largest evidence file, in bytes.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = crate::limits::DEFAULT.evidence_bytes)]
+    pub max_evidence_bytes: u64,
+    /// Deepest nesting of arrays and objects in evidence (1 to 128).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT.evidence_depth,
+          value_parser = clap::value_parser!(u64).range(1..=crate::limits::JSON_PARSER_DEPTH as u64).map(|v| v as usize))]
+    pub max_evidence_depth: usize,
+    /// Largest compiled regular expression, in bytes.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = crate::limits::DEFAULT.regex_bytes)]
+    pub max_regex_bytes: usize,
+    /// Longest single string value, in bytes.
+    #[arg(long, global = true, value_name = "BYTES", default_value_t = crate::limits::DEFAULT.string_bytes)]
+    pub max_string_bytes: usize,
+    /// Evaluation budget per condition, in steps; running out is an `error` (denies).
+    #[arg(long, global = true, value_name = "N", default_value_t = crate::limits::DEFAULT.max_steps)]
+    pub max_steps: u64,
+}
+
+impl LimitArgs {
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            policy_bytes: self.max_policy_bytes,
+            policy_lines: self.max_policy_lines,
+            expr_depth: self.max_expr_depth,
+            evidence_bytes: self.max_evidence_bytes,
+            evidence_depth: self.max_evidence_depth,
+            regex_bytes: self.max_regex_bytes,
+            string_bytes: self.max_string_bytes,
+            max_steps: self.max_steps,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,15 +185,16 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
+    let limits = cli.limits.limits();
     match cli.command {
-        Command::Check(args) => check::run(args),
-        Command::Rollback(args) => rollback::run(args),
-        Command::Lint(args) => lint::run(args),
+        Command::Check(args) => check::run(args, &limits),
+        Command::Rollback(args) => rollback::run(args, &limits),
+        Command::Lint(args) => lint::run(args, &limits),
         Command::Fmt(args) => fmt::run(args),
         Command::Test(args) => test::run(args),
-        Command::Explain(args) => describe::explain(args),
-        Command::Graph(args) => describe::graph(args),
-        Command::Schema(args) => describe::schema(args),
+        Command::Explain(args) => describe::explain(args, &limits),
+        Command::Graph(args) => describe::graph(args, &limits),
+        Command::Schema(args) => describe::schema(args, &limits),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::check::{parse_now, parse_params};
 use super::{evidence, output, plain_error, style, ColorChoice, Format, NoDecision};
 use crate::check::suggest;
-use crate::eval::{self, EvalOptions, DEFAULT_MAX_STEPS};
+use crate::eval::{self, EvalOptions};
 use crate::report::{self};
 use clap::Args;
 use std::path::PathBuf;
@@ -35,17 +35,15 @@ pub struct RollbackArgs {
     /// Also write the report in FORMAT to PATH (repeatable), e.g. `--output junit=rollback.xml`.
     #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH")]
     pub outputs: Vec<String>,
-    /// Evaluation budget per condition, in steps; running out is an `error`.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STEPS)]
-    pub max_steps: u64,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
 }
 
-pub fn run(args: RollbackArgs) -> Result<u8, NoDecision> {
+pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
+    let limits = *limits;
     let style = style(args.color);
-    let program = crate::compile_path(&args.policy, &[])
+    let program = crate::compile_path_with(&args.policy, &[], &limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let stage = program.stage(&args.stage).ok_or_else(|| {
         let names: Vec<&str> = program.stages.iter().map(|s| s.name.as_str()).collect();
@@ -66,11 +64,11 @@ pub fn run(args: RollbackArgs) -> Result<u8, NoDecision> {
     }
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, evidence_files) = evidence::load(&args.evidence, style)?;
+    let (bundle, evidence_files) = evidence::load(&args.evidence, style, &limits)?;
     let options = EvalOptions {
         now,
         params: params.clone(),
-        max_steps: args.max_steps,
+        limits,
     };
     let result = eval::evaluate_triggers(&program, stage, &bundle, &options);
     let mut command = vec![

@@ -30,8 +30,8 @@ use std::rc::Rc;
 /// One element of an iterated collection: (index or key, value, pointer).
 pub(crate) type Element = (Value, Value, Origin);
 
-/// Default evaluation budget per rule, in steps (see docs/guarantees.md).
-pub const DEFAULT_MAX_STEPS: u64 = 100_000_000;
+/// Default evaluation budget per condition, in steps (see docs/guarantees.md).
+pub const DEFAULT_MAX_STEPS: u64 = crate::limits::DEFAULT.max_steps;
 
 /// Counts evaluation steps; running out is an `error` outcome, never a pass.
 pub struct Budget {
@@ -56,7 +56,7 @@ impl Budget {
                 at,
                 format!("evaluation budget exceeded after {} steps", self.max),
             )
-            .with_note("raise it with `--max-steps` if this evidence is legitimately this large"));
+            .with_note("the budget bounds every evaluation so that it ends; raise it with `--max-steps` if this evidence is legitimately this large"));
         }
         Ok(())
     }
@@ -76,7 +76,8 @@ pub struct EvalOptions {
     pub now: Timestamp,
     /// Param values that override the defaults, already type-checked.
     pub params: Vec<(String, Value)>,
-    pub max_steps: u64,
+    /// Evaluation-time limits: steps, regex size, string length.
+    pub limits: crate::limits::Limits,
 }
 
 impl EvalOptions {
@@ -84,7 +85,7 @@ impl EvalOptions {
         EvalOptions {
             now,
             params: Vec::new(),
-            max_steps: DEFAULT_MAX_STEPS,
+            limits: crate::limits::Limits::default(),
         }
     }
 }
@@ -129,10 +130,10 @@ impl<'p> Evaluator<'p> {
             now: options.now,
             params,
             trace,
-            budget: Budget::new(options.max_steps),
+            budget: Budget::new(options.limits.max_steps),
             global: LetScope::new(&program.lets),
             vacuous: RefCell::new(Vec::new()),
-            cache: builtins::Cache::default(),
+            cache: builtins::Cache::new(options.limits),
         }
     }
 
@@ -517,7 +518,21 @@ impl<'p> Evaluator<'p> {
         r: &Expr,
         span: Span,
     ) -> Result<Value, EvalError> {
-        apply_values(op, lv, rv, l.span, r.span, span, &self.budget)
+        let v = apply_values(op, lv, rv, l.span, r.span, span, &self.budget)?;
+        if let Value::Str(s) = &v {
+            if s.len() > self.cache.limits.string_bytes {
+                return Err(EvalError::new(
+                    ErrorKind::BudgetExceeded,
+                    span,
+                    format!(
+                        "string of {} bytes exceeds the limit of {} bytes (`--max-string-bytes`)",
+                        s.len(),
+                        self.cache.limits.string_bytes
+                    ),
+                ));
+            }
+        }
+        Ok(v)
     }
 
     /// The elements a quantifier or comprehension ranges over, with their

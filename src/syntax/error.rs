@@ -44,7 +44,7 @@ pub enum SyntaxError {
     #[error("expression nested too deeply (more than {limit} levels)")]
     #[diagnostic(
         code(clearance::syntax::too_deep),
-        help("split the expression with `let` bindings or helper `def`s")
+        help("split the expression with `let` bindings or helper `def`s (the limit is `--max-expr-depth`)")
     )]
     TooDeep {
         limit: usize,

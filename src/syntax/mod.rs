@@ -8,5 +8,7 @@ mod rule_names;
 pub mod span;
 
 pub use error::SyntaxError;
-pub use parser::{duration_nanos, parse_expr, parse_file, MAX_EXPR_DEPTH, MAX_NESTING};
+pub use parser::{
+    duration_nanos, parse_expr, parse_file, parse_file_with, MAX_EXPR_DEPTH, MAX_NESTING,
+};
 pub use span::{FileId, SourceFile, SourceMap, Span};

@@ -19,11 +19,20 @@ pub const MAX_NESTING: usize = 128;
 /// all count). Every later pass recurses at most this deep.
 pub const MAX_EXPR_DEPTH: usize = 256;
 
-/// Parses one policy file.
+/// Parses one policy file with the default depth limit.
 pub fn parse_file(file: FileId, text: &str) -> Result<PolicyFile, SyntaxError> {
-    check_nesting(file, text)?;
+    parse_file_with(file, text, MAX_EXPR_DEPTH)
+}
+
+/// Parses one policy file, refusing expression trees deeper than `max_depth`.
+pub fn parse_file_with(
+    file: FileId,
+    text: &str,
+    max_depth: usize,
+) -> Result<PolicyFile, SyntaxError> {
+    check_nesting(file, text, max_depth / 2)?;
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
-    let lower = Lower { file };
+    let lower = Lower { file, max_depth };
     let root = pairs
         .next()
         .ok_or_else(|| internal(file, 0, "empty parse"))?;
@@ -39,7 +48,7 @@ pub fn parse_file(file: FileId, text: &str) -> Result<PolicyFile, SyntaxError> {
 
 /// Parses a single expression (used by tests, the case table and `--param`).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
-    check_nesting(file, text)?;
+    check_nesting(file, text, MAX_NESTING)?;
     let mut pairs =
         PolicyParser::parse(Rule::expr_only, text).map_err(|e| from_pest(file, text, e))?;
     let root = pairs
@@ -49,7 +58,11 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
         .into_inner()
         .next()
         .ok_or_else(|| internal(file, 0, "empty parse"))?;
-    Lower { file }.expr(pair)
+    Lower {
+        file,
+        max_depth: MAX_EXPR_DEPTH,
+    }
+    .expr(pair)
 }
 
 fn next_char_len(text: &str, at: usize) -> usize {
@@ -60,7 +73,7 @@ fn next_char_len(text: &str, at: usize) -> usize {
 }
 
 /// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
-fn check_nesting(file: FileId, text: &str) -> Result<(), SyntaxError> {
+fn check_nesting(file: FileId, text: &str, limit: usize) -> Result<(), SyntaxError> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut in_comment = false;
@@ -84,9 +97,9 @@ fn check_nesting(file: FileId, text: &str) -> Result<(), SyntaxError> {
             '"' => in_string = true,
             '(' | '[' | '{' => {
                 depth += 1;
-                if depth > MAX_NESTING {
+                if depth > limit {
                     return Err(SyntaxError::TooDeep {
-                        limit: MAX_NESTING,
+                        limit,
                         span: Span::new(file, i, i + 1),
                     });
                 }
@@ -315,6 +328,7 @@ fn join_or(names: &[&str]) -> String {
 
 struct Lower {
     file: FileId,
+    max_depth: usize,
 }
 
 type Res<T> = Result<T, SyntaxError>;
@@ -331,9 +345,9 @@ impl Lower {
     /// they exist, so no later pass (checker, evaluator, drop) recurses deeper.
     fn node(&self, kind: ExprKind, span: Span) -> Res<Expr> {
         let e = Expr::new(kind, span);
-        if e.depth as usize > MAX_EXPR_DEPTH {
+        if e.depth as usize > self.max_depth {
             return Err(SyntaxError::TooDeep {
-                limit: MAX_EXPR_DEPTH,
+                limit: self.max_depth,
                 span,
             });
         }

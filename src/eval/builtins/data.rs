@@ -16,7 +16,11 @@ pub(super) fn builtins() -> Vec<Builtin> {
 fn json(a: &Args<'_>) -> Result<Value, EvalError> {
     let text = a.str(0)?;
     a.budget.charge(text.len() as u64 / 16, a.call)?;
-    parse_json(text, Default::default()).map_err(|e| {
+    let limits = crate::eval::LoadLimits {
+        max_depth: a.cache.limits.evidence_depth,
+        max_string: a.cache.limits.string_bytes,
+    };
+    parse_json(text, limits).map_err(|e| {
         a.invalid(
             0,
             format!("{} is not JSON: {e}", Value::str(text).short(60)),

@@ -10,14 +10,25 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Largest compiled regex accepted, in bytes (regex's own size accounting).
-pub const MAX_REGEX_SIZE: usize = 1 << 20;
+pub const MAX_REGEX_SIZE: usize = crate::limits::DEFAULT.regex_bytes;
 
 /// Compiled patterns of one evaluation, so a regex in a quantifier body is
-/// compiled once, not once per element.
+/// compiled once, not once per element; and the limits that apply to values
+/// builtins produce.
 #[derive(Default)]
 pub struct Cache {
     regexes: RefCell<HashMap<String, Regex>>,
     globs: RefCell<HashMap<String, GlobMatcher>>,
+    pub(crate) limits: crate::limits::Limits,
+}
+
+impl Cache {
+    pub fn new(limits: crate::limits::Limits) -> Self {
+        Cache {
+            limits,
+            ..Cache::default()
+        }
+    }
 }
 
 pub(super) fn builtins() -> Vec<Builtin> {
@@ -42,13 +53,17 @@ pub(super) fn builtins() -> Vec<Builtin> {
 }
 
 pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
+    compile_regex_limited(pattern, MAX_REGEX_SIZE)
+}
+
+pub(crate) fn compile_regex_limited(pattern: &str, limit: usize) -> Result<Regex, String> {
     RegexBuilder::new(pattern)
-        .size_limit(MAX_REGEX_SIZE)
-        .dfa_size_limit(MAX_REGEX_SIZE)
+        .size_limit(limit)
+        .dfa_size_limit(limit)
         .build()
         .map_err(|e| match e {
             regex::Error::CompiledTooBig(limit) => {
-                format!("the regex compiles to more than {limit} bytes")
+                format!("the regex compiles to more than {limit} bytes (the limit is `--max-regex-bytes`)")
             }
             other => format!("invalid regex: {other}"),
         })
@@ -69,7 +84,8 @@ fn matches(a: &Args<'_>) -> Result<Value, EvalError> {
     a.budget.charge(1 + text.len() as u64 / 64, a.call)?;
     let mut cache = a.cache.regexes.borrow_mut();
     if !cache.contains_key(pattern) {
-        let re = compile_regex(pattern).map_err(|m| a.invalid(1, m))?;
+        let re = compile_regex_limited(pattern, a.cache.limits.regex_bytes)
+            .map_err(|m| a.invalid(1, m))?;
         cache.insert(pattern.to_string(), re);
     }
     Ok(Value::Bool(
