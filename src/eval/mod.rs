@@ -641,41 +641,114 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// Runs `f` once per element of `collection` with the names bound, without
+    /// materializing the elements (the hot loop of every quantifier). `f`
+    /// returns `false` to stop early. Returns how many elements there were.
+    fn for_each_element(
+        &self,
+        vars: &[Ident],
+        collection: &Expr,
+        env: &Env<'_>,
+        f: &mut dyn FnMut(&Env<'_>) -> Result<bool, EvalError>,
+    ) -> Result<usize, EvalError> {
+        let coll = self.eval(collection, env)?;
+        match (&coll, vars) {
+            (Value::List(items), [single]) => {
+                for v in items.iter() {
+                    self.budget.charge(1, collection.span)?;
+                    let frame = Env::Var {
+                        name: &single.name,
+                        value: v.clone(),
+                        origin: None,
+                        parent: env,
+                    };
+                    if !f(&frame)? {
+                        break;
+                    }
+                }
+                Ok(items.len())
+            }
+            (Value::List(items), [k, v, ..]) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.budget.charge(1, collection.span)?;
+                    let kf = Env::Var {
+                        name: &k.name,
+                        value: Value::Int(i as i64),
+                        origin: None,
+                        parent: env,
+                    };
+                    let vf = Env::Var {
+                        name: &v.name,
+                        value: item.clone(),
+                        origin: None,
+                        parent: &kf,
+                    };
+                    if !f(&vf)? {
+                        break;
+                    }
+                }
+                Ok(items.len())
+            }
+            (Value::Object(map), [k, v, ..]) => {
+                for (key, item) in map.iter() {
+                    self.budget.charge(1, collection.span)?;
+                    let kf = Env::Var {
+                        name: &k.name,
+                        value: Value::Str(key.clone()),
+                        origin: None,
+                        parent: env,
+                    };
+                    let vf = Env::Var {
+                        name: &v.name,
+                        value: item.clone(),
+                        origin: None,
+                        parent: &kf,
+                    };
+                    if !f(&vf)? {
+                        break;
+                    }
+                }
+                Ok(map.len())
+            }
+            // Wrong shapes: the materializing path reports them with the full message.
+            _ => self.iterate(vars, collection, env).map(|(items, _)| items.len()),
+        }
+    }
+
     fn quantifier(&self, q: &Quantifier, span: Span, env: &Env<'_>) -> Result<bool, EvalError> {
-        let (items, _) = self.iterate(&q.vars, &q.collection, env)?;
-        if items.is_empty() && q.kind == QuantKind::All {
+        let mut verdict = q.kind != QuantKind::Any;
+        let n = self.for_each_element(&q.vars, &q.collection, env, &mut |inner| {
+            self.budget.charge(1, span)?;
+            let holds = self.eval_bool(&q.body, inner, "the body of a quantifier")?;
+            Ok(match (q.kind, holds) {
+                (QuantKind::All, false) | (QuantKind::None, true) => {
+                    verdict = false;
+                    false
+                }
+                (QuantKind::Any, true) => {
+                    verdict = true;
+                    false
+                }
+                _ => true,
+            })
+        })?;
+        if n == 0 && q.kind == QuantKind::All {
             self.vacuous.borrow_mut().push(q.collection.span);
         }
-        for item in &items {
-            self.budget.charge(1, span)?;
-            let holds = self.with_bound(&q.vars, item, env, |inner| {
-                self.eval_bool(&q.body, inner, "the body of a quantifier")
-            })?;
-            match (q.kind, holds) {
-                (QuantKind::All, false) => return Ok(false),
-                (QuantKind::Any, true) => return Ok(true),
-                (QuantKind::None, true) => return Ok(false),
-                _ => {}
-            }
-        }
-        Ok(q.kind != QuantKind::Any)
+        Ok(verdict)
     }
 
     fn comprehension(&self, c: &Comprehension, env: &Env<'_>) -> Result<Value, EvalError> {
-        let (items, _) = self.iterate(&c.vars, &c.collection, env)?;
         let mut out = Vec::new();
-        for item in &items {
-            self.budget.charge(1, c.collection.span)?;
-            let produced = self.with_bound(&c.vars, item, env, |inner| {
-                if let Some(filter) = &c.filter {
-                    if !self.eval_bool(filter, inner, "the filter of a comprehension")? {
-                        return Ok(None);
-                    }
+        self.for_each_element(&c.vars, &c.collection, env, &mut |inner| {
+            if let Some(filter) = &c.filter {
+                if !self.eval_bool(filter, inner, "the filter of a comprehension")? {
+                    return Ok(true);
                 }
-                self.eval(&c.element, inner).map(Some)
-            })?;
-            out.extend(produced);
-        }
+            }
+            out.push(self.eval(&c.element, inner)?);
+            Ok(true)
+        })?;
         Ok(Value::list(out))
     }
 

@@ -403,9 +403,15 @@ impl Evaluator<'_> {
                 Some(fast_error) => {
                     // Prefer the traced error (it knows evidence pointers), but only
                     // if tracing reproduced the same kind of error.
-                    let error = match self.eval_bool(expr, &env, "condition") {
-                        Err(e) if e.kind == fast_error.kind => e,
-                        _ => fast_error.clone(),
+                    // Re-running a condition that exhausted the budget would only
+                    // exhaust it again: report the fast pass's error as it is.
+                    let error = if fast_error.kind == super::ErrorKind::BudgetExceeded {
+                        fast_error.clone()
+                    } else {
+                        match self.eval_bool(expr, &env, "condition") {
+                            Err(e) if e.kind == fast_error.kind => e,
+                            _ => fast_error.clone(),
+                        }
                     };
                     out.push(Problem {
                         clause: *clause,
