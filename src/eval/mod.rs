@@ -711,7 +711,9 @@ impl<'p> Evaluator<'p> {
                 Ok(map.len())
             }
             // Wrong shapes: the materializing path reports them with the full message.
-            _ => self.iterate(vars, collection, env).map(|(items, _)| items.len()),
+            _ => self
+                .iterate(vars, collection, env)
+                .map(|(items, _)| items.len()),
         }
     }
 

@@ -374,11 +374,12 @@ impl<'de> Visitor<'de> for ValueSeed {
         })
     }
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
-        if f.is_finite() {
-            Ok(Value::Float(f))
-        } else {
-            Err(E::custom("number out of range"))
+        // The JSON parser refuses numbers beyond the float range itself; this
+        // is a second line of defence: no NaN or infinity ever enters.
+        if !f.is_finite() {
+            return Err(E::custom("number out of range"));
         }
+        Ok(Value::Float(f))
     }
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
         if s.len() > self.limits.max_string {

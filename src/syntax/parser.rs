@@ -32,7 +32,12 @@ pub fn parse_file_with(
 ) -> Result<PolicyFile, SyntaxError> {
     check_nesting(file, text, max_depth / 2)?;
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
-    let lower = Lower { file, max_depth };
+    let lower = Lower {
+        file,
+        max_depth,
+        text,
+        comments: comment_ends(text),
+    };
     let root = pairs
         .next()
         .ok_or_else(|| internal(file, 0, "empty parse"))?;
@@ -61,6 +66,8 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
     Lower {
         file,
         max_depth: MAX_EXPR_DEPTH,
+        text,
+        comments: comment_ends(text),
     }
     .expr(pair)
 }
@@ -326,19 +333,32 @@ fn join_or(names: &[&str]) -> String {
     }
 }
 
-struct Lower {
+struct Lower<'t> {
     file: FileId,
     max_depth: usize,
+    text: &'t str,
+    comments: std::collections::HashMap<usize, usize>,
 }
 
 type Res<T> = Result<T, SyntaxError>;
 
-impl Lower {
+impl Lower<'_> {
     /// The pair's span without the whitespace and comments pest lets a
     /// repetition swallow at its end.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.start() + trimmed_len(s.as_str()))
+        let bytes = self.text.as_bytes();
+        let mut end = s.end();
+        loop {
+            while end > s.start() && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+                end -= 1;
+            }
+            match self.comments.get(&end) {
+                Some(&start) if start >= s.start() => end = start,
+                _ => break,
+            }
+        }
+        Span::new(self.file, s.start(), end)
     }
 
     /// Builds a node, refusing trees deeper than [`MAX_EXPR_DEPTH`] before
@@ -840,33 +860,42 @@ impl Lower {
     }
 }
 
-/// Length of `text` without trailing whitespace and a trailing `#` comment.
-fn trimmed_len(text: &str) -> usize {
-    let mut t = text.trim_end();
-    loop {
-        let line_start = t.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let last_line = t.get(line_start..).unwrap_or("");
-        match comment_start(last_line) {
-            Some(i) => t = t.get(..line_start + i).unwrap_or(t).trim_end(),
-            None => return t.len(),
-        }
-    }
-}
-
-/// Byte index of a `#` that starts a comment (outside any string) in one line.
-fn comment_start(line: &str) -> Option<usize> {
+/// Comments of a file, by the offset where each ends (its start as the
+/// value), so trimming trailing trivia off a span never rescans text.
+fn comment_ends(text: &str) -> std::collections::HashMap<usize, usize> {
+    let mut out = std::collections::HashMap::new();
     let mut in_string = false;
     let mut escaped = false;
-    for (i, c) in line.char_indices() {
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' | '\n' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
         match c {
-            _ if escaped => escaped = false,
-            '\\' if in_string => escaped = true,
-            '"' => in_string = !in_string,
-            '#' if !in_string => return Some(i),
+            '"' => in_string = true,
+            '#' => {
+                let end = text
+                    .get(i..)
+                    .and_then(|t| t.find('\n'))
+                    .map(|n| i + n)
+                    .unwrap_or(text.len());
+                out.insert(end, i);
+                for (j, _) in chars.by_ref() {
+                    if j + 1 >= end {
+                        break;
+                    }
+                }
+            }
             _ => {}
         }
     }
-    None
+    out
 }
 
 fn is_number_literal(pair: &Pair<'_, Rule>) -> bool {

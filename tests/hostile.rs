@@ -1,0 +1,488 @@
+//! The hostile-input corpus (tests/hostile/): malformed policies, malformed or
+//! hostile evidence, and argument combinations, run through the real binary.
+//! Exit 2 with a diagnostic naming the file and position (or a documented
+//! decision for valid-but-odd input); never a panic, never a hang.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+const NOW: &str = "2026-11-20T12:00:00Z";
+
+fn run(args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("clearance")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn assert_sane(what: &str, out: &Output) {
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "{what}: panicked\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        out.status.code().is_some(),
+        "{what}: killed (timeout or signal)"
+    );
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{what}: {}",
+        text(&out.stderr)
+    );
+}
+
+fn files(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A position in a diagnostic: `file:line:col`, or a byte offset.
+fn has_position(stderr: &str) -> bool {
+    let bytes = stderr.as_bytes();
+    stderr.contains("offset")
+        || bytes.windows(3).any(|w| {
+            w[0] == b':' && w[1].is_ascii_digit() && (w[2] == b':' || w[2].is_ascii_digit())
+        })
+}
+
+fn check_policy(path: &Path) {
+    let p = path.to_str().unwrap();
+    let out = run(&[
+        "check",
+        p,
+        "--evidence",
+        "tests/hostile/ok.json",
+        "--now",
+        NOW,
+    ]);
+    let name = path.file_name().unwrap().to_str().unwrap();
+    assert_sane(name, &out);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{name} should not compile:\n{}",
+        text(&out.stdout)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "{name}: a decision was printed with exit 2"
+    );
+    let stderr = text(&out.stderr);
+    let stem = name.trim_end_matches(".clr");
+    assert!(
+        stderr.contains(stem) || stderr.contains("the policy has no gate"),
+        "{name}: the diagnostic does not name the file:\n{stderr}"
+    );
+    let no_position = stderr.contains("over the limit") || stderr.contains("no gate to check");
+    assert!(
+        no_position || has_position(&stderr),
+        "{name}: the diagnostic gives no position:\n{stderr}"
+    );
+}
+
+#[test]
+fn malformed_policies() {
+    let corpus = files("tests/hostile/policies");
+    assert!(
+        corpus.len() >= 150,
+        "only {} malformed policies",
+        corpus.len()
+    );
+    for f in &corpus {
+        check_policy(f);
+    }
+}
+
+/// The largest hostile policies are generated rather than committed.
+#[test]
+fn huge_and_deep_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrap = |expr: String| {
+        format!("stages a -> b\ngate a -> b {{\n  rule r {{\n    require {expr}\n  }}\n}}\n")
+    };
+    let cases = [
+        (
+            "deep_parens",
+            wrap("(".repeat(100_000) + "true" + &")".repeat(100_000)),
+        ),
+        ("deep_not", wrap("not ".repeat(100_000) + "true")),
+        ("deep_neg", wrap("-".repeat(100_000) + "1 > 0")),
+        (
+            "deep_lists",
+            wrap("[".repeat(100_000) + &"]".repeat(100_000) + " == []"),
+        ),
+        (
+            "deep_objects",
+            wrap("{a: ".repeat(50_000) + "1" + &"}".repeat(50_000) + " == {}"),
+        ),
+        (
+            "deep_if",
+            wrap("if true then ".repeat(20_000) + "true" + &" else false".repeat(20_000)),
+        ),
+        ("deep_all", wrap("all x in [1]: ".repeat(20_000) + "true")),
+        (
+            "huge_string",
+            wrap(format!("\"{}\" == \"\"", "x".repeat(2_000_000))),
+        ),
+        ("long_name", wrap("a".repeat(100_000) + " == 1")),
+        (
+            "many_lines",
+            format!(
+                "stages a -> b\n{}gate a -> b {{ rule r {{ require true }} }}\n",
+                "# comment\n".repeat(30_000)
+            ),
+        ),
+    ];
+    for (name, content) in cases {
+        let path = dir.path().join(format!("{name}.clr"));
+        std::fs::write(&path, content).unwrap();
+        check_policy(&path);
+    }
+}
+
+#[test]
+fn malformed_and_odd_evidence() {
+    let corpus = files("tests/hostile/evidence");
+    assert!(corpus.len() >= 75, "only {} evidence files", corpus.len());
+    for f in &corpus {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let out = run(&[
+            "check",
+            "tests/hostile/evidence_policy.clr",
+            "--now",
+            NOW,
+            "--evidence",
+            f.to_str().unwrap(),
+        ]);
+        assert_sane(name, &out);
+        let stderr = text(&out.stderr);
+        if name.starts_with("ok_") {
+            assert!(
+                matches!(out.status.code(), Some(0 | 1)),
+                "{name} is valid JSON and must be decided:\n{stderr}"
+            );
+        } else {
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{name} must be rejected:\n{}",
+                text(&out.stdout)
+            );
+            assert!(
+                out.stdout.is_empty(),
+                "{name}: a decision was printed with exit 2"
+            );
+            assert!(
+                stderr.contains(name),
+                "{name}: the diagnostic does not name the file:\n{stderr}"
+            );
+            let no_position = stderr.contains("not valid UTF-8") && stderr.contains("offset");
+            assert!(
+                no_position || has_position(&stderr),
+                "{name}: no position:\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn deep_and_huge_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("deep_arrays", "[".repeat(100_000) + &"]".repeat(100_000)),
+        (
+            "deep_objects",
+            "{\"a\":".repeat(100_000) + "1" + &"}".repeat(100_000),
+        ),
+        (
+            "huge_string",
+            format!(
+                "{{\"tests\": {{\"name\": \"{}\"}}}}",
+                "x".repeat(70 * 1024 * 1024)
+            ),
+        ),
+    ];
+    for (name, content) in cases {
+        let path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&path, content).unwrap();
+        let out = run(&[
+            "check",
+            "tests/hostile/evidence_policy.clr",
+            "--evidence",
+            path.to_str().unwrap(),
+        ]);
+        assert_sane(name, &out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stderr));
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(name) && has_position(&stderr),
+            "{name}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn hostile_argument_combinations() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_dir = dir.path().to_str().unwrap().to_string();
+    let p = "tests/hostile/evidence_policy.clr";
+    let ev = "tests/hostile/evidence/ok_empty_object.json";
+    let mount = format!("tests={ev}");
+    let mount_x = format!("x={ev}");
+    let out_dir = format!("json={empty_dir}");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["check"], "POLICY"),
+        (vec!["check", p], "--evidence"),
+        (
+            vec!["check", "no-such.clr", "--evidence", ev],
+            "no-such.clr",
+        ),
+        (vec!["check", &empty_dir, "--evidence", ev], "directory"),
+        (
+            vec!["check", p, "--evidence", "no-such.json"],
+            "no-such.json",
+        ),
+        (vec!["check", p, "--evidence", &empty_dir], "directory"),
+        (
+            vec!["check", p, "--evidence", ev, "--evidence", ev],
+            "more than one evidence file",
+        ),
+        (
+            vec!["check", p, "--evidence", "a=no-such.json"],
+            "no-such.json",
+        ),
+        (
+            vec![
+                "check",
+                p,
+                "--evidence",
+                ev,
+                "--evidence",
+                &mount,
+                "--evidence",
+                &mount,
+            ],
+            "given twice",
+        ),
+        (
+            vec![
+                "check",
+                p,
+                "--evidence",
+                "tests/hostile/evidence/ok_top_level_array.json",
+                "--evidence",
+                &mount_x,
+            ],
+            "not an object",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--gate", "staging"],
+            "FROM->TO",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--gate", "staging->qa"],
+            "no gate",
+        ),
+        (vec!["check", p, "--evidence", ev, "--gate=->"], "no gate"),
+        (
+            vec!["check", p, "--evidence", ev, "--param", "x"],
+            "NAME=VALUE",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--param", "x=1"],
+            "unknown param",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--param", "=1"],
+            "NAME=VALUE",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--now", "yesterday"],
+            "RFC 3339",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--now", "2026-11-20"],
+            "RFC 3339",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--now", "2026-11-20T12:00:00"],
+            "RFC 3339",
+        ),
+        (
+            vec![
+                "check",
+                p,
+                "--evidence",
+                ev,
+                "--now",
+                "2026-02-30T00:00:00Z",
+            ],
+            "RFC 3339",
+        ),
+        (vec!["check", p, "--evidence", ev, "--format", "pdf"], "pdf"),
+        (
+            vec!["check", p, "--evidence", ev, "--output", "sarif"],
+            "FORMAT=PATH",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--output", "pdf=x"],
+            "unknown format",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--output", &out_dir],
+            "cannot write",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--max-steps", "abc"],
+            "max-steps",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--max-evidence-depth", "500"],
+            "max-evidence-depth",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--max-expr-depth", "0"],
+            "max-expr-depth",
+        ),
+        (
+            vec![
+                "check",
+                p,
+                "--evidence",
+                "tests/hostile/evidence/ok_max_float.json",
+                "--max-evidence-bytes",
+                "10",
+            ],
+            "over the limit",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--max-policy-bytes", "10"],
+            "over the limit",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--max-policy-lines", "2"],
+            "over the limit",
+        ),
+        (
+            vec![
+                "check",
+                p,
+                "--evidence",
+                ev,
+                "--waivers",
+                "no-such-waivers.clr",
+            ],
+            "no-such-waivers.clr",
+        ),
+        (
+            vec!["check", p, "--evidence", ev, "--waivers", p],
+            "may only hold `waive` lines",
+        ),
+        (vec!["rollback", p, "--evidence", ev], "--stage"),
+        (
+            vec!["rollback", p, "--stage", "prod", "--evidence", ev],
+            "declares no rollback triggers",
+        ),
+        (
+            vec!["rollback", p, "--stage", "qa", "--evidence", ev],
+            "no stage",
+        ),
+        (vec!["lint", "no-such-dir"], "no-such-dir"),
+        (vec!["lint", "--explain", "CL000"], "unknown lint"),
+        (vec!["test", "no-such-dir"], "no-such-dir"),
+        (vec!["fmt", "no-such.clr"], "no-such.clr"),
+        (
+            vec!["graph", p, "--evidence", ev, "--gate", "a->b"],
+            "no gate",
+        ),
+        (vec!["schema", p, "--gate", "x"], "FROM->TO"),
+        (vec!["explain", "no-such.clr"], "no-such.clr"),
+        (vec!["nonsense"], "nonsense"),
+    ];
+    for (args, needle) in &cases {
+        let out = run(args);
+        let what = args.join(" ");
+        assert_sane(&what, &out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{what}:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains(needle),
+            "{what}: stderr lacks `{needle}`:\n{}",
+            text(&out.stderr)
+        );
+        if args[0] == "check" || args[0] == "rollback" {
+            assert!(
+                out.stdout.is_empty(),
+                "{what}: a decision was printed with exit 2"
+            );
+        }
+    }
+    // Reading standard input twice is refused; a directory on stdin is not possible.
+    let out = assert_cmd::Command::cargo_bin("clearance")
+        .unwrap()
+        .args(["check", p, "--evidence", "-", "--evidence", "x=-"])
+        .write_stdin("{}")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("only once"));
+}
+
+#[test]
+fn representative_diagnostics() {
+    for name in [
+        "trunc_020.clr",
+        "drop_005.clr",
+        "keyword_04.clr",
+        "string_00.clr",
+        "utf8_invalid.clr",
+        "sem_import_escape.clr",
+        "huge_int.clr",
+        "deep_index.clr",
+    ] {
+        let path = format!("tests/hostile/policies/{name}");
+        if !Path::new(&path).exists() {
+            continue;
+        }
+        let out = run(&["check", &path, "--evidence", "tests/hostile/ok.json"]);
+        insta::assert_snapshot!(format!("policy_{name}"), text(&out.stderr));
+    }
+    for name in [
+        "bad_nan.json",
+        "bad_duplicate_key.json",
+        "bad_lone_high_surrogate.json",
+        "bad_trunc_040.json",
+        "bad_invalid_utf8.json",
+        "bad_line_comment.json",
+    ] {
+        let out = run(&[
+            "check",
+            "tests/hostile/evidence_policy.clr",
+            "--evidence",
+            &format!("tests/hostile/evidence/{name}"),
+        ]);
+        insta::assert_snapshot!(format!("evidence_{name}"), text(&out.stderr));
+    }
+}
