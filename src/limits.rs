@@ -11,7 +11,7 @@ pub struct Limits {
     /// Most lines in one policy file.
     pub policy_lines: usize,
     /// Deepest expression tree (operators, calls, quantifiers and brackets all
-    /// count); brackets may nest half as deep.
+    /// count).
     pub expr_depth: usize,
     /// Largest evidence file, in bytes.
     pub evidence_bytes: u64,

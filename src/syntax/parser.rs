@@ -30,7 +30,8 @@ pub fn parse_file_with(
     text: &str,
     max_depth: usize,
 ) -> Result<PolicyFile, SyntaxError> {
-    check_nesting(file, text, max_depth / 2)?;
+    // Every bracket adds a level to the tree, except the few braces of blocks.
+    check_nesting(file, text, max_depth + 4)?;
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
     let lower = Lower {
         file,
