@@ -734,11 +734,40 @@ impl Lower<'_> {
             }
             Rule::string => ExprKind::Str(unescape(self.file, span.start, pair.as_str())?),
             Rule::ident => ExprKind::Name(pair.as_str().to_string()),
-            Rule::list_lit => ExprKind::List(
-                pair.into_inner()
-                    .map(|p| self.expr(p))
-                    .collect::<Res<_>>()?,
-            ),
+            Rule::list_or_comprehension => {
+                let mut inner = pair.into_inner();
+                match inner.next() {
+                    None => ExprKind::List(Vec::new()),
+                    Some(first) => {
+                        let first = self.expr(first)?;
+                        match inner.next() {
+                            Some(tail) if tail.as_rule() == Rule::comprehension => {
+                                let (vars, rest) = self.bound_vars(tail.into_inner().skip(1));
+                                let mut rest = rest.into_iter();
+                                let collection = self.expr(self.next_of(&mut rest, span)?)?;
+                                let filter = match rest.next() {
+                                    Some(p) => Some(Box::new(self.expr(p)?)),
+                                    None => None,
+                                };
+                                ExprKind::Comprehension(Comprehension {
+                                    element: Box::new(first),
+                                    vars,
+                                    collection: Box::new(collection),
+                                    filter,
+                                })
+                            }
+                            Some(tail) => {
+                                let mut items = vec![first];
+                                for p in tail.into_inner() {
+                                    items.push(self.expr(p)?);
+                                }
+                                ExprKind::List(items)
+                            }
+                            None => ExprKind::List(vec![first]),
+                        }
+                    }
+                }
+            }
             Rule::object_lit => {
                 let mut entries = Vec::new();
                 for entry in pair.into_inner() {
@@ -795,24 +824,6 @@ impl Lower<'_> {
                     body: Box::new(body),
                 })
             }
-            Rule::comprehension => {
-                let mut inner = pair.into_inner();
-                let element = self.expr(self.next(&mut inner, span)?)?;
-                self.next(&mut inner, span)?; // for
-                let (vars, rest) = self.bound_vars(inner);
-                let mut rest = rest.into_iter();
-                let collection = self.expr(self.next_of(&mut rest, span)?)?;
-                let filter = match rest.next() {
-                    Some(p) => Some(Box::new(self.expr(p)?)),
-                    None => None,
-                };
-                ExprKind::Comprehension(Comprehension {
-                    element: Box::new(element),
-                    vars,
-                    collection: Box::new(collection),
-                    filter,
-                })
-            }
             _ => return self.expr_fallback(pair),
         };
         self.node(kind, span)
@@ -836,7 +847,7 @@ impl Lower<'_> {
     }
 
     /// Splits `x, y in coll ...` into the bound names and the remaining expression pairs.
-    fn bound_vars<'i>(&self, inner: Pairs<'i, Rule>) -> (Vec<Ident>, Vec<Pair<'i, Rule>>) {
+    fn bound_vars<'i>(&self, inner: impl Iterator<Item = Pair<'i, Rule>>) -> (Vec<Ident>, Vec<Pair<'i, Rule>>) {
         let mut vars = Vec::new();
         let mut rest = Vec::new();
         let mut seen_in = false;

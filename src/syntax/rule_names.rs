@@ -94,13 +94,13 @@ pub(crate) fn describe(rule: Rule) -> &'static str {
         | Rule::primary
         | Rule::literal
         | Rule::list_or_comprehension
+        | Rule::list_rest
         | Rule::quantifier
         | Rule::quant_kind
         | Rule::conditional
         | Rule::exists_expr
         | Rule::call
         | Rule::comprehension
-        | Rule::list_lit
         | Rule::object_lit
         | Rule::op_neg => "an expression",
         Rule::compare_op
