@@ -25,7 +25,9 @@ struct Files {
 
 impl Files {
     fn new() -> Self {
-        Files { dir: tempfile::tempdir().unwrap() }
+        Files {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
     fn write(&self, name: &str, text: &str) -> String {
         let p = self.dir.path().join(name);
@@ -34,14 +36,38 @@ impl Files {
     }
 }
 
-const SIMPLE: &str = "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.x == 1\n  }\n}\n";
+const SIMPLE: &str =
+    "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.x == 1\n  }\n}\n";
 
 /// Runs `check` with `flag VALUE` at `limit` (must decide) and `limit - 1` (must refuse).
 fn at_and_past(policy: &str, evidence: &str, flag: &str, limit: u64, needle: &str) {
-    let ok = run(&["check", policy, "--evidence", evidence, flag, &limit.to_string()]);
-    assert!(matches!(ok.status.code(), Some(0 | 1)), "{flag} {limit} should be accepted:\n{}", stderr(&ok));
-    let past = run(&["check", policy, "--evidence", evidence, flag, &(limit - 1).to_string()]);
-    assert_eq!(past.status.code(), Some(2), "{flag} {} should refuse", limit - 1);
+    let ok = run(&[
+        "check",
+        policy,
+        "--evidence",
+        evidence,
+        flag,
+        &limit.to_string(),
+    ]);
+    assert!(
+        matches!(ok.status.code(), Some(0 | 1)),
+        "{flag} {limit} should be accepted:\n{}",
+        stderr(&ok)
+    );
+    let past = run(&[
+        "check",
+        policy,
+        "--evidence",
+        evidence,
+        flag,
+        &(limit - 1).to_string(),
+    ]);
+    assert_eq!(
+        past.status.code(),
+        Some(2),
+        "{flag} {} should refuse",
+        limit - 1
+    );
     assert!(stderr(&past).contains(needle), "{flag}: {}", stderr(&past));
 }
 
@@ -50,8 +76,20 @@ fn policy_bytes_and_lines() {
     let f = Files::new();
     let policy = f.write("p.clr", SIMPLE);
     let ev = f.write("e.json", r#"{"x": 1}"#);
-    at_and_past(&policy, &ev, "--max-policy-bytes", SIMPLE.len() as u64, "bytes, over the limit");
-    at_and_past(&policy, &ev, "--max-policy-lines", SIMPLE.lines().count() as u64, "lines, over the limit");
+    at_and_past(
+        &policy,
+        &ev,
+        "--max-policy-bytes",
+        SIMPLE.len() as u64,
+        "bytes, over the limit",
+    );
+    at_and_past(
+        &policy,
+        &ev,
+        "--max-policy-lines",
+        SIMPLE.lines().count() as u64,
+        "lines, over the limit",
+    );
 }
 
 #[test]
@@ -59,11 +97,22 @@ fn expression_depth() {
     let f = Files::new();
     let ev = f.write("e.json", r#"{"x": 1}"#);
     // 64 nested parentheses are accepted by default.
-    let deep64 = f.write("d64.clr", &SIMPLE.replace("evidence.x == 1", &format!("{}evidence.x == 1{}", "(".repeat(64), ")".repeat(64))));
-    assert_eq!(run(&["check", &deep64, "--evidence", &ev]).status.code(), Some(0));
+    let deep64 = f.write(
+        "d64.clr",
+        &SIMPLE.replace(
+            "evidence.x == 1",
+            &format!("{}evidence.x == 1{}", "(".repeat(64), ")".repeat(64)),
+        ),
+    );
+    assert_eq!(
+        run(&["check", &deep64, "--evidence", &ev]).status.code(),
+        Some(0)
+    );
     // At and past a limit: the depth of `((x == 1))` is known from the parser.
     let expr = "((evidence.x == 1))";
-    let depth = clearance::syntax::parse_expr(clearance::syntax::FileId(0), expr).unwrap().depth as u64;
+    let depth = clearance::syntax::parse_expr(clearance::syntax::FileId(0), expr)
+        .unwrap()
+        .depth as u64;
     let policy = f.write("p.clr", &SIMPLE.replace("evidence.x == 1", expr));
     at_and_past(&policy, &ev, "--max-expr-depth", depth, "nested too deeply");
 }
@@ -74,19 +123,57 @@ fn evidence_bytes_depth_and_strings() {
     let policy = f.write("p.clr", SIMPLE);
     let text = r#"{"x": 1, "deep": [[[]]], "s": "abcdefghij"}"#;
     let ev = f.write("e.json", text);
-    at_and_past(&policy, &ev, "--max-evidence-bytes", text.len() as u64, "over the limit of");
+    at_and_past(
+        &policy,
+        &ev,
+        "--max-evidence-bytes",
+        text.len() as u64,
+        "over the limit of",
+    );
     // Depth: the root object, then three arrays.
-    at_and_past(&policy, &ev, "--max-evidence-depth", 4, "nested deeper than");
-    at_and_past(&policy, &ev, "--max-string-bytes", 10, "exceeds the limit of");
+    at_and_past(
+        &policy,
+        &ev,
+        "--max-evidence-depth",
+        4,
+        "nested deeper than",
+    );
+    at_and_past(
+        &policy,
+        &ev,
+        "--max-string-bytes",
+        10,
+        "exceeds the limit of",
+    );
 }
 
 /// The smallest value of `flag` under which the rule still decides, found by bisection.
-fn smallest_accepted(policy: &str, ev: &str, flag: &str, hi: u64, decided: impl Fn(&Output) -> bool) -> u64 {
+fn smallest_accepted(
+    policy: &str,
+    ev: &str,
+    flag: &str,
+    hi: u64,
+    decided: impl Fn(&Output) -> bool,
+) -> u64 {
     let (mut lo, mut hi) = (1u64, hi);
-    assert!(decided(&run(&["check", policy, "--evidence", ev, flag, &hi.to_string()])));
+    assert!(decided(&run(&[
+        "check",
+        policy,
+        "--evidence",
+        ev,
+        flag,
+        &hi.to_string()
+    ])));
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if decided(&run(&["check", policy, "--evidence", ev, flag, &mid.to_string()])) {
+        if decided(&run(&[
+            "check",
+            policy,
+            "--evidence",
+            ev,
+            flag,
+            &mid.to_string(),
+        ])) {
             hi = mid;
         } else {
             lo = mid + 1;
@@ -98,28 +185,68 @@ fn smallest_accepted(policy: &str, ev: &str, flag: &str, hi: u64, decided: impl 
 #[test]
 fn regex_size() {
     let f = Files::new();
-    let policy = f.write("p.clr", &SIMPLE.replace("evidence.x == 1", "matches(\"abc\", evidence.r)"));
+    let policy = f.write(
+        "p.clr",
+        &SIMPLE.replace("evidence.x == 1", "matches(\"abc\", evidence.r)"),
+    );
     let ev = f.write("e.json", r#"{"r": "^[a-z]{1,20}$"}"#);
     let passes = |o: &Output| o.status.code() == Some(0);
     let limit = smallest_accepted(&policy, &ev, "--max-regex-bytes", 1 << 20, passes);
-    let at = run(&["check", &policy, "--evidence", &ev, "--max-regex-bytes", &limit.to_string()]);
+    let at = run(&[
+        "check",
+        &policy,
+        "--evidence",
+        &ev,
+        "--max-regex-bytes",
+        &limit.to_string(),
+    ]);
     assert_eq!(at.status.code(), Some(0));
-    let past = run(&["check", &policy, "--evidence", &ev, "--max-regex-bytes", &(limit - 1).to_string()]);
-    assert_eq!(past.status.code(), Some(1), "a regex over the limit is an error outcome, which denies");
+    let past = run(&[
+        "check",
+        &policy,
+        "--evidence",
+        &ev,
+        "--max-regex-bytes",
+        &(limit - 1).to_string(),
+    ]);
+    assert_eq!(
+        past.status.code(),
+        Some(1),
+        "a regex over the limit is an error outcome, which denies"
+    );
     assert!(String::from_utf8_lossy(&past.stdout).contains("--max-regex-bytes"));
 }
 
 #[test]
 fn evaluation_steps() {
     let f = Files::new();
-    let policy = f.write("p.clr", &SIMPLE.replace("evidence.x == 1", "all v in evidence.xs: v >= 0"));
-    let ev = f.write("e.json", &format!("{{\"xs\": {:?}}}", (0..100).collect::<Vec<_>>()));
+    let policy = f.write(
+        "p.clr",
+        &SIMPLE.replace("evidence.x == 1", "all v in evidence.xs: v >= 0"),
+    );
+    let ev = f.write(
+        "e.json",
+        &format!("{{\"xs\": {:?}}}", (0..100).collect::<Vec<_>>()),
+    );
     let passes = |o: &Output| o.status.code() == Some(0);
     let limit = smallest_accepted(&policy, &ev, "--max-steps", 100_000, passes);
-    let past = run(&["check", &policy, "--evidence", &ev, "--max-steps", &(limit - 1).to_string()]);
+    let past = run(&[
+        "check",
+        &policy,
+        "--evidence",
+        &ev,
+        "--max-steps",
+        &(limit - 1).to_string(),
+    ]);
     assert_eq!(past.status.code(), Some(1), "running out of budget denies");
     let out = String::from_utf8_lossy(&past.stdout);
-    assert!(out.contains(&format!("evaluation budget exceeded after {} steps", limit - 1)), "{out}");
+    assert!(
+        out.contains(&format!(
+            "evaluation budget exceeded after {} steps",
+            limit - 1
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -127,12 +254,26 @@ fn cubic_quantifiers_end_with_a_budget_error() {
     let f = Files::new();
     let policy = f.write(
         "p.clr",
-        &SIMPLE.replace("evidence.x == 1", "all x in evidence.xs: all y in evidence.xs: all z in evidence.xs: x + y + z >= 0"),
+        &SIMPLE.replace(
+            "evidence.x == 1",
+            "all x in evidence.xs: all y in evidence.xs: all z in evidence.xs: x + y + z >= 0",
+        ),
     );
-    let ev = f.write("e.json", &format!("{{\"xs\": {:?}}}", (0..3000).collect::<Vec<_>>()));
+    let ev = f.write(
+        "e.json",
+        &format!("{{\"xs\": {:?}}}", (0..3000).collect::<Vec<_>>()),
+    );
     // A smaller budget than the default keeps this debug-build test quick; the
     // release build stops the default budget in about two seconds (docs/guarantees.md).
-    let out = run(&["check", &policy, "--evidence", &ev, "--max-steps", "2000000"]);
+    let out = run(&[
+        "check",
+        &policy,
+        "--evidence",
+        &ev,
+        "--max-steps",
+        "2000000",
+    ]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("evaluation budget exceeded after 2000000 steps"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("evaluation budget exceeded after 2000000 steps"));
 }

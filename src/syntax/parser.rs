@@ -847,7 +847,10 @@ impl Lower<'_> {
     }
 
     /// Splits `x, y in coll ...` into the bound names and the remaining expression pairs.
-    fn bound_vars<'i>(&self, inner: impl Iterator<Item = Pair<'i, Rule>>) -> (Vec<Ident>, Vec<Pair<'i, Rule>>) {
+    fn bound_vars<'i>(
+        &self,
+        inner: impl Iterator<Item = Pair<'i, Rule>>,
+    ) -> (Vec<Ident>, Vec<Pair<'i, Rule>>) {
         let mut vars = Vec::new();
         let mut rest = Vec::new();
         let mut seen_in = false;

@@ -1,0 +1,251 @@
+//! Properties, with a bounded number of cases so they run in CI:
+//! - determinism: the same inputs give byte-identical JSON, whatever TZ and LANG;
+//! - the evaluator never panics on arbitrary evidence for the example policies;
+//! - fail-closed monotonicity: removing evidence never turns a failing or
+//!   erroring rule into a passing one (unless it uses `exists` or `??`).
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use clearance::check::Program;
+use clearance::eval::{self, EvalOptions, Outcome};
+use clearance::report::{self, Evidence, JsonContext};
+use proptest::prelude::*;
+use serde_json::Value as Json;
+use std::path::Path;
+use std::sync::OnceLock;
+
+const POLICY: &str = "policies/payments/policy.clr";
+const BUNDLES: &[&str] = &["allowed", "denied", "missing-evidence"];
+
+fn program() -> &'static Program {
+    static P: OnceLock<Program> = OnceLock::new();
+    P.get_or_init(|| clearance::compile_path(Path::new(POLICY), &[]).unwrap())
+}
+
+fn bundle(name: &str) -> Json {
+    serde_json::from_str(
+        &std::fs::read_to_string(format!("policies/payments/evidence/{name}.json")).unwrap(),
+    )
+    .unwrap()
+}
+
+fn options() -> EvalOptions {
+    EvalOptions::at("2026-11-20T12:00:00Z".parse().unwrap())
+}
+
+/// Every outcome of every gate and trigger, by (block, rule).
+fn outcomes(evidence: &Json) -> Vec<(String, String, Outcome)> {
+    let p = program();
+    let v = eval::parse_json(&evidence.to_string(), Default::default()).unwrap();
+    let mut out = Vec::new();
+    for g in &p.gates {
+        for r in eval::evaluate_gate(p, g, &v, &options()).rules {
+            out.push((g.label(), r.name, r.outcome));
+        }
+    }
+    for s in &p.stages {
+        for r in eval::evaluate_triggers(p, s, &v, &options()).rules {
+            out.push((s.name.clone(), r.name, r.outcome));
+        }
+    }
+    out
+}
+
+/// Rules that look at missing evidence on purpose.
+fn tolerates_missing(block: &str, rule: &str) -> bool {
+    let p = program();
+    let decl = p
+        .gates
+        .iter()
+        .filter(|g| g.label() == block)
+        .flat_map(|g| g.rules.iter())
+        .chain(
+            p.stages
+                .iter()
+                .filter(|s| s.name == block)
+                .flat_map(|s| s.triggers.iter()),
+        )
+        .find(|r| r.name.name == rule)
+        .unwrap();
+    let mut found = false;
+    for e in decl
+        .whens
+        .iter()
+        .chain(&decl.requires)
+        .chain(decl.lets.iter().map(|l| &l.value))
+    {
+        e.walk(&mut |x| {
+            if matches!(
+                x.kind,
+                clearance::syntax::ast::ExprKind::Exists(_)
+                    | clearance::syntax::ast::ExprKind::Binary(
+                        clearance::syntax::ast::BinaryOp::Coalesce,
+                        _,
+                        _
+                    )
+            ) {
+                found = true;
+            }
+        });
+    }
+    found
+}
+
+/// Every JSON pointer in a document except the root.
+fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
+    match v {
+        Json::Object(m) => {
+            for (k, c) in m {
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(p.clone());
+                pointers(c, p, out);
+            }
+        }
+        Json::Array(items) => {
+            for (i, c) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                out.push(p.clone());
+                pointers(c, p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn remove(v: &mut Json, pointer: &str) {
+    let (parent, last) = pointer.rsplit_once('/').unwrap();
+    let last = last.replace("~1", "/").replace("~0", "~");
+    match v.pointer_mut(parent) {
+        Some(Json::Object(m)) => {
+            m.shift_remove(&last);
+        }
+        Some(Json::Array(a)) => {
+            if let Ok(i) = last.parse::<usize>() {
+                if i < a.len() {
+                    a.remove(i);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn arb_json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        any::<i64>().prop_map(|n| Json::from(n)),
+        (-1e12f64..1e12).prop_map(|f| serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null)),
+        "[a-z0-9:.-]{0,12}".prop_map(Json::String),
+        prop::sample::select(vec![
+            "2026-11-18T09:00:00Z",
+            "1.4.2",
+            "sha256:ab",
+            "critical",
+            "release-manager",
+            "unit"
+        ])
+        .prop_map(|s| Json::String(s.to_string())),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Json::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "tests", "suites", "failed", "passed", "name", "artifact", "digest",
+                        "coverage", "x"
+                    ]),
+                    inner
+                ),
+                0..5
+            )
+            .prop_map(|kv| Json::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Removing any subtree never makes a failing or erroring rule pass.
+    #[test]
+    fn removing_evidence_never_turns_a_failure_into_a_pass(which in 0usize..3, pick in any::<prop::sample::Index>()) {
+        let original = bundle(BUNDLES[which]);
+        let mut all = Vec::new();
+        pointers(&original, String::new(), &mut all);
+        let pointer = pick.get(&all).clone();
+        let mut reduced = original.clone();
+        remove(&mut reduced, &pointer);
+        let before = outcomes(&original);
+        let after = outcomes(&reduced);
+        for ((block, rule, was), (_, _, now)) in before.iter().zip(&after) {
+            if matches!(was, Outcome::Fail | Outcome::Error) && !tolerates_missing(block, rule) {
+                prop_assert!(
+                    *now != Outcome::Pass,
+                    "removing {pointer} from {} turned {block}/{rule} from {was:?} into a pass",
+                    BUNDLES[which]
+                );
+            }
+        }
+    }
+
+    /// Arbitrary evidence, whole or grafted into the example bundle, never
+    /// panics the evaluator or the reports.
+    #[test]
+    fn arbitrary_evidence_never_panics(graft in arb_json(), pick in any::<prop::sample::Index>(), whole in any::<bool>()) {
+        let evidence = if whole {
+            graft
+        } else {
+            let mut doc = bundle("allowed");
+            let mut all = Vec::new();
+            pointers(&doc, String::new(), &mut all);
+            let pointer = pick.get(&all).clone();
+            if let Some(slot) = doc.pointer_mut(&pointer) {
+                *slot = graft;
+            }
+            doc
+        };
+        let p = program();
+        let v = eval::parse_json(&evidence.to_string(), Default::default()).unwrap();
+        let text: std::sync::Arc<str> = evidence.to_string().into();
+        let files = Evidence { files: vec![report::EvidenceText { mount: None, name: "e.json".into(), text }] };
+        for g in &p.gates {
+            let r = eval::evaluate_gate(p, g, &v, &options());
+            let _ = report::render_gate(p, &g.label(), &r, Default::default(), &files);
+            let _ = report::gate_json(p, &r, &JsonContext {
+                command: "check", subject: "x", now: "now".into(), params: Vec::new(), evidence: &files, record: None,
+            });
+        }
+        for s in &p.stages {
+            let _ = eval::evaluate_triggers(p, s, &v, &options());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// The same inputs give byte-identical output in every environment.
+    #[test]
+    fn output_is_deterministic_across_environments(
+        which in 0usize..3,
+        format in prop::sample::select(vec!["json", "human", "sarif", "markdown"]),
+        env in prop::sample::select(vec![("Pacific/Auckland", "de_DE.UTF-8"), ("America/Los_Angeles", "ja_JP.UTF-8"), ("Asia/Kolkata", "C")]),
+    ) {
+        let run = |tz: &str, lang: &str| {
+            assert_cmd::Command::cargo_bin("clearance").unwrap()
+                .env("TZ", tz).env("LANG", lang).env("LC_ALL", lang).env("NO_COLOR", "1")
+                .args(["check", POLICY, "--gate", "staging->prod", "--now", "2026-11-20T12:00:00Z", "--format", format, "--evidence"])
+                .arg(format!("policies/payments/evidence/{}.json", BUNDLES[which]))
+                .output().unwrap()
+        };
+        let a = run("UTC", "C");
+        let b = run(env.0, env.1);
+        prop_assert_eq!(a.status.code(), b.status.code());
+        prop_assert!(a.stdout == b.stdout, "{} output differs under TZ={} LANG={}", format, env.0, env.1);
+    }
+}
