@@ -122,10 +122,15 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         evidence: &evidence_files,
         now: now.to_string(),
         params: &params,
-        record: output::record(&program, &evidence_files, &command, applied),
+        command_line: command,
+        waivers_applied: applied,
         style,
     };
     output::emit(args.format, &args.outputs, &run)?;
+    // The process ends right after this: freeing a large evidence tree node by
+    // node would only cost time (the operating system reclaims it at once).
+    std::mem::forget(bundle);
+    std::mem::forget(evidence_files);
     Ok(match result.decision {
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,

@@ -197,7 +197,7 @@ pub fn load(
         });
     }
     let mut map = match root {
-        None => crate::eval::value::Object::new(),
+        None => crate::eval::value::Object::default(),
         Some(Value::Object(m)) => m.as_ref().clone(),
         Some(other) => {
             return Err(plain_error(format!(

@@ -16,7 +16,11 @@ pub struct Run<'a> {
     pub evidence: &'a Evidence,
     pub now: String,
     pub params: &'a [(String, Value)],
-    pub record: DecisionRecord,
+    /// The command line that re-runs this decision, and the waivers applied:
+    /// the decision record is built from them only when a JSON report needs it
+    /// (hashing a 100 MB bundle is not free).
+    pub command_line: Vec<String>,
+    pub waivers_applied: Vec<String>,
     pub style: Style,
 }
 
@@ -108,7 +112,7 @@ pub fn render(format: Format, run: &Run<'_>) -> String {
                 now: run.now.clone(),
                 params: crate::params::effective(run.program, run.params),
                 evidence: run.evidence,
-                record: Some(run.record.clone()),
+                record: Some(record(run.program, run.evidence, &run.command_line, run.waivers_applied.clone())),
             },
         ),
         Format::Sarif => ci::sarif(&ctx),

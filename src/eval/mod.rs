@@ -102,6 +102,10 @@ pub struct Evaluator<'p> {
     pub(crate) vacuous: RefCell<Vec<Span>>,
     /// Compiled regexes and globs, by pattern.
     cache: builtins::Cache,
+    /// The values of constant strings, lists and objects, by expression address.
+    constants: rustc_hash::FxHashMap<usize, Value>,
+    /// Current recursion depth of `eval_t`.
+    depth: Cell<usize>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -134,6 +138,8 @@ impl<'p> Evaluator<'p> {
             global: LetScope::new(&program.lets),
             vacuous: RefCell::new(Vec::new()),
             cache: builtins::Cache::new(options.limits),
+            constants: constants(program),
+            depth: Cell::new(0),
         }
     }
 
@@ -254,8 +260,28 @@ impl<'p> Evaluator<'p> {
 
     /// Evaluates `e` and, in trace mode, where its value came from.
     pub(crate) fn eval_t(&self, e: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
-        crate::stack::guard(|| {
+        // Checking the stack costs a thread-local read: do it every 16 levels,
+        // which is far inside the red zone.
+        let depth = self.depth.get();
+        self.depth.set(depth + 1);
+        let result = if depth % 16 == 0 {
+            crate::stack::guard(|| self.eval_node(e, env))
+        } else {
+            self.eval_node(e, env)
+        };
+        self.depth.set(depth);
+        result
+    }
+
+    fn eval_node(&self, e: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
+        {
             self.budget.charge(1, e.span)?;
+            // Literal strings, lists and objects are built once per evaluation.
+            if matches!(e.kind, ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)) {
+                if let Some(v) = self.constants.get(&(e as *const Expr as usize)) {
+                    return Ok((v.clone(), None));
+                }
+            }
             let v = match &e.kind {
                 ExprKind::Null => Value::Null,
                 ExprKind::Bool(b) => Value::Bool(*b),
@@ -270,7 +296,7 @@ impl<'p> Evaluator<'p> {
                         .collect::<Result<_, _>>()?,
                 ),
                 ExprKind::Object(entries) => {
-                    let mut map = value::Object::with_capacity(entries.len());
+                    let mut map = value::object_with_capacity(entries.len());
                     for (k, v) in entries {
                         map.insert(Rc::from(k.name.as_str()), self.eval(v, env)?);
                     }
@@ -305,7 +331,7 @@ impl<'p> Evaluator<'p> {
                 ExprKind::Call(name, args) => self.call(name, args, e.span, env)?,
             };
             Ok((v, None))
-        })
+        }
     }
 
     fn field(
@@ -836,6 +862,43 @@ fn resolved_note(origin: &Origin, base_text: &str) -> String {
     }
 }
 
+/// Every constant string, list and object of the program, evaluated once.
+fn constants(program: &Program) -> rustc_hash::FxHashMap<usize, Value> {
+    let mut out = rustc_hash::FxHashMap::default();
+    let mut add = |e: &Expr| {
+        if matches!(e.kind, ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)) && e.is_literal() {
+            if let Ok(v) = const_value(e) {
+                out.insert(e as *const Expr as usize, v);
+            }
+        }
+    };
+    let lets = program
+        .lets
+        .iter()
+        .chain(program.gates.iter().flat_map(|g| g.lets.iter()))
+        .chain(program.stages.iter().flat_map(|s| s.lets.iter()));
+    for l in lets {
+        l.value.walk(&mut add);
+    }
+    for d in &program.defs {
+        d.body.walk(&mut add);
+    }
+    let rules = program
+        .gates
+        .iter()
+        .flat_map(|g| g.rules.iter())
+        .chain(program.stages.iter().flat_map(|s| s.triggers.iter()));
+    for r in rules {
+        for l in &r.lets {
+            l.value.walk(&mut add);
+        }
+        for e in r.whens.iter().chain(&r.requires) {
+            e.walk(&mut add);
+        }
+    }
+    out
+}
+
 /// The value of a literal expression (param defaults, `--param` checks).
 pub fn const_value(e: &Expr) -> Result<Value, EvalError> {
     Ok(match &e.unparen().kind {
@@ -850,7 +913,7 @@ pub fn const_value(e: &Expr) -> Result<Value, EvalError> {
             Value::list(items.iter().map(const_value).collect::<Result<_, _>>()?)
         }
         ExprKind::Object(entries) => {
-            let mut map = value::Object::new();
+            let mut map = value::Object::default();
             for (k, v) in entries {
                 map.insert(Rc::from(k.name.as_str()), const_value(v)?);
             }

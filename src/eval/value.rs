@@ -9,7 +9,15 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::rc::Rc;
 
-pub type Object = IndexMap<Rc<str>, Value>;
+/// Objects keep the key order of the evidence file; FxHash because field
+/// lookups are on the hot path and keys are never attacker-chosen for
+/// collisions in a way that matters (the budget bounds every evaluation).
+pub type Object = IndexMap<Rc<str>, Value, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>;
+
+/// An empty object with room for `n` entries.
+pub fn object_with_capacity(n: usize) -> Object {
+    Object::with_capacity_and_hasher(n, Default::default())
+}
 
 #[derive(Clone, Debug)]
 pub enum Value {
@@ -318,26 +326,57 @@ impl Default for LoadLimits {
 /// column), never silently resolved.
 pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let value = ValueSeed { depth: 0, limits }.deserialize(&mut de)?;
+    let interner = std::cell::RefCell::new(Interner::default());
+    let value = ValueSeed {
+        depth: 0,
+        limits,
+        interner: &interner,
+    }
+    .deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
 
-#[derive(Clone, Copy)]
-struct ValueSeed {
-    depth: usize,
-    limits: LoadLimits,
+/// Shares the text of repeated keys and short strings ("status", "passed"):
+/// evidence repeats them hundreds of thousands of times.
+#[derive(Default)]
+struct Interner {
+    set: std::collections::HashSet<Rc<str>, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>,
 }
 
-impl<'de> DeserializeSeed<'de> for ValueSeed {
+/// Strings at most this long are interned.
+const INTERN_MAX: usize = 32;
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Rc<str> {
+        if let Some(r) = self.set.get(s) {
+            return r.clone();
+        }
+        let r: Rc<str> = Rc::from(s);
+        // INVARIANT: the set stays small: keys and short values only.
+        if self.set.len() < 1 << 16 {
+            self.set.insert(r.clone());
+        }
+        r
+    }
+}
+
+#[derive(Clone, Copy)]
+struct ValueSeed<'i> {
+    depth: usize,
+    limits: LoadLimits,
+    interner: &'i std::cell::RefCell<Interner>,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
     type Value = Value;
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl ValueSeed {
-    fn nested<E: de::Error>(self) -> Result<ValueSeed, E> {
+impl ValueSeed<'_> {
+    fn nested<E: de::Error>(self) -> Result<Self, E> {
         if self.depth >= self.limits.max_depth {
             return Err(E::custom(format!(
                 "evidence nested deeper than {} levels",
@@ -347,11 +386,12 @@ impl ValueSeed {
         Ok(ValueSeed {
             depth: self.depth + 1,
             limits: self.limits,
+            interner: self.interner,
         })
     }
 }
 
-impl<'de> Visitor<'de> for ValueSeed {
+impl<'de> Visitor<'de> for ValueSeed<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -389,6 +429,9 @@ impl<'de> Visitor<'de> for ValueSeed {
                 self.limits.max_string
             )));
         }
+        if s.len() <= INTERN_MAX {
+            return Ok(Value::Str(self.interner.borrow_mut().get(s)));
+        }
         Ok(Value::str(s))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
@@ -401,10 +444,10 @@ impl<'de> Visitor<'de> for ValueSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let seed = self.nested()?;
-        let mut out = Object::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let mut out = object_with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let value = map.next_value_seed(seed)?;
-            let key: Rc<str> = Rc::from(key.as_ref());
+            let key: Rc<str> = self.interner.borrow_mut().get(key.as_ref());
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{key}` (ambiguous evidence is rejected)"

@@ -52,7 +52,7 @@ impl Walk<'_> {
     }
 
     fn record(&mut self, path: &str, kind: &str, old: Option<&Value>, new: Option<&Value>) {
-        let mut entry = Object::new();
+        let mut entry = Object::default();
         entry.insert(Rc::from("path"), Value::str(path));
         entry.insert(Rc::from("kind"), Value::str(kind));
         entry.insert(Rc::from("old"), old.cloned().unwrap_or(Value::Null));
