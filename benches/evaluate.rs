@@ -44,7 +44,9 @@ fn compile(c: &mut Criterion) {
     });
     let big = many_rules(5_000);
     g.sample_size(20);
-    g.bench_function("5000 rules", |b| b.iter(|| clearance::compile_str("big.clr", black_box(&big)).unwrap()));
+    g.bench_function("5000 rules", |b| {
+        b.iter(|| clearance::compile_str("big.clr", black_box(&big)).unwrap())
+    });
     g.finish();
 }
 
@@ -69,9 +71,18 @@ fn evaluate(c: &mut Criterion) {
     let mut g = c.benchmark_group("evaluate");
     for size in sizes() {
         for denied in [false, true] {
-            let evidence = eval::parse_json(&workload::generate(size, denied), Default::default()).unwrap();
-            let expected = if denied { Decision::Denied } else { Decision::Allowed };
-            let id = format!("{}-{}", size.name(), if denied { "denied" } else { "allowed" });
+            let evidence =
+                eval::parse_json(&workload::generate(size, denied), Default::default()).unwrap();
+            let expected = if denied {
+                Decision::Denied
+            } else {
+                Decision::Allowed
+            };
+            let id = format!(
+                "{}-{}",
+                size.name(),
+                if denied { "denied" } else { "allowed" }
+            );
             if size == workload::Size::Large {
                 g.sample_size(10);
             }
@@ -100,14 +111,18 @@ fn end_to_end(c: &mut Criterion) {
                 let evidence = eval::parse_json(black_box(t), Default::default()).unwrap();
                 let gate = program.gates.first().unwrap();
                 let r = eval::evaluate_gate(&program, gate, &evidence, &options());
-                clearance::report::gate_json(&program, &r, &clearance::report::JsonContext {
-                    command: "check",
-                    subject: "staging -> prod",
-                    now: "2026-11-20T12:00:00Z".into(),
-                    params: Vec::new(),
-                    evidence: &Default::default(),
-                    record: None,
-                })
+                clearance::report::gate_json(
+                    &program,
+                    &r,
+                    &clearance::report::JsonContext {
+                        command: "check",
+                        subject: "staging -> prod",
+                        now: "2026-11-20T12:00:00Z".into(),
+                        params: Vec::new(),
+                        evidence: &Default::default(),
+                        record: None,
+                    },
+                )
             })
         });
     }

@@ -14,7 +14,11 @@ fn main() -> std::process::ExitCode {
         })
         .collect();
     if sizes.is_empty() {
-        sizes = vec![workload::Size::Small, workload::Size::Medium, workload::Size::Large];
+        sizes = vec![
+            workload::Size::Small,
+            workload::Size::Medium,
+            workload::Size::Large,
+        ];
     }
     match workload::write_all(std::path::Path::new(&dir), &sizes) {
         Ok(paths) => {

@@ -668,3 +668,53 @@ fn junit_output_reads_back() {
         quick_junit::TestCaseStatus::NonSuccess { .. }
     ));
 }
+
+#[test]
+fn batch_decides_many_bundles_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(ALLOWED, dir.path().join("a.json")).unwrap();
+    std::fs::copy(DENIED, dir.path().join("b.json")).unwrap();
+    std::fs::copy(ALLOWED, dir.path().join("c.json")).unwrap();
+    let run = |extra: &[&str]| {
+        clearance()
+            .args(["batch", POLICY, "--gate", "staging->prod", "--now", NOW])
+            .args(extra)
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--jobs", "2"]);
+    assert_eq!(out.status.code(), Some(1), "the worst decision is denied");
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[0]["file"].as_str().unwrap().ends_with("a.json"));
+    assert_eq!(lines[0]["decision"], "allowed");
+    assert_eq!(lines[1]["decision"], "denied");
+    assert!(lines[1]["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r == "same-artifact"));
+    assert_eq!(lines[2]["decision"], "allowed");
+    assert_eq!(
+        run(&["--jobs", "1"]).stdout,
+        out.stdout,
+        "the same lines whatever the number of workers"
+    );
+    std::fs::write(dir.path().join("d.json"), "{ not json").unwrap();
+    let out = run(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bundle that cannot be decided makes the batch exit 2"
+    );
+    let last: serde_json::Value =
+        serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
+    assert!(last["error"].as_str().unwrap().contains("invalid JSON"));
+    std::fs::remove_file(dir.path().join("d.json")).unwrap();
+    std::fs::remove_file(dir.path().join("b.json")).unwrap();
+    assert_eq!(run(&[]).status.code(), Some(0));
+}

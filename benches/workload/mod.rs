@@ -86,11 +86,7 @@ pub fn generate(size: Size, denied: bool) -> String {
             if j > 0 {
                 s.push(',');
             }
-            let status = if j == 0 {
-                "skipped"
-            } else {
-                "passed"
-            };
+            let status = if j == 0 { "skipped" } else { "passed" };
             let _ = write!(
                 s,
                 "{{\"name\":\"test_{i:03}_{j:06}\",\"status\":\"{status}\",\"duration_ms\":{}}}",
@@ -117,7 +113,11 @@ pub fn generate(size: Size, denied: bool) -> String {
                 s.push(',');
             }
             let sev = SEVERITIES[rng.below(3) as usize];
-            let _ = write!(s, "{{\"id\":\"CVE-2026-{:05}\",\"severity\":\"{sev}\"}}", rng.below(99_999));
+            let _ = write!(
+                s,
+                "{{\"id\":\"CVE-2026-{:05}\",\"severity\":\"{sev}\"}}",
+                rng.below(99_999)
+            );
         }
         if denied && i + 1 == components {
             if n > 0 {
@@ -137,7 +137,11 @@ pub fn generate(size: Size, denied: bool) -> String {
         for k in 0..keys {
             // Two keys drift by design; the denied variant drifts a third, the last one.
             let drift = *env == "prod" && (k < 2 || (denied && k + 1 == keys));
-            let value = if drift { format!("prod-{k}") } else { format!("value-{k}") };
+            let value = if drift {
+                format!("prod-{k}")
+            } else {
+                format!("value-{k}")
+            };
             let _ = write!(s, ",\"setting.{k:05}\":\"{value}\"");
         }
         s.push('}');
@@ -148,12 +152,19 @@ pub fn generate(size: Size, denied: bool) -> String {
 }
 
 /// Writes every variant under `dir` and returns the paths.
-pub fn write_all(dir: &std::path::Path, sizes: &[Size]) -> std::io::Result<Vec<std::path::PathBuf>> {
+pub fn write_all(
+    dir: &std::path::Path,
+    sizes: &[Size],
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut out = Vec::new();
     for size in sizes {
         for denied in [false, true] {
-            let path = dir.join(format!("{}-{}.json", size.name(), if denied { "denied" } else { "allowed" }));
+            let path = dir.join(format!(
+                "{}-{}.json",
+                size.name(),
+                if denied { "denied" } else { "allowed" }
+            ));
             std::fs::write(&path, generate(*size, denied))?;
             out.push(path);
         }

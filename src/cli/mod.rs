@@ -1,6 +1,7 @@
 //! The command line: argument parsing, file I/O, printing and exit codes.
 //! Exit status: 0 allowed, 1 denied, 2 no decision (LANGUAGE.md section 5).
 
+mod batch;
 mod check;
 mod describe;
 mod evidence;
@@ -113,6 +114,12 @@ pub enum Command {
     /// Print the JSON Schema of the evidence the policy reads, inferred from
     /// the paths its rules use and how they use them.
     Schema(describe::SchemaArgs),
+    /// Decide many evidence bundles against one policy, on every core: one
+    /// JSON line per bundle, in order.
+    ///
+    /// Exit status: the worst decision: 0 every bundle allowed, 1 some denied,
+    /// 2 some bundle could not be decided (its line says why).
+    Batch(batch::BatchArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -195,6 +202,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Explain(args) => describe::explain(args, &limits),
         Command::Graph(args) => describe::graph(args, &limits),
         Command::Schema(args) => describe::schema(args, &limits),
+        Command::Batch(args) => batch::run(args, &limits),
     }
 }
 

@@ -112,7 +112,12 @@ pub fn render(format: Format, run: &Run<'_>) -> String {
                 now: run.now.clone(),
                 params: crate::params::effective(run.program, run.params),
                 evidence: run.evidence,
-                record: Some(record(run.program, run.evidence, &run.command_line, run.waivers_applied.clone())),
+                record: Some(record(
+                    run.program,
+                    run.evidence,
+                    &run.command_line,
+                    run.waivers_applied.clone(),
+                )),
             },
         ),
         Format::Sarif => ci::sarif(&ctx),

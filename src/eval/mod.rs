@@ -277,7 +277,10 @@ impl<'p> Evaluator<'p> {
         {
             self.budget.charge(1, e.span)?;
             // Literal strings, lists and objects are built once per evaluation.
-            if matches!(e.kind, ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)) {
+            if matches!(
+                e.kind,
+                ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)
+            ) {
                 if let Some(v) = self.constants.get(&(e as *const Expr as usize)) {
                     return Ok((v.clone(), None));
                 }
@@ -866,7 +869,11 @@ fn resolved_note(origin: &Origin, base_text: &str) -> String {
 fn constants(program: &Program) -> rustc_hash::FxHashMap<usize, Value> {
     let mut out = rustc_hash::FxHashMap::default();
     let mut add = |e: &Expr| {
-        if matches!(e.kind, ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)) && e.is_literal() {
+        if matches!(
+            e.kind,
+            ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)
+        ) && e.is_literal()
+        {
             if let Ok(v) = const_value(e) {
                 out.insert(e as *const Expr as usize, v);
             }

@@ -42,8 +42,10 @@ impl Engine for Clearance {
 }
 
 fn load_clearance(text: &str) -> Result<Clearance, String> {
-    let program = clearance::compile_str("workload.clr", POLICY).map_err(|f| format!("{:?}", f.errors))?;
-    let evidence = clearance::eval::parse_json(text, Default::default()).map_err(|e| e.to_string())?;
+    let program =
+        clearance::compile_str("workload.clr", POLICY).map_err(|f| format!("{:?}", f.errors))?;
+    let evidence =
+        clearance::eval::parse_json(text, Default::default()).map_err(|e| e.to_string())?;
     Ok(Clearance { program, evidence })
 }
 
@@ -78,7 +80,11 @@ struct Cel {
 
 impl Engine for Cel {
     fn eval(&mut self) -> Verdict {
-        match self.program.execute(&self.context).map_err(|e| e.to_string())? {
+        match self
+            .program
+            .execute(&self.context)
+            .map_err(|e| e.to_string())?
+        {
             cel_interpreter::Value::Bool(b) => Ok(b),
             other => Err(format!("CEL returned {other:?}")),
         }
@@ -169,8 +175,14 @@ fn measure(cmd: &mut Command) -> Result<(f64, f64), String> {
     let err = String::from_utf8_lossy(&out.stderr);
     let last = err.lines().last().unwrap_or("");
     let mut parts = last.split_whitespace();
-    let secs: f64 = parts.next().and_then(|s| s.parse().ok()).ok_or(format!("cannot read time: {err}"))?;
-    let kb: f64 = parts.next().and_then(|s| s.parse().ok()).ok_or(format!("cannot read RSS: {err}"))?;
+    let secs: f64 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("cannot read time: {err}"))?;
+    let kb: f64 = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("cannot read RSS: {err}"))?;
     Ok((secs, kb / 1024.0))
 }
 
@@ -234,7 +246,14 @@ fn table(dir: &Path) -> Result<(), String> {
         let floor = runs(&peer("parse-only"))?;
         let ours = runs(&|| {
             let mut c = Command::new(&clearance_bin);
-            c.arg("check").arg(&policy).arg("--evidence").arg(&file).arg("--now").arg(NOW).arg("--format").arg("json");
+            c.arg("check")
+                .arg(&policy)
+                .arg("--evidence")
+                .arg(&file)
+                .arg("--now")
+                .arg(NOW)
+                .arg("--format")
+                .arg("json");
             c
         })?;
         let rego = runs(&peer("regorus"))?;
@@ -246,16 +265,28 @@ fn table(dir: &Path) -> Result<(), String> {
 
 fn main() -> std::process::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["eval", engine, file, rest @ ..] => {
             let n = rest.first().and_then(|s| s.parse().ok()).unwrap_or(11);
             eval_only(engine, Path::new(file), n).map(|s| {
-                println!("{engine}: median {:.3} ms (min {:.3}, max {:.3})", ms(s.median), ms(s.min), ms(s.max))
+                println!(
+                    "{engine}: median {:.3} ms (min {:.3}, max {:.3})",
+                    ms(s.median),
+                    ms(s.min),
+                    ms(s.max)
+                )
             })
         }
         ["process", engine, file] => process(engine, Path::new(file)),
         ["table", dir] => table(&PathBuf::from(dir)),
-        _ => Err("usage: clearance-peers eval ENGINE FILE [N] | process ENGINE FILE | table DIR".into()),
+        _ => Err(
+            "usage: clearance-peers eval ENGINE FILE [N] | process ENGINE FILE | table DIR".into(),
+        ),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

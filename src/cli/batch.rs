@@ -1,0 +1,204 @@
+//! `clearance batch`: one compiled policy, many evidence bundles, all cores.
+//! One JSON line per bundle, in the order given; exit status is the worst
+//! decision (0 all allowed, 1 some denied, 2 some could not be decided).
+
+use super::check::{parse_now, parse_params, select_gate};
+use super::{plain_error, style, ColorChoice, NoDecision};
+use crate::eval::{self, Decision, EvalOptions, LoadLimits, Outcome};
+use crate::limits::Limits;
+use crate::report;
+use clap::Args;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+#[derive(Args, Debug)]
+pub struct BatchArgs {
+    /// The policy file (`.clr`).
+    pub policy: PathBuf,
+    /// Evidence files, or directories to walk for `*.json` (sorted).
+    #[arg(required = true, value_name = "BUNDLE|DIR")]
+    pub bundles: Vec<PathBuf>,
+    /// The gate to decide; may be left out when the policy has one gate.
+    #[arg(long, value_name = "FROM->TO")]
+    pub gate: Option<String>,
+    #[arg(long = "param", short = 'p', value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// The evaluation time (RFC 3339); defaults to the clock, read once for every bundle.
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+}
+
+fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "json") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Decides one bundle: the JSON line and its exit status.
+fn decide(
+    program: &crate::check::Program,
+    gate: &crate::syntax::ast::GateDecl,
+    options: &EvalOptions,
+    limits: &Limits,
+    path: &Path,
+) -> (String, u8) {
+    let file = path.display().to_string();
+    let failed = |message: String| {
+        (
+            json!({"file": file, "decision": null, "error": message}).to_string(),
+            2u8,
+        )
+    };
+    let bytes = match std::fs::metadata(path) {
+        Ok(m) if m.len() > limits.evidence_bytes => {
+            return failed(format!("over the limit of {} bytes", limits.evidence_bytes))
+        }
+        Ok(_) => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return failed(e.to_string()),
+        },
+        Err(e) => return failed(e.to_string()),
+    };
+    let bytes = bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .map(<[u8]>::to_vec)
+        .unwrap_or(bytes);
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            return failed(format!(
+                "not valid UTF-8 (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ))
+        }
+    };
+    let load = LoadLimits {
+        max_depth: limits.evidence_depth,
+        max_string: limits.string_bytes,
+    };
+    let evidence = match eval::parse_json(&text, load) {
+        Ok(v) => v,
+        Err(e) => return failed(format!("invalid JSON: {e}")),
+    };
+    let result = eval::evaluate_gate(program, gate, &evidence, options);
+    let names = |o: Outcome| -> Vec<&str> {
+        result
+            .rules
+            .iter()
+            .filter(|r| r.outcome == o && r.blocks())
+            .map(|r| r.name.as_str())
+            .collect()
+    };
+    let line = json!({
+        "file": file,
+        "decision": result.decision.as_str(),
+        "failed": names(Outcome::Fail),
+        "errors": names(Outcome::Error),
+        "summary": result.summary,
+    });
+    let code = match result.decision {
+        Decision::Allowed => 0,
+        Decision::Denied => 1,
+    };
+    (line.to_string(), code)
+}
+
+pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
+    let style = style(args.color);
+    let program = crate::compile_path_with(&args.policy, &[], limits)
+        .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
+    let gate = select_gate(&program, args.gate.as_deref())?;
+    let now = parse_now(args.now.as_deref())?;
+    // Params are checked once here; each worker parses its own copy, since
+    // values are not shared between threads.
+    parse_params(&program, &args.params)?;
+    let raw_params = &args.params;
+    let mut files = Vec::new();
+    for b in &args.bundles {
+        walk(b, &mut files)?;
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+        .clamp(1, 256);
+    // Each worker takes every `jobs`-th bundle; results are printed in input order.
+    let mut results: Vec<(String, u8)> = vec![(String::new(), 0); files.len()];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|w| {
+                let (program, files) = (&program, &files);
+                std::thread::Builder::new()
+                    .stack_size(16 * 1024 * 1024)
+                    .spawn_scoped(scope, move || {
+                        let options = EvalOptions {
+                            now,
+                            params: parse_params(program, raw_params).unwrap_or_default(),
+                            limits: *limits,
+                        };
+                        let options = &options;
+                        files
+                            .iter()
+                            .enumerate()
+                            .skip(w)
+                            .step_by(jobs)
+                            .map(|(i, f)| (i, decide(program, gate, options, limits, f)))
+                            .collect::<Vec<_>>()
+                    })
+            })
+            .collect();
+        for h in handles {
+            match h.map(|h| h.join()) {
+                Ok(Ok(done)) => {
+                    for (i, r) in done {
+                        if let Some(slot) = results.get_mut(i) {
+                            *slot = r;
+                        }
+                    }
+                }
+                _ => {
+                    for slot in results.iter_mut().filter(|s| s.0.is_empty()) {
+                        *slot = (
+                            json!({"decision": null, "error": "internal error: a worker failed"})
+                                .to_string(),
+                            2,
+                        );
+                    }
+                }
+            }
+        }
+    });
+    let mut worst = 0;
+    let mut out = String::new();
+    for (line, code) in &results {
+        out.push_str(line);
+        out.push('\n');
+        worst = worst.max(*code);
+    }
+    print!("{out}");
+    Ok(worst)
+}
