@@ -718,3 +718,29 @@ fn batch_decides_many_bundles_in_order() {
     std::fs::remove_file(dir.path().join("b.json")).unwrap();
     assert_eq!(run(&[]).status.code(), Some(0));
 }
+
+#[test]
+fn policy_with_bom_and_crlf_is_read_with_correct_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.clr");
+    std::fs::write(
+        &policy,
+        "\u{FEFF}stages a -> b\r\ngate a -> b {\r\n  rule r {\r\n    require evidence.x == 1\r\n  }\r\n}\r\n",
+    )
+    .unwrap();
+    let ev = dir.path().join("e.json");
+    std::fs::write(&ev, r#"{"x": 2}"#).unwrap();
+    let out = clearance()
+        .arg("check")
+        .arg(&policy)
+        .arg("--evidence")
+        .arg(&ev)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let loc = &report["rules"][0]["problems"][0]["location"];
+    assert_eq!(loc["line"], 4);
+    assert_eq!(loc["column"], 13);
+}

@@ -278,7 +278,7 @@ impl Evaluator<'_> {
         actual: bool,
         out: &mut Explanation,
     ) {
-        let (items, _) = match self.iterate(&q.vars, &q.collection, env) {
+        let (items, coll_origin) = match self.iterate(&q.vars, &q.collection, env, false) {
             Ok(x) => x,
             Err(err) => return self.label_error(&err, out),
         };
@@ -336,7 +336,19 @@ impl Evaluator<'_> {
                     .push(format!("… and {} more", k - MAX_ELEMENTS_SHOWN));
                 break;
             }
-            let Some(item) = items.get(i) else { continue };
+            let Some((key, value, _)) = items.get(i) else {
+                continue;
+            };
+            // Only the elements shown get their pointer.
+            let step = match key {
+                Value::Str(k) => k.to_string(),
+                _ => i.to_string(),
+            };
+            let item = &(
+                key.clone(),
+                value.clone(),
+                super::env::pointer_child(&coll_origin, &step),
+            );
             let mut sub = Explanation::default();
             self.with_bound(&q.vars, item, env, |inner| {
                 self.explain(&q.body, inner, want_body, &mut sub)

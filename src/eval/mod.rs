@@ -566,11 +566,14 @@ impl<'p> Evaluator<'p> {
 
     /// The elements a quantifier or comprehension ranges over, with their
     /// pointers: (key-or-index value, element, origin).
+    /// `with_origins` computes each element's JSON pointer (trace mode only);
+    /// explanations leave it off and point only at the elements they show.
     pub(crate) fn iterate(
         &self,
         vars: &[Ident],
         collection: &Expr,
         env: &Env<'_>,
+        with_origins: bool,
     ) -> Result<(Vec<Element>, Origin), EvalError> {
         let (coll, origin) = self.eval_t(collection, env)?;
         let items = match &coll {
@@ -578,7 +581,7 @@ impl<'p> Evaluator<'p> {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    let o = if self.trace {
+                    let o = if self.trace && with_origins {
                         pointer_child(&origin, &i.to_string())
                     } else {
                         None
@@ -741,7 +744,7 @@ impl<'p> Evaluator<'p> {
             }
             // Wrong shapes: the materializing path reports them with the full message.
             _ => self
-                .iterate(vars, collection, env)
+                .iterate(vars, collection, env, false)
                 .map(|(items, _)| items.len()),
         }
     }
