@@ -135,7 +135,7 @@ fn arb_json() -> impl Strategy<Value = Json> {
     let leaf = prop_oneof![
         Just(Json::Null),
         any::<bool>().prop_map(Json::Bool),
-        any::<i64>().prop_map(|n| Json::from(n)),
+        any::<i64>().prop_map(Json::from),
         (-1e12f64..1e12).prop_map(|f| serde_json::Number::from_f64(f)
             .map(Json::Number)
             .unwrap_or(Json::Null)),

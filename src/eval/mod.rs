@@ -264,7 +264,7 @@ impl<'p> Evaluator<'p> {
         // which is far inside the red zone.
         let depth = self.depth.get();
         self.depth.set(depth + 1);
-        let result = if depth % 16 == 0 {
+        let result = if depth.is_multiple_of(16) {
             crate::stack::guard(|| self.eval_node(e, env))
         } else {
             self.eval_node(e, env)
