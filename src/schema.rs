@@ -25,17 +25,19 @@ struct Node {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-enum Seg {
+pub(crate) enum Seg {
     Key(String),
     Item,
     Value,
 }
 
-type Path = Vec<Seg>;
+pub(crate) type Path = Vec<Seg>;
 
 struct Infer<'p> {
     program: &'p Program,
     root: Node,
+    /// Lets not yet analysed, by name.
+    pending: HashMap<String, Expr>,
 }
 
 impl Infer<'_> {
@@ -70,7 +72,12 @@ impl Infer<'_> {
     fn expr(&mut self, e: &Expr, env: &HashMap<String, Option<Path>>) -> Option<Path> {
         match &e.kind {
             ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
-            ExprKind::Name(n) => env.get(n).cloned().flatten(),
+            ExprKind::Name(n) => {
+                if let Some(value) = self.pending.remove(n) {
+                    self.expr(&value, env);
+                }
+                env.get(n).cloned().flatten()
+            }
             ExprKind::Paren(inner) => self.expr(inner, env),
             ExprKind::Field(base, f) => {
                 let p = self.expr(base, env)?;
@@ -261,12 +268,20 @@ impl Infer<'_> {
         self.mark(path, ty);
     }
 
+    /// Lets are read lazily: a `let` no rule uses adds nothing to the schema.
+    /// A `let` that is an access chain stands for its path; any other is
+    /// analysed the first time a name refers to it.
     fn lets(&mut self, lets: &[Binding], env: &mut HashMap<String, Option<Path>>) {
         // Lets may refer to each other in any order: two passes settle chains.
         for _ in 0..2 {
             for l in lets {
-                let p = self.expr(&l.value, env);
+                let p = crate::eval::projection::access_path(&l.value, env);
                 env.insert(l.name.name.clone(), p);
+            }
+        }
+        for l in lets {
+            if env.get(&l.name.name).cloned().flatten().is_none() {
+                self.pending.insert(l.name.name.clone(), l.value.clone());
             }
         }
     }
@@ -377,6 +392,7 @@ pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
     let mut inf = Infer {
         program,
         root: Node::default(),
+        pending: HashMap::new(),
     };
     let mut env: HashMap<String, Option<Path>> = HashMap::new();
     inf.lets(&program.lets, &mut env);

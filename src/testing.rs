@@ -373,7 +373,7 @@ fn run_case(
             files: vec![report::EvidenceText {
                 mount: None,
                 name: evidence_path.display().to_string(),
-                text: text.as_str().into(),
+                text: std::sync::Arc::new(text.clone()),
             }],
         }
     } else {

@@ -42,7 +42,7 @@ fn runtime_diagnostics() {
             files: vec![report::EvidenceText {
                 mount: None,
                 name: relative(&path.with_extension("json")),
-                text: evidence_text.as_str().into(),
+                text: std::sync::Arc::new(evidence_text.clone()),
             }],
         };
         let now = "2026-11-20T12:00:00Z".parse().unwrap();

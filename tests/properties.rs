@@ -1,8 +1,8 @@
 //! Properties, with a bounded number of cases so they run in CI:
 //! - determinism: the same inputs give byte-identical JSON, whatever TZ and LANG;
 //! - the evaluator never panics on arbitrary evidence for the example policies;
-//! - fail-closed monotonicity: removing evidence never turns a failing or
-//!   erroring rule into a passing one (unless it uses `exists` or `??`).
+//! - fail closed: removing evidence a rule requires (read directly, not through
+//!   `exists` or `??`) always makes that rule error, never pass.
 
 // Test helpers may panic: a failing assertion is how a test reports.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -92,6 +92,20 @@ fn tolerates_missing(block: &str, rule: &str) -> bool {
     found
 }
 
+/// Pointers of the required fields of an inferred schema, through objects only.
+fn required_pointers(schema: &Json, at: String, out: &mut Vec<String>) {
+    let Some(req) = schema.get("required").and_then(Json::as_array) else {
+        return;
+    };
+    for k in req.iter().filter_map(Json::as_str) {
+        let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+        out.push(p.clone());
+        if let Some(sub) = schema.get("properties").and_then(|props| props.get(k)) {
+            required_pointers(sub, p, out);
+        }
+    }
+}
+
 /// Every JSON pointer in a document except the root.
 fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
     match v {
@@ -171,26 +185,33 @@ fn arb_json() -> impl Strategy<Value = Json> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// Removing any subtree never makes a failing or erroring rule pass.
+    /// Fail closed: removing evidence a rule requires (a path its conditions
+    /// read directly, not through `exists` or `??`) never leaves it passing:
+    /// the rule errors, and the promotion is denied.
     #[test]
-    fn removing_evidence_never_turns_a_failure_into_a_pass(which in 0usize..3, pick in any::<prop::sample::Index>()) {
-        let original = bundle(BUNDLES[which]);
-        let mut all = Vec::new();
-        pointers(&original, String::new(), &mut all);
-        let pointer = pick.get(&all).clone();
-        let mut reduced = original.clone();
-        remove(&mut reduced, &pointer);
-        let before = outcomes(&original);
-        let after = outcomes(&reduced);
-        for ((block, rule, was), (_, _, now)) in before.iter().zip(&after) {
-            if matches!(was, Outcome::Fail | Outcome::Error) && !tolerates_missing(block, rule) {
-                prop_assert!(
-                    *now != Outcome::Pass,
-                    "removing {pointer} from {} turned {block}/{rule} from {was:?} into a pass",
-                    BUNDLES[which]
-                );
-            }
+    fn removing_required_evidence_errors_the_rule(rule_pick in any::<prop::sample::Index>(), path_pick in any::<prop::sample::Index>()) {
+        let p = program();
+        let gate = p.gates.iter().find(|g| g.label() == "staging -> prod").unwrap();
+        let candidates: Vec<_> = gate.rules.iter().filter(|r| !tolerates_missing(&gate.label(), &r.name.name)).collect();
+        let rule = *rule_pick.get(&candidates);
+        // The paths this rule alone requires, from the schema of a gate holding only it.
+        let mut single = p.clone();
+        if let Some(g) = single.gates.iter_mut().find(|g| g.label() == gate.label()) {
+            g.rules.retain(|r| r.name.name == rule.name.name);
         }
+        let schema = clearance::schema::infer(&single, single.gates.iter().find(|g| g.label() == gate.label()));
+        let mut required = Vec::new();
+        required_pointers(&schema, String::new(), &mut required);
+        prop_assume!(!required.is_empty());
+        let pointer = path_pick.get(&required).clone();
+        let mut reduced = bundle("allowed");
+        remove(&mut reduced, &pointer);
+        let after = outcomes(&reduced);
+        let (_, _, now) = after.iter().find(|(b, r, _)| *b == gate.label() && *r == rule.name.name).unwrap();
+        prop_assert!(
+            *now == Outcome::Error,
+            "removing required {pointer} left {} as {now:?}", rule.name.name
+        );
     }
 
     /// Arbitrary evidence, whole or grafted into the example bundle, never
@@ -211,7 +232,7 @@ proptest! {
         };
         let p = program();
         let v = eval::parse_json(&evidence.to_string(), Default::default()).unwrap();
-        let text: std::sync::Arc<str> = evidence.to_string().into();
+        let text = std::sync::Arc::new(evidence.to_string());
         let files = Evidence { files: vec![report::EvidenceText { mount: None, name: "e.json".into(), text }] };
         for g in &p.gates {
             let r = eval::evaluate_gate(p, g, &v, &options());
@@ -247,5 +268,105 @@ proptest! {
         let b = run(env.0, env.1);
         prop_assert_eq!(a.status.code(), b.status.code());
         prop_assert!(a.stdout == b.stdout, "{} output differs under TZ={} LANG={}", format, env.0, env.1);
+    }
+}
+
+/// Projection loading (only what the rules read) decides and reports exactly
+/// like loading everything.
+fn assert_projection_is_invisible(program: &Program, text: &str) {
+    for g in &program.gates {
+        let projection = eval::projection::of_rules(program, &g.lets, &g.rules);
+        let full = eval::parse_json(text, Default::default());
+        let part = eval::projection::parse_projected(text, Default::default(), &projection);
+        match (full, part) {
+            (Ok(full), Ok(part)) => {
+                let render = |v: &eval::Value| {
+                    let r = eval::evaluate_gate(program, g, v, &options());
+                    let ctx = JsonContext {
+                        command: "check",
+                        subject: "x",
+                        now: "now".into(),
+                        params: Vec::new(),
+                        evidence: &Evidence::default(),
+                        record: None,
+                    };
+                    (
+                        report::gate_json(program, &r, &ctx),
+                        report::render_gate(
+                            program,
+                            "x",
+                            &r,
+                            Default::default(),
+                            &Evidence::default(),
+                        ),
+                    )
+                };
+                assert_eq!(
+                    render(&full),
+                    render(&part),
+                    "projection changed the report of {}",
+                    g.label()
+                );
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!(
+                "full load {:?} but projected load {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
+        }
+    }
+}
+
+#[test]
+fn projection_is_invisible_on_every_example() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pairs: Vec<(std::path::PathBuf, std::path::PathBuf)> = Vec::new();
+    for bundle in BUNDLES {
+        pairs.push((
+            root.join(POLICY),
+            root.join(format!("policies/payments/evidence/{bundle}.json")),
+        ));
+    }
+    for dir in std::fs::read_dir(root.join("policies/cookbook")).unwrap() {
+        let dir = dir.unwrap().path();
+        for b in ["pass.json", "fail.json"] {
+            pairs.push((dir.join("policy.clr"), dir.join(b)));
+        }
+    }
+    for entry in std::fs::read_dir(root.join("tests/runtime")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.extension().is_some_and(|e| e == "clr") {
+            pairs.push((p.clone(), p.with_extension("json")));
+        }
+    }
+    for entry in std::fs::read_dir(root.join("tests/hostile/evidence")).unwrap() {
+        pairs.push((
+            root.join("tests/hostile/evidence_policy.clr"),
+            entry.unwrap().path(),
+        ));
+    }
+    for (policy, evidence) in pairs {
+        let program = clearance::compile_path(&policy, &[]).unwrap();
+        let Ok(text) = std::fs::read_to_string(&evidence) else {
+            continue;
+        };
+        assert_projection_is_invisible(&program, text.trim_start_matches('\u{FEFF}'));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn projection_is_invisible_on_arbitrary_evidence(graft in arb_json(), pick in any::<prop::sample::Index>()) {
+        let mut doc = bundle("denied");
+        let mut all = Vec::new();
+        pointers(&doc, String::new(), &mut all);
+        let pointer = pick.get(&all).clone();
+        if let Some(slot) = doc.pointer_mut(&pointer) {
+            *slot = graft;
+        }
+        assert_projection_is_invisible(program(), &doc.to_string());
     }
 }

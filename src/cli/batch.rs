@@ -97,7 +97,8 @@ fn decide(
         max_depth: limits.evidence_depth,
         max_string: limits.string_bytes,
     };
-    let evidence = match eval::parse_json(&text, load) {
+    let projection = eval::projection::of_rules(program, &gate.lets, &gate.rules);
+    let evidence = match eval::projection::parse_projected(&text, load, &projection) {
         Ok(v) => v,
         Err(e) => return failed(format!("invalid JSON: {e}")),
     };

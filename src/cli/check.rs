@@ -59,7 +59,16 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
     let gate = select_gate(&program, args.gate.as_deref())?;
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, evidence_files) = evidence::load(&args.evidence, style, &limits)?;
+    let (bundle, evidence_files) = evidence::load(
+        &args.evidence,
+        style,
+        &limits,
+        Some(&crate::eval::projection::of_rules(
+            &program,
+            &gate.lets,
+            &gate.rules,
+        )),
+    )?;
     if args.strict_evidence {
         let schema = crate::schema::infer(&program, Some(gate));
         let violations = crate::schema::validate(&schema, &bundle);

@@ -88,7 +88,7 @@ pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
         let gate = select_gate(&program, args.gate.as_deref())?;
         let now = parse_now(args.now.as_deref())?;
         let params = parse_params(&program, &args.params)?;
-        let (bundle, _) = evidence::load(&args.evidence, style, limits)?;
+        let (bundle, _) = evidence::load(&args.evidence, style, limits, None)?;
         let options = EvalOptions {
             now,
             params,

@@ -19,6 +19,7 @@ struct InvalidJson {
     source_code: NamedSource<String>,
 }
 
+use crate::eval::projection::Projection;
 use crate::report::{Evidence, EvidenceText};
 
 fn read_all(path: &str, max_bytes: u64) -> Result<String, NoDecision> {
@@ -95,14 +96,16 @@ fn parse(
     text: &str,
     style: Style,
     limits: &crate::limits::Limits,
+    projection: Option<&Projection>,
 ) -> Result<Value, NoDecision> {
-    parse_json(
-        text,
-        LoadLimits {
-            max_depth: limits.evidence_depth,
-            max_string: limits.string_bytes,
-        },
-    )
+    let load = LoadLimits {
+        max_depth: limits.evidence_depth,
+        max_string: limits.string_bytes,
+    };
+    match projection {
+        Some(p) => crate::eval::projection::parse_projected(text, load, p),
+        None => parse_json(text, load),
+    }
     .map_err(|e| {
         let message = e.to_string();
         // serde_json appends " at line L column C"; the label shows the place.
@@ -144,10 +147,12 @@ fn parse(
 }
 
 /// Builds the evidence bundle from `--evidence` arguments.
+/// Loads the bundle; with a projection, only what the rules can read is built.
 pub fn load(
     args: &[String],
     style: Style,
     limits: &crate::limits::Limits,
+    projection: Option<&Projection>,
 ) -> Result<(Value, Evidence), NoDecision> {
     let mut root: Option<Value> = None;
     let mut mounts: Vec<(String, Value)> = Vec::new();
@@ -166,11 +171,17 @@ pub fn load(
         }
         let name = display_name(path).to_string();
         let text = read_all(path, limits.evidence_bytes)?;
-        let value = parse(&name, &text, style, limits)?;
+        // A mounted file is `evidence.NAME`: its projection is that field's.
+        let part = match (projection, mount) {
+            (Some(p), Some(m)) if !p.whole => Some(p.fields.get(m).cloned().unwrap_or_default()),
+            (Some(p), _) => Some(p.clone()),
+            (None, _) => None,
+        };
+        let value = parse(&name, &text, style, limits, part.as_ref())?;
         files.push(EvidenceText {
             mount: mount.map(str::to_string),
             name,
-            text: text.into(),
+            text: std::sync::Arc::new(text),
         });
         match mount {
             Some(name) => {

@@ -64,7 +64,16 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
     }
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, evidence_files) = evidence::load(&args.evidence, style, &limits)?;
+    let (bundle, evidence_files) = evidence::load(
+        &args.evidence,
+        style,
+        &limits,
+        Some(&crate::eval::projection::of_rules(
+            &program,
+            &stage.lets,
+            &stage.triggers,
+        )),
+    )?;
     let options = EvalOptions {
         now,
         params: params.clone(),

@@ -499,10 +499,13 @@ fn element_line(index: usize, item: &super::Element, sub: &Explanation) -> Strin
     }
 }
 
+/// Fields that name an element, shown next to it in explanations.
+pub(crate) const NAME_FIELDS: [&str; 7] = ["name", "id", "key", "user", "title", "keyid", "purl"];
+
 /// A name-like field of an element, so users recognise it.
 fn name_of(v: &Value) -> Option<String> {
     let Value::Object(map) = v else { return None };
-    for key in ["name", "id", "key", "user", "title", "keyid", "purl"] {
+    for key in NAME_FIELDS {
         if let Some(Value::Str(s)) = map.get(key) {
             return Some(Value::Str(s.clone()).short(40));
         }

@@ -10,6 +10,7 @@ mod env;
 pub mod error;
 pub mod explain;
 mod outcome;
+pub mod projection;
 pub mod value;
 
 pub use env::Origin;

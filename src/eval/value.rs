@@ -340,7 +340,7 @@ pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, serde_json::E
 /// Shares the text of repeated keys and short strings ("status", "passed"):
 /// evidence repeats them hundreds of thousands of times.
 #[derive(Default)]
-struct Interner {
+pub(crate) struct Interner {
     set: std::collections::HashSet<Rc<str>, std::hash::BuildHasherDefault<rustc_hash::FxHasher>>,
 }
 
@@ -348,7 +348,7 @@ struct Interner {
 const INTERN_MAX: usize = 32;
 
 impl Interner {
-    fn get(&mut self, s: &str) -> Rc<str> {
+    pub(crate) fn get(&mut self, s: &str) -> Rc<str> {
         if let Some(r) = self.set.get(s) {
             return r.clone();
         }
@@ -362,7 +362,7 @@ impl Interner {
 }
 
 #[derive(Clone, Copy)]
-struct ValueSeed<'i> {
+pub(crate) struct ValueSeed<'i> {
     depth: usize,
     limits: LoadLimits,
     interner: &'i std::cell::RefCell<Interner>,
@@ -375,7 +375,19 @@ impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
     }
 }
 
-impl ValueSeed<'_> {
+impl<'i> ValueSeed<'i> {
+    pub(crate) fn at(
+        depth: usize,
+        limits: LoadLimits,
+        interner: &'i std::cell::RefCell<Interner>,
+    ) -> Self {
+        ValueSeed {
+            depth,
+            limits,
+            interner,
+        }
+    }
+
     fn nested<E: de::Error>(self) -> Result<Self, E> {
         if self.depth >= self.limits.max_depth {
             return Err(E::custom(format!(

@@ -8,15 +8,19 @@ use crate::eval::{Clause, GateResult, Outcome, Problem, RuleResult, WaiverState}
 use crate::syntax::{SourceFile, Span};
 use miette::{Diagnostic, LabeledSpan, Severity, SourceCode};
 use std::fmt::{self, Write};
-use std::sync::Arc;
 
 /// One problem of a rule as a miette diagnostic.
-#[derive(Debug)]
 struct RuleDiagnostic {
     message: String,
     severity: Severity,
     labels: Vec<LabeledSpan>,
-    source: miette::NamedSource<Arc<str>>,
+    source: Box<dyn SourceCode>,
+}
+
+impl fmt::Debug for RuleDiagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl fmt::Display for RuleDiagnostic {
@@ -32,7 +36,7 @@ impl Diagnostic for RuleDiagnostic {
         Some(self.severity)
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(&self.source)
+        Some(&*self.source)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         Some(Box::new(self.labels.iter().cloned()))
@@ -159,7 +163,7 @@ fn render_problem(
         message,
         severity,
         labels,
-        source: file.named_source(),
+        source: Box::new(file.named_source()),
     };
     let mut out = String::new();
     if handler(style).render_report(&mut out, &diag).is_err() {
@@ -243,7 +247,9 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
         let Some(file) = evidence.files.get(at.file) else {
             continue;
         };
-        if !super::fits_snippet(&file.text, at.start) || !super::fits_snippet(&file.text, at.end) {
+        if !super::fits_snippet(file.text.as_str(), at.start)
+            || !super::fits_snippet(file.text.as_str(), at.end)
+        {
             continue;
         }
         // A whole object or list spans many lines: point at its first line.
@@ -268,7 +274,10 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
             message: format!("in {}", file.name),
             severity: Severity::Advice,
             labels,
-            source: miette::NamedSource::new(file.name.clone(), file.text.clone()),
+            source: Box::new(miette::NamedSource::new(
+                file.name.clone(),
+                super::locate::SharedText(file.text.clone()),
+            )),
         };
         let mut text = String::new();
         if handler(style).render_report(&mut text, &diag).is_ok() {

@@ -9,7 +9,25 @@ pub struct EvidenceText {
     pub mount: Option<String>,
     /// The file name as given (`<stdin>` for `-`).
     pub name: String,
-    pub text: std::sync::Arc<str>,
+    /// Shared, not copied: a bundle can be a hundred megabytes.
+    pub text: std::sync::Arc<String>,
+}
+
+/// Evidence text as a miette source, without copying it.
+#[derive(Clone, Debug)]
+pub struct SharedText(pub std::sync::Arc<String>);
+
+impl miette::SourceCode for SharedText {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        self.0
+            .as_str()
+            .read_span(span, context_lines_before, context_lines_after)
+    }
 }
 
 /// All evidence files of one decision.
@@ -41,7 +59,7 @@ impl Evidence {
                         .strip_prefix('/')
                         .and_then(|p| p.split_once('/').map(|(_, r)| format!("/{r}")))
                         .unwrap_or_default();
-                    return locate(&f.text, &rest).map(|(start, end)| Located {
+                    return locate(f.text.as_str(), &rest).map(|(start, end)| Located {
                         file: i,
                         start,
                         end,
@@ -54,7 +72,7 @@ impl Evidence {
             .iter()
             .enumerate()
             .find(|(_, f)| f.mount.is_none())?;
-        locate(&root.text, pointer).map(|(start, end)| Located {
+        locate(root.text.as_str(), pointer).map(|(start, end)| Located {
             file: i,
             start,
             end,
@@ -64,7 +82,7 @@ impl Evidence {
     /// `file:line:column` of a located value.
     pub fn describe(&self, at: &Located) -> Option<(String, usize, usize)> {
         let f = self.files.get(at.file)?;
-        let (line, col) = crate::syntax::span::line_col(&f.text, at.start);
+        let (line, col) = crate::syntax::span::line_col(f.text.as_str(), at.start);
         Some((f.name.clone(), line, col))
     }
 }

@@ -1,0 +1,523 @@
+//! Projection loading: from a checked program, the parts of the evidence its
+//! rules can read, so loading builds only those and skips the rest without
+//! materializing it (serde's `IgnoredAny`). Keys are always kept (diagnostics
+//! list the fields an object has); a value no rule can read is loaded as
+//! `null` in its place.
+//!
+//! The analysis is conservative: an evidence path used in any way other than
+//! as the base of a field access, a collection to iterate, the argument of
+//! `count` or the operand of `exists` is loaded whole.
+
+use super::value::{LoadLimits, Value};
+use crate::check::Program;
+use crate::syntax::ast::*;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::rc::Rc;
+
+/// What to load at one point of the evidence tree.
+#[derive(Default, Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// Load this value and everything under it.
+    pub whole: bool,
+    /// Fields read by name.
+    pub fields: BTreeMap<String, Projection>,
+    /// Every element of an array (or value of an object iterated with `k, v`).
+    pub items: Option<Box<Projection>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Seg {
+    Key(String),
+    Item,
+}
+
+type Path = Vec<Seg>;
+type Env = HashMap<String, Option<Path>>;
+
+struct Analysis<'p> {
+    program: &'p Program,
+    root: Projection,
+}
+
+impl Analysis<'_> {
+    fn node(&mut self, path: &[Seg]) -> &mut Projection {
+        let mut n = &mut self.root;
+        for seg in path {
+            n = match seg {
+                Seg::Key(k) => n.fields.entry(k.clone()).or_default(),
+                Seg::Item => n.items.get_or_insert_with(Default::default),
+            };
+        }
+        n
+    }
+
+    fn whole(&mut self, path: &[Seg]) {
+        self.node(path).whole = true;
+    }
+
+    /// The evidence path `e` denotes, if it is an access chain; any other
+    /// expression is visited as a value.
+    fn path(&mut self, e: &Expr, env: &Env) -> Option<Path> {
+        match &e.kind {
+            ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
+            ExprKind::Name(n) => env.get(n).cloned().flatten(),
+            ExprKind::Paren(inner) => self.path(inner, env),
+            ExprKind::Field(base, f) => {
+                let mut p = self.path(base, env)?;
+                p.push(Seg::Key(f.name.clone()));
+                self.node(&p);
+                Some(p)
+            }
+            ExprKind::Index(base, index) => {
+                let bp = self.path(base, env);
+                match (&index.unparen().kind, bp) {
+                    (ExprKind::Str(k), Some(mut p)) => {
+                        p.push(Seg::Key(k.clone()));
+                        self.node(&p);
+                        Some(p)
+                    }
+                    (ExprKind::Int(_) | ExprKind::Unary(UnaryOp::Neg, _), Some(mut p)) => {
+                        p.push(Seg::Item);
+                        self.node(&p);
+                        Some(p)
+                    }
+                    (_, bp) => {
+                        // A computed index or key: any element may be read.
+                        self.value(index, env);
+                        if let Some(p) = bp {
+                            self.whole(&p);
+                        }
+                        None
+                    }
+                }
+            }
+            _ => {
+                self.value(e, env);
+                None
+            }
+        }
+    }
+
+    /// `e` is used as a value: whatever evidence it denotes is loaded whole.
+    fn value(&mut self, e: &Expr, env: &Env) {
+        match &e.kind {
+            ExprKind::Name(_) | ExprKind::Field(..) | ExprKind::Index(..) | ExprKind::Paren(_) => {
+                if let Some(p) = self.path(e, env) {
+                    self.whole(&p);
+                }
+            }
+            ExprKind::Exists(inner) => {
+                // Only whether it resolves: keep the path, not its value.
+                self.path(inner, env);
+            }
+            ExprKind::Call(name, args) if name.name == "count" && args.len() == 1 => {
+                if let Some(p) = self.path(&args[0], env) {
+                    // The elements must be there to be counted; their contents need not.
+                    let n = self.node(&p);
+                    n.items.get_or_insert_with(Default::default);
+                }
+            }
+            ExprKind::Call(name, args) => match self.program.def(&name.name) {
+                Some(def) => {
+                    let mut inner: Env = HashMap::new();
+                    for (param, arg) in def.params.iter().zip(args) {
+                        let p = self.path(arg, env);
+                        inner.insert(param.name.clone(), p);
+                    }
+                    let global = self.globals();
+                    inner.extend(global.into_iter().filter(|(k, _)| !inner_has(def, k)));
+                    self.value(&def.body, &inner);
+                }
+                None => {
+                    for a in args {
+                        self.value(a, env);
+                    }
+                }
+            },
+            ExprKind::Quantifier(q) => {
+                let inner = self.bind(&q.vars, &q.collection, env);
+                self.value(&q.body, &inner);
+            }
+            ExprKind::Comprehension(c) => {
+                let inner = self.bind(&c.vars, &c.collection, env);
+                self.value(&c.element, &inner);
+                if let Some(f) = &c.filter {
+                    self.value(f, &inner);
+                }
+            }
+            other => {
+                let mut children = Vec::new();
+                other.for_each_child(&mut |c| children.push(c));
+                for c in children {
+                    self.value(c, env);
+                }
+            }
+        }
+    }
+
+    fn bind(&mut self, vars: &[Ident], collection: &Expr, env: &Env) -> Env {
+        let cp = self.path(collection, env);
+        let mut inner = env.clone();
+        let element = cp.map(|mut p| {
+            p.push(Seg::Item);
+            // Explanations name the elements they show by these fields.
+            let node = self.node(&p);
+            for name in super::explain::NAME_FIELDS {
+                node.fields.entry(name.to_string()).or_default().whole = true;
+            }
+            p
+        });
+        match vars {
+            [single] => {
+                inner.insert(single.name.clone(), element);
+            }
+            [k, v, ..] => {
+                inner.insert(k.name.clone(), None);
+                inner.insert(v.name.clone(), element);
+            }
+            [] => {}
+        }
+        inner
+    }
+
+    /// File-level lets that denote evidence paths.
+    fn globals(&mut self) -> Env {
+        let mut env = Env::new();
+        let lets = self.program.lets.clone();
+        self.lets(&lets, &mut env);
+        env
+    }
+
+    fn lets(&mut self, lets: &[Binding], env: &mut Env) {
+        // Lets may refer to each other in any order: settle chains first,
+        // then visit every value once with the final environment.
+        for _ in 0..2 {
+            for l in lets {
+                let p = path_only(&l.value, env);
+                env.insert(l.name.name.clone(), p);
+            }
+        }
+        for l in lets {
+            if env.get(&l.name.name).cloned().flatten().is_none() {
+                self.value(&l.value, env);
+            } else {
+                self.path(&l.value, env);
+            }
+        }
+    }
+
+    fn rules(&mut self, rules: &[RuleDecl], env: &Env) {
+        for r in rules {
+            let mut env = env.clone();
+            self.lets(&r.lets, &mut env);
+            for e in r.whens.iter().chain(&r.requires) {
+                self.value(e, &env);
+            }
+        }
+    }
+}
+
+fn inner_has(def: &DefDecl, name: &str) -> bool {
+    def.params.iter().any(|p| p.name == name)
+}
+
+/// The evidence path an access chain denotes (as schema inference spells it).
+pub(crate) fn access_path(
+    e: &Expr,
+    env: &HashMap<String, Option<crate::schema::Path>>,
+) -> Option<crate::schema::Path> {
+    use crate::schema::Seg as S;
+    match &e.kind {
+        ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
+        ExprKind::Name(n) => env.get(n).cloned().flatten(),
+        ExprKind::Paren(inner) => access_path(inner, env),
+        ExprKind::Field(base, f) => {
+            let mut p = access_path(base, env)?;
+            p.push(S::Key(f.name.clone()));
+            Some(p)
+        }
+        ExprKind::Index(base, index) => {
+            let mut p = access_path(base, env)?;
+            match &index.unparen().kind {
+                ExprKind::Str(k) => p.push(S::Key(k.clone())),
+                ExprKind::Int(_) | ExprKind::Unary(UnaryOp::Neg, _) => p.push(S::Item),
+                _ => return None,
+            }
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The path an access chain denotes, without recording anything.
+fn path_only(e: &Expr, env: &Env) -> Option<Path> {
+    match &e.kind {
+        ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
+        ExprKind::Name(n) => env.get(n).cloned().flatten(),
+        ExprKind::Paren(inner) => path_only(inner, env),
+        ExprKind::Field(base, f) => {
+            let mut p = path_only(base, env)?;
+            p.push(Seg::Key(f.name.clone()));
+            Some(p)
+        }
+        ExprKind::Index(base, index) => {
+            let mut p = path_only(base, env)?;
+            match &index.unparen().kind {
+                ExprKind::Str(k) => p.push(Seg::Key(k.clone())),
+                ExprKind::Int(_) | ExprKind::Unary(UnaryOp::Neg, _) => p.push(Seg::Item),
+                _ => return None,
+            }
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// What the rules of `rules` (with their block's `lets`) can read.
+pub fn of_rules(program: &Program, lets: &[Binding], rules: &[RuleDecl]) -> Projection {
+    let mut a = Analysis {
+        program,
+        root: Projection::default(),
+    };
+    let mut env = a.globals();
+    a.lets(lets, &mut env);
+    a.rules(rules, &env);
+    a.root
+}
+
+/// Parses evidence, building only what `projection` says can be read.
+pub fn parse_projected(
+    text: &str,
+    limits: LoadLimits,
+    projection: &Projection,
+) -> Result<Value, serde_json::Error> {
+    if projection.whole {
+        return super::value::parse_json(text, limits);
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let interner = std::cell::RefCell::new(super::value::Interner::default());
+    let value = Seed {
+        node: projection,
+        depth: 0,
+        limits,
+        interner: &interner,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+#[derive(Clone, Copy)]
+struct Seed<'a> {
+    node: &'a Projection,
+    depth: usize,
+    limits: LoadLimits,
+    interner: &'a std::cell::RefCell<super::value::Interner>,
+}
+
+impl<'a> Seed<'a> {
+    fn child(self, node: &'a Projection) -> Self {
+        Seed {
+            node,
+            depth: self.depth + 1,
+            ..self
+        }
+    }
+
+    fn full(self) -> super::value::ValueSeed<'a> {
+        super::value::ValueSeed::at(self.depth, self.limits, self.interner)
+    }
+
+    fn skip(self) -> Skip {
+        Skip {
+            depth: self.depth + 1,
+            limits: self.limits,
+        }
+    }
+
+    fn check_depth<E: de::Error>(&self) -> Result<(), E> {
+        if self.depth >= self.limits.max_depth {
+            return Err(E::custom(format!(
+                "evidence nested deeper than {} levels",
+                self.limits.max_depth
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        if self.node.whole {
+            return self.full().deserialize(d);
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        self.full().visit_unit()
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Value, E> {
+        self.full().visit_bool(b)
+    }
+    fn visit_i64<E: de::Error>(self, i: i64) -> Result<Value, E> {
+        self.full().visit_i64(i)
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<Value, E> {
+        self.full().visit_u64(u)
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<Value, E> {
+        self.full().visit_f64(f)
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {
+        self.full().visit_str(s)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        // Read as an object, found a list: the rules will stop at it with a
+        // type error that shows it, so load it as it is.
+        if !self.node.fields.is_empty() {
+            return self.full().visit_seq(seq);
+        }
+        self.check_depth()?;
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        match &self.node.items {
+            Some(n) => {
+                while let Some(v) = seq.next_element_seed(self.child(n))? {
+                    items.push(v);
+                }
+            }
+            None => {
+                // Not read element by element: keep the count, check but do not build the contents.
+                while seq.next_element_seed(self.skip())?.is_some() {
+                    items.push(Value::Null);
+                }
+            }
+        }
+        Ok(Value::list(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        self.check_depth()?;
+        let mut out = super::value::object_with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let child = self
+                .node
+                .fields
+                .get(key.as_ref())
+                .or(self.node.items.as_deref());
+            let value = match child {
+                Some(n) => map.next_value_seed(self.child(n))?,
+                None => {
+                    map.next_value_seed(self.skip())?;
+                    Value::Null
+                }
+            };
+            let key: Rc<str> = self.interner.borrow_mut().get(key.as_ref());
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{key}` (ambiguous evidence is rejected)"
+                )));
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(Rc::new(out)))
+    }
+}
+
+/// Skips a value without building it, but checks it exactly as loading it
+/// would (nesting depth, string length, integer range, duplicate keys), so a
+/// projected load accepts and rejects the same files as a full one.
+#[derive(Clone, Copy)]
+struct Skip {
+    depth: usize,
+    limits: LoadLimits,
+}
+
+impl<'de> DeserializeSeed<'de> for Skip {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, u: u64) -> Result<(), E> {
+        i64::try_from(u).map(|_| ()).map_err(|_| {
+            E::custom(format!(
+                "integer {u} does not fit in 64 bits (Clearance keeps integers exact)"
+            ))
+        })
+    }
+    fn visit_f64<E: de::Error>(self, f: f64) -> Result<(), E> {
+        if f.is_finite() {
+            Ok(())
+        } else {
+            Err(E::custom("number out of range"))
+        }
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
+        if s.len() > self.limits.max_string {
+            return Err(E::custom(format!(
+                "string of {} bytes exceeds the limit of {} bytes",
+                s.len(),
+                self.limits.max_string
+            )));
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let inner = self.nested()?;
+        while seq.next_element_seed(inner)?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let inner = self.nested()?;
+        let mut keys: rustc_hash::FxHashSet<std::borrow::Cow<'de, str>> = Default::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            map.next_value_seed(inner)?;
+            if keys.contains(&key) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{key}` (ambiguous evidence is rejected)"
+                )));
+            }
+            keys.insert(key);
+        }
+        Ok(())
+    }
+}
+
+impl Skip {
+    fn nested<E: de::Error>(self) -> Result<Self, E> {
+        if self.depth >= self.limits.max_depth {
+            return Err(E::custom(format!(
+                "evidence nested deeper than {} levels",
+                self.limits.max_depth
+            )));
+        }
+        Ok(Skip {
+            depth: self.depth + 1,
+            limits: self.limits,
+        })
+    }
+}
