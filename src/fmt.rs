@@ -25,46 +25,21 @@ struct Comment {
 
 fn comments(text: &str) -> Vec<Comment> {
     let mut out = Vec::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = text.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
-            }
-            continue;
+    crate::syntax::trivia::scan(text, |piece| {
+        if let crate::syntax::trivia::Piece::Comment { start, end } = piece {
+            let line_start = text
+                .get(..start)
+                .and_then(|t| t.rfind('\n'))
+                .map(|n| n + 1)
+                .unwrap_or(0);
+            out.push(Comment {
+                start,
+                end,
+                text: text.get(start..end).unwrap_or("#").trim_end().to_string(),
+                own_line: text.get(line_start..start).unwrap_or("").trim().is_empty(),
+            });
         }
-        match c {
-            '"' => in_string = true,
-            '#' => {
-                let end = text
-                    .get(i..)
-                    .and_then(|t| t.find('\n'))
-                    .map(|n| i + n)
-                    .unwrap_or(text.len());
-                let line_start = text
-                    .get(..i)
-                    .and_then(|t| t.rfind('\n'))
-                    .map(|n| n + 1)
-                    .unwrap_or(0);
-                let before = text.get(line_start..i).unwrap_or("");
-                out.push(Comment {
-                    start: i,
-                    end,
-                    text: text.get(i..end).unwrap_or("#").trim_end().to_string(),
-                    own_line: before.trim().is_empty(),
-                });
-                while chars.peek().is_some_and(|(j, _)| *j < end) {
-                    chars.next();
-                }
-            }
-            _ => {}
-        }
-    }
+    });
     out
 }
 

@@ -3,7 +3,7 @@
 //! decision (0 all allowed, 1 some denied, 2 some could not be decided).
 
 use super::check::{parse_now, parse_params, select_gate};
-use super::{plain_error, style, ColorChoice, NoDecision};
+use super::{style, ColorChoice, NoDecision};
 use crate::eval::{self, Decision, EvalOptions, LoadLimits, Outcome};
 use crate::limits::Limits;
 use crate::report;
@@ -31,28 +31,6 @@ pub struct BatchArgs {
     pub jobs: Option<usize>,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
-}
-
-fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "json") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// Decides one bundle: the JSON line and its exit status.
@@ -137,7 +115,11 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let raw_params = &args.params;
     let mut files = Vec::new();
     for b in &args.bundles {
-        walk(b, &mut files)?;
+        super::walk_files(
+            b,
+            &|p: &Path| p.extension().is_some_and(|e| e == "json"),
+            &mut files,
+        )?;
     }
     let jobs = args
         .jobs

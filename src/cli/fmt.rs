@@ -43,7 +43,11 @@ pub fn run(args: FmtArgs) -> Result<u8, NoDecision> {
     };
     let mut files = Vec::new();
     for r in &roots {
-        super::lint::walk(r, &mut files)?;
+        super::walk_files(
+            r,
+            &|p: &Path| p.extension().is_some_and(|e| e == "clr"),
+            &mut files,
+        )?;
     }
     let mut changed = 0usize;
     let mut errors = String::new();

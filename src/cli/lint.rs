@@ -42,29 +42,6 @@ pub enum DenyLevel {
     Warnings,
 }
 
-/// `*.clr` files under `path`, sorted so output is deterministic.
-pub(crate) fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            walk(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "clr") {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
 pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
     if let Some(code) = &args.explain {
         let Some(l) = lint::find(code) else {
@@ -93,7 +70,11 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
     };
     let mut files = Vec::new();
     for r in &roots {
-        walk(r, &mut files)?;
+        super::walk_files(
+            r,
+            &|p: &Path| p.extension().is_some_and(|e| e == "clr"),
+            &mut files,
+        )?;
     }
     let mut compiled = Vec::new();
     let mut broken = String::new();

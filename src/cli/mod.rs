@@ -206,6 +206,36 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
     }
 }
 
+/// The files under `path` that `keep` accepts (or `path` itself if it is a
+/// file), sorted so output is deterministic; `target/` directories are skipped.
+pub(crate) fn walk_files(
+    path: &std::path::Path,
+    keep: &dyn Fn(&std::path::Path) -> bool,
+    out: &mut Vec<std::path::PathBuf>,
+) -> Result<(), NoDecision> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
+    if meta.is_file() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            if !p.ends_with("target") {
+                walk_files(&p, keep, out)?;
+            }
+        } else if keep(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
 /// `NAME=VALUE` of `--param`.
 pub(crate) fn split_assignment(s: &str) -> Option<(&str, &str)> {
     let (name, value) = s.split_once('=')?;

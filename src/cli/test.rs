@@ -1,6 +1,6 @@
 //! `clearance test`: run policy test files.
 
-use super::{plain_error, style, ColorChoice, NoDecision};
+use super::{style, ColorChoice, NoDecision};
 use crate::testing::{self, Coverage};
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -33,30 +33,6 @@ pub struct TestArgs {
     pub color: ColorChoice,
 }
 
-fn walk(path: &Path, out: &mut Vec<PathBuf>) -> Result<(), NoDecision> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
-    if meta.is_file() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            if !p.ends_with("target") {
-                walk(&p, out)?;
-            }
-        } else if p.to_string_lossy().ends_with(".test.toml") {
-            out.push(p);
-        }
-    }
-    Ok(())
-}
-
 pub fn run(args: TestArgs) -> Result<u8, NoDecision> {
     let style = style(args.color);
     let roots = if args.paths.is_empty() {
@@ -66,7 +42,11 @@ pub fn run(args: TestArgs) -> Result<u8, NoDecision> {
     };
     let mut files = Vec::new();
     for r in &roots {
-        walk(r, &mut files)?;
+        super::walk_files(
+            r,
+            &|p: &Path| p.to_string_lossy().ends_with(".test.toml"),
+            &mut files,
+        )?;
     }
     let mut coverage = Coverage::default();
     let mut results = Vec::new();

@@ -6,6 +6,7 @@ pub mod error;
 pub(crate) mod parser;
 mod rule_names;
 pub mod span;
+pub(crate) mod trivia;
 
 pub use error::SyntaxError;
 pub use parser::{

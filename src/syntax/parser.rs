@@ -83,40 +83,28 @@ fn next_char_len(text: &str, at: usize) -> usize {
 /// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
 fn check_nesting(file: FileId, text: &str, limit: usize) -> Result<(), SyntaxError> {
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
-        }
-        if in_string {
+    let mut too_deep = None;
+    super::trivia::scan(text, |piece| {
+        if let super::trivia::Piece::Code(i, c) = piece {
             match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > limit && too_deep.is_none() {
+                        too_deep = Some(i);
+                    }
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
                 _ => {}
             }
-            continue;
         }
-        match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > limit {
-                    return Err(SyntaxError::TooDeep {
-                        limit,
-                        span: Span::new(file, i, i + 1),
-                    });
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    });
+    match too_deep {
+        Some(i) => Err(SyntaxError::TooDeep {
+            limit,
+            span: Span::new(file, i, i + 1),
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn internal(file: FileId, at: usize, what: &str) -> SyntaxError {
@@ -237,33 +225,13 @@ fn group_expected(names: Vec<&'static str>) -> Vec<&'static str> {
 /// Where the last `{` that is never closed was opened, if any.
 fn unclosed_brace(text: &str) -> Option<usize> {
     let mut open = Vec::new();
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
+    super::trivia::scan(text, |piece| match piece {
+        super::trivia::Piece::Code(i, '{') => open.push(i),
+        super::trivia::Piece::Code(_, '}') => {
+            open.pop();
         }
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
-            '{' => open.push(i),
-            '}' => {
-                open.pop();
-            }
-            _ => {}
-        }
-    }
+        _ => {}
+    });
     open.pop()
 }
 
@@ -879,37 +847,11 @@ impl Lower<'_> {
 /// value), so trimming trailing trivia off a span never rescans text.
 fn comment_ends(text: &str) -> std::collections::HashMap<usize, usize> {
     let mut out = std::collections::HashMap::new();
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut chars = text.char_indices();
-    while let Some((i, c)) = chars.next() {
-        if in_string {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '"' | '\n' => in_string = false,
-                _ => {}
-            }
-            continue;
+    super::trivia::scan(text, |piece| {
+        if let super::trivia::Piece::Comment { start, end } = piece {
+            out.insert(end, start);
         }
-        match c {
-            '"' => in_string = true,
-            '#' => {
-                let end = text
-                    .get(i..)
-                    .and_then(|t| t.find('\n'))
-                    .map(|n| i + n)
-                    .unwrap_or(text.len());
-                out.insert(end, i);
-                for (j, _) in chars.by_ref() {
-                    if j + 1 >= end {
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    });
     out
 }
 
