@@ -89,3 +89,88 @@ pub fn effective(
         })
         .collect()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn program() -> Program {
+        crate::compile_str(
+            "p.clr",
+            "stages a -> b\nparam floor = 80\nparam soak = 24h\nparam team = \"payments\"\ngate a -> b {\n  rule r { require floor > 0 and soak > 0s and team != \"\" }\n}\n",
+        )
+        .unwrap()
+    }
+
+    fn overrides(raw: &[(&str, &str)]) -> Result<Vec<(String, Value)>, String> {
+        let raw: Vec<(String, String)> = raw
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        parse_overrides(&program(), &raw)
+    }
+
+    /// Overrides as `name=json` strings, so they compare as text.
+    fn shown(got: &[(String, Value)]) -> Vec<String> {
+        got.iter()
+            .map(|(n, v)| format!("{n}={}", v.to_json()))
+            .collect()
+    }
+
+    #[test]
+    fn values_take_the_type_of_the_default() {
+        let got = overrides(&[("floor", "90"), ("soak", "48h"), ("team", "checkout")]).unwrap();
+        assert!(matches!(got[0].1, Value::Int(90)));
+        assert!(
+            matches!(got[1].1, Value::Duration(d) if d == jiff::SignedDuration::from_hours(48))
+        );
+        assert_eq!(shown(&got)[2], "team=\"checkout\"");
+    }
+
+    #[test]
+    fn a_later_override_replaces_an_earlier_one() {
+        let got = overrides(&[("floor", "90"), ("floor", "95")]).unwrap();
+        assert_eq!(shown(&got), ["floor=95"]);
+    }
+
+    #[test]
+    fn a_value_of_another_type_names_both_types() {
+        let err = overrides(&[("floor", "high")]).unwrap_err();
+        assert_eq!(
+            err,
+            "param `floor` is a number (its default is `80`), but `floor=high` gives a string"
+        );
+    }
+
+    #[test]
+    fn a_duration_param_refuses_a_non_duration() {
+        let err = overrides(&[("soak", "tomorrow")]).unwrap_err();
+        assert!(
+            err.starts_with("param `soak` is a duration; `tomorrow` is not one"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_param_suggests_the_closest_name() {
+        assert_eq!(
+            overrides(&[("flor", "1")]).unwrap_err(),
+            "unknown param `flor`; did you mean `floor`?"
+        );
+        assert_eq!(
+            overrides(&[("owner", "1")]).unwrap_err(),
+            "unknown param `owner`; params: floor, soak, team"
+        );
+    }
+
+    #[test]
+    fn effective_lists_every_param_with_the_value_used() {
+        let program = program();
+        let used = effective(&program, &[("team".to_string(), Value::str("checkout"))]);
+        let names: Vec<&str> = used.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["floor", "soak", "team"]);
+        assert_eq!(used[0].1, serde_json::json!(80));
+        assert_eq!(used[2].1, serde_json::json!("checkout"));
+    }
+}

@@ -44,3 +44,58 @@ pub(crate) fn scan(text: &str, mut f: impl FnMut(Piece)) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code characters and the comments of `text`, as strings.
+    fn pieces(text: &str) -> (String, Vec<&str>) {
+        let mut code = String::new();
+        let mut comments = Vec::new();
+        scan(text, |p| match p {
+            Piece::Code(_, c) => code.push(c),
+            Piece::Comment { start, end } => comments.push(&text[start..end]),
+        });
+        (code, comments)
+    }
+
+    #[test]
+    fn strings_and_their_quotes_are_neither_code_nor_comments() {
+        let (code, comments) = pieces("a = \"x # not a comment\" # real\nb");
+        assert_eq!(code, "a =  \nb");
+        assert_eq!(comments, ["# real"]);
+    }
+
+    #[test]
+    fn escaped_quotes_stay_inside_the_string() {
+        let (code, comments) = pieces(r#"f("a \" ( # b") + 1"#);
+        assert_eq!(code, "f() + 1");
+        assert!(comments.is_empty());
+    }
+
+    #[test]
+    fn an_unterminated_string_ends_at_its_line() {
+        // The newline closes the string and belongs to it.
+        let (code, _) = pieces("\"open ( \n(x)");
+        assert_eq!(code, "(x)");
+    }
+
+    #[test]
+    fn a_comment_at_the_end_of_the_file_has_no_newline() {
+        let (code, comments) = pieces("x # last");
+        assert_eq!(code, "x ");
+        assert_eq!(comments, ["# last"]);
+    }
+
+    #[test]
+    fn offsets_are_byte_offsets() {
+        let mut offsets = Vec::new();
+        scan("é(", |p| {
+            if let Piece::Code(i, c) = p {
+                offsets.push((i, c));
+            }
+        });
+        assert_eq!(offsets, [(0, 'é'), (2, '(')]);
+    }
+}
