@@ -1042,3 +1042,80 @@ fn path_between(edges: &[(String, String)], from: &str, to: &str) -> Option<Vec<
     }
     None
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggest_picks_the_nearest_name_within_a_third_of_its_length() {
+        let names = ["coverage", "covered", "owner"];
+        assert_eq!(suggest("coverge", names), Some("coverage"));
+        assert_eq!(suggest("ownr", names), Some("owner"));
+        assert_eq!(suggest("latency", names), None);
+    }
+
+    #[test]
+    fn suggest_breaks_ties_alphabetically_so_hints_are_deterministic() {
+        assert_eq!(suggest("cat", ["cot", "bat"]), Some("bat"));
+        assert_eq!(suggest("cat", ["bat", "cot"]), Some("bat"));
+    }
+
+    #[test]
+    fn a_waiver_date_is_inclusive_in_utc() {
+        let end = waiver_expiry("2026-12-31").unwrap();
+        assert_eq!(end.to_string(), "2027-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn a_waiver_time_includes_its_instant() {
+        let end = waiver_expiry("2026-12-31T18:00:00+02:00").unwrap();
+        assert_eq!(end.to_string(), "2026-12-31T16:00:00.000000001Z");
+    }
+
+    #[test]
+    fn a_waiver_expiry_that_is_neither_date_nor_time_is_explained() {
+        let err = waiver_expiry("next friday").unwrap_err();
+        assert!(err.starts_with("`next friday` is neither a date"), "{err}");
+    }
+
+    #[test]
+    fn arithmetic_types_follow_the_table_in_the_language_reference() {
+        use BinaryOp::*;
+        use Ty::*;
+        assert_eq!(arithmetic_type(Sub, Time, Time), Some(Duration));
+        assert_eq!(arithmetic_type(Add, Duration, Time), Some(Time));
+        assert_eq!(arithmetic_type(Mul, Num, Duration), Some(Duration));
+        assert_eq!(arithmetic_type(Div, Duration, Duration), Some(Num));
+        assert_eq!(arithmetic_type(Add, Str, Str), Some(Str));
+        assert_eq!(arithmetic_type(Add, Time, Time), None);
+        assert_eq!(arithmetic_type(Mul, Duration, Duration), None);
+        assert_eq!(arithmetic_type(Sub, Str, Str), None);
+    }
+
+    #[test]
+    fn arity_text_reads_as_english() {
+        assert_eq!(arity_text(1, 1), "1 argument");
+        assert_eq!(arity_text(2, 2), "2 arguments");
+        assert_eq!(arity_text(2, 3), "2 to 3 arguments");
+    }
+
+    #[test]
+    fn path_between_finds_the_shortest_route() {
+        let edges: Vec<(String, String)> =
+            [("dev", "staging"), ("staging", "prod"), ("dev", "prod")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+        assert_eq!(
+            path_between(&edges, "dev", "prod").unwrap(),
+            ["dev", "prod"]
+        );
+        assert_eq!(
+            path_between(&edges, "staging", "prod").unwrap(),
+            ["staging", "prod"]
+        );
+        assert_eq!(path_between(&edges, "prod", "dev"), None);
+    }
+}
