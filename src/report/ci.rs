@@ -355,3 +355,23 @@ pub fn markdown(ctx: &CiContext<'_>) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_data_escapes_percent_and_line_breaks() {
+        // The runner decodes %25 last, so `%0A` typed by a user survives as text.
+        assert_eq!(escape_data("50% of\r\ncases"), "50%25 of%0D%0Acases");
+        assert_eq!(escape_data("%0A"), "%250A");
+    }
+
+    #[test]
+    fn workflow_command_properties_also_escape_their_separators() {
+        assert_eq!(
+            escape_property("gate staging->prod: rule a, b"),
+            "gate staging->prod%3A rule a%2C b"
+        );
+    }
+}
