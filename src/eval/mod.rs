@@ -364,7 +364,7 @@ impl<'p> Evaluator<'p> {
                 };
                 Ok((value, None))
             }
-            Value::Object(map) => match lookup_key(map, field.name.as_str()) {
+            Value::Object(map) => match map.get(field.name.as_str()) {
                 Some(v) => Ok((v.clone(), pointer_child(&origin, &field.name))),
                 None => Err(self.missing_key(base, &field.name, field.span, map, &origin)),
             },
@@ -866,16 +866,6 @@ fn resolved_note(origin: &Origin, base_text: &str) -> String {
         Some(p) if p.is_empty() => format!("`{base_text}` is the evidence root"),
         Some(p) => format!("`{base_text}` resolved to the evidence at {p}"),
         None => format!("`{base_text}` resolved"),
-    }
-}
-
-/// A field of an object: a linear scan for the small objects evidence is
-/// mostly made of (cheaper than hashing the key), the hash index otherwise.
-fn lookup_key<'m>(map: &'m value::Object, key: &str) -> Option<&'m Value> {
-    if map.len() <= 8 {
-        map.iter().find(|(k, _)| k.as_ref() == key).map(|(_, v)| v)
-    } else {
-        map.get(key)
     }
 }
 

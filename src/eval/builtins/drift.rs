@@ -82,7 +82,7 @@ impl Walk<'_> {
                 for (k, v) in a.iter() {
                     self.walk(&join(k), Some(v), b.get(k))?;
                 }
-                for (k, v) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+                for (k, v) in b.iter().filter(|(k, _)| !a.contains_key(k)) {
                     self.walk(&join(k), None, Some(v))?;
                 }
             }
