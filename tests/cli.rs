@@ -744,3 +744,26 @@ fn policy_with_bom_and_crlf_is_read_with_correct_positions() {
     assert_eq!(loc["line"], 4);
     assert_eq!(loc["column"], 13);
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    // `clearance batch ... | head -1`: more output than a pipe buffers, and a
+    // reader that closes at once. No panic, no decision (exit 2).
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..400 {
+        std::fs::copy(DENIED, dir.path().join(format!("b{i:03}.json"))).unwrap();
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("clearance"))
+        .args(["batch", POLICY, "--gate", "staging->prod", "--now", NOW])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(stderr, "");
+    assert_eq!(out.status.code(), Some(2));
+}

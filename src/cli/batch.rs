@@ -182,6 +182,6 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
         out.push('\n');
         worst = worst.max(*code);
     }
-    print!("{out}");
+    super::emit(&out)?;
     Ok(worst)
 }

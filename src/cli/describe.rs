@@ -75,7 +75,7 @@ pub fn explain(args: ExplainArgs, limits: &Limits) -> Result<u8, NoDecision> {
         None => None,
     };
     let now = parse_now(args.now.as_deref())?;
-    print!("{}", report::explain::explain(&program, gate, now));
+    super::emit(&report::explain::explain(&program, gate, now))?;
     Ok(0)
 }
 
@@ -103,7 +103,7 @@ pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
         GraphFormat::Mermaid => report::graph::mermaid(&program, decided_ref),
         GraphFormat::Dot => report::graph::dot(&program, decided_ref),
     };
-    print!("{text}");
+    super::emit(&text)?;
     Ok(0)
 }
 
@@ -116,6 +116,6 @@ pub fn schema(args: SchemaArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let schema = crate::schema::infer(&program, gate);
     let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| plain_error(format!("cannot print the schema: {e}")))?;
-    println!("{text}");
+    super::emit(&format!("{text}\n"))?;
     Ok(0)
 }

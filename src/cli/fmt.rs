@@ -71,12 +71,12 @@ pub fn run(args: FmtArgs) -> Result<u8, NoDecision> {
         if args.check {
             let name = f.display().to_string();
             let diff = similar::TextDiff::from_lines(&text, &formatted);
-            print!(
+            super::emit(&format!(
                 "{}",
                 diff.unified_diff()
                     .context_radius(3)
                     .header(&name, &format!("{name} (formatted)"))
-            );
+            ))?;
         } else {
             write_atomically(f, &formatted)
                 .map_err(|e| plain_error(format!("cannot write `{}`: {e}", f.display())))?;

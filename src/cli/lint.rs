@@ -51,14 +51,14 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
                 codes.join(", ")
             )));
         };
-        print!(
+        super::emit(&format!(
             "{} {} ({})\n\n{}\n\n{}\n",
             l.code,
             l.name,
             lint::level_name(l.level),
             l.summary,
             l.doc.trim()
-        );
+        ))?;
         return Ok(0);
     }
     let style = style(args.color);
@@ -125,14 +125,14 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
     }
     match args.format {
         LintFormat::Human => {
-            print!("{rendered}");
-            println!(
-                "{errors} error{}, {warnings} warning{} in {} file{}",
+            super::emit(&rendered)?;
+            super::emit(&format!(
+                "{errors} error{}, {warnings} warning{} in {} file{}\n",
                 if errors == 1 { "" } else { "s" },
                 if warnings == 1 { "" } else { "s" },
                 files.len(),
                 if files.len() == 1 { "" } else { "s" }
-            );
+            ))?;
         }
         LintFormat::Sarif => {
             let rules: Vec<serde_json::Value> = lint::all()
@@ -175,7 +175,10 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
                     "results": results,
                 }],
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            super::emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            ))?;
         }
         LintFormat::Json => {
             let doc = serde_json::json!({
@@ -183,7 +186,10 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
                 "findings": json,
                 "summary": {"errors": errors, "warnings": warnings, "files": files.len()},
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            super::emit(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            ))?;
         }
     }
     let fail = errors > 0 || (args.deny.is_some() && warnings > 0);

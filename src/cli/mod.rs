@@ -191,6 +191,20 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Writes `text` to standard output. When the reader has gone
+/// (`clearance batch ... | head`) the output cannot be delivered, so the run
+/// ends with exit 2 and no further message instead of a panic.
+pub(crate) fn emit(text: &str) -> Result<(), NoDecision> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => NoDecision(String::new()),
+            _ => plain_error(format!("cannot write to standard output: {e}")),
+        })
+}
+
 fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
     let limits = cli.limits.limits();
     match cli.command {

@@ -168,6 +168,6 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
                 .map_err(|e| plain_error(format!("cannot append to $GITHUB_STEP_SUMMARY: {e}")))?;
         }
     }
-    print!("{}", render(format, run));
+    super::emit(&render(format, run))?;
     Ok(())
 }

@@ -58,29 +58,29 @@ pub fn run(args: TestArgs) -> Result<u8, NoDecision> {
     let failed = results.iter().filter(|r| !r.passed).count();
     let passed = results.len() - failed;
     match args.format {
-        TestFormat::Junit => print!("{}", testing::junit(&results)),
+        TestFormat::Junit => super::emit(&testing::junit(&results))?,
         TestFormat::Human => {
             for r in &results {
-                println!(
-                    "{} {} › {}",
+                super::emit(&format!(
+                    "{} {} › {}\n",
                     if r.passed { "ok  " } else { "FAIL" },
                     r.file,
                     r.name
-                );
+                ))?;
                 for m in &r.mismatches {
-                    println!("       {m}");
+                    super::emit(&format!("       {m}\n"))?;
                 }
                 if !r.details.is_empty() {
                     for line in r.details.lines() {
-                        println!("       {line}");
+                        super::emit(&format!("       {line}\n"))?;
                     }
                 }
             }
             if args.coverage || args.coverage_min.is_some() {
-                println!();
-                print!("{}", coverage.render());
+                super::emit("\n")?;
+                super::emit(&coverage.render())?;
             }
-            println!("\n{passed} passed, {failed} failed");
+            super::emit(&format!("\n{passed} passed, {failed} failed\n"))?;
         }
     }
     let below = args
