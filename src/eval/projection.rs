@@ -493,7 +493,10 @@ impl<'de> Visitor<'de> for Skip {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let inner = self.nested()?;
-        let mut keys: rustc_hash::FxHashSet<std::borrow::Cow<'de, str>> = Default::default();
+        let mut keys: std::collections::HashSet<
+            std::borrow::Cow<'de, str>,
+            foldhash::fast::RandomState,
+        > = Default::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             map.next_value_seed(inner)?;
             if keys.contains(&key) {
