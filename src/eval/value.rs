@@ -660,3 +660,37 @@ mod object_tests {
         assert_eq!(o.get_index(3).map(|(k, _)| k.as_ref()), Some("k3"));
     }
 }
+
+#[cfg(test)]
+mod object_model {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any sequence of inserts leaves the object equal to a plain list of
+        /// entries (first-insert order, last value wins), across the switch to
+        /// an indexed object.
+        #[test]
+        fn object_matches_a_list_of_entries(ops in prop::collection::vec((0u8..24, any::<i64>()), 0..64)) {
+            let mut object = Object::default();
+            let mut model: Vec<(String, i64)> = Vec::new();
+            for (k, v) in ops {
+                let key = format!("k{k}");
+                object.insert(key.as_str().into(), Value::Int(v));
+                match model.iter_mut().find(|(mk, _)| *mk == key) {
+                    Some(entry) => entry.1 = v,
+                    None => model.push((key, v)),
+                }
+            }
+            let got: Vec<(String, i64)> = object
+                .iter()
+                .map(|(k, v)| (k.to_string(), if let Value::Int(n) = v { *n } else { i64::MIN }))
+                .collect();
+            prop_assert_eq!(&got, &model);
+            for (k, v) in &model {
+                prop_assert!(matches!(object.get(k), Some(Value::Int(n)) if n == v));
+            }
+            prop_assert!(object.get("absent").is_none());
+        }
+    }
+}
