@@ -36,19 +36,7 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 
 pub fn run(args: FmtArgs) -> Result<u8, NoDecision> {
     let style = style(args.color);
-    let roots = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let mut files = Vec::new();
-    for r in &roots {
-        super::walk_files(
-            r,
-            &|p: &Path| p.extension().is_some_and(|e| e == "clr"),
-            &mut files,
-        )?;
-    }
+    let files = super::policy_files(&args.paths)?;
     let mut changed = 0usize;
     let mut errors = String::new();
     for f in &files {

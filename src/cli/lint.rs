@@ -6,7 +6,7 @@ use crate::lint::{self, Finding, Level};
 use crate::report;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum LintFormat {
@@ -63,19 +63,7 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
     }
     let style = style(args.color);
     let now = parse_now(args.now.as_deref())?;
-    let roots = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
-    };
-    let mut files = Vec::new();
-    for r in &roots {
-        super::walk_files(
-            r,
-            &|p: &Path| p.extension().is_some_and(|e| e == "clr"),
-            &mut files,
-        )?;
-    }
+    let files = super::policy_files(&args.paths)?;
     let mut compiled = Vec::new();
     let mut broken = String::new();
     // Files another linted policy imports are libraries: linted through their importers.

@@ -250,6 +250,28 @@ pub(crate) fn walk_files(
     Ok(())
 }
 
+/// The `.clr` files under `paths` (the current directory when none is given),
+/// for the commands that take many policies: `lint` and `fmt`.
+pub(crate) fn policy_files(
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<std::path::PathBuf>, NoDecision> {
+    let current = [std::path::PathBuf::from(".")];
+    let roots = if paths.is_empty() {
+        &current[..]
+    } else {
+        paths
+    };
+    let mut files = Vec::new();
+    for root in roots {
+        walk_files(
+            root,
+            &|p| p.extension().is_some_and(|e| e == "clr"),
+            &mut files,
+        )?;
+    }
+    Ok(files)
+}
+
 /// `NAME=VALUE` of `--param`.
 pub(crate) fn split_assignment(s: &str) -> Option<(&str, &str)> {
     let (name, value) = s.split_once('=')?;
