@@ -674,6 +674,37 @@ impl<'p> Evaluator<'p> {
         }
     }
 
+    /// The two-name loop of [`Self::for_each_element`]: `k, v` bound to each
+    /// (index or key, element) pair until `f` returns `false`.
+    fn each_pair<'v>(
+        &self,
+        pairs: impl Iterator<Item = (Value, &'v Value)>,
+        (k, v): (&Ident, &Ident),
+        collection: &Expr,
+        env: &Env<'_>,
+        f: &mut dyn FnMut(&Env<'_>) -> Result<bool, EvalError>,
+    ) -> Result<(), EvalError> {
+        for (key, item) in pairs {
+            self.budget.charge(1, collection.span)?;
+            let kf = Env::Var {
+                name: &k.name,
+                value: key,
+                origin: None,
+                parent: env,
+            };
+            let vf = Env::Var {
+                name: &v.name,
+                value: item.clone(),
+                origin: None,
+                parent: &kf,
+            };
+            if !f(&vf)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Runs `f` once per element of `collection` with the names bound, without
     /// materializing the elements (the hot loop of every quantifier). `f`
     /// returns `false` to stop early. Returns how many elements there were.
@@ -702,45 +733,16 @@ impl<'p> Evaluator<'p> {
                 Ok(items.len())
             }
             (Value::List(items), [k, v, ..]) => {
-                for (i, item) in items.iter().enumerate() {
-                    self.budget.charge(1, collection.span)?;
-                    let kf = Env::Var {
-                        name: &k.name,
-                        value: Value::Int(i as i64),
-                        origin: None,
-                        parent: env,
-                    };
-                    let vf = Env::Var {
-                        name: &v.name,
-                        value: item.clone(),
-                        origin: None,
-                        parent: &kf,
-                    };
-                    if !f(&vf)? {
-                        break;
-                    }
-                }
+                let pairs = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| (Value::Int(i as i64), x));
+                self.each_pair(pairs, (k, v), collection, env, f)?;
                 Ok(items.len())
             }
             (Value::Object(map), [k, v, ..]) => {
-                for (key, item) in map.iter() {
-                    self.budget.charge(1, collection.span)?;
-                    let kf = Env::Var {
-                        name: &k.name,
-                        value: Value::Str(key.clone()),
-                        origin: None,
-                        parent: env,
-                    };
-                    let vf = Env::Var {
-                        name: &v.name,
-                        value: item.clone(),
-                        origin: None,
-                        parent: &kf,
-                    };
-                    if !f(&vf)? {
-                        break;
-                    }
-                }
+                let pairs = map.iter().map(|(key, x)| (Value::Str(key.clone()), x));
+                self.each_pair(pairs, (k, v), collection, env, f)?;
                 Ok(map.len())
             }
             // Wrong shapes: the materializing path reports them with the full message.
