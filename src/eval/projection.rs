@@ -512,14 +512,8 @@ impl<'de> Visitor<'de> for Skip {
 
 impl Skip {
     fn nested<E: de::Error>(self) -> Result<Self, E> {
-        if self.depth >= self.limits.max_depth {
-            return Err(E::custom(format!(
-                "evidence nested deeper than {} levels",
-                self.limits.max_depth
-            )));
-        }
         Ok(Skip {
-            depth: self.depth + 1,
+            depth: self.limits.deeper(self.depth)?,
             limits: self.limits,
         })
     }

@@ -426,6 +426,21 @@ pub struct LoadLimits {
     pub max_string: usize,
 }
 
+impl LoadLimits {
+    /// The depth one level below `depth`, or the error that stops loading.
+    /// Both the building and the skipping reader go through it, so projected
+    /// and full loads refuse the same files with the same message.
+    pub(crate) fn deeper<E: de::Error>(&self, depth: usize) -> Result<usize, E> {
+        if depth >= self.max_depth {
+            return Err(E::custom(format!(
+                "evidence nested deeper than {} levels",
+                self.max_depth
+            )));
+        }
+        Ok(depth + 1)
+    }
+}
+
 impl Default for LoadLimits {
     fn default() -> Self {
         LoadLimits {
@@ -503,14 +518,8 @@ impl<'i> ValueSeed<'i> {
     }
 
     fn nested<E: de::Error>(self) -> Result<Self, E> {
-        if self.depth >= self.limits.max_depth {
-            return Err(E::custom(format!(
-                "evidence nested deeper than {} levels",
-                self.limits.max_depth
-            )));
-        }
         Ok(ValueSeed {
-            depth: self.depth + 1,
+            depth: self.limits.deeper(self.depth)?,
             limits: self.limits,
             interner: self.interner,
         })
