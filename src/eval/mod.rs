@@ -5,7 +5,9 @@
 //! records where each value came from and builds the explanation; evaluation
 //! is pure, so both passes see the same values.
 
+mod access;
 pub mod builtins;
+pub mod compiled;
 mod env;
 pub mod error;
 pub mod explain;
@@ -22,6 +24,7 @@ pub use value::{format_duration, parse_json, LoadLimits, Value};
 use crate::check::Program;
 use crate::syntax::ast::*;
 use crate::syntax::Span;
+use access::Val;
 use env::{pointer_child, Env, LetScope, Slot};
 use jiff::{SignedDuration, Timestamp};
 use std::cell::{Cell, RefCell};
@@ -247,15 +250,7 @@ impl<'p> Evaluator<'p> {
     pub(crate) fn eval_bool(&self, e: &Expr, env: &Env<'_>, what: &str) -> Result<bool, EvalError> {
         match self.eval(e, env)? {
             Value::Bool(b) => Ok(b),
-            other => Err(EvalError::new(
-                ErrorKind::TypeMismatch,
-                e.span,
-                format!(
-                    "{what} must be a boolean, got {} {}",
-                    other.type_name(),
-                    other.short(60)
-                ),
-            )),
+            other => Err(access::not_boolean(&other, e.span, what)),
         }
     }
 
@@ -345,37 +340,19 @@ impl<'p> Evaluator<'p> {
         env: &Env<'_>,
     ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
-        match &b {
-            Value::Version(v) => {
-                let value = match field.name.as_str() {
-                    "major" => Value::Int(i64::try_from(v.major).unwrap_or(i64::MAX)),
-                    "minor" => Value::Int(i64::try_from(v.minor).unwrap_or(i64::MAX)),
-                    "patch" => Value::Int(i64::try_from(v.patch).unwrap_or(i64::MAX)),
-                    "pre" => Value::str(v.pre.as_str()),
-                    "build" => Value::str(v.build.as_str()),
-                    other => {
-                        return Err(EvalError::new(
-                            ErrorKind::TypeMismatch,
-                            field.span,
-                            format!("a version has no field `{other}`"),
-                        )
-                        .with_note("version fields: major, minor, patch, pre, build"))
-                    }
-                };
-                Ok((value, None))
-            }
-            Value::Object(map) => match map.get(field.name.as_str()) {
-                Some(v) => Ok((v.clone(), pointer_child(&origin, &field.name))),
-                None => Err(self.missing_key(base, &field.name, field.span, map, &origin)),
-            },
-            other => Err(self.not_a(
-                base,
-                other,
-                "object",
-                &format!("field `{}`", field.name),
-                field.span,
-            )),
-        }
+        let got = access::field(
+            self.program,
+            &b,
+            base.span,
+            &field.name,
+            field.span,
+            &origin,
+        )?;
+        let origin = match got {
+            Val::Ref(_) => pointer_child(&origin, &field.name),
+            Val::Own(_) => None,
+        };
+        Ok((got.into_value(), origin))
     }
 
     fn index(
@@ -386,108 +363,12 @@ impl<'p> Evaluator<'p> {
     ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
         let i = self.eval(index, env)?;
-        let span = base.span.to(index.span);
-        match (&b, &i) {
-            (Value::List(items), Value::Int(n)) => {
-                let len = items.len() as i64;
-                let at = if *n < 0 { len + n } else { *n };
-                match usize::try_from(at)
-                    .ok()
-                    .and_then(|at| items.get(at).map(|v| (at, v)))
-                {
-                    Some((at, v)) => Ok((v.clone(), pointer_child(&origin, &at.to_string()))),
-                    None => Err(EvalError::new(
-                        ErrorKind::Missing,
-                        index.span,
-                        format!(
-                            "index {n} is out of range: `{}` has {len} element{}",
-                            self.snippet(base.span),
-                            if len == 1 { "" } else { "s" }
-                        ),
-                    )
-                    .with_note(resolved_note(&origin, self.snippet(base.span)))
-                    .with_pointer(&origin)
-                    .marked_as_access()),
-                }
-            }
-            (Value::List(_), other) => Err(EvalError::new(
-                ErrorKind::TypeMismatch,
-                index.span,
-                format!(
-                    "a list index must be an integer, got {} {}",
-                    other.type_name(),
-                    other.short(40)
-                ),
-            )),
-            (Value::Object(map), Value::Str(k)) => match map.get(k.as_ref()) {
-                Some(v) => Ok((v.clone(), pointer_child(&origin, k))),
-                None => Err(self.missing_key(base, k, index.span, map, &origin)),
-            },
-            (Value::Object(_), other) => Err(EvalError::new(
-                ErrorKind::TypeMismatch,
-                index.span,
-                format!(
-                    "an object key must be a string, got {} {}",
-                    other.type_name(),
-                    other.short(40)
-                ),
-            )),
-            (other, _) => Err(self.not_a(base, other, "list or object", "an index", span)),
-        }
-    }
-
-    fn missing_key(
-        &self,
-        base: &Expr,
-        key: &str,
-        span: Span,
-        map: &value::Object,
-        origin: &Origin,
-    ) -> EvalError {
-        let base_text = self.snippet(base.span);
-        let mut err = EvalError::new(
-            ErrorKind::Missing,
-            span,
-            format!("`{base_text}` has no field `{key}`"),
-        )
-        .with_note(resolved_note(origin, base_text))
-        .with_pointer(origin);
-        if map.is_empty() {
-            err = err.with_note(format!("`{base_text}` is an empty object"));
-        } else {
-            let mut names: Vec<&str> = map.keys().map(|k| k.as_ref()).collect();
-            let similar = crate::check::suggest(key, names.iter().copied());
-            let more = names.len().saturating_sub(8);
-            names.truncate(8);
-            let mut list = names.join(", ");
-            if more > 0 {
-                list.push_str(&format!(" and {more} more"));
-            }
-            err = err.with_note(format!("fields present: {list}"));
-            if let Some(s) = similar {
-                err = err.with_note(format!("did you mean `{s}`?"));
-            }
-        }
-        err.marked_as_access()
-    }
-
-    fn not_a(&self, base: &Expr, value: &Value, want: &str, step: &str, span: Span) -> EvalError {
-        let kind = if matches!(value, Value::Null) {
-            ErrorKind::Missing
-        } else {
-            ErrorKind::TypeMismatch
+        let (v, step) = access::index(self.program, &b, base.span, &i, index.span, &origin)?;
+        let origin = match step {
+            access::Step::At(at) => pointer_child(&origin, &at.to_string()),
+            access::Step::Key(k) => pointer_child(&origin, k),
         };
-        EvalError::new(
-            kind,
-            span,
-            format!(
-                "`{}` is {} {}, not an {want}, so it has no {step}",
-                self.snippet(base.span),
-                article(value.type_name()),
-                value.short(60)
-            ),
-        )
-        .marked_as_access()
+        Ok((v.clone(), origin))
     }
 
     fn binary(
@@ -549,19 +430,7 @@ impl<'p> Evaluator<'p> {
         span: Span,
     ) -> Result<Value, EvalError> {
         let v = apply_values(op, lv, rv, l.span, r.span, span, &self.budget)?;
-        if let Value::Str(s) = &v {
-            if s.len() > self.cache.limits.string_bytes {
-                return Err(EvalError::new(
-                    ErrorKind::BudgetExceeded,
-                    span,
-                    format!(
-                        "string of {} bytes exceeds the limit of {} bytes (`--max-string-bytes`)",
-                        s.len(),
-                        self.cache.limits.string_bytes
-                    ),
-                ));
-            }
-        }
+        access::check_string_length(&v, &self.cache.limits, span)?;
         Ok(v)
     }
 
@@ -592,18 +461,7 @@ impl<'p> Evaluator<'p> {
                 .collect(),
             Value::Object(map) => {
                 if vars.len() < 2 {
-                    return Err(EvalError::new(
-                        ErrorKind::TypeMismatch,
-                        collection.span,
-                        format!(
-                            "`{}` is an object; bind its keys and values with two names",
-                            self.snippet(collection.span)
-                        ),
-                    )
-                    .with_note(format!(
-                        "write `k, v in {}` to iterate over an object",
-                        self.snippet(collection.span)
-                    )));
+                    return Err(access::not_iterable(self.program, &coll, collection.span));
                 }
                 map.iter()
                     .map(|(k, v)| {
@@ -616,22 +474,7 @@ impl<'p> Evaluator<'p> {
                     })
                     .collect()
             }
-            other => {
-                return Err(EvalError::new(
-                    if matches!(other, Value::Null) {
-                        ErrorKind::Missing
-                    } else {
-                        ErrorKind::TypeMismatch
-                    },
-                    collection.span,
-                    format!(
-                        "`{}` is {} {}, not a list or an object",
-                        self.snippet(collection.span),
-                        article(other.type_name()),
-                        other.short(60)
-                    ),
-                ))
-            }
+            other => return Err(access::not_iterable(self.program, other, collection.span)),
         };
         Ok((items, origin))
     }
@@ -852,22 +695,6 @@ impl<'p> Evaluator<'p> {
                 self.bind_params(rest, values, &frame, f)
             }
         }
-    }
-}
-
-fn article(type_name: &str) -> &'static str {
-    match type_name.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ if type_name == "null" => "",
-        _ => "a",
-    }
-}
-
-fn resolved_note(origin: &Origin, base_text: &str) -> String {
-    match origin {
-        Some(p) if p.is_empty() => format!("`{base_text}` is the evidence root"),
-        Some(p) => format!("`{base_text}` resolved to the evidence at {p}"),
-        None => format!("`{base_text}` resolved"),
     }
 }
 

@@ -266,17 +266,32 @@ pub fn evaluate_rules(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
-    let fast = Evaluator::new(program, evidence.clone(), options);
-    let fast_lets = LetScope::new(lets);
+    let compiled = super::compiled::Compiled::new(program, lets, rules);
+    let verdicts = compiled.verdicts(evidence, options);
+    // The reference interpreter's fast pass, built only when a rule errored:
+    // its errors (messages, spans) are the ones reports show.
+    let mut reference: Option<(Evaluator<'_>, LetScope<'_>)> = None;
     // The tracing evaluator is built only when a rule needs explaining.
     let mut tracer: Option<Evaluator<'_>> = None;
     let mut results = Vec::with_capacity(rules.len());
-    for rule in rules {
-        let fast_env = Env::Lets {
-            scope: &fast_lets,
-            parent: &Env::Root,
+    for (rule, verdict) in rules.iter().zip(verdicts) {
+        let verdict = if verdict.outcome == Outcome::Error {
+            let (fast, fast_lets) = reference.get_or_insert_with(|| {
+                (
+                    Evaluator::new(program, evidence.clone(), options),
+                    LetScope::new(lets),
+                )
+            });
+            fast.run_rule(
+                rule,
+                &Env::Lets {
+                    scope: fast_lets,
+                    parent: &Env::Root,
+                },
+            )
+        } else {
+            verdict
         };
-        let verdict = fast.run_rule(rule, &fast_env);
         let mut result = RuleResult {
             name: rule.name.name.clone(),
             title: rule.title.as_ref().map(|t| t.value.clone()),

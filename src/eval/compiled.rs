@@ -1,0 +1,837 @@
+//! The compiled evaluator: the fast path of every rule.
+//!
+//! A checked block of rules is lowered once into [`Node`]s: every name is
+//! resolved to a slot (bound variables by position in a frame, `let`s by scope
+//! and index, params by index), literal strings, lists and objects are built
+//! once, builtins and helpers are bound by reference, parentheses disappear.
+//! Evaluation borrows what it reads from the evidence, constants and params
+//! ([`Val::Ref`]) and never clones a subtree it only reads.
+//!
+//! The AST interpreter ([`super::Evaluator`]) stays the reference: it
+//! explains failing rules and reports errors, and tests run both over every
+//! example, case table and generated input and compare what they decide. To
+//! agree even on when the evaluation budget runs out, a node charges the
+//! steps the interpreter charges for the expressions it stands for (a
+//! parenthesized expression costs one more), at the same points.
+
+use super::access::{self, Val};
+use super::builtins::{self, Builtin};
+use super::outcome::{Clause, Outcome, Verdict};
+use super::{apply_values, const_value, Budget, ErrorKind, EvalError, EvalOptions, Value};
+use crate::check::Program;
+use crate::syntax::ast::*;
+use crate::syntax::Span;
+use jiff::{SignedDuration, Timestamp};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// Which block of `let`s a name refers to.
+#[derive(Clone, Copy, Debug)]
+enum Level {
+    /// File-level `let`s.
+    Global,
+    /// The `let`s of the gate (or stage) being decided.
+    Block,
+    /// The `let`s of the rule being evaluated.
+    Rule,
+}
+
+struct Node {
+    kind: NodeKind,
+    span: Span,
+    /// Budget steps charged on entry (see the module comment).
+    steps: u32,
+}
+
+enum NodeKind {
+    Const(Value),
+    Evidence,
+    Now,
+    Param(usize),
+    /// A bound variable: its position in the current frame.
+    Local(usize),
+    Let(Level, usize),
+    /// A name that resolves to nothing (the checker prevents it; kept fail-closed).
+    Unbound(String),
+    List(Vec<Node>),
+    Object(Vec<(Rc<str>, Node)>),
+    Field {
+        base: Box<Node>,
+        name: Rc<str>,
+        name_span: Span,
+    },
+    Index(Box<Node>, Box<Node>),
+    Exists(Box<Node>),
+    Not(Box<Node>),
+    Neg(Box<Node>),
+    And(Box<Node>, Box<Node>),
+    Or(Box<Node>, Box<Node>),
+    Coalesce(Box<Node>, Box<Node>),
+    Binary(BinaryOp, Box<Node>, Box<Node>),
+    If(Box<Node>, Box<Node>, Box<Node>),
+    Quantifier {
+        kind: QuantKind,
+        vars: usize,
+        collection: Box<Node>,
+        body: Box<Node>,
+    },
+    Comprehension {
+        vars: usize,
+        collection: Box<Node>,
+        filter: Option<Box<Node>>,
+        element: Box<Node>,
+    },
+    Builtin {
+        builtin: &'static Builtin,
+        args: Vec<Node>,
+        spans: Vec<Span>,
+    },
+    /// A call of a `def` helper, by its index in [`Compiled::defs`].
+    Def(usize, Vec<Node>),
+    UnknownFunction(Ident, Vec<Node>),
+}
+
+struct CompiledRule {
+    lets: Vec<Node>,
+    whens: Vec<Node>,
+    requires: Vec<Node>,
+}
+
+struct CompiledDef {
+    params: usize,
+    body: Node,
+}
+
+/// A block of rules (a gate, or a stage's rollback triggers) ready to evaluate.
+pub struct Compiled<'p> {
+    program: &'p Program,
+    globals: Vec<Node>,
+    block: Vec<Node>,
+    defs: Vec<CompiledDef>,
+    rules: Vec<CompiledRule>,
+}
+
+/// What a name can resolve to at one point of the program, innermost first.
+struct Scope<'p> {
+    program: &'p Program,
+    /// Bound variables of the current frame, outermost first.
+    locals: Vec<&'p str>,
+    rule: Option<&'p [Binding]>,
+    block: Option<&'p [Binding]>,
+    /// In a `def` body the file-level `let`s come before `evidence`, `now` and
+    /// params, as they do in the interpreter's environment.
+    in_def: bool,
+}
+
+fn position(bindings: &[Binding], name: &str) -> Option<usize> {
+    bindings.iter().position(|b| b.name.name == name)
+}
+
+impl<'p> Scope<'p> {
+    fn new(program: &'p Program) -> Self {
+        Scope {
+            program,
+            locals: Vec::new(),
+            rule: None,
+            block: None,
+            in_def: false,
+        }
+    }
+
+    fn resolve(&self, name: &str) -> NodeKind {
+        if let Some(i) = self.locals.iter().rposition(|n| *n == name) {
+            return NodeKind::Local(i);
+        }
+        if let Some(i) = self.rule.and_then(|r| position(r, name)) {
+            return NodeKind::Let(Level::Rule, i);
+        }
+        if let Some(i) = self.block.and_then(|b| position(b, name)) {
+            return NodeKind::Let(Level::Block, i);
+        }
+        if self.in_def {
+            if let Some(i) = position(&self.program.lets, name) {
+                return NodeKind::Let(Level::Global, i);
+            }
+        }
+        match name {
+            "evidence" => NodeKind::Evidence,
+            "now" => NodeKind::Now,
+            _ => {
+                if let Some(i) = self.program.params.iter().position(|p| p.name == name) {
+                    NodeKind::Param(i)
+                } else if let Some(i) = position(&self.program.lets, name) {
+                    NodeKind::Let(Level::Global, i)
+                } else {
+                    NodeKind::Unbound(name.to_string())
+                }
+            }
+        }
+    }
+
+    fn lower(&mut self, e: &'p Expr) -> Node {
+        let mut steps = 1;
+        let mut e = e;
+        let span = e.span;
+        while let ExprKind::Paren(inner) = &e.kind {
+            steps += 1;
+            e = inner;
+        }
+        let constant = matches!(
+            e.kind,
+            ExprKind::Str(_) | ExprKind::List(_) | ExprKind::Object(_)
+        ) && e.is_literal();
+        let kind = match &e.kind {
+            _ if constant => match const_value(e) {
+                Ok(v) => NodeKind::Const(v),
+                Err(_) => self.lower_composite(e),
+            },
+            ExprKind::Null => NodeKind::Const(Value::Null),
+            ExprKind::Bool(b) => NodeKind::Const(Value::Bool(*b)),
+            ExprKind::Int(i) => NodeKind::Const(Value::Int(*i)),
+            ExprKind::Float(f) => NodeKind::Const(Value::Float(*f)),
+            ExprKind::Str(s) => NodeKind::Const(Value::str(s)),
+            ExprKind::Duration(n) => {
+                NodeKind::Const(Value::Duration(SignedDuration::from_nanos(*n)))
+            }
+            _ => self.lower_composite(e),
+        };
+        Node { kind, span, steps }
+    }
+
+    fn lower_composite(&mut self, e: &'p Expr) -> NodeKind {
+        let boxed = |s: &mut Self, e: &'p Expr| Box::new(s.lower(e));
+        match &e.kind {
+            ExprKind::List(items) => NodeKind::List(items.iter().map(|i| self.lower(i)).collect()),
+            ExprKind::Object(entries) => NodeKind::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (Rc::from(k.name.as_str()), self.lower(v)))
+                    .collect(),
+            ),
+            ExprKind::Name(name) => self.resolve(name),
+            ExprKind::Field(base, field) => NodeKind::Field {
+                base: boxed(self, base),
+                name: Rc::from(field.name.as_str()),
+                name_span: field.span,
+            },
+            ExprKind::Index(base, index) => NodeKind::Index(boxed(self, base), boxed(self, index)),
+            ExprKind::Exists(inner) => NodeKind::Exists(boxed(self, inner)),
+            ExprKind::Unary(UnaryOp::Not, inner) => NodeKind::Not(boxed(self, inner)),
+            ExprKind::Unary(UnaryOp::Neg, inner) => NodeKind::Neg(boxed(self, inner)),
+            ExprKind::Binary(op, l, r) => {
+                let (l, r) = (boxed(self, l), boxed(self, r));
+                match op {
+                    BinaryOp::And => NodeKind::And(l, r),
+                    BinaryOp::Or => NodeKind::Or(l, r),
+                    BinaryOp::Coalesce => NodeKind::Coalesce(l, r),
+                    op => NodeKind::Binary(*op, l, r),
+                }
+            }
+            ExprKind::If(c, t, f) => NodeKind::If(boxed(self, c), boxed(self, t), boxed(self, f)),
+            ExprKind::Quantifier(q) => {
+                let collection = boxed(self, &q.collection);
+                let body = self.with_vars(&q.vars, |s| s.lower(&q.body));
+                NodeKind::Quantifier {
+                    kind: q.kind,
+                    vars: q.vars.len(),
+                    collection,
+                    body: Box::new(body),
+                }
+            }
+            ExprKind::Comprehension(c) => {
+                let collection = boxed(self, &c.collection);
+                let (filter, element) = self.with_vars(&c.vars, |s| {
+                    (
+                        c.filter.as_ref().map(|f| Box::new(s.lower(f))),
+                        s.lower(&c.element),
+                    )
+                });
+                NodeKind::Comprehension {
+                    vars: c.vars.len(),
+                    collection,
+                    filter,
+                    element: Box::new(element),
+                }
+            }
+            ExprKind::Call(name, args) => {
+                let args: Vec<Node> = args.iter().map(|a| self.lower(a)).collect();
+                if let Some(builtin) = builtins::find(&name.name) {
+                    let spans = args.iter().map(|a| a.span).collect();
+                    NodeKind::Builtin {
+                        builtin,
+                        args,
+                        spans,
+                    }
+                } else if let Some(i) = self
+                    .program
+                    .defs
+                    .iter()
+                    .position(|d| d.name.name == name.name)
+                {
+                    NodeKind::Def(i, args)
+                } else {
+                    NodeKind::UnknownFunction(name.clone(), args)
+                }
+            }
+            // Literals and parentheses are handled by `lower`.
+            ExprKind::Paren(inner) => self.lower(inner).kind,
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Duration(_) => match const_value(e) {
+                Ok(v) => NodeKind::Const(v),
+                Err(_) => NodeKind::Unbound(String::new()),
+            },
+        }
+    }
+
+    /// Lowers `f` with one-name or two-name bindings in scope.
+    fn with_vars<T>(&mut self, vars: &'p [Ident], f: impl FnOnce(&mut Self) -> T) -> T {
+        let mark = self.locals.len();
+        // The interpreter binds `k, v` as two frames; more names bind the first two.
+        self.locals
+            .extend(vars.iter().take(2).map(|v| v.name.as_str()));
+        let out = f(self);
+        self.locals.truncate(mark);
+        out
+    }
+}
+
+impl<'p> Compiled<'p> {
+    /// Lowers the rules of one block (a gate's or a stage's triggers) with the
+    /// block's `let`s, the file-level `let`s and every `def`.
+    pub fn new(program: &'p Program, block_lets: &'p [Binding], rules: &'p [RuleDecl]) -> Self {
+        let mut scope = Scope::new(program);
+        let globals = program.lets.iter().map(|b| scope.lower(&b.value)).collect();
+        let defs = program
+            .defs
+            .iter()
+            .map(|d| {
+                let mut s = Scope::new(program);
+                s.in_def = true;
+                s.locals = d.params.iter().map(|p| p.name.as_str()).collect();
+                CompiledDef {
+                    params: d.params.len(),
+                    body: s.lower(&d.body),
+                }
+            })
+            .collect();
+        scope.block = Some(block_lets);
+        let block = block_lets.iter().map(|b| scope.lower(&b.value)).collect();
+        let rules = rules
+            .iter()
+            .map(|r| {
+                scope.rule = Some(&r.lets);
+                CompiledRule {
+                    lets: r.lets.iter().map(|b| scope.lower(&b.value)).collect(),
+                    whens: r.whens.iter().map(|e| scope.lower(e)).collect(),
+                    requires: r.requires.iter().map(|e| scope.lower(e)).collect(),
+                }
+            })
+            .collect();
+        Compiled {
+            program,
+            globals,
+            block,
+            defs,
+            rules,
+        }
+    }
+
+    /// Evaluates every rule on the fast path, in order.
+    pub(crate) fn verdicts(&self, evidence: &Value, options: &EvalOptions) -> Vec<Verdict> {
+        let params = param_values(self.program, options);
+        let run = Run::new(self, evidence, &params, options);
+        (0..self.rules.len()).map(|i| run.rule(i)).collect()
+    }
+}
+
+/// Each param's value: the `--param` override, else its declared default.
+fn param_values(program: &Program, options: &EvalOptions) -> Vec<Option<Value>> {
+    program
+        .params
+        .iter()
+        .map(|p| {
+            options
+                .params
+                .iter()
+                .rev()
+                .find(|(name, _)| *name == p.name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| const_value(&p.default).ok())
+        })
+        .collect()
+}
+
+/// A `let`'s memo: evaluated at most once per scope, errors included.
+enum Slot<'a> {
+    Empty,
+    InProgress,
+    Done(Result<Val<'a>, EvalError>),
+}
+
+fn slots<'a>(n: usize) -> RefCell<Vec<Slot<'a>>> {
+    RefCell::new((0..n).map(|_| Slot::Empty).collect())
+}
+
+/// The bound variables in scope, outermost first; a `def` call starts a new one.
+type Frame<'a> = Vec<Val<'a>>;
+
+type Result<T, E = EvalError> = std::result::Result<T, E>;
+
+/// The state of one evaluation of a compiled block against one bundle.
+struct Run<'a> {
+    compiled: &'a Compiled<'a>,
+    evidence: &'a Value,
+    params: &'a [Option<Value>],
+    now: Timestamp,
+    budget: Budget,
+    cache: builtins::Cache,
+    global: RefCell<Vec<Slot<'a>>>,
+    block: RefCell<Vec<Slot<'a>>>,
+    rule: RefCell<Vec<Slot<'a>>>,
+    current_rule: Cell<usize>,
+    vacuous: RefCell<Vec<Span>>,
+    depth: Cell<usize>,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        compiled: &'a Compiled<'a>,
+        evidence: &'a Value,
+        params: &'a [Option<Value>],
+        options: &EvalOptions,
+    ) -> Self {
+        Run {
+            compiled,
+            evidence,
+            params,
+            now: options.now,
+            budget: Budget::new(options.limits.max_steps),
+            cache: builtins::Cache::new(options.limits),
+            global: slots(compiled.globals.len()),
+            block: slots(compiled.block.len()),
+            rule: slots(0),
+            current_rule: Cell::new(0),
+            vacuous: RefCell::new(Vec::new()),
+            depth: Cell::new(0),
+        }
+    }
+
+    /// The fast pass over one rule, as [`super::Evaluator::run_rule`] does it.
+    fn rule(&self, i: usize) -> Verdict {
+        let Some(rule) = self.compiled.rules.get(i) else {
+            return Verdict {
+                outcome: Outcome::Error,
+                problems: Vec::new(),
+                vacuous: Vec::new(),
+            };
+        };
+        self.budget.reset();
+        self.vacuous.borrow_mut().clear();
+        self.current_rule.set(i);
+        *self.rule.borrow_mut() = slots(rule.lets.len()).into_inner();
+        for (i, when) in rule.whens.iter().enumerate() {
+            match self.truth(when, &mut self.frame(), "a `when` guard") {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Verdict {
+                        outcome: Outcome::Skipped,
+                        problems: Vec::new(),
+                        vacuous: Vec::new(),
+                    }
+                }
+                Err(e) => {
+                    return Verdict {
+                        outcome: Outcome::Error,
+                        problems: vec![(Clause::When, i, Some(e))],
+                        vacuous: Vec::new(),
+                    }
+                }
+            }
+        }
+        let mut problems = Vec::new();
+        let mut errored = false;
+        for (i, req) in rule.requires.iter().enumerate() {
+            // Each require gets the full budget; the counter is per condition.
+            self.budget.reset();
+            match self.truth(req, &mut self.frame(), "a `require` condition") {
+                Ok(true) => {}
+                Ok(false) => problems.push((Clause::Require, i, None)),
+                Err(e) => {
+                    errored = true;
+                    problems.push((Clause::Require, i, Some(e)));
+                }
+            }
+        }
+        let outcome = if errored {
+            Outcome::Error
+        } else if problems.is_empty() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        Verdict {
+            outcome,
+            problems,
+            vacuous: self.vacuous.borrow().clone(),
+        }
+    }
+
+    fn frame(&self) -> Frame<'a> {
+        Vec::new()
+    }
+
+    fn let_value(&self, level: Level, i: usize, span: Span) -> Result<Val<'a>> {
+        let (memo, nodes) = match level {
+            Level::Global => (&self.global, &self.compiled.globals),
+            Level::Block => (&self.block, &self.compiled.block),
+            Level::Rule => (
+                &self.rule,
+                match self.compiled.rules.get(self.current_rule.get()) {
+                    Some(r) => &r.lets,
+                    None => &self.compiled.globals,
+                },
+            ),
+        };
+        match memo.borrow().get(i) {
+            Some(Slot::Done(r)) => return r.clone(),
+            Some(Slot::InProgress) => {
+                return Err(EvalError::new(
+                    ErrorKind::InvalidValue,
+                    span,
+                    "definition depends on itself",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(s) = memo.borrow_mut().get_mut(i) {
+            *s = Slot::InProgress;
+        }
+        let result = match nodes.get(i) {
+            Some(node) => self.eval(node, &mut self.frame()),
+            None => Err(EvalError::new(
+                ErrorKind::InvalidValue,
+                span,
+                "unbound name",
+            )),
+        };
+        if let Some(s) = memo.borrow_mut().get_mut(i) {
+            *s = Slot::Done(result.clone());
+        }
+        result
+    }
+
+    /// Evaluates a condition that must be a boolean.
+    fn truth(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool> {
+        match &*self.eval(node, frame)? {
+            Value::Bool(b) => Ok(*b),
+            other => Err(access::not_boolean(other, node.span, what)),
+        }
+    }
+
+    fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
+        // Checking the stack costs a thread-local read: do it every 16 levels,
+        // which is far inside the red zone.
+        let depth = self.depth.get();
+        self.depth.set(depth + 1);
+        let result = if depth.is_multiple_of(16) {
+            crate::stack::guard(|| self.eval_node(node, frame))
+        } else {
+            self.eval_node(node, frame)
+        };
+        self.depth.set(depth);
+        result
+    }
+
+    fn eval_node(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
+        self.budget.charge(u64::from(node.steps), node.span)?;
+        let program = self.compiled.program;
+        Ok(match &node.kind {
+            NodeKind::Const(v) => Val::Ref(v),
+            NodeKind::Evidence => Val::Ref(self.evidence),
+            NodeKind::Now => Val::Own(Value::Time(self.now)),
+            NodeKind::Param(i) => match self.params.get(*i) {
+                Some(Some(v)) => Val::Ref(v),
+                _ => return Err(unbound(node.span, "a param without a value")),
+            },
+            NodeKind::Local(i) => match frame.get(*i) {
+                Some(v) => v.clone(),
+                None => return Err(unbound(node.span, "a variable outside its scope")),
+            },
+            NodeKind::Let(level, i) => return self.let_value(*level, *i, node.span),
+            NodeKind::Unbound(name) => return Err(unbound(node.span, name)),
+            NodeKind::List(items) => Val::Own(Value::list(
+                items
+                    .iter()
+                    .map(|i| self.eval(i, frame).map(Val::into_value))
+                    .collect::<Result<_>>()?,
+            )),
+            NodeKind::Object(entries) => {
+                let mut map = super::value::object_with_capacity(entries.len());
+                for (k, v) in entries {
+                    map.insert(k.clone(), self.eval(v, frame)?.into_value());
+                }
+                Val::Own(Value::Object(Rc::new(map)))
+            }
+            NodeKind::Field {
+                base,
+                name,
+                name_span,
+            } => {
+                let b = self.eval(base, frame)?;
+                return b.step(|v| access::field(program, v, base.span, name, *name_span, &None));
+            }
+            NodeKind::Index(base, index) => {
+                let b = self.eval(base, frame)?;
+                let i = self.eval(index, frame)?;
+                return b.step(|v| {
+                    access::index(program, v, base.span, &i, index.span, &None)
+                        .map(|(got, _)| Val::Ref(got))
+                });
+            }
+            NodeKind::Exists(inner) => match self.eval(inner, frame) {
+                Ok(_) => Val::Own(Value::Bool(true)),
+                Err(err) if err.access => Val::Own(Value::Bool(false)),
+                Err(err) => return Err(err),
+            },
+            NodeKind::Not(inner) => Val::Own(Value::Bool(!self.truth(
+                inner,
+                frame,
+                "the operand of `not`",
+            )?)),
+            NodeKind::Neg(inner) => {
+                let v = self.eval(inner, frame)?.into_value();
+                Val::Own(super::ops::negate(v, node.span)?)
+            }
+            NodeKind::And(l, r) => Val::Own(Value::Bool(
+                self.truth(l, frame, "the left side of `and`")?
+                    && self.truth(r, frame, "the right side of `and`")?,
+            )),
+            NodeKind::Or(l, r) => Val::Own(Value::Bool(
+                self.truth(l, frame, "the left side of `or`")?
+                    || self.truth(r, frame, "the right side of `or`")?,
+            )),
+            NodeKind::Coalesce(l, r) => match self.eval(l, frame) {
+                Ok(v) if matches!(*v, Value::Null) => return self.eval(r, frame),
+                Ok(found) => found,
+                Err(err) if err.access => return self.eval(r, frame),
+                Err(err) => return Err(err),
+            },
+            NodeKind::Binary(op, l, r) => {
+                let lv = self.eval(l, frame)?;
+                let rv = self.eval(r, frame)?;
+                let v = apply_values(*op, &lv, &rv, l.span, r.span, node.span, &self.budget)?;
+                access::check_string_length(&v, &self.cache.limits, node.span)?;
+                Val::Own(v)
+            }
+            NodeKind::If(c, t, f) => {
+                return if self.truth(c, frame, "the condition of `if`")? {
+                    self.eval(t, frame)
+                } else {
+                    self.eval(f, frame)
+                }
+            }
+            NodeKind::Quantifier {
+                kind,
+                vars,
+                collection,
+                body,
+            } => {
+                let mut verdict = *kind != QuantKind::Any;
+                let n = self.each(*vars, collection, frame, |run, frame| {
+                    run.budget.charge(1, node.span)?;
+                    let holds = run.truth(body, frame, "the body of a quantifier")?;
+                    Ok(match (kind, holds) {
+                        (QuantKind::All, false) | (QuantKind::None, true) => {
+                            verdict = false;
+                            false
+                        }
+                        (QuantKind::Any, true) => {
+                            verdict = true;
+                            false
+                        }
+                        _ => true,
+                    })
+                })?;
+                if n == 0 && *kind == QuantKind::All {
+                    self.vacuous.borrow_mut().push(collection.span);
+                }
+                Val::Own(Value::Bool(verdict))
+            }
+            NodeKind::Comprehension {
+                vars,
+                collection,
+                filter,
+                element,
+            } => {
+                let mut out = Vec::new();
+                self.each(*vars, collection, frame, |run, frame| {
+                    if let Some(filter) = filter {
+                        if !run.truth(filter, frame, "the filter of a comprehension")? {
+                            return Ok(true);
+                        }
+                    }
+                    out.push(run.eval(element, frame)?.into_value());
+                    Ok(true)
+                })?;
+                Val::Own(Value::list(out))
+            }
+            NodeKind::Builtin {
+                builtin,
+                args,
+                spans,
+            } => {
+                let values = self.arguments(args, frame)?;
+                Val::Own((builtin.run)(&builtins::Args {
+                    values: &values,
+                    spans,
+                    call: node.span,
+                    sig: &builtin.sig,
+                    budget: &self.budget,
+                    cache: &self.cache,
+                })?)
+            }
+            NodeKind::Def(i, args) => {
+                let values = self.arguments(args, frame)?;
+                let Some(def) = self.compiled.defs.get(*i) else {
+                    return Err(unbound(node.span, "an unknown helper"));
+                };
+                // A def sees file-level names and its own parameters only: a new frame.
+                let mut values = values.into_iter();
+                let mut inner: Frame<'a> = (0..def.params)
+                    .map(|_| Val::Own(values.next().unwrap_or(Value::Null)))
+                    .collect();
+                return self.eval(&def.body, &mut inner);
+            }
+            NodeKind::UnknownFunction(name, args) => {
+                self.arguments(args, frame)?;
+                return Err(EvalError::new(
+                    ErrorKind::InvalidValue,
+                    name.span,
+                    format!("unknown function `{}`", name.name),
+                ));
+            }
+        })
+    }
+
+    fn arguments(&self, args: &'a [Node], frame: &mut Frame<'a>) -> Result<Vec<Value>> {
+        args.iter()
+            .map(|a| self.eval(a, frame).map(Val::into_value))
+            .collect()
+    }
+
+    /// Runs `f` once per element of `collection` with `vars` names bound
+    /// (the element; or the index or key, then the element), charging one
+    /// step per element. `f` returns `false` to stop. Returns the number of
+    /// elements.
+    fn each(
+        &self,
+        vars: usize,
+        collection: &'a Node,
+        frame: &mut Frame<'a>,
+        mut f: impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
+    ) -> Result<usize> {
+        let coll = self.eval(collection, frame)?;
+        if let (Value::List(items), 0) = (&*coll, vars) {
+            // No names to bind: the interpreter only counts the elements.
+            return Ok(items.len());
+        }
+        let mark = frame.len();
+        let result = match (coll, vars) {
+            (Val::Ref(Value::List(items)), 1) => self
+                .bind_each(
+                    items.iter().map(|v| [Val::Ref(v)]),
+                    collection,
+                    frame,
+                    &mut f,
+                )
+                .map(|()| items.len()),
+            (Val::Ref(Value::List(items)), 2..) => self
+                .bind_each(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| [Val::Own(Value::Int(i as i64)), Val::Ref(v)]),
+                    collection,
+                    frame,
+                    &mut f,
+                )
+                .map(|()| items.len()),
+            (Val::Ref(Value::Object(map)), 2..) => self
+                .bind_each(
+                    map.iter()
+                        .map(|(k, v)| [Val::Own(Value::Str(k.clone())), Val::Ref(v)]),
+                    collection,
+                    frame,
+                    &mut f,
+                )
+                .map(|()| map.len()),
+            // Computed collections: their elements are shared, not borrowed.
+            (Val::Own(Value::List(items)), 1) => self
+                .bind_each(
+                    items.iter().map(|v| [Val::Own(v.clone())]),
+                    collection,
+                    frame,
+                    &mut f,
+                )
+                .map(|()| items.len()),
+            (Val::Own(Value::List(items)), 2..) => self
+                .bind_each(
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| [Val::Own(Value::Int(i as i64)), Val::Own(v.clone())]),
+                    collection,
+                    frame,
+                    &mut f,
+                )
+                .map(|()| items.len()),
+            (Val::Own(Value::Object(map)), 2..) => self
+                .bind_each(
+                    map.iter()
+                        .map(|(k, v)| [Val::Own(Value::Str(k.clone())), Val::Own(v.clone())]),
+                    collection,
+                    frame,
+                    &mut f,
+                )
+                .map(|()| map.len()),
+            (other, _) => Err(access::not_iterable(
+                self.compiled.program,
+                &other,
+                collection.span,
+            )),
+        };
+        frame.truncate(mark);
+        result
+    }
+
+    fn bind_each<const N: usize>(
+        &self,
+        elements: impl Iterator<Item = [Val<'a>; N]>,
+        collection: &Node,
+        frame: &mut Frame<'a>,
+        f: &mut impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
+    ) -> Result<()> {
+        let mark = frame.len();
+        for bound in elements {
+            self.budget.charge(1, collection.span)?;
+            frame.truncate(mark);
+            frame.extend(bound);
+            if !f(self, frame)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn unbound(span: Span, what: &str) -> EvalError {
+    EvalError::new(
+        ErrorKind::InvalidValue,
+        span,
+        format!("unbound name `{what}`"),
+    )
+}
