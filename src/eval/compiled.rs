@@ -55,10 +55,10 @@ enum NodeKind {
     Unbound(String),
     List(Vec<Node>),
     Object(Vec<(Rc<str>, Node)>),
-    Field {
-        base: Box<Node>,
-        name: Rc<str>,
-        name_span: Span,
+    /// `root.a.b.c`: a chain of field steps, walked in one node.
+    Path {
+        root: Box<Node>,
+        fields: Vec<FieldStep>,
     },
     Index(Box<Node>, Box<Node>),
     Exists(Box<Node>),
@@ -91,6 +91,14 @@ enum NodeKind {
     UnknownFunction(Ident, Vec<Node>),
 }
 
+/// One `.name` of a [`NodeKind::Path`], innermost first.
+struct FieldStep {
+    name: Rc<str>,
+    name_span: Span,
+    /// The expression the field is read from, for error messages.
+    base_span: Span,
+}
+
 struct CompiledRule {
     lets: Vec<Node>,
     whens: Vec<Node>,
@@ -121,6 +129,8 @@ struct Scope<'p> {
     /// In a `def` body the file-level `let`s come before `evidence`, `now` and
     /// params, as they do in the interpreter's environment.
     in_def: bool,
+    /// Steps of the expressions folded into the node being lowered.
+    extra_steps: u32,
 }
 
 fn position(bindings: &[Binding], name: &str) -> Option<usize> {
@@ -135,6 +145,7 @@ impl<'p> Scope<'p> {
             rule: None,
             block: None,
             in_def: false,
+            extra_steps: 0,
         }
     }
 
@@ -169,6 +180,7 @@ impl<'p> Scope<'p> {
     }
 
     fn lower(&mut self, e: &'p Expr) -> Node {
+        let outer_extra = std::mem::take(&mut self.extra_steps);
         let mut steps = 1;
         let mut e = e;
         let span = e.span;
@@ -195,6 +207,7 @@ impl<'p> Scope<'p> {
             }
             _ => self.lower_composite(e),
         };
+        let steps = steps + std::mem::replace(&mut self.extra_steps, outer_extra);
         Node { kind, span, steps }
     }
 
@@ -209,11 +222,7 @@ impl<'p> Scope<'p> {
                     .collect(),
             ),
             ExprKind::Name(name) => self.resolve(name),
-            ExprKind::Field(base, field) => NodeKind::Field {
-                base: boxed(self, base),
-                name: Rc::from(field.name.as_str()),
-                name_span: field.span,
-            },
+            ExprKind::Field(..) => self.lower_path(e),
             ExprKind::Index(base, index) => NodeKind::Index(boxed(self, base), boxed(self, index)),
             ExprKind::Exists(inner) => NodeKind::Exists(boxed(self, inner)),
             ExprKind::Unary(UnaryOp::Not, inner) => NodeKind::Not(boxed(self, inner)),
@@ -284,6 +293,39 @@ impl<'p> Scope<'p> {
                 Ok(v) => NodeKind::Const(v),
                 Err(_) => NodeKind::Unbound(String::new()),
             },
+        }
+    }
+
+    /// Lowers a chain of field steps into one [`NodeKind::Path`]. The
+    /// interpreter charges every `.field` and parenthesis of the chain before
+    /// it evaluates the root; the path node charges them all on entry.
+    /// Returns the extra steps to add to the node's own.
+    fn lower_path(&mut self, e: &'p Expr) -> NodeKind {
+        let mut fields = Vec::new();
+        let mut current = e;
+        loop {
+            match &current.kind {
+                ExprKind::Field(base, field) => {
+                    fields.push(FieldStep {
+                        name: Rc::from(field.name.as_str()),
+                        name_span: field.span,
+                        base_span: base.span,
+                    });
+                    current = base;
+                }
+                ExprKind::Paren(inner) => {
+                    self.extra_steps += 1;
+                    current = inner;
+                }
+                _ => break,
+            }
+        }
+        // The outermost `.field` is the node itself, already counted.
+        self.extra_steps += fields.len().saturating_sub(1) as u32;
+        fields.reverse();
+        NodeKind::Path {
+            root: Box::new(self.lower(current)),
+            fields,
         }
     }
 
@@ -369,7 +411,7 @@ fn param_values(program: &Program, options: &EvalOptions) -> Vec<Option<Value>> 
 enum Slot<'a> {
     Empty,
     InProgress,
-    Done(Result<Val<'a>, EvalError>),
+    Done(Result<Val<'a>>),
 }
 
 fn slots<'a>(n: usize) -> RefCell<Vec<Slot<'a>>> {
@@ -379,7 +421,9 @@ fn slots<'a>(n: usize) -> RefCell<Vec<Slot<'a>>> {
 /// The bound variables in scope, outermost first; a `def` call starts a new one.
 type Frame<'a> = Vec<Val<'a>>;
 
-type Result<T, E = EvalError> = std::result::Result<T, E>;
+// Errors are boxed on the fast path: a small `Result` keeps every node's
+// return cheap, and errors are rare.
+type Result<T, E = Box<EvalError>> = std::result::Result<T, E>;
 
 /// The state of one evaluation of a compiled block against one bundle.
 struct Run<'a> {
@@ -446,7 +490,7 @@ impl<'a> Run<'a> {
                 Err(e) => {
                     return Verdict {
                         outcome: Outcome::Error,
-                        problems: vec![(Clause::When, i, Some(e))],
+                        problems: vec![(Clause::When, i, Some(*e))],
                         vacuous: Vec::new(),
                     }
                 }
@@ -462,7 +506,7 @@ impl<'a> Run<'a> {
                 Ok(false) => problems.push((Clause::Require, i, None)),
                 Err(e) => {
                     errored = true;
-                    problems.push((Clause::Require, i, Some(e)));
+                    problems.push((Clause::Require, i, Some(*e)));
                 }
             }
         }
@@ -499,11 +543,11 @@ impl<'a> Run<'a> {
         match memo.borrow().get(i) {
             Some(Slot::Done(r)) => return r.clone(),
             Some(Slot::InProgress) => {
-                return Err(EvalError::new(
+                return Err(Box::new(EvalError::new(
                     ErrorKind::InvalidValue,
                     span,
                     "definition depends on itself",
-                ))
+                )))
             }
             _ => {}
         }
@@ -512,11 +556,11 @@ impl<'a> Run<'a> {
         }
         let result = match nodes.get(i) {
             Some(node) => self.eval(node, &mut self.frame()),
-            None => Err(EvalError::new(
+            None => Err(Box::new(EvalError::new(
                 ErrorKind::InvalidValue,
                 span,
                 "unbound name",
-            )),
+            ))),
         };
         if let Some(s) = memo.borrow_mut().get_mut(i) {
             *s = Slot::Done(result.clone());
@@ -524,23 +568,64 @@ impl<'a> Run<'a> {
         result
     }
 
-    /// Evaluates a condition that must be a boolean.
+    /// Evaluates a condition that must be a boolean. Connectives,
+    /// comparisons and quantifiers answer without building a value.
     fn truth(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool> {
-        match &*self.eval(node, frame)? {
-            Value::Bool(b) => Ok(*b),
-            other => Err(access::not_boolean(other, node.span, what)),
-        }
+        self.descend(|| {
+            let fast = match &node.kind {
+                NodeKind::And(l, r) => Some((BinaryOp::And, l, r)),
+                NodeKind::Or(l, r) => Some((BinaryOp::Or, l, r)),
+                NodeKind::Binary(
+                    op @ (BinaryOp::Eq
+                    | BinaryOp::Ne
+                    | BinaryOp::Lt
+                    | BinaryOp::Le
+                    | BinaryOp::Gt
+                    | BinaryOp::Ge
+                    | BinaryOp::In
+                    | BinaryOp::NotIn),
+                    l,
+                    r,
+                ) => Some((*op, l, r)),
+                _ => None,
+            };
+            let Some((op, l, r)) = fast else {
+                return match &*self.eval_node(node, frame)? {
+                    Value::Bool(b) => Ok(*b),
+                    other => Err(Box::new(access::not_boolean(other, node.span, what))),
+                };
+            };
+            self.budget.charge(u64::from(node.steps), node.span)?;
+            match op {
+                BinaryOp::And => Ok(self.truth(l, frame, "the left side of `and`")?
+                    && self.truth(r, frame, "the right side of `and`")?),
+                BinaryOp::Or => Ok(self.truth(l, frame, "the left side of `or`")?
+                    || self.truth(r, frame, "the right side of `or`")?),
+                op => {
+                    let lv = self.eval(l, frame)?;
+                    let rv = self.eval(r, frame)?;
+                    match apply_values(op, &lv, &rv, l.span, r.span, node.span, &self.budget)? {
+                        Value::Bool(b) => Ok(b),
+                        other => Err(Box::new(access::not_boolean(&other, node.span, what))),
+                    }
+                }
+            }
+        })
     }
 
     fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
-        // Checking the stack costs a thread-local read: do it every 16 levels,
-        // which is far inside the red zone.
+        self.descend(|| self.eval_node(node, frame))
+    }
+
+    /// Runs one level of recursion. Checking the stack costs a thread-local
+    /// read: do it every 16 levels, which is far inside the red zone.
+    fn descend<T>(&self, f: impl FnOnce() -> T) -> T {
         let depth = self.depth.get();
         self.depth.set(depth + 1);
         let result = if depth.is_multiple_of(16) {
-            crate::stack::guard(|| self.eval_node(node, frame))
+            crate::stack::guard(f)
         } else {
-            self.eval_node(node, frame)
+            f()
         };
         self.depth.set(depth);
         result
@@ -576,21 +661,22 @@ impl<'a> Run<'a> {
                 }
                 Val::Own(Value::Object(Rc::new(map)))
             }
-            NodeKind::Field {
-                base,
-                name,
-                name_span,
-            } => {
-                let b = self.eval(base, frame)?;
-                return b.step(|v| access::field(program, v, base.span, name, *name_span, &None));
+            NodeKind::Path { root, fields } => {
+                let mut v = self.eval(root, frame)?;
+                for f in fields {
+                    v = v.step(|x| {
+                        access::field(program, x, f.base_span, &f.name, f.name_span, &None)
+                    })?;
+                }
+                return Ok(v);
             }
             NodeKind::Index(base, index) => {
                 let b = self.eval(base, frame)?;
                 let i = self.eval(index, frame)?;
-                return b.step(|v| {
+                return Ok(b.step(|v| {
                     access::index(program, v, base.span, &i, index.span, &None)
                         .map(|(got, _)| Val::Ref(got))
-                });
+                })?);
             }
             NodeKind::Exists(inner) => match self.eval(inner, frame) {
                 Ok(_) => Val::Own(Value::Bool(true)),
@@ -624,7 +710,10 @@ impl<'a> Run<'a> {
                 let lv = self.eval(l, frame)?;
                 let rv = self.eval(r, frame)?;
                 let v = apply_values(*op, &lv, &rv, l.span, r.span, node.span, &self.budget)?;
-                access::check_string_length(&v, &self.cache.limits, node.span)?;
+                // Only `+` makes strings.
+                if *op == BinaryOp::Add {
+                    access::check_string_length(&v, &self.cache.limits, node.span)?;
+                }
                 Val::Own(v)
             }
             NodeKind::If(c, t, f) => {
@@ -708,11 +797,11 @@ impl<'a> Run<'a> {
             }
             NodeKind::UnknownFunction(name, args) => {
                 self.arguments(args, frame)?;
-                return Err(EvalError::new(
+                return Err(Box::new(EvalError::new(
                     ErrorKind::InvalidValue,
                     name.span,
                     format!("unknown function `{}`", name.name),
-                ));
+                )));
             }
         })
     }
@@ -798,11 +887,11 @@ impl<'a> Run<'a> {
                     &mut f,
                 )
                 .map(|()| map.len()),
-            (other, _) => Err(access::not_iterable(
+            (other, _) => Err(Box::new(access::not_iterable(
                 self.compiled.program,
                 &other,
                 collection.span,
-            )),
+            ))),
         };
         frame.truncate(mark);
         result
@@ -828,10 +917,10 @@ impl<'a> Run<'a> {
     }
 }
 
-fn unbound(span: Span, what: &str) -> EvalError {
-    EvalError::new(
+fn unbound(span: Span, what: &str) -> Box<EvalError> {
+    Box::new(EvalError::new(
         ErrorKind::InvalidValue,
         span,
         format!("unbound name `{what}`"),
-    )
+    ))
 }
