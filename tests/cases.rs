@@ -57,8 +57,24 @@ fn run_case(case: &Case) -> Result<(), String> {
     let outcome: Result<Value, String> = match clearance::compile_str("case.clr", &policy) {
         Err(failure) => Err(failure.errors.first().map(|e| e.code()).unwrap_or_default()),
         Ok(program) => {
-            let ev = Evaluator::new(&program, evidence, &EvalOptions::at(now));
-            ev.global_let("result").map_err(|e| e.code().to_string())
+            let options = EvalOptions::at(now);
+            let compiled = eval::compiled::global_let(&program, "result", &evidence, &options);
+            let ev = Evaluator::new(&program, evidence, &options);
+            let reference = ev.global_let("result");
+            // Differential: the compiled evaluator must agree with the
+            // reference interpreter on every case.
+            match (&compiled, &reference) {
+                (Ok(a), Ok(b)) if a.deep_eq(b) && a.to_string() == b.to_string() => {}
+                (Err(a), Err(b)) if a.kind == b.kind && a.is_access() == b.is_access() => {}
+                (a, b) => {
+                    return Err(format!(
+                        "evaluators disagree: compiled {:?}, reference {:?}",
+                        a.as_ref().map(|v| v.to_string()).map_err(|e| e.code()),
+                        b.as_ref().map(|v| v.to_string()).map_err(|e| e.code())
+                    ))
+                }
+            }
+            reference.map_err(|e| e.code().to_string())
         }
     };
     match (&case.want_error, outcome) {

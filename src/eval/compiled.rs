@@ -924,3 +924,75 @@ fn unbound(span: Span, what: &str) -> Box<EvalError> {
         format!("unbound name `{what}`"),
     ))
 }
+
+/// A rule's fast-pass verdict, in a form two evaluators can be compared by:
+/// outcome, the clauses that failed or errored with the kind of each error,
+/// and the vacuous `all`s of a passing rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comparable {
+    pub rule: String,
+    pub outcome: Outcome,
+    pub problems: Vec<(Clause, usize, Option<ErrorKind>)>,
+    pub vacuous: Vec<Span>,
+}
+
+fn comparable(rule: &RuleDecl, v: Verdict) -> Comparable {
+    Comparable {
+        rule: rule.name.name.clone(),
+        outcome: v.outcome,
+        problems: v
+            .problems
+            .into_iter()
+            .map(|(clause, i, e)| (clause, i, e.map(|e| e.kind)))
+            .collect(),
+        vacuous: v.vacuous,
+    }
+}
+
+/// Decides a block of rules with both evaluators, for differential tests:
+/// (compiled, reference interpreter). Production code uses the compiled
+/// verdicts and asks the interpreter only to explain.
+pub fn both_verdicts(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    evidence: &Value,
+    options: &EvalOptions,
+) -> (Vec<Comparable>, Vec<Comparable>) {
+    let compiled = Compiled::new(program, lets, rules)
+        .verdicts(evidence, options)
+        .into_iter()
+        .zip(rules)
+        .map(|(v, r)| comparable(r, v))
+        .collect();
+    let reference = super::Evaluator::new(program, evidence.clone(), options);
+    let scope = super::env::LetScope::new(lets);
+    let env = super::env::Env::Lets {
+        scope: &scope,
+        parent: &super::env::Env::Root,
+    };
+    let reference = rules
+        .iter()
+        .map(|r| comparable(r, reference.run_rule(r, &env)))
+        .collect();
+    (compiled, reference)
+}
+
+/// The value of a file-level `let`, computed by the compiled evaluator (the
+/// case tables compare it with [`super::Evaluator::global_let`]).
+pub fn global_let(
+    program: &Program,
+    name: &str,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> Result<Value, EvalError> {
+    let compiled = Compiled::new(program, &[], &[]);
+    let params = param_values(program, options);
+    let run = Run::new(&compiled, evidence, &params, options);
+    let Some(i) = position(&program.lets, name) else {
+        return Err(*unbound(Span::default(), name));
+    };
+    run.let_value(Level::Global, i, Span::default())
+        .map(Val::into_value)
+        .map_err(|e| *e)
+}

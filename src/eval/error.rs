@@ -59,6 +59,12 @@ impl EvalError {
         }
     }
 
+    /// True when the error comes from an access step, so `exists` and `??`
+    /// treat it as "does not resolve".
+    pub fn is_access(&self) -> bool {
+        self.access
+    }
+
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
