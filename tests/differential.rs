@@ -1,0 +1,252 @@
+//! Differential tests: the compiled evaluator (the fast path of every rule)
+//! against the AST interpreter (the reference). Over every example policy and
+//! evidence file, the benchmark workload, the runtime snapshots and the
+//! hostile evidence corpus, under evaluation budgets from 1 step up, and over
+//! generated evidence, both must give the same outcome per rule, the same
+//! failing or erroring clauses with the same kinds of error, and the same
+//! vacuous `all`s. (The case tables in `tests/cases/` compare the two on
+//! every expression too.)
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use clearance::check::Program;
+use clearance::eval::{self, compiled, EvalOptions};
+use proptest::prelude::*;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+
+/// Budgets small enough to run out at every depth of the example rules, and
+/// the default.
+const BUDGETS: &[u64] = &[1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 1000, 10_000];
+
+fn options(max_steps: Option<u64>) -> EvalOptions {
+    let mut o = EvalOptions::at("2026-11-20T12:00:00Z".parse().unwrap());
+    if let Some(steps) = max_steps {
+        o.limits.max_steps = steps;
+    }
+    o
+}
+
+/// Compares both evaluators on every gate and trigger block of `program`;
+/// returns how many rule verdicts were compared.
+fn assert_agree(program: &Program, evidence: &eval::Value, what: &str) -> usize {
+    let mut compared = 0;
+    let blocks = program
+        .gates
+        .iter()
+        .map(|g| (g.label(), &g.lets, &g.rules))
+        .chain(
+            program
+                .stages
+                .iter()
+                .map(|s| (s.name.clone(), &s.lets, &s.triggers)),
+        );
+    for (label, lets, rules) in blocks {
+        for budget in BUDGETS.iter().copied().map(Some).chain([None]) {
+            let (fast, reference) =
+                compiled::both_verdicts(program, lets, rules, evidence, &options(budget));
+            assert_eq!(
+                fast, reference,
+                "{what}: `{label}` with a budget of {budget:?} steps"
+            );
+            compared += fast.len();
+        }
+    }
+    compared
+}
+
+fn example_pairs() -> Vec<(PathBuf, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut pairs = Vec::new();
+    for bundle in ["allowed", "denied", "missing-evidence"] {
+        pairs.push((
+            root.join("policies/payments/policy.clr"),
+            root.join(format!("policies/payments/evidence/{bundle}.json")),
+        ));
+    }
+    for metrics in ["healthy", "firing"] {
+        pairs.push((
+            root.join("policies/payments/policy.clr"),
+            root.join(format!("policies/payments/metrics/{metrics}.json")),
+        ));
+    }
+    for bundle in ["small-allowed", "small-denied"] {
+        pairs.push((
+            root.join("policies/bench/workload.clr"),
+            root.join(format!("tests/data/workload/{bundle}.json")),
+        ));
+    }
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("policies/cookbook"))
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        for b in ["pass.json", "fail.json"] {
+            pairs.push((dir.join("policy.clr"), dir.join(b)));
+        }
+    }
+    let mut runtime: Vec<PathBuf> = std::fs::read_dir(root.join("tests/runtime"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "clr"))
+        .collect();
+    runtime.sort();
+    for p in runtime {
+        pairs.push((p.clone(), p.with_extension("json")));
+    }
+    let mut hostile: Vec<PathBuf> = std::fs::read_dir(root.join("tests/hostile/evidence"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    hostile.sort();
+    for p in hostile {
+        pairs.push((root.join("tests/hostile/evidence_policy.clr"), p));
+    }
+    pairs
+}
+
+#[test]
+fn evaluators_agree_on_every_example() {
+    let mut compared = 0;
+    let mut loaded = 0;
+    for (policy, evidence) in example_pairs() {
+        let program = clearance::compile_path(&policy, &[]).unwrap();
+        // Hostile evidence that does not load never reaches an evaluator.
+        let Ok(text) = std::fs::read_to_string(&evidence) else {
+            continue;
+        };
+        let Ok(value) = eval::parse_json(text.trim_start_matches('\u{FEFF}'), Default::default())
+        else {
+            continue;
+        };
+        loaded += 1;
+        compared += assert_agree(&program, &value, &evidence.display().to_string());
+    }
+    // Guard against the walk silently finding nothing.
+    assert!(loaded >= 60, "only {loaded} evidence files loaded");
+    assert!(compared >= 3_000, "only {compared} verdicts compared");
+    eprintln!("{loaded} evidence files, {compared} verdicts compared");
+}
+
+/// The differential check itself notices a disagreement: a budget of one
+/// step lets the reference fail where the default budget passes, and the two
+/// runs of the compiled evaluator differ the same way.
+#[test]
+fn budgets_change_verdicts_the_same_way() {
+    let program = clearance::compile_path(Path::new("policies/bench/workload.clr"), &[]).unwrap();
+    let text = std::fs::read_to_string("tests/data/workload/small-allowed.json").unwrap();
+    let value = eval::parse_json(&text, Default::default()).unwrap();
+    let gate = &program.gates[0];
+    let (roomy, _) =
+        compiled::both_verdicts(&program, &gate.lets, &gate.rules, &value, &options(None));
+    let (tight, tight_reference) =
+        compiled::both_verdicts(&program, &gate.lets, &gate.rules, &value, &options(Some(1)));
+    assert!(roomy.iter().all(|v| v.outcome == eval::Outcome::Pass));
+    assert!(tight.iter().all(|v| v.outcome == eval::Outcome::Error));
+    assert_eq!(tight, tight_reference);
+    assert_ne!(roomy, tight);
+}
+
+fn payments() -> &'static Program {
+    static P: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        clearance::compile_path(Path::new("policies/payments/policy.clr"), &[]).unwrap()
+    })
+}
+
+fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
+    out.push(at.clone());
+    match v {
+        Json::Object(m) => {
+            for (k, x) in m {
+                pointers(x, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+            }
+        }
+        Json::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                pointers(x, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn arb_json() -> impl Strategy<Value = Json> {
+    let leaf = prop_oneof![
+        Just(Json::Null),
+        any::<bool>().prop_map(Json::Bool),
+        any::<i64>().prop_map(Json::from),
+        (-1e6f64..1e6).prop_map(|f| serde_json::Number::from_f64(f)
+            .map(Json::Number)
+            .unwrap_or(Json::Null)),
+        prop::sample::select(vec![
+            "2026-11-18T09:00:00Z",
+            "1.4.2",
+            "v2.0.0-rc.1",
+            "sha256:ab",
+            "critical",
+            "passed",
+            "release-manager",
+            "unit",
+            "",
+        ])
+        .prop_map(|s| Json::String(s.to_string())),
+    ];
+    leaf.prop_recursive(3, 32, 5, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Json::Array),
+            prop::collection::vec(
+                (
+                    prop::sample::select(vec![
+                        "name", "status", "digest", "passed", "failed", "severity", "user",
+                        "role", "at", "version"
+                    ]),
+                    inner
+                ),
+                0..4
+            )
+            .prop_map(|kv| Json::Object(kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Generated evidence: a value grafted anywhere into an example bundle
+    /// (or deleted), under a random budget.
+    #[test]
+    fn evaluators_agree_on_generated_evidence(
+        graft in arb_json(),
+        pick in any::<prop::sample::Index>(),
+        bundle in prop::sample::select(vec!["allowed", "denied", "missing-evidence"]),
+        delete in any::<bool>(),
+        budget in prop::option::of(1u64..2_000),
+    ) {
+        let text = std::fs::read_to_string(format!("policies/payments/evidence/{bundle}.json")).unwrap();
+        let mut doc: Json = serde_json::from_str(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&doc, String::new(), &mut all);
+        let pointer = pick.get(&all).clone();
+        if delete {
+            let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", ""));
+            if let Some(Json::Object(m)) = doc.pointer_mut(parent) {
+                m.remove(&last.replace("~1", "/").replace("~0", "~"));
+            }
+        } else if let Some(slot) = doc.pointer_mut(&pointer) {
+            *slot = graft;
+        }
+        let value = eval::parse_json(&doc.to_string(), Default::default()).unwrap();
+        let p = payments();
+        for g in &p.gates {
+            let (fast, reference) = compiled::both_verdicts(p, &g.lets, &g.rules, &value, &options(budget));
+            prop_assert_eq!(fast, reference);
+        }
+        for s in &p.stages {
+            let (fast, reference) = compiled::both_verdicts(p, &s.lets, &s.triggers, &value, &options(budget));
+            prop_assert_eq!(fast, reference);
+        }
+    }
+}
