@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 
 /// Budgets small enough to run out at every depth of the example rules, and
 /// the default.
-const BUDGETS: &[u64] = &[1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 1000, 10_000];
+const BUDGETS: &[u64] = &[
+    1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 1000, 10_000,
+];
 
 fn options(max_steps: Option<u64>) -> EvalOptions {
     let mut o = EvalOptions::at("2026-11-20T12:00:00Z".parse().unwrap());
@@ -161,7 +163,11 @@ fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
     match v {
         Json::Object(m) => {
             for (k, x) in m {
-                pointers(x, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+                pointers(
+                    x,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
             }
         }
         Json::Array(a) => {
@@ -200,8 +206,8 @@ fn arb_json() -> impl Strategy<Value = Json> {
             prop::collection::vec(
                 (
                     prop::sample::select(vec![
-                        "name", "status", "digest", "passed", "failed", "severity", "user",
-                        "role", "at", "version"
+                        "name", "status", "digest", "passed", "failed", "severity", "user", "role",
+                        "at", "version"
                     ]),
                     inner
                 ),

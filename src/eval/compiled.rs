@@ -97,6 +97,8 @@ struct FieldStep {
     name_span: Span,
     /// The expression the field is read from, for error messages.
     base_span: Span,
+    /// This step's slot in [`Run::seen`].
+    id: usize,
 }
 
 struct CompiledRule {
@@ -117,6 +119,8 @@ pub struct Compiled<'p> {
     block: Vec<Node>,
     defs: Vec<CompiledDef>,
     rules: Vec<CompiledRule>,
+    /// How many field steps the nodes hold.
+    field_steps: usize,
 }
 
 /// What a name can resolve to at one point of the program, innermost first.
@@ -131,6 +135,8 @@ struct Scope<'p> {
     in_def: bool,
     /// Steps of the expressions folded into the node being lowered.
     extra_steps: u32,
+    /// Field steps lowered so far (each gets a lookup memo at run time).
+    field_steps: usize,
 }
 
 fn position(bindings: &[Binding], name: &str) -> Option<usize> {
@@ -146,6 +152,7 @@ impl<'p> Scope<'p> {
             block: None,
             in_def: false,
             extra_steps: 0,
+            field_steps: 0,
         }
     }
 
@@ -310,7 +317,9 @@ impl<'p> Scope<'p> {
                         name: Rc::from(field.name.as_str()),
                         name_span: field.span,
                         base_span: base.span,
+                        id: self.field_steps,
                     });
+                    self.field_steps += 1;
                     current = base;
                 }
                 ExprKind::Paren(inner) => {
@@ -347,19 +356,18 @@ impl<'p> Compiled<'p> {
     pub fn new(program: &'p Program, block_lets: &'p [Binding], rules: &'p [RuleDecl]) -> Self {
         let mut scope = Scope::new(program);
         let globals = program.lets.iter().map(|b| scope.lower(&b.value)).collect();
-        let defs = program
-            .defs
-            .iter()
-            .map(|d| {
-                let mut s = Scope::new(program);
-                s.in_def = true;
-                s.locals = d.params.iter().map(|p| p.name.as_str()).collect();
-                CompiledDef {
-                    params: d.params.len(),
-                    body: s.lower(&d.body),
-                }
-            })
-            .collect();
+        let mut defs = Vec::with_capacity(program.defs.len());
+        for d in &program.defs {
+            let mut s = Scope::new(program);
+            s.in_def = true;
+            s.locals = d.params.iter().map(|p| p.name.as_str()).collect();
+            s.field_steps = scope.field_steps;
+            defs.push(CompiledDef {
+                params: d.params.len(),
+                body: s.lower(&d.body),
+            });
+            scope.field_steps = s.field_steps;
+        }
         scope.block = Some(block_lets);
         let block = block_lets.iter().map(|b| scope.lower(&b.value)).collect();
         let rules = rules
@@ -379,6 +387,7 @@ impl<'p> Compiled<'p> {
             block,
             defs,
             rules,
+            field_steps: scope.field_steps,
         }
     }
 
@@ -439,6 +448,10 @@ struct Run<'a> {
     current_rule: Cell<usize>,
     vacuous: RefCell<Vec<Span>>,
     depth: Cell<usize>,
+    /// Per field step, the address of the evidence key it last matched (see
+    /// [`super::value::Object::get_remembered`]). Per run: the addresses
+    /// belong to this run's evidence.
+    seen: Vec<Cell<usize>>,
 }
 
 impl<'a> Run<'a> {
@@ -461,6 +474,7 @@ impl<'a> Run<'a> {
             current_rule: Cell::new(0),
             vacuous: RefCell::new(Vec::new()),
             depth: Cell::new(0),
+            seen: (0..compiled.field_steps).map(|_| Cell::new(0)).collect(),
         }
     }
 
@@ -662,8 +676,27 @@ impl<'a> Run<'a> {
                 Val::Own(Value::Object(Rc::new(map)))
             }
             NodeKind::Path { root, fields } => {
-                let mut v = self.eval(root, frame)?;
+                let mut v = match &root.kind {
+                    // A bound variable: read in place, no recursion.
+                    NodeKind::Local(i) => {
+                        self.budget.charge(u64::from(root.steps), root.span)?;
+                        match frame.get(*i) {
+                            Some(v) => v.clone(),
+                            None => return Err(unbound(root.span, "a variable outside its scope")),
+                        }
+                    }
+                    _ => self.eval(root, frame)?,
+                };
                 for f in fields {
+                    // The common case, a field of a borrowed object that is there.
+                    if let Val::Ref(Value::Object(map)) = v {
+                        let seen = self.seen.get(f.id);
+                        if let Some(found) = seen.and_then(|s| map.get_remembered(&f.name, s, true))
+                        {
+                            v = Val::Ref(found);
+                            continue;
+                        }
+                    }
                     v = v.step(|x| {
                         access::field(program, x, f.base_span, &f.name, f.name_span, &None)
                     })?;

@@ -53,6 +53,40 @@ impl Object {
             .map(|(_, v)| v)
     }
 
+    /// [`Object::get`] for the evaluator's hot path. `seen` remembers the
+    /// address of the key text this lookup last matched, and a small object
+    /// is first searched by that address: evidence keys are interned, so
+    /// every `status` of a list of test cases is the same allocation, and the
+    /// lookup compares pointers instead of bytes. `remember` must be true only
+    /// when this object outlives every later use of `seen` (evidence,
+    /// constants, params), so the remembered address stays that of a live key
+    /// with this text and cannot be reused by another string.
+    pub(crate) fn get_remembered(
+        &self,
+        key: &str,
+        seen: &std::cell::Cell<usize>,
+        remember: bool,
+    ) -> Option<&Value> {
+        if self.index.is_none() {
+            let address = seen.get();
+            if address != 0 {
+                if let Some((_, v)) = self
+                    .entries
+                    .iter()
+                    .find(|(k, _)| k.as_ptr() as usize == address && k.len() == key.len())
+                {
+                    return Some(v);
+                }
+            }
+            let (k, v) = self.entries.iter().find(|(k, _)| k.as_ref() == key)?;
+            if remember {
+                seen.set(k.as_ptr() as usize);
+            }
+            return Some(v);
+        }
+        self.get(key)
+    }
+
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_some()
     }
