@@ -618,13 +618,41 @@ impl<'a> Run<'a> {
                 op => {
                     let lv = self.eval(l, frame)?;
                     let rv = self.eval(r, frame)?;
-                    match apply_values(op, &lv, &rv, l.span, r.span, node.span, &self.budget)? {
-                        Value::Bool(b) => Ok(b),
-                        other => Err(Box::new(access::not_boolean(&other, node.span, what))),
-                    }
+                    self.compare(op, &lv, &rv, l, r, node, what)
                 }
             }
         })
+    }
+
+    /// A comparison or membership test, answered as a boolean. Equality and
+    /// membership in a list are decided here, exactly as [`apply_values`]
+    /// decides them (same steps charged); everything else, errors included,
+    /// goes through it.
+    #[allow(clippy::too_many_arguments)]
+    fn compare(
+        &self,
+        op: BinaryOp,
+        lv: &Value,
+        rv: &Value,
+        l: &Node,
+        r: &Node,
+        node: &Node,
+        what: &str,
+    ) -> Result<bool> {
+        match (op, rv) {
+            (BinaryOp::Eq, _) => return Ok(lv.deep_eq(rv)),
+            (BinaryOp::Ne, _) => return Ok(!lv.deep_eq(rv)),
+            (BinaryOp::In | BinaryOp::NotIn, Value::List(items)) => {
+                self.budget.charge(items.len() as u64, node.span)?;
+                let found = items.iter().any(|x| x.deep_eq(lv));
+                return Ok(found == (op == BinaryOp::In));
+            }
+            _ => {}
+        }
+        match apply_values(op, lv, rv, l.span, r.span, node.span, &self.budget)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(Box::new(access::not_boolean(&other, node.span, what))),
+        }
     }
 
     fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
@@ -763,8 +791,9 @@ impl<'a> Run<'a> {
                 body,
             } => {
                 let mut verdict = *kind != QuantKind::Any;
-                let n = self.each(*vars, collection, frame, |run, frame| {
-                    run.budget.charge(1, node.span)?;
+                // Each element costs two steps, as in the interpreter: one to
+                // bind it, one for the body.
+                let n = self.each(*vars, collection, 2, frame, |run, frame| {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;
                     Ok(match (kind, holds) {
                         (QuantKind::All, false) | (QuantKind::None, true) => {
@@ -790,7 +819,7 @@ impl<'a> Run<'a> {
                 element,
             } => {
                 let mut out = Vec::new();
-                self.each(*vars, collection, frame, |run, frame| {
+                self.each(*vars, collection, 1, frame, |run, frame| {
                     if let Some(filter) = filter {
                         if !run.truth(filter, frame, "the filter of a comprehension")? {
                             return Ok(true);
@@ -853,6 +882,7 @@ impl<'a> Run<'a> {
         &self,
         vars: usize,
         collection: &'a Node,
+        per_element: u64,
         frame: &mut Frame<'a>,
         mut f: impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
     ) -> Result<usize> {
@@ -866,7 +896,7 @@ impl<'a> Run<'a> {
             (Val::Ref(Value::List(items)), 1) => self
                 .bind_each(
                     items.iter().map(|v| [Val::Ref(v)]),
-                    collection,
+                    (collection, per_element),
                     frame,
                     &mut f,
                 )
@@ -877,7 +907,7 @@ impl<'a> Run<'a> {
                         .iter()
                         .enumerate()
                         .map(|(i, v)| [Val::Own(Value::Int(i as i64)), Val::Ref(v)]),
-                    collection,
+                    (collection, per_element),
                     frame,
                     &mut f,
                 )
@@ -886,7 +916,7 @@ impl<'a> Run<'a> {
                 .bind_each(
                     map.iter()
                         .map(|(k, v)| [Val::Own(Value::Str(k.clone())), Val::Ref(v)]),
-                    collection,
+                    (collection, per_element),
                     frame,
                     &mut f,
                 )
@@ -895,7 +925,7 @@ impl<'a> Run<'a> {
             (Val::Own(Value::List(items)), 1) => self
                 .bind_each(
                     items.iter().map(|v| [Val::Own(v.clone())]),
-                    collection,
+                    (collection, per_element),
                     frame,
                     &mut f,
                 )
@@ -906,7 +936,7 @@ impl<'a> Run<'a> {
                         .iter()
                         .enumerate()
                         .map(|(i, v)| [Val::Own(Value::Int(i as i64)), Val::Own(v.clone())]),
-                    collection,
+                    (collection, per_element),
                     frame,
                     &mut f,
                 )
@@ -915,7 +945,7 @@ impl<'a> Run<'a> {
                 .bind_each(
                     map.iter()
                         .map(|(k, v)| [Val::Own(Value::Str(k.clone())), Val::Own(v.clone())]),
-                    collection,
+                    (collection, per_element),
                     frame,
                     &mut f,
                 )
@@ -933,13 +963,13 @@ impl<'a> Run<'a> {
     fn bind_each<const N: usize>(
         &self,
         elements: impl Iterator<Item = [Val<'a>; N]>,
-        collection: &Node,
+        (collection, per_element): (&Node, u64),
         frame: &mut Frame<'a>,
         f: &mut impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
     ) -> Result<()> {
         let mark = frame.len();
         for bound in elements {
-            self.budget.charge(1, collection.span)?;
+            self.budget.charge(per_element, collection.span)?;
             frame.truncate(mark);
             frame.extend(bound);
             if !f(self, frame)? {

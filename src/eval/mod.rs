@@ -51,18 +51,24 @@ impl Budget {
         }
     }
 
+    #[inline]
     pub fn charge(&self, steps: u64, at: Span) -> Result<(), EvalError> {
         let used = self.used.get().saturating_add(steps);
         self.used.set(used);
         if used > self.max {
-            return Err(EvalError::new(
-                ErrorKind::BudgetExceeded,
-                at,
-                format!("evaluation budget exceeded after {} steps", self.max),
-            )
-            .with_note("the budget bounds every evaluation so that it ends; raise it with `--max-steps` if this evidence is legitimately this large"));
+            return Err(self.exceeded(at));
         }
         Ok(())
+    }
+
+    #[cold]
+    fn exceeded(&self, at: Span) -> EvalError {
+        EvalError::new(
+            ErrorKind::BudgetExceeded,
+            at,
+            format!("evaluation budget exceeded after {} steps", self.max),
+        )
+        .with_note("the budget bounds every evaluation so that it ends; raise it with `--max-steps` if this evidence is legitimately this large")
     }
 
     fn reset(&self) {
