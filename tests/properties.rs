@@ -318,6 +318,61 @@ fn assert_projection_is_invisible(program: &Program, text: &str) {
     }
 }
 
+/// The lean load the CLI decides on first (unread fields left out) gives the
+/// same result as the load for explanations whenever every rule passes or is
+/// skipped, and hands over (`None`) whenever one fails or errors.
+fn assert_decision_load_agrees(program: &Program, text: &str) {
+    for g in &program.gates {
+        let explained = eval::projection::of_rules(program, &g.lets, &g.rules);
+        let lean = eval::projection::for_decision(program, &g.lets, &g.rules);
+        let full = eval::projection::parse_projected(text, Default::default(), &explained);
+        let part = eval::projection::parse_for_decision(text, Default::default(), &lean);
+        match (full, part) {
+            (Ok(full), Ok(part)) => {
+                let reference = eval::evaluate_gate(program, g, &full, &options());
+                let quick = eval::evaluate_gate_if_clean(program, g, &part, &options());
+                let clean = reference.rules.iter().all(|r| {
+                    !matches!(r.outcome, Outcome::Fail | Outcome::Error) && r.waiver.is_none()
+                });
+                let ctx = JsonContext {
+                    command: "check",
+                    subject: "x",
+                    now: "now".into(),
+                    params: Vec::new(),
+                    evidence: &Evidence::default(),
+                    record: None,
+                };
+                match quick {
+                    Some(quick) => {
+                        assert!(
+                            clean,
+                            "lean load decided {} although a rule needs explaining",
+                            g.label()
+                        );
+                        assert_eq!(
+                            report::gate_json(program, &quick, &ctx),
+                            report::gate_json(program, &reference, &ctx),
+                            "lean load changed the report of {}",
+                            g.label()
+                        );
+                    }
+                    None => assert!(
+                        !clean,
+                        "lean load handed over {} although every rule passed",
+                        g.label()
+                    ),
+                }
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!(
+                "load for explanations {:?} but lean load {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
+        }
+    }
+}
+
 #[test]
 fn projection_is_invisible_on_every_example() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -352,6 +407,7 @@ fn projection_is_invisible_on_every_example() {
             continue;
         };
         assert_projection_is_invisible(&program, text.trim_start_matches('\u{FEFF}'));
+        assert_decision_load_agrees(&program, text.trim_start_matches('\u{FEFF}'));
     }
 }
 
@@ -368,5 +424,6 @@ proptest! {
             *slot = graft;
         }
         assert_projection_is_invisible(program(), &doc.to_string());
+        assert_decision_load_agrees(program(), &doc.to_string());
     }
 }

@@ -59,45 +59,36 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
     let gate = select_gate(&program, args.gate.as_deref())?;
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, evidence_files) = evidence::load(
-        &args.evidence,
-        style,
-        &limits,
-        Some(&crate::eval::projection::of_rules(
-            &program,
-            &gate.lets,
-            &gate.rules,
-        )),
-    )?;
-    if args.strict_evidence {
-        let schema = crate::schema::infer(&program, Some(gate));
-        let violations = crate::schema::validate(&schema, &bundle);
-        if !violations.is_empty() {
-            let mut msg = format!(
-                "error: the evidence does not fit the schema of gate `{}` (--strict-evidence); {} problem{}:\n",
-                gate.label(),
-                violations.len(),
-                if violations.len() == 1 { "" } else { "s" }
-            );
-            for (pointer, what) in &violations {
-                let at = evidence_files
-                    .locate(pointer)
-                    .and_then(|l| evidence_files.describe(&l))
-                    .map(|(f, l, c)| format!(" (at {f}:{l}:{c})"))
-                    .unwrap_or_default();
-                let shown = if pointer.is_empty() { "/" } else { pointer };
-                msg.push_str(&format!("  {shown} {what}{at}\n"));
-            }
-            msg.push_str("  help: `clearance schema POLICY --gate FROM->TO` prints the schema the evidence must fit\n");
-            return Err(NoDecision(msg));
-        }
-    }
     let options = EvalOptions {
         now,
         params: params.clone(),
         limits,
     };
-    let result = eval::evaluate_gate(&program, gate, &bundle, &options);
+    let evidence_files = evidence::read(&args.evidence, &limits)?;
+    // First a lean load of only what the rules read: when every rule passes,
+    // that decides it. Otherwise (or with --strict-evidence, which checks the
+    // evidence as loaded for explanations) load again with what explanations
+    // show, and decide there.
+    let lean = if args.strict_evidence {
+        None
+    } else {
+        let projection = crate::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
+        evidence::assemble(&evidence_files, style, &limits, Some(&projection), true)
+            .ok()
+            .and_then(|bundle| {
+                let result = eval::evaluate_gate_if_clean(&program, gate, &bundle, &options);
+                if result.is_some() {
+                    // Freed by the operating system at exit (see the end of `run`).
+                    std::mem::forget(bundle);
+                }
+                // Otherwise freed now, before the second load.
+                result
+            })
+    };
+    let result = match lean {
+        Some(result) => result,
+        None => decide_explained(&args, &program, gate, &evidence_files, style, &options)?,
+    };
     let subject = gate.label();
     let applied = result
         .waivers
@@ -138,7 +129,6 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
     output::emit(args.format, &args.outputs, &run)?;
     // The process ends right after this: freeing a large evidence tree node by
     // node would only cost time (the operating system reclaims it at once).
-    std::mem::forget(bundle);
     std::mem::forget(evidence_files);
     Ok(match result.decision {
         eval::Decision::Allowed => 0,
@@ -207,4 +197,51 @@ pub(crate) fn select_gate<'p>(
             })
         }
     }
+}
+
+/// Loads the evidence with everything explanations show and decides the
+/// gate, explaining every rule that failed or errored.
+fn decide_explained(
+    args: &CheckArgs,
+    program: &crate::check::Program,
+    gate: &crate::syntax::ast::GateDecl,
+    evidence_files: &crate::report::Evidence,
+    style: crate::report::Style,
+    options: &EvalOptions,
+) -> Result<eval::GateResult, NoDecision> {
+    let projection = crate::eval::projection::of_rules(program, &gate.lets, &gate.rules);
+    let bundle = evidence::assemble(
+        evidence_files,
+        style,
+        &options.limits,
+        Some(&projection),
+        false,
+    )?;
+    if args.strict_evidence {
+        let schema = crate::schema::infer(program, Some(gate));
+        let violations = crate::schema::validate(&schema, &bundle);
+        if !violations.is_empty() {
+            let mut msg = format!(
+                "error: the evidence does not fit the schema of gate `{}` (--strict-evidence); {} problem{}:\n",
+                gate.label(),
+                violations.len(),
+                if violations.len() == 1 { "" } else { "s" }
+            );
+            for (pointer, what) in &violations {
+                let at = evidence_files
+                    .locate(pointer)
+                    .and_then(|l| evidence_files.describe(&l))
+                    .map(|(f, l, c)| format!(" (at {f}:{l}:{c})"))
+                    .unwrap_or_default();
+                let shown = if pointer.is_empty() { "/" } else { pointer };
+                msg.push_str(&format!("  {shown} {what}{at}\n"));
+            }
+            msg.push_str("  help: `clearance schema POLICY --gate FROM->TO` prints the schema the evidence must fit\n");
+            return Err(NoDecision(msg));
+        }
+    }
+    let result = eval::evaluate_gate(program, gate, &bundle, options);
+    // Freed by the operating system at exit (see the end of `run`).
+    std::mem::forget(bundle);
+    Ok(result)
 }

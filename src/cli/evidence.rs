@@ -97,12 +97,14 @@ fn parse(
     style: Style,
     limits: &crate::limits::Limits,
     projection: Option<&Projection>,
+    for_decision: bool,
 ) -> Result<Value, NoDecision> {
     let load = LoadLimits {
         max_depth: limits.evidence_depth,
         max_string: limits.string_bytes,
     };
     match projection {
+        Some(p) if for_decision => crate::eval::projection::parse_for_decision(text, load, p),
         Some(p) => crate::eval::projection::parse_projected(text, load, p),
         None => parse_json(text, load),
     }
@@ -154,8 +156,13 @@ pub fn load(
     limits: &crate::limits::Limits,
     projection: Option<&Projection>,
 ) -> Result<(Value, Evidence), NoDecision> {
-    let mut root: Option<Value> = None;
-    let mut mounts: Vec<(String, Value)> = Vec::new();
+    let evidence = read(args, limits)?;
+    let bundle = assemble(&evidence, style, limits, projection, false)?;
+    Ok((bundle, evidence))
+}
+
+/// Reads the `--evidence` files (each at most once; `-` is standard input).
+pub fn read(args: &[String], limits: &crate::limits::Limits) -> Result<Evidence, NoDecision> {
     let mut files = Vec::new();
     let mut stdin_used = false;
     for arg in args {
@@ -171,18 +178,43 @@ pub fn load(
         }
         let name = display_name(path).to_string();
         let text = read_all(path, limits.evidence_bytes)?;
+        files.push(EvidenceText {
+            mount: mount.map(str::to_string),
+            name,
+            text: std::sync::Arc::new(text),
+        });
+    }
+    Ok(Evidence { files })
+}
+
+/// Parses the files read by [`read`] into one bundle, mounting named files
+/// at `evidence.NAME`. `for_decision` leaves out the fields no rule reads
+/// (see [`crate::eval::projection::parse_for_decision`]).
+pub fn assemble(
+    evidence: &Evidence,
+    style: Style,
+    limits: &crate::limits::Limits,
+    projection: Option<&Projection>,
+    for_decision: bool,
+) -> Result<Value, NoDecision> {
+    let mut root: Option<Value> = None;
+    let mut mounts: Vec<(String, Value)> = Vec::new();
+    for file in &evidence.files {
+        let mount = file.mount.as_deref();
         // A mounted file is `evidence.NAME`: its projection is that field's.
         let part = match (projection, mount) {
             (Some(p), Some(m)) if !p.whole => Some(p.fields.get(m).cloned().unwrap_or_default()),
             (Some(p), _) => Some(p.clone()),
             (None, _) => None,
         };
-        let value = parse(&name, &text, style, limits, part.as_ref())?;
-        files.push(EvidenceText {
-            mount: mount.map(str::to_string),
-            name,
-            text: std::sync::Arc::new(text),
-        });
+        let value = parse(
+            &file.name,
+            &file.text,
+            style,
+            limits,
+            part.as_ref(),
+            for_decision,
+        )?;
         match mount {
             Some(name) => {
                 if mounts.iter().any(|(n, _)| n == name) {
@@ -203,7 +235,7 @@ pub fn load(
         }
     }
     if mounts.is_empty() {
-        return root.map(|r| (r, Evidence { files })).ok_or_else(|| {
+        return root.ok_or_else(|| {
             plain_error("no evidence given: pass `--evidence FILE` (or `-` for standard input)")
         });
     }
@@ -225,5 +257,5 @@ pub fn load(
         }
         map.insert(Rc::from(name.as_str()), value);
     }
-    Ok((Value::Object(Rc::new(map)), Evidence { files }))
+    Ok(Value::Object(Rc::new(map)))
 }

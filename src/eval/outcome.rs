@@ -266,8 +266,43 @@ pub fn evaluate_rules(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
-    let compiled = super::compiled::Compiled::new(program, lets, rules);
-    let verdicts = compiled.verdicts(evidence, options);
+    let verdicts = super::compiled::Compiled::new(program, lets, rules).verdicts(evidence, options);
+    results(program, lets, rules, evidence, options, verdicts)
+}
+
+/// Decides a gate when no rule needs explaining: every rule passed or was
+/// skipped. `None` when one failed or errored; the caller then decides again
+/// with [`evaluate_gate`] on evidence loaded for explanations. The result is
+/// the one [`evaluate_gate`] gives, as nothing in it reads the evidence.
+pub fn evaluate_gate_if_clean(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> Option<GateResult> {
+    let verdicts = super::compiled::Compiled::new(program, &gate.lets, &gate.rules)
+        .clean_verdicts(evidence, options)?;
+    let result = results(
+        program,
+        &gate.lets,
+        &gate.rules,
+        evidence,
+        options,
+        verdicts,
+    );
+    Some(apply_waivers(program, gate, options.now, result))
+}
+
+/// The rules' results from their fast-pass verdicts, explaining those that
+/// failed or errored.
+fn results(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    evidence: &Value,
+    options: &EvalOptions,
+    verdicts: Vec<Verdict>,
+) -> GateResult {
     // The reference interpreter's fast pass, built only when a rule errored:
     // its errors (messages, spans) are the ones reports show.
     let mut reference: Option<(Evaluator<'_>, LetScope<'_>)> = None;

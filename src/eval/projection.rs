@@ -39,6 +39,8 @@ type Env = HashMap<String, Option<Path>>;
 struct Analysis<'p> {
     program: &'p Program,
     root: Projection,
+    /// Also keep what explanations name elements by (`name`, `id`...).
+    for_explanations: bool,
 }
 
 impl Analysis<'_> {
@@ -160,12 +162,15 @@ impl Analysis<'_> {
     fn bind(&mut self, vars: &[Ident], collection: &Expr, env: &Env) -> Env {
         let cp = self.path(collection, env);
         let mut inner = env.clone();
+        let for_explanations = self.for_explanations;
         let element = cp.map(|mut p| {
             p.push(Seg::Item);
-            // Explanations name the elements they show by these fields.
             let node = self.node(&p);
-            for name in super::explain::NAME_FIELDS {
-                node.fields.entry(name.to_string()).or_default().whole = true;
+            if for_explanations {
+                // Explanations name the elements they show by these fields.
+                for name in super::explain::NAME_FIELDS {
+                    node.fields.entry(name.to_string()).or_default().whole = true;
+                }
             }
             p
         });
@@ -275,11 +280,28 @@ fn path_only(e: &Expr, env: &Env) -> Option<Path> {
     }
 }
 
-/// What the rules of `rules` (with their block's `lets`) can read.
+/// What the rules of `rules` (with their block's `lets`) can read, and what
+/// explanations of failing rules show.
 pub fn of_rules(program: &Program, lets: &[Binding], rules: &[RuleDecl]) -> Projection {
+    analyse(program, lets, rules, true)
+}
+
+/// What the rules can read, and nothing else: enough to decide, not to
+/// explain (see [`parse_for_decision`]).
+pub fn for_decision(program: &Program, lets: &[Binding], rules: &[RuleDecl]) -> Projection {
+    analyse(program, lets, rules, false)
+}
+
+fn analyse(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    for_explanations: bool,
+) -> Projection {
     let mut a = Analysis {
         program,
         root: Projection::default(),
+        for_explanations,
     };
     let mut env = a.globals();
     a.lets(lets, &mut env);
@@ -293,6 +315,31 @@ pub fn parse_projected(
     limits: LoadLimits,
     projection: &Projection,
 ) -> Result<Value, serde_json::Error> {
+    parse_with(text, limits, projection, false)
+}
+
+/// Parses evidence for a decision only: like [`parse_projected`], but the
+/// fields no rule reads are left out of their objects instead of kept as
+/// `null`. Rules decide the same on it (anything that depends on which keys
+/// an object has, such as `count`, `keys` or iterating `k, v`, loads that
+/// object whole), but the "fields present" notes of errors and the names of
+/// elements in explanations would be missing: a failing or erroring rule
+/// must be decided again on a [`parse_projected`] load. Accepts and rejects
+/// exactly the same files.
+pub fn parse_for_decision(
+    text: &str,
+    limits: LoadLimits,
+    projection: &Projection,
+) -> Result<Value, serde_json::Error> {
+    parse_with(text, limits, projection, true)
+}
+
+fn parse_with(
+    text: &str,
+    limits: LoadLimits,
+    projection: &Projection,
+    drop_unread: bool,
+) -> Result<Value, serde_json::Error> {
     if projection.whole {
         return super::value::parse_json(text, limits);
     }
@@ -303,6 +350,7 @@ pub fn parse_projected(
         depth: 0,
         limits,
         interner: &interner,
+        drop_unread,
     }
     .deserialize(&mut de)?;
     de.end()?;
@@ -315,6 +363,8 @@ struct Seed<'a> {
     depth: usize,
     limits: LoadLimits,
     interner: &'a std::cell::RefCell<super::value::Interner>,
+    /// Leave unread fields out instead of loading them as `null`.
+    drop_unread: bool,
 }
 
 impl<'a> Seed<'a> {
@@ -407,29 +457,83 @@ impl<'de> Visitor<'de> for Seed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         self.check_depth()?;
         let mut out = super::value::object_with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        // Keys left out (`drop_unread`), still checked for duplicates.
+        let mut dropped = Dropped::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let child = self
                 .node
                 .fields
                 .get(key.as_ref())
                 .or(self.node.items.as_deref());
+            let duplicate = |key: &str, out: &super::value::Object| {
+                out.contains_key(key) || dropped.contains(key)
+            };
             let value = match child {
                 Some(n) => map.next_value_seed(self.child(n))?,
+                None if self.drop_unread => {
+                    map.next_value_seed(self.skip())?;
+                    if duplicate(&key, &out) {
+                        return Err(duplicate_key(&key));
+                    }
+                    dropped.insert(key);
+                    continue;
+                }
                 None => {
                     map.next_value_seed(self.skip())?;
                     Value::Null
                 }
             };
-            let key: Rc<str> = self.interner.borrow_mut().get(key.as_ref());
-            if out.contains_key(&key) {
-                return Err(de::Error::custom(format!(
-                    "duplicate key `{key}` (ambiguous evidence is rejected)"
-                )));
+            if duplicate(&key, &out) {
+                return Err(duplicate_key(&key));
             }
+            let key: Rc<str> = self.interner.borrow_mut().get(key.as_ref());
             out.insert(key, value);
         }
+        out.shrink();
         Ok(Value::Object(Rc::new(out)))
     }
+}
+
+/// The keys a decision load left out of one object: a short list, and a
+/// hash set once it is long, so that an object of many unread keys is not
+/// checked for duplicates in quadratic time.
+#[derive(Default)]
+struct Dropped<'de> {
+    few: Vec<std::borrow::Cow<'de, str>>,
+    many:
+        Option<std::collections::HashSet<std::borrow::Cow<'de, str>, foldhash::fast::RandomState>>,
+}
+
+impl<'de> Dropped<'de> {
+    const FEW: usize = 16;
+
+    fn contains(&self, key: &str) -> bool {
+        match &self.many {
+            Some(set) => set.contains(key),
+            None => self.few.iter().any(|k| k.as_ref() == key),
+        }
+    }
+
+    fn insert(&mut self, key: std::borrow::Cow<'de, str>) {
+        match &mut self.many {
+            Some(set) => {
+                set.insert(key);
+            }
+            None if self.few.len() < Self::FEW => self.few.push(key),
+            None => {
+                let mut set: std::collections::HashSet<_, foldhash::fast::RandomState> =
+                    self.few.drain(..).collect();
+                set.insert(key);
+                self.many = Some(set);
+            }
+        }
+    }
+}
+
+fn duplicate_key<E: de::Error>(key: &str) -> E {
+    E::custom(format!(
+        "duplicate key `{key}` (ambiguous evidence is rejected)"
+    ))
 }
 
 /// Skips a value without building it, but checks it exactly as loading it
@@ -516,5 +620,57 @@ impl Skip {
             depth: self.limits.deeper(self.depth)?,
             limits: self.limits,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reads_a() -> Projection {
+        let mut p = Projection::default();
+        p.fields.insert("a".into(), Projection::default());
+        p
+    }
+
+    #[test]
+    fn decision_load_leaves_unread_fields_out() {
+        let text = r#"{"a": 1, "b": {"deep": [1, 2]}, "c": "x"}"#;
+        let lean =
+            parse_for_decision(text, LoadLimits::default(), &reads_a()).unwrap_or(Value::Null);
+        let kept = parse_projected(text, LoadLimits::default(), &reads_a()).unwrap_or(Value::Null);
+        let Value::Object(lean) = lean else {
+            panic!("not an object")
+        };
+        let Value::Object(kept) = kept else {
+            panic!("not an object")
+        };
+        assert_eq!(
+            lean.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+            ["a"]
+        );
+        assert_eq!(
+            kept.keys().map(|k| k.to_string()).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
+    }
+
+    #[test]
+    fn decision_load_still_rejects_duplicate_unread_keys() {
+        // Few keys (a list) and many (a hash set): both must see the duplicate.
+        let few = r#"{"a": 1, "b": 1, "b": 2}"#;
+        let mut many = String::from(r#"{"a": 1"#);
+        for i in 0..40 {
+            many.push_str(&format!(r#", "k{i}": {i}"#));
+        }
+        many.push_str(r#", "k7": 0}"#);
+        let read_twice = r#"{"a": 1, "b": 1, "a": 2}"#;
+        for text in [few, many.as_str(), read_twice] {
+            let err = parse_for_decision(text, LoadLimits::default(), &reads_a());
+            assert!(
+                err.is_err_and(|e| e.to_string().contains("duplicate key")),
+                "{text}"
+            );
+        }
     }
 }
