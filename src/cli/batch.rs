@@ -35,7 +35,8 @@ pub struct BatchArgs {
 
 /// Decides one bundle: the JSON line and its exit status.
 fn decide(
-    program: &crate::check::Program,
+    compiled: &eval::compiled::Compiled<'_>,
+    projection: &eval::projection::Projection,
     gate: &crate::syntax::ast::GateDecl,
     options: &EvalOptions,
     limits: &Limits,
@@ -75,12 +76,12 @@ fn decide(
         max_depth: limits.evidence_depth,
         max_string: limits.string_bytes,
     };
-    let projection = eval::projection::of_rules(program, &gate.lets, &gate.rules);
-    let evidence = match eval::projection::parse_projected(&text, load, &projection) {
+    // Outcomes only: no rule is explained, so only what rules read is loaded.
+    let evidence = match eval::projection::parse_for_decision(&text, load, projection) {
         Ok(v) => v,
         Err(e) => return failed(format!("invalid JSON: {e}")),
     };
-    let result = eval::evaluate_gate(program, gate, &evidence, options);
+    let result = eval::decide_gate(compiled, gate, &evidence, options);
     let names = |o: Outcome| -> Vec<&str> {
         result
             .rules
@@ -144,12 +145,19 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
                             limits: *limits,
                         };
                         let options = &options;
+                        // Compiled once per worker: compiled code is not shared between threads.
+                        let compiled =
+                            eval::compiled::Compiled::new(program, &gate.lets, &gate.rules);
+                        let projection =
+                            eval::projection::for_decision(program, &gate.lets, &gate.rules);
                         files
                             .iter()
                             .enumerate()
                             .skip(w)
                             .step_by(jobs)
-                            .map(|(i, f)| (i, decide(program, gate, options, limits, f)))
+                            .map(|(i, f)| {
+                                (i, decide(&compiled, &projection, gate, options, limits, f))
+                            })
                             .collect::<Vec<_>>()
                     })
             })

@@ -391,6 +391,11 @@ impl<'p> Compiled<'p> {
         }
     }
 
+    /// The program the block belongs to.
+    pub fn program(&self) -> &'p Program {
+        self.program
+    }
+
     /// Evaluates every rule on the fast path, in order.
     pub(crate) fn verdicts(&self, evidence: &Value, options: &EvalOptions) -> Vec<Verdict> {
         let params = param_values(self.program, options);

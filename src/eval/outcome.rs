@@ -293,6 +293,31 @@ pub fn evaluate_gate_if_clean(
     Some(apply_waivers(program, gate, options.now, result))
 }
 
+/// Decides a gate with a compiled block, outcomes only: rule outcomes,
+/// waivers, summary and decision as [`evaluate_gate`] gives them, but a
+/// failing or erroring rule carries no problems (nothing is explained). For
+/// callers that report outcomes alone, such as `clearance batch`, which
+/// compile the gate once for many bundles.
+pub fn decide_gate(
+    compiled: &super::compiled::Compiled<'_>,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> GateResult {
+    let program = compiled.program();
+    let verdicts = compiled.verdicts(evidence, options);
+    let result = results_with(
+        program,
+        &gate.lets,
+        &gate.rules,
+        evidence,
+        options,
+        verdicts,
+        false,
+    );
+    apply_waivers(program, gate, options.now, result)
+}
+
 /// The rules' results from their fast-pass verdicts, explaining those that
 /// failed or errored.
 fn results(
@@ -303,6 +328,18 @@ fn results(
     options: &EvalOptions,
     verdicts: Vec<Verdict>,
 ) -> GateResult {
+    results_with(program, lets, rules, evidence, options, verdicts, true)
+}
+
+fn results_with(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    evidence: &Value,
+    options: &EvalOptions,
+    verdicts: Vec<Verdict>,
+    explain: bool,
+) -> GateResult {
     // The reference interpreter's fast pass, built only when a rule errored:
     // its errors (messages, spans) are the ones reports show.
     let mut reference: Option<(Evaluator<'_>, LetScope<'_>)> = None;
@@ -310,7 +347,7 @@ fn results(
     let mut tracer: Option<Evaluator<'_>> = None;
     let mut results = Vec::with_capacity(rules.len());
     for (rule, verdict) in rules.iter().zip(verdicts) {
-        let verdict = if verdict.outcome == Outcome::Error {
+        let verdict = if explain && verdict.outcome == Outcome::Error {
             let (fast, fast_lets) = reference.get_or_insert_with(|| {
                 (
                     Evaluator::new(program, evidence.clone(), options),
@@ -339,7 +376,7 @@ fn results(
             waiver: None,
         };
         match verdict.outcome {
-            super::Outcome::Fail | super::Outcome::Error => {
+            super::Outcome::Fail | super::Outcome::Error if explain => {
                 let t = tracer.get_or_insert_with(|| {
                     Evaluator::with_trace(program, evidence.clone(), options, true)
                 });
