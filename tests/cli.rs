@@ -719,6 +719,62 @@ fn batch_decides_many_bundles_in_order() {
     assert_eq!(run(&[]).status.code(), Some(0));
 }
 
+/// `batch` decides on the compiled fast path without explaining; `check`
+/// explains. Both must agree on every decision, outcome and summary.
+#[test]
+fn batch_agrees_with_check_on_every_example() {
+    let cases: &[(&str, &str, &[&str])] = &[
+        (POLICY, "staging->prod", &[ALLOWED, DENIED, MISSING]),
+        (POLICY, "dev->staging", &[ALLOWED, DENIED, MISSING]),
+        (
+            "policies/bench/workload.clr",
+            "staging->prod",
+            &[
+                "tests/data/workload/small-allowed.json",
+                "tests/data/workload/small-denied.json",
+            ],
+        ),
+    ];
+    for (policy, gate, bundles) in cases {
+        let out = clearance()
+            .args(["batch", policy, "--gate", gate, "--now", NOW])
+            .args(*bundles)
+            .output()
+            .unwrap();
+        let lines: Vec<serde_json::Value> = text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), bundles.len());
+        for (line, bundle) in lines.iter().zip(bundles.iter()) {
+            let check = clearance()
+                .args(["check", policy, "--gate", gate, "--now", NOW])
+                .args(["--evidence", bundle, "--format", "json"])
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+            let names = |outcome: &str| -> Vec<serde_json::Value> {
+                report["rules"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["outcome"] == outcome && r["blocking"] == true)
+                    .map(|r| r["name"].clone())
+                    .collect()
+            };
+            let what = format!("{policy} {gate} {bundle}");
+            assert_eq!(line["decision"], report["decision"], "{what}");
+            assert_eq!(line["summary"], report["summary"], "{what}");
+            assert_eq!(line["failed"].as_array().unwrap(), &names("fail"), "{what}");
+            assert_eq!(
+                line["errors"].as_array().unwrap(),
+                &names("error"),
+                "{what}"
+            );
+        }
+    }
+}
+
 #[test]
 fn policy_with_bom_and_crlf_is_read_with_correct_positions() {
     let dir = tempfile::tempdir().unwrap();
