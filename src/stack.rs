@@ -1,6 +1,8 @@
 //! Stack growth for the recursive passes. Expression depth is bounded by the
 //! parser; this keeps that bound safe on any thread, whatever its stack size.
 
+use std::cell::Cell;
+
 /// Grows the stack before running `f` when less than this much is left.
 const RED_ZONE: usize = 128 * 1024;
 /// Size of each new stack segment.
@@ -8,4 +10,25 @@ const SEGMENT: usize = 2 * 1024 * 1024;
 
 pub(crate) fn guard<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+}
+
+/// The recursion depth of one pass. Checking the stack costs a thread-local
+/// read and a call; [`Depth::descend`] does it every 16 levels, which is far
+/// inside the red zone for any frame of these passes.
+#[derive(Default)]
+pub(crate) struct Depth(Cell<usize>);
+
+impl Depth {
+    #[inline]
+    pub(crate) fn descend<R>(&self, f: impl FnOnce() -> R) -> R {
+        let depth = self.0.get();
+        self.0.set(depth + 1);
+        let result = if depth.is_multiple_of(16) {
+            guard(f)
+        } else {
+            f()
+        };
+        self.0.set(depth);
+        result
+    }
 }

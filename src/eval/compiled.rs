@@ -468,7 +468,7 @@ struct Run<'a> {
     rule: RefCell<Vec<Slot<'a>>>,
     current_rule: Cell<usize>,
     vacuous: RefCell<Vec<Span>>,
-    depth: Cell<usize>,
+    depth: crate::stack::Depth,
     /// Per field step, the address of the evidence key it last matched (see
     /// [`super::value::Object::get_remembered`]). Per run: the addresses
     /// belong to this run's evidence.
@@ -494,7 +494,7 @@ impl<'a> Run<'a> {
             rule: slots(0),
             current_rule: Cell::new(0),
             vacuous: RefCell::new(Vec::new()),
-            depth: Cell::new(0),
+            depth: Default::default(),
             seen: (0..compiled.field_steps).map(|_| Cell::new(0)).collect(),
         }
     }
@@ -606,7 +606,7 @@ impl<'a> Run<'a> {
     /// Evaluates a condition that must be a boolean. Connectives,
     /// comparisons and quantifiers answer without building a value.
     fn truth(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool> {
-        self.descend(|| {
+        self.depth.descend(|| {
             let fast = match &node.kind {
                 NodeKind::And(l, r) => Some((BinaryOp::And, l, r)),
                 NodeKind::Or(l, r) => Some((BinaryOp::Or, l, r)),
@@ -677,21 +677,7 @@ impl<'a> Run<'a> {
     }
 
     fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
-        self.descend(|| self.eval_node(node, frame))
-    }
-
-    /// Runs one level of recursion. Checking the stack costs a thread-local
-    /// read: do it every 16 levels, which is far inside the red zone.
-    fn descend<T>(&self, f: impl FnOnce() -> T) -> T {
-        let depth = self.depth.get();
-        self.depth.set(depth + 1);
-        let result = if depth.is_multiple_of(16) {
-            crate::stack::guard(f)
-        } else {
-            f()
-        };
-        self.depth.set(depth);
-        result
+        self.depth.descend(|| self.eval_node(node, frame))
     }
 
     fn eval_node(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {

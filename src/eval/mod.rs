@@ -114,8 +114,8 @@ pub struct Evaluator<'p> {
     cache: builtins::Cache,
     /// The values of constant strings, lists and objects, by expression address.
     constants: rustc_hash::FxHashMap<usize, Value>,
-    /// Current recursion depth of `eval_t`.
-    depth: Cell<usize>,
+    /// Recursion depth of `eval_t`.
+    depth: crate::stack::Depth,
 }
 
 impl<'p> Evaluator<'p> {
@@ -149,7 +149,7 @@ impl<'p> Evaluator<'p> {
             vacuous: RefCell::new(Vec::new()),
             cache: builtins::Cache::new(options.limits),
             constants: constants(program),
-            depth: Cell::new(0),
+            depth: Default::default(),
         }
     }
 
@@ -262,17 +262,7 @@ impl<'p> Evaluator<'p> {
 
     /// Evaluates `e` and, in trace mode, where its value came from.
     pub(crate) fn eval_t(&self, e: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {
-        // Checking the stack costs a thread-local read: do it every 16 levels,
-        // which is far inside the red zone.
-        let depth = self.depth.get();
-        self.depth.set(depth + 1);
-        let result = if depth.is_multiple_of(16) {
-            crate::stack::guard(|| self.eval_node(e, env))
-        } else {
-            self.eval_node(e, env)
-        };
-        self.depth.set(depth);
-        result
+        self.depth.descend(|| self.eval_node(e, env))
     }
 
     fn eval_node(&self, e: &Expr, env: &Env<'_>) -> Result<(Value, Origin), EvalError> {

@@ -38,6 +38,7 @@ pub fn parse_file_with(
         max_depth,
         text,
         comments: comment_ends(text),
+        depth: Default::default(),
     };
     let root = pairs
         .next()
@@ -69,6 +70,7 @@ pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
         max_depth: MAX_EXPR_DEPTH,
         text,
         comments: comment_ends(text),
+        depth: Default::default(),
     }
     .expr(pair)
 }
@@ -307,6 +309,7 @@ struct Lower<'t> {
     max_depth: usize,
     text: &'t str,
     comments: std::collections::HashMap<usize, usize>,
+    depth: crate::stack::Depth,
 }
 
 type Res<T> = Result<T, SyntaxError>;
@@ -575,7 +578,7 @@ impl Lower<'_> {
     // ───── expressions ─────
 
     fn expr(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
-        crate::stack::guard(|| {
+        self.depth.descend(|| {
             let span = self.span(&pair);
             match pair.as_rule() {
                 Rule::expr | Rule::paren => {
