@@ -1,8 +1,9 @@
 //! Any JSON evidence against the example policies (every gate and rollback
-//! trigger), and any policy text against fixed evidence: never panic, and
-//! every outcome renders.
+//! trigger), and any policy text against fixed evidence: never panic, every
+//! outcome renders, and the compiled evaluator agrees with the reference
+//! interpreter on every rule (outcome, failing clauses, kinds of error).
 #![no_main]
-use clearance::eval::{self, EvalOptions};
+use clearance::eval::{self, compiled, EvalOptions};
 use clearance::report::{self, Evidence};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
@@ -25,10 +26,16 @@ fn decide_all(program: &clearance::check::Program, evidence: &eval::Value) {
     let mut options = EvalOptions::at(now);
     options.limits.max_steps = 200_000;
     for gate in &program.gates {
+        let (fast, reference) =
+            compiled::both_verdicts(program, &gate.lets, &gate.rules, evidence, &options);
+        assert_eq!(fast, reference, "evaluators disagree on {}", gate.label());
         let r = eval::evaluate_gate(program, gate, evidence, &options);
         let _ = report::render_gate(program, &gate.label(), &r, Default::default(), &Evidence::default());
     }
     for stage in &program.stages {
+        let (fast, reference) =
+            compiled::both_verdicts(program, &stage.lets, &stage.triggers, evidence, &options);
+        assert_eq!(fast, reference, "evaluators disagree on {}", stage.name);
         let r = eval::evaluate_triggers(program, stage, evidence, &options);
         let _ = report::render_rollback(program, &stage.name, &r, Default::default(), &Evidence::default());
     }
