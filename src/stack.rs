@@ -3,10 +3,11 @@
 
 use std::cell::Cell;
 
-/// Grows the stack before running `f` when less than this much is left.
-const RED_ZONE: usize = 128 * 1024;
+/// Grows the stack before running `f` when less than this much is left: room
+/// for the 16 levels between two checks even with debug-build frames.
+const RED_ZONE: usize = 1024 * 1024;
 /// Size of each new stack segment.
-const SEGMENT: usize = 2 * 1024 * 1024;
+const SEGMENT: usize = 8 * 1024 * 1024;
 
 pub(crate) fn guard<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(RED_ZONE, SEGMENT, f)

@@ -137,6 +137,8 @@ struct Scope<'p> {
     extra_steps: u32,
     /// Field steps lowered so far (each gets a lookup memo at run time).
     field_steps: usize,
+    /// Recursion depth of `lower`, for the stack check.
+    depth: usize,
 }
 
 fn position(bindings: &[Binding], name: &str) -> Option<usize> {
@@ -153,6 +155,7 @@ impl<'p> Scope<'p> {
             in_def: false,
             extra_steps: 0,
             field_steps: 0,
+            depth: 0,
         }
     }
 
@@ -187,6 +190,19 @@ impl<'p> Scope<'p> {
     }
 
     fn lower(&mut self, e: &'p Expr) -> Node {
+        // Lowering recurses as deep as the expression: check the stack every
+        // 16 levels, as every recursive pass does.
+        self.depth += 1;
+        let node = if self.depth.is_multiple_of(16) {
+            crate::stack::guard(|| self.lower_node(e))
+        } else {
+            self.lower_node(e)
+        };
+        self.depth -= 1;
+        node
+    }
+
+    fn lower_node(&mut self, e: &'p Expr) -> Node {
         let outer_extra = std::mem::take(&mut self.extra_steps);
         let mut steps = 1;
         let mut e = e;
@@ -215,7 +231,7 @@ impl<'p> Scope<'p> {
             _ => self.lower_composite(e),
         };
         let steps = steps + std::mem::replace(&mut self.extra_steps, outer_extra);
-        Node { kind, span, steps }
+        fold(Node { kind, span, steps })
     }
 
     fn lower_composite(&mut self, e: &'p Expr) -> NodeKind {
@@ -347,6 +363,41 @@ impl<'p> Scope<'p> {
         let out = f(self);
         self.locals.truncate(mark);
         out
+    }
+}
+
+/// Folds an operator over constants into its value, charging on entry every
+/// step the interpreter would charge evaluating it (its operands', and one per
+/// element for `in` over a list). Leaves alone what fails (the error belongs to
+/// run time) and what makes a string (its length limit is a run-time option).
+fn fold(node: Node) -> Node {
+    let Node { kind, span, steps } = node;
+    let folded = match &kind {
+        NodeKind::Neg(inner) => match &inner.kind {
+            NodeKind::Const(v) => super::ops::negate(v.clone(), span)
+                .ok()
+                .map(|v| (v, u64::from(inner.steps))),
+            _ => None,
+        },
+        NodeKind::Binary(op, l, r) => match (&l.kind, &r.kind) {
+            (NodeKind::Const(lv), NodeKind::Const(rv)) => {
+                let budget = Budget::new(u64::MAX);
+                apply_values(*op, lv, rv, l.span, r.span, span, &budget)
+                    .ok()
+                    .filter(|v| !matches!(v, Value::Str(_)))
+                    .map(|v| (v, u64::from(l.steps) + u64::from(r.steps) + budget.used()))
+            }
+            _ => None,
+        },
+        _ => None,
+    };
+    match folded.and_then(|(v, more)| Some((v, steps.checked_add(u32::try_from(more).ok()?)?))) {
+        Some((value, steps)) => Node {
+            kind: NodeKind::Const(value),
+            span,
+            steps,
+        },
+        None => Node { kind, span, steps },
     }
 }
 
