@@ -688,8 +688,8 @@ impl<'a> Run<'a> {
                 BinaryOp::Or => Ok(self.truth(l, frame, "the left side of `or`")?
                     || self.truth(r, frame, "the right side of `or`")?),
                 op => {
-                    let lv = self.eval(l, frame)?;
-                    let rv = self.eval(r, frame)?;
+                    let lv = self.operand(l, frame)?;
+                    let rv = self.operand(r, frame)?;
                     self.compare(op, &lv, &rv, l, r, node, what)
                 }
             }
@@ -727,6 +727,56 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// `root.a.b`: walks the fields (the path node's steps are charged).
+    fn path(
+        &self,
+        root: &'a Node,
+        fields: &'a [FieldStep],
+        frame: &mut Frame<'a>,
+    ) -> Result<Val<'a>> {
+        let program = self.compiled.program;
+        let mut v = match &root.kind {
+            // A bound variable: read in place, no recursion.
+            NodeKind::Local(i) => {
+                self.budget.charge(u64::from(root.steps), root.span)?;
+                match frame.get(*i) {
+                    Some(v) => v.clone(),
+                    None => return Err(unbound(root.span, "a variable outside its scope")),
+                }
+            }
+            _ => self.eval(root, frame)?,
+        };
+        for f in fields {
+            // The common case, a field of a borrowed object that is there.
+            if let Val::Ref(Value::Object(map)) = v {
+                let seen = self.seen.get(f.id);
+                if let Some(found) = seen.and_then(|s| map.get_remembered(&f.name, s, true)) {
+                    v = Val::Ref(found);
+                    continue;
+                }
+            }
+            v = v.step(|x| access::field(program, x, f.base_span, &f.name, f.name_span, &None))?;
+        }
+        Ok(v)
+    }
+
+    /// An operand of a comparison: constants answered in place, the rest
+    /// evaluated.
+    #[inline]
+    fn operand(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
+        match &node.kind {
+            NodeKind::Const(v) => {
+                self.budget.charge(u64::from(node.steps), node.span)?;
+                Ok(Val::Ref(v))
+            }
+            NodeKind::Path { root, fields } => {
+                self.budget.charge(u64::from(node.steps), node.span)?;
+                self.path(root, fields, frame)
+            }
+            _ => self.eval(node, frame),
+        }
+    }
+
     fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
         self.depth.descend(|| self.eval_node(node, frame))
     }
@@ -761,34 +811,7 @@ impl<'a> Run<'a> {
                 }
                 Val::Own(Value::Object(Rc::new(map)))
             }
-            NodeKind::Path { root, fields } => {
-                let mut v = match &root.kind {
-                    // A bound variable: read in place, no recursion.
-                    NodeKind::Local(i) => {
-                        self.budget.charge(u64::from(root.steps), root.span)?;
-                        match frame.get(*i) {
-                            Some(v) => v.clone(),
-                            None => return Err(unbound(root.span, "a variable outside its scope")),
-                        }
-                    }
-                    _ => self.eval(root, frame)?,
-                };
-                for f in fields {
-                    // The common case, a field of a borrowed object that is there.
-                    if let Val::Ref(Value::Object(map)) = v {
-                        let seen = self.seen.get(f.id);
-                        if let Some(found) = seen.and_then(|s| map.get_remembered(&f.name, s, true))
-                        {
-                            v = Val::Ref(found);
-                            continue;
-                        }
-                    }
-                    v = v.step(|x| {
-                        access::field(program, x, f.base_span, &f.name, f.name_span, &None)
-                    })?;
-                }
-                return Ok(v);
-            }
+            NodeKind::Path { root, fields } => return self.path(root, fields, frame),
             NodeKind::Index(base, index) => {
                 let b = self.eval(base, frame)?;
                 let i = self.eval(index, frame)?;
