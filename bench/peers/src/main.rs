@@ -49,6 +49,42 @@ fn load_clearance(text: &str) -> Result<Clearance, String> {
     Ok(Clearance { program, evidence })
 }
 
+/// What `clearance check` evaluates first: the lean load of only what the
+/// rules read, decided by the compiled evaluator (`None` hands a failing
+/// bundle to the explaining path, which this engine then runs in full).
+struct ClearanceDecision {
+    program: clearance::check::Program,
+    evidence: clearance::eval::Value,
+}
+
+impl Engine for ClearanceDecision {
+    fn eval(&mut self) -> Verdict {
+        let gate = self.program.gates.first().ok_or("no gate")?;
+        let options = clearance::eval::EvalOptions::at(NOW.parse().map_err(|e| format!("{e}"))?);
+        let r = match clearance::eval::evaluate_gate_if_clean(
+            &self.program,
+            gate,
+            &self.evidence,
+            &options,
+        ) {
+            Some(r) => r,
+            None => clearance::eval::evaluate_gate(&self.program, gate, &self.evidence, &options),
+        };
+        Ok(r.decision == clearance::eval::Decision::Allowed)
+    }
+}
+
+fn load_clearance_decision(text: &str) -> Result<ClearanceDecision, String> {
+    let program =
+        clearance::compile_str("workload.clr", POLICY).map_err(|f| format!("{:?}", f.errors))?;
+    let gate = program.gates.first().ok_or("no gate")?;
+    let projection = clearance::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
+    let evidence =
+        clearance::eval::projection::parse_for_decision(text, Default::default(), &projection)
+            .map_err(|e| e.to_string())?;
+    Ok(ClearanceDecision { program, evidence })
+}
+
 struct Rego {
     engine: regorus::Engine,
 }
@@ -103,6 +139,7 @@ fn load_cel(text: &str) -> Result<Cel, String> {
 fn load(engine: &str, text: &str) -> Result<Box<dyn Engine>, String> {
     Ok(match engine {
         "clearance" => Box::new(load_clearance(text)?),
+        "clearance-decision" => Box::new(load_clearance_decision(text)?),
         "regorus" => Box::new(load_rego(text)?),
         "cel" => Box::new(load_cel(text)?),
         other => return Err(format!("unknown engine {other}")),
