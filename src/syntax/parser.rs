@@ -308,7 +308,7 @@ struct Lower<'t> {
     file: FileId,
     max_depth: usize,
     text: &'t str,
-    comments: std::collections::HashMap<usize, usize>,
+    comments: Vec<(usize, usize)>,
     depth: crate::stack::Depth,
 }
 
@@ -325,8 +325,13 @@ impl Lower<'_> {
             while end > s.start() && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
                 end -= 1;
             }
-            match self.comments.get(&end) {
-                Some(&start) if start >= s.start() => end = start,
+            let comment = self
+                .comments
+                .binary_search_by_key(&end, |&(end, _)| end)
+                .ok()
+                .and_then(|i| self.comments.get(i));
+            match comment {
+                Some(&(_, start)) if start >= s.start() => end = start,
                 _ => break,
             }
         }
@@ -848,11 +853,13 @@ impl Lower<'_> {
 
 /// Comments of a file, by the offset where each ends (its start as the
 /// value), so trimming trailing trivia off a span never rescans text.
-fn comment_ends(text: &str) -> std::collections::HashMap<usize, usize> {
-    let mut out = std::collections::HashMap::new();
+/// (end, start) of every comment, in text order, so sorted by end: found by
+/// binary search for every node's span, cheaper than hashing.
+fn comment_ends(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
     super::trivia::scan(text, |piece| {
         if let super::trivia::Piece::Comment { start, end } = piece {
-            out.insert(end, start);
+            out.push((end, start));
         }
     });
     out
