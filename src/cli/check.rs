@@ -65,28 +65,42 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         limits,
     };
     let evidence_files = evidence::read(&args.evidence, &limits)?;
-    // First a lean load of only what the rules read: when every rule passes,
-    // that decides it. Otherwise (or with --strict-evidence, which checks the
-    // evidence as loaded for explanations) load again with what explanations
-    // show, and decide there.
+    // Two passes. First a lean load of only what the rules read, on which the
+    // compiled evaluator decides every rule: when all pass, that is the
+    // result. Otherwise a second load holds what the failing rules'
+    // explanations show, and only those rules are explained. With
+    // --strict-evidence (which checks the evidence as loaded for
+    // explanations) or if the lean load fails (the second load then reports
+    // the problem), everything is decided on one full load instead.
     let lean = if args.strict_evidence {
         None
     } else {
         let projection = crate::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
-        evidence::assemble(&evidence_files, style, &limits, Some(&projection), true)
-            .ok()
-            .and_then(|bundle| {
-                let result = eval::evaluate_gate_if_clean(&program, gate, &bundle, &options);
-                if result.is_some() {
-                    // Freed by the operating system at exit (see the end of `run`).
-                    std::mem::forget(bundle);
-                }
-                // Otherwise freed now, before the second load.
-                result
-            })
+        evidence::assemble(&evidence_files, style, &limits, Some(&projection), true).ok()
     };
     let result = match lean {
-        Some(result) => result,
+        Some(bundle) => {
+            let first = eval::first_pass(&program, gate, &bundle, &options);
+            // Freed by the operating system at exit (see the end of `run`).
+            std::mem::forget(bundle);
+            match first {
+                eval::FirstPass::Decided(result) => result,
+                eval::FirstPass::Explain(pending) => {
+                    let projection =
+                        crate::eval::projection::of_rules(&program, &gate.lets, pending.rules());
+                    let bundle = evidence::assemble(
+                        &evidence_files,
+                        style,
+                        &limits,
+                        Some(&projection),
+                        false,
+                    )?;
+                    let result = pending.finish(&program, &bundle, &options);
+                    std::mem::forget(bundle);
+                    result
+                }
+            }
+        }
         None => decide_explained(&args, &program, gate, &evidence_files, style, &options)?,
     };
     let subject = gate.label();

@@ -298,7 +298,7 @@ pub(crate) fn article(type_name: &str) -> &'static str {
 
 pub(crate) fn resolved_note(origin: &Origin, base_text: &str) -> String {
     match origin {
-        Some(p) if p.is_empty() => format!("`{base_text}` resolved to the evidence root"),
+        Some(p) if p.is_empty() => format!("`{base_text}` is the evidence root"),
         Some(p) => format!("`{base_text}` resolved to the evidence at {p}"),
         None => format!("`{base_text}` resolved"),
     }

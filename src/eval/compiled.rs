@@ -453,22 +453,6 @@ impl<'p> Compiled<'p> {
         let run = Run::new(self, evidence, &params, options);
         (0..self.rules.len()).map(|i| run.rule(i)).collect()
     }
-
-    /// The verdicts of every rule if none failed or errored; `None` as soon
-    /// as one did (the caller decides again, explaining).
-    pub(crate) fn clean_verdicts(
-        &self,
-        evidence: &Value,
-        options: &EvalOptions,
-    ) -> Option<Vec<Verdict>> {
-        let params = param_values(self.program, options);
-        let run = Run::new(self, evidence, &params, options);
-        (0..self.rules.len())
-            .map(|i| {
-                Some(run.rule(i)).filter(|v| matches!(v.outcome, Outcome::Pass | Outcome::Skipped))
-            })
-            .collect()
-    }
 }
 
 /// Each param's value: the `--param` override, else its declared default.

@@ -270,18 +270,71 @@ pub fn evaluate_rules(
     results(program, lets, rules, evidence, options, verdicts)
 }
 
-/// Decides a gate when no rule needs explaining: every rule passed or was
-/// skipped. `None` when one failed or errored; the caller then decides again
-/// with [`evaluate_gate`] on evidence loaded for explanations. The result is
-/// the one [`evaluate_gate`] gives, as nothing in it reads the evidence.
-pub fn evaluate_gate_if_clean(
+/// The first of two passes over a gate (what `clearance check` does): every
+/// rule decided by the compiled evaluator on a lean load of only what the
+/// rules read ([`super::projection::for_decision`]).
+pub enum FirstPass<'p> {
+    /// Every rule passed or was skipped: the gate's result, the one
+    /// [`evaluate_gate`] gives (nothing in it reads the evidence).
+    Decided(GateResult),
+    /// Some rule failed or errored: [`ToExplain::finish`] explains them on a
+    /// second load.
+    Explain(ToExplain<'p>),
+}
+
+/// The verdicts of a first pass that found failing or erroring rules.
+pub struct ToExplain<'p> {
+    gate: &'p GateDecl,
+    verdicts: Vec<Verdict>,
+}
+
+impl<'p> ToExplain<'p> {
+    /// The rules to explain: those that failed or errored. A second load with
+    /// [`super::projection::of_rules`] over just these holds everything their
+    /// explanations show.
+    pub fn rules(&self) -> impl Iterator<Item = &'p RuleDecl> + '_ {
+        self.gate
+            .rules
+            .iter()
+            .zip(&self.verdicts)
+            .filter(|(_, v)| matches!(v.outcome, Outcome::Fail | Outcome::Error))
+            .map(|(r, _)| r)
+    }
+
+    /// The gate's result: outcomes from the first pass, the failing and
+    /// erroring rules explained on `evidence`, which must hold what
+    /// [`Self::rules`] read and show. The same result [`evaluate_gate`] gives
+    /// on a full load: an explanation reads only its own rule's evidence.
+    pub fn finish(self, program: &Program, evidence: &Value, options: &EvalOptions) -> GateResult {
+        let gate = self.gate;
+        let result = results(
+            program,
+            &gate.lets,
+            &gate.rules,
+            evidence,
+            options,
+            self.verdicts,
+        );
+        apply_waivers(program, gate, options.now, result)
+    }
+}
+
+/// The first pass over a gate (see [`FirstPass`]), on evidence loaded with
+/// [`super::projection::parse_for_decision`] (or any fuller load).
+pub fn first_pass<'p>(
     program: &Program,
-    gate: &GateDecl,
+    gate: &'p GateDecl,
     evidence: &Value,
     options: &EvalOptions,
-) -> Option<GateResult> {
+) -> FirstPass<'p> {
     let verdicts = super::compiled::Compiled::new(program, &gate.lets, &gate.rules)
-        .clean_verdicts(evidence, options)?;
+        .verdicts(evidence, options);
+    if verdicts
+        .iter()
+        .any(|v| matches!(v.outcome, Outcome::Fail | Outcome::Error))
+    {
+        return FirstPass::Explain(ToExplain { gate, verdicts });
+    }
     let result = results(
         program,
         &gate.lets,
@@ -290,7 +343,21 @@ pub fn evaluate_gate_if_clean(
         options,
         verdicts,
     );
-    Some(apply_waivers(program, gate, options.now, result))
+    FirstPass::Decided(apply_waivers(program, gate, options.now, result))
+}
+
+/// Decides a gate when no rule needs explaining: every rule passed or was
+/// skipped. `None` when one failed or errored.
+pub fn evaluate_gate_if_clean(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> Option<GateResult> {
+    match first_pass(program, gate, evidence, options) {
+        FirstPass::Decided(result) => Some(result),
+        FirstPass::Explain(_) => None,
+    }
 }
 
 /// Decides a gate with a compiled block, outcomes only: rule outcomes,

@@ -213,7 +213,7 @@ impl Analysis<'_> {
         }
     }
 
-    fn rules(&mut self, rules: &[RuleDecl], env: &Env) {
+    fn rules<'r>(&mut self, rules: impl IntoIterator<Item = &'r RuleDecl>, env: &Env) {
         for r in rules {
             let mut env = env.clone();
             self.lets(&r.lets, &mut env);
@@ -282,20 +282,28 @@ fn path_only(e: &Expr, env: &Env) -> Option<Path> {
 
 /// What the rules of `rules` (with their block's `lets`) can read, and what
 /// explanations of failing rules show.
-pub fn of_rules(program: &Program, lets: &[Binding], rules: &[RuleDecl]) -> Projection {
+pub fn of_rules<'r>(
+    program: &Program,
+    lets: &[Binding],
+    rules: impl IntoIterator<Item = &'r RuleDecl>,
+) -> Projection {
     analyse(program, lets, rules, true)
 }
 
 /// What the rules can read, and nothing else: enough to decide, not to
 /// explain (see [`parse_for_decision`]).
-pub fn for_decision(program: &Program, lets: &[Binding], rules: &[RuleDecl]) -> Projection {
+pub fn for_decision<'r>(
+    program: &Program,
+    lets: &[Binding],
+    rules: impl IntoIterator<Item = &'r RuleDecl>,
+) -> Projection {
     analyse(program, lets, rules, false)
 }
 
-fn analyse(
+fn analyse<'r>(
     program: &Program,
     lets: &[Binding],
-    rules: &[RuleDecl],
+    rules: impl IntoIterator<Item = &'r RuleDecl>,
     for_explanations: bool,
 ) -> Projection {
     let mut a = Analysis {
