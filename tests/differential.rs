@@ -16,6 +16,9 @@ use proptest::prelude::*;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::pointers;
+
 /// Budgets small enough to run out at every depth of the example rules, and
 /// the default.
 const BUDGETS: &[u64] = &[
@@ -156,27 +159,6 @@ fn payments() -> &'static Program {
     P.get_or_init(|| {
         clearance::compile_path(Path::new("policies/payments/policy.clr"), &[]).unwrap()
     })
-}
-
-fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
-    out.push(at.clone());
-    match v {
-        Json::Object(m) => {
-            for (k, x) in m {
-                pointers(
-                    x,
-                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-                    out,
-                );
-            }
-        }
-        Json::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                pointers(x, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 fn arb_json() -> impl Strategy<Value = Json> {

@@ -15,6 +15,9 @@ use serde_json::Value as Json;
 use std::path::Path;
 use std::sync::OnceLock;
 
+mod common;
+use common::{pointers, reports};
+
 const POLICY: &str = "policies/payments/policy.clr";
 const BUNDLES: &[&str] = &["allowed", "denied", "missing-evidence"];
 
@@ -103,27 +106,6 @@ fn required_pointers(schema: &Json, at: String, out: &mut Vec<String>) {
         if let Some(sub) = schema.get("properties").and_then(|props| props.get(k)) {
             required_pointers(sub, p, out);
         }
-    }
-}
-
-/// Every JSON pointer in a document except the root.
-fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
-    match v {
-        Json::Object(m) => {
-            for (k, c) in m {
-                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
-                out.push(p.clone());
-                pointers(c, p, out);
-            }
-        }
-        Json::Array(items) => {
-            for (i, c) in items.iter().enumerate() {
-                let p = format!("{at}/{i}");
-                out.push(p.clone());
-                pointers(c, p, out);
-            }
-        }
-        _ => {}
     }
 }
 
@@ -281,25 +263,7 @@ fn assert_projection_is_invisible(program: &Program, text: &str) {
         match (full, part) {
             (Ok(full), Ok(part)) => {
                 let render = |v: &eval::Value| {
-                    let r = eval::evaluate_gate(program, g, v, &options());
-                    let ctx = JsonContext {
-                        command: "check",
-                        subject: "x",
-                        now: "now".into(),
-                        params: Vec::new(),
-                        evidence: &Evidence::default(),
-                        record: None,
-                    };
-                    (
-                        report::gate_json(program, &r, &ctx),
-                        report::render_gate(
-                            program,
-                            "x",
-                            &r,
-                            Default::default(),
-                            &Evidence::default(),
-                        ),
-                    )
+                    reports(program, &eval::evaluate_gate(program, g, v, &options()))
                 };
                 assert_eq!(
                     render(&full),
@@ -362,27 +326,10 @@ fn assert_two_passes_agree(program: &Program, text: &str) {
                         pending.finish(program, &second, &options())
                     }
                 };
-                let ctx = JsonContext {
-                    command: "check",
-                    subject: "x",
-                    now: "now".into(),
-                    params: Vec::new(),
-                    evidence: &Evidence::default(),
-                    record: None,
-                };
                 assert_eq!(
-                    report::gate_json(program, &two, &ctx),
-                    report::gate_json(program, &reference, &ctx),
-                    "two passes changed the JSON report of {}",
-                    g.label()
-                );
-                let human = |r: &eval::GateResult| {
-                    report::render_gate(program, "x", r, Default::default(), &Evidence::default())
-                };
-                assert_eq!(
-                    human(&two),
-                    human(&reference),
-                    "two passes changed the report of {}",
+                    reports(program, &two),
+                    reports(program, &reference),
+                    "two passes changed the reports of {}",
                     g.label()
                 );
             }

@@ -547,51 +547,12 @@ impl<'a> Run<'a> {
         self.vacuous.borrow_mut().clear();
         self.current_rule.set(i);
         *self.rule.borrow_mut() = slots(rule.lets.len()).into_inner();
-        for (i, when) in rule.whens.iter().enumerate() {
-            match self.truth(when, &mut self.frame(), "a `when` guard") {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Verdict {
-                        outcome: Outcome::Skipped,
-                        problems: Vec::new(),
-                        vacuous: Vec::new(),
-                    }
-                }
-                Err(e) => {
-                    return Verdict {
-                        outcome: Outcome::Error,
-                        problems: vec![(Clause::When, i, Some(*e))],
-                        vacuous: Vec::new(),
-                    }
-                }
-            }
-        }
-        let mut problems = Vec::new();
-        let mut errored = false;
-        for (i, req) in rule.requires.iter().enumerate() {
-            // Each require gets the full budget; the counter is per condition.
-            self.budget.reset();
-            match self.truth(req, &mut self.frame(), "a `require` condition") {
-                Ok(true) => {}
-                Ok(false) => problems.push((Clause::Require, i, None)),
-                Err(e) => {
-                    errored = true;
-                    problems.push((Clause::Require, i, Some(*e)));
-                }
-            }
-        }
-        let outcome = if errored {
-            Outcome::Error
-        } else if problems.is_empty() {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        };
-        Verdict {
-            outcome,
-            problems,
-            vacuous: self.vacuous.borrow().clone(),
-        }
+        super::outcome::run_clauses(
+            &self.budget,
+            (&rule.whens, &rule.requires),
+            |node, what| self.truth(node, &mut self.frame(), what).map_err(|e| *e),
+            || self.vacuous.borrow().clone(),
+        )
     }
 
     fn frame(&self) -> Frame<'a> {
@@ -645,18 +606,7 @@ impl<'a> Run<'a> {
             let fast = match &node.kind {
                 NodeKind::And(l, r) => Some((BinaryOp::And, l, r)),
                 NodeKind::Or(l, r) => Some((BinaryOp::Or, l, r)),
-                NodeKind::Binary(
-                    op @ (BinaryOp::Eq
-                    | BinaryOp::Ne
-                    | BinaryOp::Lt
-                    | BinaryOp::Le
-                    | BinaryOp::Gt
-                    | BinaryOp::Ge
-                    | BinaryOp::In
-                    | BinaryOp::NotIn),
-                    l,
-                    r,
-                ) => Some((*op, l, r)),
+                NodeKind::Binary(op, l, r) if op.is_comparison() => Some((*op, l, r)),
                 _ => None,
             };
             let Some((op, l, r)) = fast else {
@@ -860,17 +810,7 @@ impl<'a> Run<'a> {
                 // bind it, one for the body.
                 let n = self.each(*vars, collection, 2, frame, |run, frame| {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;
-                    Ok(match (kind, holds) {
-                        (QuantKind::All, false) | (QuantKind::None, true) => {
-                            verdict = false;
-                            false
-                        }
-                        (QuantKind::Any, true) => {
-                            verdict = true;
-                            false
-                        }
-                        _ => true,
-                    })
+                    Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
                 if n == 0 && *kind == QuantKind::All {
                     self.vacuous.borrow_mut().push(collection.span);

@@ -596,17 +596,7 @@ impl<'p> Evaluator<'p> {
         let n = self.for_each_element(&q.vars, &q.collection, env, &mut |inner| {
             self.budget.charge(1, span)?;
             let holds = self.eval_bool(&q.body, inner, "the body of a quantifier")?;
-            Ok(match (q.kind, holds) {
-                (QuantKind::All, false) | (QuantKind::None, true) => {
-                    verdict = false;
-                    false
-                }
-                (QuantKind::Any, true) => {
-                    verdict = true;
-                    false
-                }
-                _ => true,
-            })
+            Ok(quantifier_step(q.kind, holds, &mut verdict))
         })?;
         if n == 0 && q.kind == QuantKind::All {
             self.vacuous.borrow_mut().push(q.collection.span);
@@ -691,6 +681,23 @@ impl<'p> Evaluator<'p> {
                 self.bind_params(rest, values, &frame, f)
             }
         }
+    }
+}
+
+/// One element of a quantifier: records what it decides in `verdict` and
+/// returns whether to go on (`all` stops at the first false, `none` at the
+/// first true, `any` at the first true).
+pub(crate) fn quantifier_step(kind: QuantKind, holds: bool, verdict: &mut bool) -> bool {
+    match (kind, holds) {
+        (QuantKind::All, false) | (QuantKind::None, true) => {
+            *verdict = false;
+            false
+        }
+        (QuantKind::Any, true) => {
+            *verdict = true;
+            false
+        }
+        _ => true,
     }
 }
 

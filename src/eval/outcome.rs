@@ -306,16 +306,7 @@ impl<'p> ToExplain<'p> {
     /// [`Self::rules`] read and show. The same result [`evaluate_gate`] gives
     /// on a full load: an explanation reads only its own rule's evidence.
     pub fn finish(self, program: &Program, evidence: &Value, options: &EvalOptions) -> GateResult {
-        let gate = self.gate;
-        let result = results(
-            program,
-            &gate.lets,
-            &gate.rules,
-            evidence,
-            options,
-            self.verdicts,
-        );
-        apply_waivers(program, gate, options.now, result)
+        gate_result(program, self.gate, evidence, options, self.verdicts)
     }
 }
 
@@ -335,6 +326,17 @@ pub fn first_pass<'p>(
     {
         return FirstPass::Explain(ToExplain { gate, verdicts });
     }
+    FirstPass::Decided(gate_result(program, gate, evidence, options, verdicts))
+}
+
+/// A gate's result from its rules' verdicts: explained, then waived.
+fn gate_result(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+    verdicts: Vec<Verdict>,
+) -> GateResult {
     let result = results(
         program,
         &gate.lets,
@@ -343,7 +345,7 @@ pub fn first_pass<'p>(
         options,
         verdicts,
     );
-    FirstPass::Decided(apply_waivers(program, gate, options.now, result))
+    apply_waivers(program, gate, options.now, result)
 }
 
 /// Decides a gate when no rule needs explaining: every rule passed or was
@@ -477,6 +479,62 @@ pub(crate) struct Verdict {
     pub vacuous: Vec<Span>,
 }
 
+/// The fast pass over one rule's clauses, for either evaluator: the `when`
+/// guards in order (sharing one budget; a false one skips the rule, an
+/// erroring one errors it), then every `require`, each with a fresh budget.
+pub(crate) fn run_clauses<'e, T>(
+    budget: &super::Budget,
+    (whens, requires): (&'e [T], &'e [T]),
+    mut holds: impl FnMut(&'e T, &str) -> Result<bool, EvalError>,
+    vacuous: impl FnOnce() -> Vec<Span>,
+) -> Verdict {
+    for (i, when) in whens.iter().enumerate() {
+        match holds(when, "a `when` guard") {
+            Ok(true) => {}
+            Ok(false) => {
+                return Verdict {
+                    outcome: Outcome::Skipped,
+                    problems: Vec::new(),
+                    vacuous: Vec::new(),
+                }
+            }
+            Err(e) => {
+                return Verdict {
+                    outcome: Outcome::Error,
+                    problems: vec![(Clause::When, i, Some(e))],
+                    vacuous: Vec::new(),
+                }
+            }
+        }
+    }
+    let mut problems = Vec::new();
+    let mut errored = false;
+    for (i, req) in requires.iter().enumerate() {
+        // Each require gets the full budget; the counter is per condition.
+        budget.reset();
+        match holds(req, "a `require` condition") {
+            Ok(true) => {}
+            Ok(false) => problems.push((Clause::Require, i, None)),
+            Err(e) => {
+                errored = true;
+                problems.push((Clause::Require, i, Some(e)));
+            }
+        }
+    }
+    let outcome = if errored {
+        Outcome::Error
+    } else if problems.is_empty() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
+    Verdict {
+        outcome,
+        problems,
+        vacuous: vacuous(),
+    }
+}
+
 impl Evaluator<'_> {
     pub(crate) fn run_rule(&self, rule: &RuleDecl, parent: &Env<'_>) -> Verdict {
         self.budget.reset();
@@ -486,51 +544,12 @@ impl Evaluator<'_> {
             scope: &scope,
             parent,
         };
-        for (i, when) in rule.whens.iter().enumerate() {
-            match self.eval_bool(when, &env, "a `when` guard") {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Verdict {
-                        outcome: Outcome::Skipped,
-                        problems: Vec::new(),
-                        vacuous: Vec::new(),
-                    }
-                }
-                Err(e) => {
-                    return Verdict {
-                        outcome: Outcome::Error,
-                        problems: vec![(Clause::When, i, Some(e))],
-                        vacuous: Vec::new(),
-                    }
-                }
-            }
-        }
-        let mut problems = Vec::new();
-        let mut errored = false;
-        for (i, req) in rule.requires.iter().enumerate() {
-            // Each require gets the full budget; the counter is per condition.
-            self.budget.reset();
-            match self.eval_bool(req, &env, "a `require` condition") {
-                Ok(true) => {}
-                Ok(false) => problems.push((Clause::Require, i, None)),
-                Err(e) => {
-                    errored = true;
-                    problems.push((Clause::Require, i, Some(e)));
-                }
-            }
-        }
-        let outcome = if errored {
-            Outcome::Error
-        } else if problems.is_empty() {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        };
-        Verdict {
-            outcome,
-            problems,
-            vacuous: self.vacuous.borrow().clone(),
-        }
+        run_clauses(
+            &self.budget,
+            (&rule.whens, &rule.requires),
+            |e, what| self.eval_bool(e, &env, what),
+            || self.vacuous.borrow().clone(),
+        )
     }
 
     /// Re-evaluates the problem clauses of a rule in trace mode.

@@ -1,0 +1,59 @@
+//! Helpers shared by several test files (each includes this with `mod common;`).
+
+// Not every test file uses every helper.
+#![allow(dead_code)]
+
+use serde_json::Value as Json;
+
+/// Every JSON pointer in a document except the root, depth first.
+pub fn pointers(v: &Json, at: String, out: &mut Vec<String>) {
+    match v {
+        Json::Object(m) => {
+            for (k, c) in m {
+                let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
+                out.push(p.clone());
+                pointers(c, p, out);
+            }
+        }
+        Json::Array(items) => {
+            for (i, c) in items.iter().enumerate() {
+                let p = format!("{at}/{i}");
+                out.push(p.clone());
+                pointers(c, p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A gate's JSON and human reports with a fixed context: what tests compare.
+pub fn reports(
+    program: &clearance::check::Program,
+    result: &clearance::eval::GateResult,
+) -> (String, String) {
+    let human = clearance::report::render_gate(
+        program,
+        "x",
+        result,
+        Default::default(),
+        &clearance::report::Evidence::default(),
+    );
+    (report_json(program, result), human)
+}
+
+/// A gate's JSON report with a fixed context.
+pub fn report_json(
+    program: &clearance::check::Program,
+    result: &clearance::eval::GateResult,
+) -> String {
+    let evidence = clearance::report::Evidence::default();
+    let ctx = clearance::report::JsonContext {
+        command: "check",
+        subject: "x",
+        now: "now".into(),
+        params: Vec::new(),
+        evidence: &evidence,
+        record: None,
+    };
+    clearance::report::gate_json(program, result, &ctx)
+}
