@@ -306,7 +306,7 @@ impl<'p> ToExplain<'p> {
     /// [`Self::rules`] read and show. The same result [`evaluate_gate`] gives
     /// on a full load: an explanation reads only its own rule's evidence.
     pub fn finish(self, program: &Program, evidence: &Value, options: &EvalOptions) -> GateResult {
-        gate_result(program, self.gate, evidence, options, self.verdicts)
+        gate_result(program, self.gate, evidence, options, self.verdicts, true)
     }
 }
 
@@ -326,24 +326,29 @@ pub fn first_pass<'p>(
     {
         return FirstPass::Explain(ToExplain { gate, verdicts });
     }
-    FirstPass::Decided(gate_result(program, gate, evidence, options, verdicts))
+    FirstPass::Decided(gate_result(
+        program, gate, evidence, options, verdicts, true,
+    ))
 }
 
-/// A gate's result from its rules' verdicts: explained, then waived.
+/// A gate's result from its rules' verdicts: failing ones explained (when
+/// `explain`), then waivers applied.
 fn gate_result(
     program: &Program,
     gate: &GateDecl,
     evidence: &Value,
     options: &EvalOptions,
     verdicts: Vec<Verdict>,
+    explain: bool,
 ) -> GateResult {
-    let result = results(
+    let result = results_with(
         program,
         &gate.lets,
         &gate.rules,
         evidence,
         options,
         verdicts,
+        explain,
     );
     apply_waivers(program, gate, options.now, result)
 }
@@ -373,18 +378,8 @@ pub fn decide_gate(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
-    let program = compiled.program();
     let verdicts = compiled.verdicts(evidence, options);
-    let result = results_with(
-        program,
-        &gate.lets,
-        &gate.rules,
-        evidence,
-        options,
-        verdicts,
-        false,
-    );
-    apply_waivers(program, gate, options.now, result)
+    gate_result(compiled.program(), gate, evidence, options, verdicts, false)
 }
 
 /// The rules' results from their fast-pass verdicts, explaining those that
