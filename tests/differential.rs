@@ -212,6 +212,8 @@ proptest! {
         bundle in prop::sample::select(vec!["allowed", "denied", "missing-evidence"]),
         delete in any::<bool>(),
         budget in prop::option::of(1u64..2_000),
+        min_coverage in prop::option::of(0i64..100),
+        soak_hours in prop::option::of(0i64..100),
     ) {
         let text = std::fs::read_to_string(format!("policies/payments/evidence/{bundle}.json")).unwrap();
         let mut doc: Json = serde_json::from_str(&text).unwrap();
@@ -228,12 +230,24 @@ proptest! {
         }
         let value = eval::parse_json(&doc.to_string(), Default::default()).unwrap();
         let p = payments();
+        // `--param` overrides reach both evaluators the same way.
+        let mut options = options(budget);
+        if let Some(c) = min_coverage {
+            options.params.push(("min_coverage".into(), eval::Value::Int(c)));
+        }
+        if let Some(h) = soak_hours {
+            options.params.push((
+                "soak".into(),
+                eval::Value::Duration(jiff::SignedDuration::from_hours(h)),
+            ));
+        }
+        let options = &options;
         for g in &p.gates {
-            let (fast, reference) = compiled::both_verdicts(p, &g.lets, &g.rules, &value, &options(budget));
+            let (fast, reference) = compiled::both_verdicts(p, &g.lets, &g.rules, &value, options);
             prop_assert_eq!(fast, reference);
         }
         for s in &p.stages {
-            let (fast, reference) = compiled::both_verdicts(p, &s.lets, &s.triggers, &value, &options(budget));
+            let (fast, reference) = compiled::both_verdicts(p, &s.lets, &s.triggers, &value, options);
             prop_assert_eq!(fast, reference);
         }
     }
