@@ -91,11 +91,16 @@ impl Object {
         self.position(key).is_some()
     }
 
-    /// Gives back the room a growing object reserved past its entries: a
-    /// one-entry object would otherwise keep room for four (120 bytes per
-    /// test case of a large bundle).
+    /// Gives back the room a growing object reserved past its entries when
+    /// most of it is unused: a one-entry object would otherwise keep room for
+    /// four (120 bytes per test case of a large bundle).
     pub(crate) fn shrink(&mut self) {
-        self.entries.shrink_to_fit();
+        // Only when at least half is unused: a reallocation per object costs
+        // loading time, worth it for the one-entry objects of a lean load,
+        // not for the one spare slot of a three-entry object.
+        if self.entries.len() <= self.entries.capacity() / 2 {
+            self.entries.shrink_to_fit();
+        }
     }
 
     /// Sets `key` to `value`: a new key goes last, an existing one keeps its
