@@ -3,16 +3,19 @@
 //! A checked block of rules is lowered once into [`Node`]s: every name is
 //! resolved to a slot (bound variables by position in a frame, `let`s by scope
 //! and index, params by index), literal strings, lists and objects are built
-//! once, builtins and helpers are bound by reference, parentheses disappear.
-//! Evaluation borrows what it reads from the evidence, constants and params
+//! once, operators over constants are folded, builtins and helpers are bound
+//! by reference, parentheses disappear, and a chain of `.field`s becomes one
+//! node whose steps remember the evidence key they last matched. Evaluation
+//! borrows what it reads from the evidence, constants and params
 //! ([`Val::Ref`]) and never clones a subtree it only reads.
 //!
 //! The AST interpreter ([`super::Evaluator`]) stays the reference: it
 //! explains failing rules and reports errors, and tests run both over every
 //! example, case table and generated input and compare what they decide. To
-//! agree even on when the evaluation budget runs out, a node charges the
-//! steps the interpreter charges for the expressions it stands for (a
-//! parenthesized expression costs one more), at the same points.
+//! agree even on when the evaluation budget runs out, a node charges every
+//! step the interpreter charges for the expressions it stands for (a
+//! parenthesized expression costs one more, a folded or chained one all of
+//! its parts), before anything in it can fail.
 
 use super::access::{self, Val};
 use super::builtins::{self, Builtin};
@@ -555,6 +558,7 @@ impl<'a> Run<'a> {
         )
     }
 
+    /// The frame of a rule's clause or a `let`: no variables bound yet.
     fn frame(&self) -> Frame<'a> {
         Vec::new()
     }
