@@ -15,6 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+// The allocator `clearance` ships with, for every engine alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const POLICY: &str = include_str!("../../../policies/bench/workload.clr");
 const REGO: &str = include_str!("../workload.rego");
 const CEL: &str = include_str!("../workload.cel");
