@@ -1068,3 +1068,157 @@ pub fn global_let(
         .map(Val::into_value)
         .map_err(|e| *e)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn program(text: &str) -> Program {
+        crate::compile_str("t.clr", text)
+            .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors))
+    }
+
+    fn compiled(p: &Program) -> Compiled<'_> {
+        let gate = &p.gates[0];
+        Compiled::new(p, &gate.lets, &gate.rules)
+    }
+
+    /// The compiled form of the single `require` of the single rule.
+    fn first_require<'c>(c: &'c Compiled<'_>) -> &'c Node {
+        &c.rules[0].requires[0]
+    }
+
+    fn policy(require: &str, extra: &str) -> String {
+        format!(
+            "stages a -> b\n{extra}\ngate a -> b {{\n  let g = evidence.x\n  rule r {{\n    let l = 1\n    require {require}\n  }}\n}}\n"
+        )
+    }
+
+    #[test]
+    fn names_resolve_to_slots_innermost_first() {
+        let p = program(&policy(
+            "all x in evidence.xs: x == l and g == p and limit == now",
+            "param p = 1\nlet limit = 2",
+        ));
+        let c = compiled(&p);
+        let mut kinds = Vec::new();
+        fn walk(n: &Node, out: &mut Vec<String>) {
+            match &n.kind {
+                NodeKind::Local(i) => out.push(format!("local {i}")),
+                NodeKind::Let(level, i) => out.push(format!("{level:?} let {i}")),
+                NodeKind::Param(i) => out.push(format!("param {i}")),
+                NodeKind::Now => out.push("now".into()),
+                NodeKind::Evidence => out.push("evidence".into()),
+                NodeKind::Quantifier {
+                    collection, body, ..
+                } => {
+                    walk(collection, out);
+                    walk(body, out);
+                }
+                NodeKind::Path { root, .. } => walk(root, out),
+                NodeKind::And(l, r) | NodeKind::Binary(_, l, r) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                _ => {}
+            }
+        }
+        walk(first_require(&c), &mut kinds);
+        assert_eq!(
+            kinds,
+            [
+                "evidence",
+                "local 0",
+                "Rule let 0",
+                "Block let 0",
+                "param 0",
+                "Global let 0",
+                "now"
+            ]
+        );
+    }
+
+    #[test]
+    fn parentheses_and_field_chains_keep_the_interpreters_step_count() {
+        // `((evidence.a.b))`: two parentheses, two fields, one name.
+        let p = program(&policy("((evidence.a.b)) == 1", ""));
+        let c = compiled(&p);
+        let node = first_require(&c);
+        let NodeKind::Binary(_, l, _) = &node.kind else {
+            unreachable!("not a comparison")
+        };
+        let NodeKind::Path { root, fields } = &l.kind else {
+            unreachable!("not a path")
+        };
+        assert_eq!(fields.len(), 2);
+        assert_eq!(l.steps + root.steps, 5);
+    }
+
+    #[test]
+    fn operators_over_constants_fold_with_their_steps() {
+        let p = program(&policy("2 * (3 + 4) == 14", ""));
+        let c = compiled(&p);
+        let node = first_require(&c);
+        // Every node of the comparison was a constant: it folds to `true`,
+        // costing what evaluating its 8 nodes costs (`==`, `*`, `2`, the
+        // parenthesis, `+`, `3`, `4`, `14`).
+        assert!(matches!(node.kind, NodeKind::Const(Value::Bool(true))));
+        assert_eq!(node.steps, 8);
+        // `in` over a constant list also charges one step per element.
+        let p = program(&policy("\"b\" in [\"a\", \"b\", \"c\"]", ""));
+        let c = compiled(&p);
+        let node = first_require(&c);
+        assert!(matches!(node.kind, NodeKind::Const(Value::Bool(true))));
+        assert_eq!(node.steps, 3 + 3);
+    }
+
+    #[test]
+    fn what_fails_or_makes_strings_is_left_to_run_time() {
+        for require in ["1 / 0 == 1", "\"a\" + \"b\" == \"ab\""] {
+            let p = program(&policy(require, ""));
+            let c = compiled(&p);
+            let node = first_require(&c);
+            let NodeKind::Binary(_, l, _) = &node.kind else {
+                unreachable!("{require} folded whole")
+            };
+            assert!(matches!(l.kind, NodeKind::Binary(..)), "{require}");
+        }
+    }
+
+    #[test]
+    fn field_lookups_remember_interned_keys_and_fall_back_to_text() {
+        let evidence = crate::eval::parse_json(
+            r#"{"xs": [{"name": "a", "status": "passed"}, {"status": "passed", "name": "b"}]}"#,
+            Default::default(),
+        )
+        .unwrap_or(Value::Null);
+        let Value::Object(root) = &evidence else {
+            unreachable!("not an object")
+        };
+        let Some(Value::List(xs)) = root.get("xs") else {
+            unreachable!("no list")
+        };
+        let seen = Cell::new(0);
+        for x in xs.iter() {
+            let Value::Object(o) = x else {
+                unreachable!("not an object")
+            };
+            // Same key text from a different allocation than the evidence's.
+            let found = o.get_remembered(&String::from("status"), &seen, true);
+            assert!(matches!(found, Some(Value::Str(s)) if s.as_ref() == "passed"));
+        }
+        // Interned: both objects' `status` keys are one allocation.
+        assert_ne!(seen.get(), 0);
+        let other =
+            crate::eval::parse_json(r#"{"status": 1}"#, Default::default()).unwrap_or(Value::Null);
+        let Value::Object(o) = &other else {
+            unreachable!("not an object")
+        };
+        // A key from another load is found by its text.
+        assert!(matches!(
+            o.get_remembered("status", &seen, false),
+            Some(Value::Int(1))
+        ));
+        assert!(o.get_remembered("missing", &seen, false).is_none());
+    }
+}
