@@ -71,6 +71,15 @@ enum NodeKind {
     Or(Box<Node>, Box<Node>),
     Coalesce(Box<Node>, Box<Node>),
     Binary(BinaryOp, Box<Node>, Box<Node>),
+    /// `x == "s"`, `x != "s"`, `x in [...]`, `x not in [...]` against a
+    /// constant: the result for the last evidence string compared is
+    /// remembered by its address (see [`Run::compared`]).
+    Compare {
+        op: BinaryOp,
+        l: Box<Node>,
+        r: Box<Node>,
+        memo: usize,
+    },
     If(Box<Node>, Box<Node>, Box<Node>),
     Quantifier {
         kind: QuantKind,
@@ -124,6 +133,8 @@ pub struct Compiled<'p> {
     rules: Vec<CompiledRule>,
     /// How many field steps the nodes hold.
     field_steps: usize,
+    /// How many [`NodeKind::Compare`] nodes they hold.
+    compare_memos: usize,
 }
 
 /// What a name can resolve to at one point of the program, innermost first.
@@ -140,6 +151,8 @@ struct Scope<'p> {
     extra_steps: u32,
     /// Field steps lowered so far (each gets a lookup memo at run time).
     field_steps: usize,
+    /// [`NodeKind::Compare`] nodes lowered so far (each gets a memo too).
+    compare_memos: usize,
     /// Recursion depth of `lower`, for the stack check.
     depth: usize,
 }
@@ -158,6 +171,7 @@ impl<'p> Scope<'p> {
             in_def: false,
             extra_steps: 0,
             field_steps: 0,
+            compare_memos: 0,
             depth: 0,
         }
     }
@@ -259,6 +273,14 @@ impl<'p> Scope<'p> {
                     BinaryOp::And => NodeKind::And(l, r),
                     BinaryOp::Or => NodeKind::Or(l, r),
                     BinaryOp::Coalesce => NodeKind::Coalesce(l, r),
+                    op @ (BinaryOp::Eq | BinaryOp::Ne | BinaryOp::In | BinaryOp::NotIn)
+                        if matches!(r.kind, NodeKind::Const(Value::Str(_) | Value::List(_)))
+                            && !matches!(l.kind, NodeKind::Const(_)) =>
+                    {
+                        let memo = self.compare_memos;
+                        self.compare_memos += 1;
+                        NodeKind::Compare { op: *op, l, r, memo }
+                    }
                     op => NodeKind::Binary(*op, l, r),
                 }
             }
@@ -416,11 +438,13 @@ impl<'p> Compiled<'p> {
             s.in_def = true;
             s.locals = d.params.iter().map(|p| p.name.as_str()).collect();
             s.field_steps = scope.field_steps;
+            s.compare_memos = scope.compare_memos;
             defs.push(CompiledDef {
                 params: d.params.len(),
                 body: s.lower(&d.body),
             });
             scope.field_steps = s.field_steps;
+            scope.compare_memos = s.compare_memos;
         }
         scope.block = Some(block_lets);
         let block = block_lets.iter().map(|b| scope.lower(&b.value)).collect();
@@ -442,6 +466,7 @@ impl<'p> Compiled<'p> {
             defs,
             rules,
             field_steps: scope.field_steps,
+            compare_memos: scope.compare_memos,
         }
     }
 
@@ -511,6 +536,11 @@ struct Run<'a> {
     /// [`super::value::Object::get_remembered`]). Per run: the addresses
     /// belong to this run's evidence.
     seen: Vec<Cell<usize>>,
+    /// Per [`NodeKind::Compare`], the address of the borrowed string it last
+    /// compared and the answer, under the same rule as `seen`: evidence
+    /// strings are interned, so each test case's `"passed"` is one
+    /// allocation and is compared once per run, not once per case.
+    compared: Vec<Cell<(usize, bool)>>,
 }
 
 impl<'a> Run<'a> {
@@ -534,6 +564,9 @@ impl<'a> Run<'a> {
             vacuous: RefCell::new(Vec::new()),
             depth: Default::default(),
             seen: (0..compiled.field_steps).map(|_| Cell::new(0)).collect(),
+            compared: (0..compiled.compare_memos)
+                .map(|_| Cell::new((0, false)))
+                .collect(),
         }
     }
 
@@ -608,12 +641,13 @@ impl<'a> Run<'a> {
     fn truth(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool> {
         self.depth.descend(|| {
             let fast = match &node.kind {
-                NodeKind::And(l, r) => Some((BinaryOp::And, l, r)),
-                NodeKind::Or(l, r) => Some((BinaryOp::Or, l, r)),
-                NodeKind::Binary(op, l, r) if op.is_comparison() => Some((*op, l, r)),
+                NodeKind::And(l, r) => Some((BinaryOp::And, l, r, None)),
+                NodeKind::Or(l, r) => Some((BinaryOp::Or, l, r, None)),
+                NodeKind::Binary(op, l, r) if op.is_comparison() => Some((*op, l, r, None)),
+                NodeKind::Compare { op, l, r, memo } => Some((*op, l, r, Some(*memo))),
                 _ => None,
             };
-            let Some((op, l, r)) = fast else {
+            let Some((op, l, r, memo)) = fast else {
                 return match &*self.eval_node(node, frame)? {
                     Value::Bool(b) => Ok(*b),
                     other => Err(Box::new(access::not_boolean(other, node.span, what))),
@@ -628,7 +662,7 @@ impl<'a> Run<'a> {
                 op => {
                     let lv = self.operand(l, frame)?;
                     let rv = self.operand(r, frame)?;
-                    self.compare(op, &lv, &rv, l, r, node, what)
+                    self.compare(op, (&lv, &rv), (l, r), node, memo, what)
                 }
             }
         })
@@ -638,31 +672,49 @@ impl<'a> Run<'a> {
     /// membership in a list are decided here, exactly as [`apply_values`]
     /// decides them (same steps charged); everything else, errors included,
     /// goes through it.
-    #[allow(clippy::too_many_arguments)]
     fn compare(
         &self,
         op: BinaryOp,
-        lv: &Value,
-        rv: &Value,
-        l: &Node,
-        r: &Node,
+        (lv, rv): (&Val<'a>, &Value),
+        (l, r): (&Node, &Node),
         node: &Node,
+        memo: Option<usize>,
         what: &str,
     ) -> Result<bool> {
-        match (op, rv) {
-            (BinaryOp::Eq, _) => return Ok(lv.deep_eq(rv)),
-            (BinaryOp::Ne, _) => return Ok(!lv.deep_eq(rv)),
-            (BinaryOp::In | BinaryOp::NotIn, Value::List(items)) => {
-                self.budget.charge(items.len() as u64, node.span)?;
-                let found = items.iter().any(|x| x.deep_eq(lv));
-                return Ok(found == (op == BinaryOp::In));
+        // A borrowed string lives as long as the run, so its address stands
+        // for its text (see `compared`).
+        let remembered = match (memo.and_then(|i| self.compared.get(i)), lv) {
+            (Some(cell), Val::Ref(Value::Str(s))) => Some((cell, s.as_ptr() as usize)),
+            _ => None,
+        };
+        let steps = match (op, rv) {
+            (BinaryOp::In | BinaryOp::NotIn, Value::List(items)) => items.len() as u64,
+            _ => 0,
+        };
+        if let Some((cell, address)) = remembered {
+            let (last, answer) = cell.get();
+            if last == address {
+                self.budget.charge(steps, node.span)?;
+                return Ok(answer);
             }
-            _ => {}
         }
-        match apply_values(op, lv, rv, l.span, r.span, node.span, &self.budget)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(Box::new(access::not_boolean(&other, node.span, what))),
+        let lv: &Value = lv;
+        let answer = match (op, rv) {
+            (BinaryOp::Eq, _) => lv.deep_eq(rv),
+            (BinaryOp::Ne, _) => !lv.deep_eq(rv),
+            (BinaryOp::In | BinaryOp::NotIn, Value::List(items)) => {
+                self.budget.charge(steps, node.span)?;
+                items.iter().any(|x| x.deep_eq(lv)) == (op == BinaryOp::In)
+            }
+            _ => match apply_values(op, lv, rv, l.span, r.span, node.span, &self.budget)? {
+                Value::Bool(b) => b,
+                other => return Err(Box::new(access::not_boolean(&other, node.span, what))),
+            },
+        };
+        if let Some((cell, address)) = remembered {
+            cell.set((address, answer));
         }
+        Ok(answer)
     }
 
     /// `root.a.b`: walks the fields (the path node's steps are charged).
@@ -786,7 +838,7 @@ impl<'a> Run<'a> {
                 Err(err) if err.access => return self.eval(r, frame),
                 Err(err) => return Err(err),
             },
-            NodeKind::Binary(op, l, r) => {
+            NodeKind::Binary(op, l, r) | NodeKind::Compare { op, l, r, .. } => {
                 let lv = self.eval(l, frame)?;
                 let rv = self.eval(r, frame)?;
                 let v = apply_values(*op, &lv, &rv, l.span, r.span, node.span, &self.budget)?;
@@ -1178,7 +1230,7 @@ mod tests {
             let p = program(&policy(require, ""));
             let c = compiled(&p);
             let node = first_require(&c);
-            let NodeKind::Binary(_, l, _) = &node.kind else {
+            let (NodeKind::Binary(_, l, _) | NodeKind::Compare { l, .. }) = &node.kind else {
                 unreachable!("{require} folded whole")
             };
             assert!(matches!(l.kind, NodeKind::Binary(..)), "{require}");
