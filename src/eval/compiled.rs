@@ -279,7 +279,12 @@ impl<'p> Scope<'p> {
                     {
                         let memo = self.compare_memos;
                         self.compare_memos += 1;
-                        NodeKind::Compare { op: *op, l, r, memo }
+                        NodeKind::Compare {
+                            op: *op,
+                            l,
+                            r,
+                            memo,
+                        }
                     }
                     op => NodeKind::Binary(*op, l, r),
                 }
