@@ -1,13 +1,13 @@
 //! The compiled evaluator: the fast path of every rule.
 //!
-//! A checked block of rules is lowered once into [`Node`]s: every name is
+//! A checked block of rules is lowered once into nodes: every name is
 //! resolved to a slot (bound variables by position in a frame, `let`s by scope
 //! and index, params by index), literal strings, lists and objects are built
 //! once, operators over constants are folded, builtins and helpers are bound
 //! by reference, parentheses disappear, and a chain of `.field`s becomes one
 //! node whose steps remember the evidence key they last matched. Evaluation
 //! borrows what it reads from the evidence, constants and params
-//! ([`Val::Ref`]) and never clones a subtree it only reads.
+//! (`Val::Ref`) and never clones a subtree it only reads.
 //!
 //! The AST interpreter ([`super::Evaluator`]) stays the reference: it
 //! explains failing rules and reports errors, and tests run both over every
