@@ -267,7 +267,7 @@ pub fn evaluate_rules(
     options: &EvalOptions,
 ) -> GateResult {
     let verdicts = super::compiled::Compiled::new(program, lets, rules).verdicts(evidence, options);
-    results(program, lets, rules, evidence, options, verdicts)
+    results(program, lets, rules, evidence, options, verdicts, true)
 }
 
 /// The first of two passes over a gate (what `clearance check` does): every
@@ -341,7 +341,7 @@ fn gate_result(
     verdicts: Vec<Verdict>,
     explain: bool,
 ) -> GateResult {
-    let result = results_with(
+    let result = results(
         program,
         &gate.lets,
         &gate.rules,
@@ -383,19 +383,8 @@ pub fn decide_gate(
 }
 
 /// The rules' results from their fast-pass verdicts, explaining those that
-/// failed or errored.
+/// failed or errored when `explain` (batch reports outcomes only).
 fn results(
-    program: &Program,
-    lets: &[Binding],
-    rules: &[RuleDecl],
-    evidence: &Value,
-    options: &EvalOptions,
-    verdicts: Vec<Verdict>,
-) -> GateResult {
-    results_with(program, lets, rules, evidence, options, verdicts, true)
-}
-
-fn results_with(
     program: &Program,
     lets: &[Binding],
     rules: &[RuleDecl],

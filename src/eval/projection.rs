@@ -466,7 +466,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
         self.check_depth()?;
         let mut out = super::value::object_with_capacity(map.size_hint().unwrap_or(0).min(4096));
         // Keys left out (`drop_unread`), still checked for duplicates.
-        let mut dropped = Dropped::default();
+        let mut dropped = SeenKeys::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let child = self
                 .node
@@ -506,13 +506,13 @@ impl<'de> Visitor<'de> for Seed<'_> {
 /// or skipped): a short list, and a hash set once it is long, so that an
 /// object of many keys is not checked for duplicates in quadratic time.
 #[derive(Default)]
-struct Dropped<'de> {
+struct SeenKeys<'de> {
     few: Vec<std::borrow::Cow<'de, str>>,
     many:
         Option<std::collections::HashSet<std::borrow::Cow<'de, str>, foldhash::fast::RandomState>>,
 }
 
-impl<'de> Dropped<'de> {
+impl<'de> SeenKeys<'de> {
     const FEW: usize = 16;
 
     fn contains(&self, key: &str) -> bool {
@@ -607,7 +607,7 @@ impl<'de> Visitor<'de> for Skip {
         let inner = self.nested()?;
         // Most objects are small: their keys are compared in a list, and
         // hashed only past a few.
-        let mut keys = Dropped::default();
+        let mut keys = SeenKeys::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             map.next_value_seed(inner)?;
             if keys.contains(&key) {
