@@ -33,3 +33,20 @@ impl Depth {
         result
     }
 }
+
+/// [`Depth::descend`] for passes that hold `&mut self` (the checker, the
+/// compiler's lowering): the count lives in the pass, reached by `depth`.
+pub(crate) fn descend_mut<S, R>(
+    state: &mut S,
+    depth: fn(&mut S) -> &mut usize,
+    f: impl FnOnce(&mut S) -> R,
+) -> R {
+    *depth(state) += 1;
+    let result = if depth(state).is_multiple_of(16) {
+        guard(|| f(state))
+    } else {
+        f(state)
+    };
+    *depth(state) -= 1;
+    result
+}

@@ -597,16 +597,7 @@ impl Checker<'_> {
 
     /// Resolves names in `e` and returns its static type.
     fn expr(&mut self, e: &Expr, scope: &Scope<'_>) -> Ty {
-        // Checking the stack costs a thread-local read and a call: every 16
-        // levels is far inside the red zone.
-        self.depth += 1;
-        let ty = if self.depth.is_multiple_of(16) {
-            crate::stack::guard(|| self.expr_node(e, scope))
-        } else {
-            self.expr_node(e, scope)
-        };
-        self.depth -= 1;
-        ty
+        crate::stack::descend_mut(self, |c| &mut c.depth, |c| c.expr_node(e, scope))
     }
 
     fn expr_node(&mut self, e: &Expr, scope: &Scope<'_>) -> Ty {

@@ -207,16 +207,8 @@ impl<'p> Scope<'p> {
     }
 
     fn lower(&mut self, e: &'p Expr) -> Node {
-        // Lowering recurses as deep as the expression: check the stack every
-        // 16 levels, as every recursive pass does.
-        self.depth += 1;
-        let node = if self.depth.is_multiple_of(16) {
-            crate::stack::guard(|| self.lower_node(e))
-        } else {
-            self.lower_node(e)
-        };
-        self.depth -= 1;
-        node
+        // Lowering recurses as deep as the expression.
+        crate::stack::descend_mut(self, |s| &mut s.depth, |s| s.lower_node(e))
     }
 
     fn lower_node(&mut self, e: &'p Expr) -> Node {
