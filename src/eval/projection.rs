@@ -332,7 +332,7 @@ pub fn parse_projected(
 /// an object has, such as `count`, `keys` or iterating `k, v`, loads that
 /// object whole), but the "fields present" notes of errors and the names of
 /// elements in explanations would be missing: a failing or erroring rule
-/// must be decided again on a [`parse_projected`] load. Accepts and rejects
+/// must be explained on a [`parse_projected`] load. Accepts and rejects
 /// exactly the same files.
 pub fn parse_for_decision(
     text: &str,
