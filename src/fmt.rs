@@ -506,6 +506,7 @@ fn item_span(item: &Item) -> Span {
 pub fn format_source(text: &str) -> Result<String, SyntaxError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let file = parse_file(FileId(0), text)?;
+    refuse_repeated_clauses(&file)?;
     let mut p = Printer {
         src: text,
         comments: comments(text),
@@ -517,6 +518,40 @@ pub fn format_source(text: &str) -> Result<String, SyntaxError> {
     let mut out = p.out.trim_end().to_string();
     out.push('\n');
     Ok(out)
+}
+
+/// The AST keeps one `title`, `help`, `purpose`, `owner` or `ticket` per
+/// block, so printing a block that has two would silently drop the second
+/// one's text. Refuse instead: the author decides which one is true.
+fn refuse_repeated_clauses(file: &PolicyFile) -> Result<(), SyntaxError> {
+    let rules = |rules: &[RuleDecl]| -> Vec<Repeated> {
+        rules
+            .iter()
+            .flat_map(|r| r.repeated.iter().cloned())
+            .collect()
+    };
+    let mut repeated: Vec<Repeated> = Vec::new();
+    for item in &file.items {
+        match item {
+            Item::Stage(s) => {
+                repeated.extend(s.repeated.iter().cloned());
+                repeated.extend(rules(&s.triggers));
+            }
+            Item::Gate(g) => repeated.extend(rules(&g.rules)),
+            Item::Waive(w) => repeated.extend(w.repeated.iter().cloned()),
+            _ => {}
+        }
+    }
+    match repeated.into_iter().min_by_key(|r| r.span.start) {
+        Some(second) => Err(SyntaxError::Invalid {
+            message: format!(
+                "a second `{}` where only one is allowed; remove one before formatting (fmt keeps every word you wrote)",
+                second.clause
+            ),
+            span: second.span,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// One expression in canonical form on one line (for `clearance explain`).

@@ -216,6 +216,21 @@ impl Loader {
                     }
                     .into(),
                 ),
+                // Waivers turn a denial into an allow, so they may only come
+                // from files the caller names (the root policy, `--waivers`):
+                // an imported library must never be able to waive a rule.
+                Item::Waive(w) if !is_root => self.errors.push(
+                    CheckError::Import {
+                        message: format!(
+                            "imported file `{display}` declares a waiver for `{}`",
+                            w.rule.name
+                        ),
+                        span: w.span,
+                        label: "waivers are not honoured in imports".into(),
+                        hint: Some("waivers belong in the policy named on the command line or a `--waivers` file".into()),
+                    }
+                    .into(),
+                ),
                 other => self.items.push(other),
             }
         }

@@ -27,7 +27,13 @@ fn assert_round_trip(name: &str, text: &str) {
     let Ok(original) = parse_file(FileId(0), text) else {
         return; // files that do not parse are for the error corpus
     };
-    let once = format_source(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let once = match format_source(text) {
+        Ok(once) => once,
+        // fmt refuses a repeated singular clause rather than drop its text
+        // (tests/inputs_safe.rs); those files are for the error corpus too.
+        Err(e) if e.to_string().contains("where only one is allowed") => return,
+        Err(e) => panic!("{name}: {e}"),
+    };
     let reparsed = parse_file(FileId(0), &once)
         .unwrap_or_else(|e| panic!("{name}: formatted text does not parse: {e}\n{once}"));
     assert_eq!(

@@ -107,16 +107,30 @@ pub enum CheckError {
         #[label("nothing to check")]
         span: Span,
     },
-    /// two `when` lines, or two `title`s, in one rule
-    #[error("rule `{rule}` has more than one `{clause}`")]
+    /// two `when` lines, or two `title`s, in one rule; two `purpose`s in a
+    /// stage; two `owner`s in a waiver
+    #[error("{what} `{rule}` has more than one `{clause}`")]
     #[diagnostic(code(clearance::check::repeated_clause))]
     RepeatedClause {
+        /// `rule`, `stage` or `waiver for`
+        what: &'static str,
         rule: String,
         clause: &'static str,
         #[label("second `{clause}`")]
         span: Span,
         #[help]
         hint: Option<String>,
+    },
+    /// `waive ... reason ""`: a waiver must say why it exists
+    #[error("waiver for `{rule}` has a blank reason")]
+    #[diagnostic(
+        code(clearance::check::waiver_reason),
+        help("say why the rule may fail and where that was decided, e.g. `reason \"CVE-2026-1234 unreachable, SEC-42\"`")
+    )]
+    BlankWaiverReason {
+        rule: String,
+        #[label("no reason given")]
+        span: Span,
     },
     /// `param min = evidence.x`
     #[error("the default of param `{name}` must be a literal")]
@@ -207,6 +221,7 @@ impl CheckError {
             | CheckError::Duplicate { span, .. }
             | CheckError::NoRequire { span, .. }
             | CheckError::RepeatedClause { span, .. }
+            | CheckError::BlankWaiverReason { span, .. }
             | CheckError::ParamNotLiteral { span, .. }
             | CheckError::ReservedName { span, .. }
             | CheckError::NotAValue { span, .. }

@@ -356,6 +356,15 @@ impl Checker<'_> {
             .collect();
         for block in blocks {
             self.declare(&mut blocks_seen, "stage", &block.name.name, block.name.span);
+            for second in &block.repeated {
+                self.errors.push(CheckError::RepeatedClause {
+                    what: "stage",
+                    rule: block.name.name.clone(),
+                    clause: second.clause,
+                    span: second.span,
+                    hint: Some("a stage has one purpose: keep the one that is true".into()),
+                });
+            }
             match stages.iter_mut().find(|s| s.name == block.name.name) {
                 Some(stage) => {
                     stage.purpose = block.purpose.map(|p| p.value);
@@ -468,6 +477,7 @@ impl Checker<'_> {
         }
         if let Some(second) = r.whens.get(1) {
             self.errors.push(CheckError::RepeatedClause {
+                what: "rule",
                 rule: r.name.name.clone(),
                 clause: "when",
                 span: second.span,
@@ -477,6 +487,7 @@ impl Checker<'_> {
         for (kind, name) in [(RuleItemKind::Title, "title"), (RuleItemKind::Help, "help")] {
             if r.order.iter().filter(|k| **k == kind).count() > 1 {
                 self.errors.push(CheckError::RepeatedClause {
+                    what: "rule",
                     rule: r.name.name.clone(),
                     clause: name,
                     span: r.name.span,
@@ -504,6 +515,21 @@ impl Checker<'_> {
 
     fn waivers(&mut self, program: &Program) {
         for w in &program.waivers {
+            if w.reason.value.trim().is_empty() {
+                self.errors.push(CheckError::BlankWaiverReason {
+                    rule: w.rule.name.clone(),
+                    span: w.reason.span,
+                });
+            }
+            for second in &w.repeated {
+                self.errors.push(CheckError::RepeatedClause {
+                    what: "waiver for",
+                    rule: w.rule.name.clone(),
+                    clause: second.clause,
+                    span: second.span,
+                    hint: Some(format!("a waiver has one `{}`", second.clause)),
+                });
+            }
             if let Err(message) = waiver_expiry(&w.until.value) {
                 self.errors.push(CheckError::InvalidLiteral {
                     message,

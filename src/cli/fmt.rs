@@ -1,6 +1,6 @@
 //! `clearance fmt`: rewrite policies in the canonical layout.
 
-use super::{plain_error, style, ColorChoice, NoDecision};
+use super::{files, plain_error, style, ColorChoice, NoDecision};
 use crate::report;
 use crate::syntax::SourceMap;
 use clap::Args;
@@ -18,20 +18,21 @@ pub struct FmtArgs {
     pub color: ColorChoice,
 }
 
-/// Writes `text` to `path` atomically: a sibling temporary file, then a rename.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.clearance-fmt.tmp"));
-    std::fs::write(&tmp, text)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
+/// Replaces the policy at `path` with `text`: through a symlink to the file
+/// it names (the link stays a link), by a temporary sibling and a rename (a
+/// crash never leaves half a policy), and never over a read-only file (its
+/// owner said not to change it).
+fn rewrite(path: &Path, text: String) -> Result<(), NoDecision> {
+    let shown = path.display();
+    let meta =
+        std::fs::metadata(path).map_err(|e| plain_error(format!("cannot write `{shown}`: {e}")))?;
+    if meta.permissions().readonly() {
+        return Err(plain_error(format!(
+            "`{shown}` is read-only; not formatting it (make it writable, or use `clearance fmt --check`)"
+        )));
     }
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    let target = files::target(path, &[], "fmt")?;
+    files::Staged::new(target, text)?.commit()
 }
 
 pub fn run(args: FmtArgs) -> Result<u8, NoDecision> {
@@ -66,9 +67,10 @@ pub fn run(args: FmtArgs) -> Result<u8, NoDecision> {
                     .header(&name, &format!("{name} (formatted)"))
             ))?;
         } else {
-            write_atomically(f, &formatted)
-                .map_err(|e| plain_error(format!("cannot write `{}`: {e}", f.display())))?;
-            eprintln!("formatted {}", f.display());
+            match rewrite(f, formatted) {
+                Ok(()) => eprintln!("formatted {}", f.display()),
+                Err(NoDecision(message)) => errors.push_str(&message),
+            }
         }
     }
     if !errors.is_empty() {

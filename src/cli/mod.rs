@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod describe;
 mod evidence;
+mod files;
 mod fmt;
 mod lint;
 mod output;

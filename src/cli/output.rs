@@ -1,7 +1,7 @@
 //! Writing a decision in every requested format: the primary `--format` on
 //! standard output, and each `--output FORMAT=PATH` to its file.
 
-use super::{plain_error, Format, NoDecision};
+use super::{files, plain_error, Format, NoDecision};
 use crate::check::Program;
 use crate::eval::{GateResult, Value};
 use crate::report::{self, ci, DecisionRecord, Evidence, FileDigest, JsonContext, Style};
@@ -145,17 +145,35 @@ pub fn parse_output(spec: &str) -> Result<(Format, std::path::PathBuf), NoDecisi
 
 /// Prints the primary format, writes every `--output`, and appends the
 /// Markdown summary to `$GITHUB_STEP_SUMMARY` for the github format.
+///
+/// Every output is resolved and checked against the inputs before anything
+/// is written, written to a temporary file, and put in place only after the
+/// report reached standard output: a run that ends in exit 2 leaves no
+/// report file behind, and no output can replace the policy, an import, a
+/// waivers file or an evidence file.
 pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoDecision> {
-    // Validate every output before writing anything, so a typo never leaves half the files.
-    let targets = outputs
-        .iter()
-        .map(|o| parse_output(o))
-        .collect::<Result<Vec<_>, _>>()?;
-    for (f, path) in &targets {
-        std::fs::write(path, render(*f, run))
-            .map_err(|e| plain_error(format!("cannot write `{}`: {e}", path.display())))?;
+    let inputs = files::inputs(
+        run.program
+            .sources
+            .files()
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(run.evidence.files.iter().map(|f| f.name.as_str())),
+    );
+    let mut targets = Vec::new();
+    let mut formats = Vec::new();
+    for spec in outputs {
+        let (f, path) = parse_output(spec)?;
+        targets.push(files::target(&path, &inputs, &format!("--output {spec}"))?);
+        formats.push(f);
     }
-    let github = format == Format::Github || targets.iter().any(|(f, _)| *f == Format::Github);
+    files::distinct(&targets)?;
+    let staged = targets
+        .into_iter()
+        .zip(&formats)
+        .map(|(target, f)| files::Staged::new(target, render(*f, run)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let github = format == Format::Github || formats.contains(&Format::Github);
     if github {
         if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             use std::io::Write;
@@ -169,5 +187,8 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
         }
     }
     super::emit(&render(format, run))?;
+    for s in staged {
+        s.commit()?;
+    }
     Ok(())
 }

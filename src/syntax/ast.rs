@@ -68,6 +68,16 @@ pub struct StageDecl {
     pub purpose: Option<Str>,
     pub lets: Vec<Binding>,
     pub triggers: Vec<RuleDecl>,
+    /// Singular clauses written more than once (the first is kept above):
+    /// the checker refuses them and `fmt` will not drop their text.
+    pub repeated: Vec<Repeated>,
+    pub span: Span,
+}
+
+/// A second `purpose`, `owner`, `ticket` (or rule `title`/`help`) where one is allowed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Repeated {
+    pub clause: &'static str,
     pub span: Span,
 }
 
@@ -136,6 +146,8 @@ pub struct RuleDecl {
     pub lets: Vec<Binding>,
     /// Items of the body in source order (the formatter keeps the author's order).
     pub order: Vec<RuleItemKind>,
+    /// Second `title`s and `help`s (the first is kept above).
+    pub repeated: Vec<Repeated>,
     pub span: Span,
 }
 
@@ -158,6 +170,8 @@ pub struct WaiverDecl {
     pub reason: Str,
     pub owner: Option<Str>,
     pub ticket: Option<Str>,
+    /// Singular clauses written more than once (the first is kept above).
+    pub repeated: Vec<Repeated>,
     pub span: Span,
 }
 

@@ -392,10 +392,15 @@ impl Lower<'_> {
                     purpose: None,
                     lets: Vec::new(),
                     triggers: Vec::new(),
+                    repeated: Vec::new(),
                     span,
                 };
                 for p in inner {
                     match p.as_rule() {
+                        Rule::purpose if stage.purpose.is_some() => stage.repeated.push(Repeated {
+                            clause: "purpose",
+                            span: self.span(&p),
+                        }),
                         Rule::purpose => stage.purpose = Some(self.keyword_string(p)?),
                         Rule::let_decl => stage.lets.push(self.binding(p)?),
                         Rule::trigger_decl => stage.triggers.push(self.rule_decl(p)?),
@@ -475,13 +480,27 @@ impl Lower<'_> {
                     reason,
                     owner: None,
                     ticket: None,
+                    repeated: Vec::new(),
                     span,
                 };
                 for p in inner {
-                    match p.as_rule() {
-                        Rule::waive_owner => waiver.owner = Some(self.keyword_string(p)?),
-                        Rule::waive_ticket => waiver.ticket = Some(self.keyword_string(p)?),
+                    let clause = match p.as_rule() {
+                        Rule::waive_owner => "owner",
+                        Rule::waive_ticket => "ticket",
                         _ => return Err(self.unexpected_rule(&p)),
+                    };
+                    let slot = if clause == "owner" {
+                        &mut waiver.owner
+                    } else {
+                        &mut waiver.ticket
+                    };
+                    if slot.is_some() {
+                        waiver.repeated.push(Repeated {
+                            clause,
+                            span: self.span(&p),
+                        });
+                    } else {
+                        *slot = Some(self.keyword_string(p)?);
                     }
                 }
                 Item::Waive(waiver)
@@ -524,6 +543,7 @@ impl Lower<'_> {
             requires: Vec::new(),
             lets: Vec::new(),
             order: Vec::new(),
+            repeated: Vec::new(),
             span,
         };
         for p in inner {
@@ -534,14 +554,28 @@ impl Lower<'_> {
                         match item.as_rule() {
                             Rule::title => {
                                 // A second title is reported by the checker; keep the first.
+                                let second = rule.title.is_some().then(|| self.span(&item));
                                 let s = self.keyword_string(item)?;
                                 rule.order.push(RuleItemKind::Title);
-                                rule.title.get_or_insert(s);
+                                match second {
+                                    Some(span) => rule.repeated.push(Repeated {
+                                        clause: "title",
+                                        span,
+                                    }),
+                                    None => rule.title = Some(s),
+                                }
                             }
                             Rule::help => {
+                                let second = rule.help.is_some().then(|| self.span(&item));
                                 let s = self.keyword_string(item)?;
                                 rule.order.push(RuleItemKind::Help);
-                                rule.help.get_or_insert(s);
+                                match second {
+                                    Some(span) => rule.repeated.push(Repeated {
+                                        clause: "help",
+                                        span,
+                                    }),
+                                    None => rule.help = Some(s),
+                                }
                             }
                             Rule::when_clause => {
                                 rule.whens.push(self.clause(item)?);
