@@ -9,7 +9,7 @@
 //! `and`/`or` and after a quantifier's `:`, the same way every time.
 
 use crate::syntax::ast::*;
-use crate::syntax::{parse_file, FileId, Span, SyntaxError};
+use crate::syntax::{FileId, Span, SyntaxError};
 
 /// Lines longer than this are broken at operators where possible.
 pub const WIDTH: usize = 100;
@@ -504,8 +504,14 @@ fn item_span(item: &Item) -> Span {
 
 /// Formats policy text. Fails only when the text does not parse.
 pub fn format_source(text: &str) -> Result<String, SyntaxError> {
+    format_source_with(text, crate::limits::DEFAULT.expr_depth)
+}
+
+/// [`format_source`], refusing expressions deeper than `max_expr_depth`
+/// (`--max-expr-depth`), as `check` would.
+pub fn format_source_with(text: &str, max_expr_depth: usize) -> Result<String, SyntaxError> {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let file = parse_file(FileId(0), text)?;
+    let file = crate::syntax::parse_file_with(FileId(0), text, max_expr_depth)?;
     refuse_repeated_clauses(&file)?;
     let mut p = Printer {
         src: text,

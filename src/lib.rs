@@ -22,7 +22,9 @@
 
 pub mod check;
 pub mod cli;
+pub mod decide;
 pub mod eval;
+pub mod evidence;
 pub mod fmt;
 pub mod limits;
 pub mod lint;

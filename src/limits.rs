@@ -44,3 +44,54 @@ impl Default for Limits {
         DEFAULT
     }
 }
+
+impl Limits {
+    /// Each limit with the command-line flag that sets it and its value,
+    /// in the order `--help` lists them.
+    pub fn flags(&self) -> [(&'static str, String); 8] {
+        [
+            ("--max-policy-bytes", self.policy_bytes.to_string()),
+            ("--max-policy-lines", self.policy_lines.to_string()),
+            ("--max-expr-depth", self.expr_depth.to_string()),
+            ("--max-evidence-bytes", self.evidence_bytes.to_string()),
+            ("--max-evidence-depth", self.evidence_depth.to_string()),
+            ("--max-regex-bytes", self.regex_bytes.to_string()),
+            ("--max-string-bytes", self.string_bytes.to_string()),
+            ("--max-steps", self.max_steps.to_string()),
+        ]
+    }
+
+    /// The flags of the limits that differ from [`DEFAULT`]: what a command
+    /// line must add to reproduce a run under these limits.
+    pub fn non_default_flags(&self) -> Vec<(&'static str, String)> {
+        let defaults = DEFAULT.flags();
+        self.flags()
+            .into_iter()
+            .zip(defaults)
+            .filter(|(mine, default)| mine.1 != default.1)
+            .map(|(mine, _)| mine)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_changed_limits_have_flags() {
+        assert!(DEFAULT.non_default_flags().is_empty());
+        let limits = Limits {
+            max_steps: 5,
+            evidence_depth: 3,
+            ..DEFAULT
+        };
+        assert_eq!(
+            limits.non_default_flags(),
+            vec![
+                ("--max-evidence-depth", "3".to_string()),
+                ("--max-steps", "5".to_string())
+            ]
+        );
+    }
+}

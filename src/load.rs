@@ -64,25 +64,42 @@ pub struct CompileFailure {
     pub errors: Vec<CompileError>,
 }
 
-fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String, CompileError> {
+/// Reads one policy (or import, or waivers) file within the size and line
+/// limits: a regular file or a pipe (`check <(...)`), never a directory or a
+/// device (`/dev/zero` would never end); the byte limit holds however the
+/// file grows while it is read.
+pub fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String, CompileError> {
+    use std::io::Read;
     let io = |reason: String| CompileError::Io {
         path: display.to_string(),
         reason,
+    };
+    let over = |actual: u64| CompileError::Limit {
+        path: display.to_string(),
+        what: "bytes",
+        actual,
+        limit: limits.policy_bytes,
+        flag: "--max-policy-bytes",
     };
     let meta = std::fs::metadata(path).map_err(|e| io(io_reason(&e)))?;
     if meta.is_dir() {
         return Err(io("it is a directory, not a policy file".into()));
     }
-    if meta.len() > limits.policy_bytes {
-        return Err(CompileError::Limit {
-            path: display.to_string(),
-            what: "bytes",
-            actual: meta.len(),
-            limit: limits.policy_bytes,
-            flag: "--max-policy-bytes",
-        });
+    if !meta.is_file() && !is_fifo(&meta) {
+        return Err(io("it is a device or socket, not a policy file".into()));
     }
-    let bytes = std::fs::read(path).map_err(|e| io(io_reason(&e)))?;
+    if meta.len() > limits.policy_bytes {
+        return Err(over(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| io(io_reason(&e)))?;
+    let mut bytes = Vec::new();
+    file.take(limits.policy_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| io(io_reason(&e)))?;
+    if bytes.len() as u64 > limits.policy_bytes {
+        // A pipe has no length up front: all we know is that it is longer.
+        return Err(over(bytes.len() as u64));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         io(format!(
             "the file is not valid UTF-8 (invalid byte at offset {})",
@@ -102,6 +119,17 @@ fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String, Co
     Ok(text)
 }
 
+#[cfg(unix)]
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::Metadata) -> bool {
+    false
+}
+
 struct Loader {
     sources: SourceMap,
     errors: Vec<CompileError>,
@@ -110,6 +138,9 @@ struct Loader {
     limits: Limits,
     /// The root policy as given on the command line, for messages.
     root_display: String,
+    /// The root policy is a pipe (`<(...)`): its imports resolve under
+    /// `root_dir` (the current directory), not under `/dev/fd`.
+    root_is_pipe: bool,
     loaded: Vec<PathBuf>,
 }
 
@@ -160,10 +191,11 @@ impl Loader {
         for item in file.items {
             match item {
                 Item::Import(import) => {
-                    let target = path
-                        .parent()
-                        .unwrap_or(Path::new("."))
-                        .join(&import.path.value);
+                    let base = match &self.root_dir {
+                        Some(dir) if is_root && self.root_is_pipe => dir.as_path(),
+                        _ => path.parent().unwrap_or(Path::new(".")),
+                    };
+                    let target = base.join(&import.path.value);
                     let shown = import.path.value.clone();
                     let display_child = display_path(&display, &import.path.value);
                     let resolved = match self.confine(&target, &display_child) {
@@ -281,10 +313,23 @@ pub fn compile_path_with(
         root_dir: None,
         limits: *limits,
         root_display: String::new(),
+        root_is_pipe: false,
         loaded: Vec::new(),
     };
     let canonical = match std::fs::canonicalize(path) {
         Ok(p) => p,
+        // `check <(cat policy.clr)`: the pipe's path cannot be resolved, but
+        // it can be read; its imports resolve under the current directory.
+        Err(_) if std::fs::metadata(path).is_ok_and(|m| is_fifo(&m)) => {
+            loader.root_dir = std::env::current_dir().ok();
+            loader.root_is_pipe = true;
+            loader.root_display = display.clone();
+            loader.load(display, path.to_path_buf(), &mut Vec::new());
+            for w in waiver_files {
+                load_waivers(&mut loader, w);
+            }
+            return finish(loader);
+        }
         Err(e) => {
             return Err(CompileFailure {
                 sources: loader.sources,
@@ -353,6 +398,7 @@ pub fn compile_str(name: &str, text: &str) -> Result<Program, CompileFailure> {
         root_dir: None,
         limits: Limits::default(),
         root_display: String::new(),
+        root_is_pipe: false,
         loaded: Vec::new(),
     };
     if let Some(file) = loader.parse(name.to_string(), text.to_string()) {

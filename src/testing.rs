@@ -7,7 +7,10 @@
 //! a compile error by code. Format: docs/testing.md.
 
 use crate::check::Program;
+use crate::decide::{self, Target};
 use crate::eval::{self, EvalOptions, GateResult, Outcome};
+use crate::evidence::{self, Load, Source};
+use crate::limits::Limits;
 use crate::report::{self, Style};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -218,6 +221,7 @@ struct Context<'a> {
     file: &'a Path,
     dir: &'a Path,
     style: Style,
+    limits: &'a Limits,
 }
 
 impl Context<'_> {
@@ -243,10 +247,12 @@ fn toml_params(params: &BTreeMap<String, toml::Value>) -> Vec<(String, String)> 
 }
 
 /// Runs every case of one test file (filtered by name), recording coverage.
+/// Policies, fixtures and evaluation are held to `limits`, as `check` holds them.
 pub fn run_file(
     path: &Path,
     filter: Option<&str>,
     style: Style,
+    limits: &Limits,
     coverage: &mut Coverage,
 ) -> Result<Vec<CaseResult>, TestFileError> {
     let spec = read_test_file(path)?;
@@ -255,6 +261,7 @@ pub fn run_file(
         file: path,
         dir,
         style,
+        limits,
     };
     let mut programs: BTreeMap<String, Result<Program, String>> = BTreeMap::new();
     let mut results = Vec::new();
@@ -279,7 +286,7 @@ pub fn run_file(
         let compiled = programs
             .entry(format!("{policy_key}|{waivers:?}"))
             .or_insert_with(|| {
-                crate::compile_path(&policy_path, &waivers).map_err(|f| {
+                crate::compile_path_with(&policy_path, &waivers, limits).map_err(|f| {
                     let codes: Vec<String> = f.errors.iter().map(|e| e.code()).collect();
                     format!(
                         "{}\n{}",
@@ -348,39 +355,48 @@ fn run_case(
         .or_else(|| defaults.evidence.clone())
         .ok_or_else(|| err("no `evidence` fixture for this case or in [defaults]".into()))?;
     let evidence_path = resolve(ctx.dir, &evidence_rel);
-    let text = std::fs::read_to_string(&evidence_path).map_err(|e| {
-        err(format!(
-            "cannot read fixture `{}`: {e}",
-            evidence_path.display()
-        ))
-    })?;
-    let mut doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-        err(format!(
-            "fixture `{}` is not JSON: {e}",
-            evidence_path.display()
-        ))
-    })?;
-    if !case.patch.is_empty() {
+    let shown = evidence_path.display().to_string();
+    // The fixture goes through the reader `check` uses, so a fixture that
+    // `check` would refuse (duplicate keys, too deep, over a limit) is
+    // refused here too, with the same message.
+    let fixture_source = [Source::File {
+        mount: None,
+        path: evidence_path.clone(),
+    }];
+    let fixture = evidence::read(&fixture_source, ctx.limits)
+        .map_err(|e| err(format!("fixture: {}", e.message())))?;
+    evidence::assemble(&fixture, ctx.limits, Load::Full)
+        .map_err(|e| err(format!("fixture: {}", e.message())))?;
+    // A patched fixture is decided on its patched text; locations point
+    // into the fixture on disk, so only an unpatched one has them.
+    let (decided_on, shown_in_reports) = if case.patch.is_empty() {
+        (fixture.clone(), fixture)
+    } else {
+        let text = fixture
+            .files
+            .first()
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        let mut doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| err(format!("fixture `{shown}` is not JSON: {e}")))?;
         let patch: json_patch::Patch =
             serde_json::from_value(serde_json::Value::Array(case.patch.clone()))
                 .map_err(|e| err(format!("invalid patch: {e}")))?;
         json_patch::patch(&mut doc, &patch.0)
             .map_err(|e| err(format!("patch does not apply: {e}")))?;
-    }
-    // Locations point into the fixture on disk, so only an unpatched fixture has them.
-    let fixture = if case.patch.is_empty() {
-        report::Evidence {
-            files: vec![report::EvidenceText {
-                mount: None,
-                name: evidence_path.display().to_string(),
-                text: std::sync::Arc::new(text.clone()),
-            }],
-        }
-    } else {
-        report::Evidence::default()
+        let patched = [Source::Text {
+            mount: None,
+            name: format!("{shown} (patched)"),
+            text: std::sync::Arc::new(doc.to_string()),
+        }];
+        let decided_on = evidence::read(&patched, ctx.limits).map_err(|e| {
+            err(format!(
+                "patched fixture is not valid evidence: {}",
+                e.message()
+            ))
+        })?;
+        (decided_on, report::Evidence::default())
     };
-    let evidence = eval::parse_json(&doc.to_string(), Default::default())
-        .map_err(|e| err(format!("patched fixture is not valid evidence: {e}")))?;
     let now_text = case
         .now
         .clone()
@@ -397,7 +413,7 @@ fn run_case(
     let options = EvalOptions {
         now,
         params,
-        limits: crate::limits::Limits::default(),
+        limits: *ctx.limits,
     };
     let stage = case.stage.clone().or_else(|| {
         if case.gate.is_some() {
@@ -406,13 +422,13 @@ fn run_case(
             defaults.stage.clone()
         }
     });
-    let (block, result, rollback) = if let Some(stage_name) = stage {
+    let (block, target, rollback) = if let Some(stage_name) = stage {
         let stage = program
             .stage(&stage_name)
             .ok_or_else(|| err(format!("the policy has no stage `{stage_name}`")))?;
         (
             format!("stage {}", stage.name),
-            eval::evaluate_triggers(program, stage, &evidence, &options),
+            Target::Rollback(stage),
             true,
         )
     } else {
@@ -427,12 +443,15 @@ fn run_case(
         let gate = program
             .gate(from.trim(), to.trim())
             .ok_or_else(|| err(format!("the policy has no gate `{wanted}`")))?;
-        (
-            gate.label(),
-            eval::evaluate_gate(program, gate, &evidence, &options),
-            false,
-        )
+        (gate.label(), Target::Gate(gate), false)
     };
+    let result = decide::decide(&decide::Request::new(
+        program,
+        target,
+        &decided_on,
+        &options,
+    ))
+    .map_err(|e| err(format!("cannot decide: {e}")))?;
     coverage.record(policy_key, &block, program, &result);
     let mut mismatches = Vec::new();
     let mut differing = Vec::new();
@@ -496,7 +515,12 @@ fn run_case(
     let mut details = String::new();
     for r in differing {
         if !r.problems.is_empty() {
-            details.push_str(&report::render_rule(program, r, ctx.style, &fixture));
+            details.push_str(&report::render_rule(
+                program,
+                r,
+                ctx.style,
+                &shown_in_reports,
+            ));
         }
     }
     Ok(CaseResult {

@@ -713,7 +713,10 @@ fn batch_decides_many_bundles_in_order() {
     );
     let last: serde_json::Value =
         serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap();
-    assert!(last["error"].as_str().unwrap().contains("invalid JSON"));
+    assert!(last["error"]
+        .as_str()
+        .unwrap()
+        .contains("invalid evidence JSON"));
     std::fs::remove_file(dir.path().join("d.json")).unwrap();
     std::fs::remove_file(dir.path().join("b.json")).unwrap();
     assert_eq!(run(&[]).status.code(), Some(0));

@@ -4,7 +4,9 @@
 
 use super::check::{parse_now, parse_params, select_gate};
 use super::{style, ColorChoice, NoDecision};
-use crate::eval::{self, Decision, EvalOptions, LoadLimits, Outcome};
+use crate::decide;
+use crate::eval::{Decision, EvalOptions, Outcome};
+use crate::evidence::Source;
 use crate::limits::Limits;
 use crate::report;
 use clap::Args;
@@ -34,54 +36,21 @@ pub struct BatchArgs {
 }
 
 /// Decides one bundle: the JSON line and its exit status.
-fn decide(
-    compiled: &eval::compiled::Compiled<'_>,
-    projection: &eval::projection::Projection,
-    gate: &crate::syntax::ast::GateDecl,
-    options: &EvalOptions,
-    limits: &Limits,
-    path: &Path,
-) -> (String, u8) {
+fn decide(prepared: &decide::Prepared<'_>, options: &EvalOptions, path: &Path) -> (String, u8) {
     let file = path.display().to_string();
-    let failed = |message: String| {
-        (
-            json!({"file": file, "decision": null, "error": message}).to_string(),
-            2u8,
-        )
-    };
-    let bytes = match std::fs::metadata(path) {
-        Ok(m) if m.len() > limits.evidence_bytes => {
-            return failed(format!("over the limit of {} bytes", limits.evidence_bytes))
-        }
-        Ok(_) => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => return failed(e.to_string()),
-        },
-        Err(e) => return failed(e.to_string()),
-    };
-    let bytes = bytes
-        .strip_prefix(b"\xEF\xBB\xBF")
-        .map(<[u8]>::to_vec)
-        .unwrap_or(bytes);
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
+    let source = [Source::File {
+        mount: None,
+        path: path.to_path_buf(),
+    }];
+    let result = crate::evidence::read(&source, &options.limits)
+        .and_then(|evidence| prepared.outcomes(&evidence, options));
+    let result = match result {
+        Ok(result) => result,
         Err(e) => {
-            return failed(format!(
-                "not valid UTF-8 (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ))
+            let line = json!({"file": file, "decision": null, "error": e.message()});
+            return (line.to_string(), 2);
         }
     };
-    let load = LoadLimits {
-        max_depth: limits.evidence_depth,
-        max_string: limits.string_bytes,
-    };
-    // Outcomes only: no rule is explained, so only what rules read is loaded.
-    let evidence = match eval::projection::parse_for_decision(&text, load, projection) {
-        Ok(v) => v,
-        Err(e) => return failed(format!("invalid JSON: {e}")),
-    };
-    let result = eval::decide_gate(compiled, gate, &evidence, options);
     let names = |o: Outcome| -> Vec<&str> {
         result
             .rules
@@ -145,19 +114,14 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
                             limits: *limits,
                         };
                         let options = &options;
-                        // Compiled once per worker: compiled code is not shared between threads.
-                        let compiled =
-                            eval::compiled::Compiled::new(program, &gate.lets, &gate.rules);
-                        let projection =
-                            eval::projection::for_decision(program, &gate.lets, &gate.rules);
+                        // Prepared once per worker: compiled code is not shared between threads.
+                        let prepared = decide::Prepared::new(program, gate);
                         files
                             .iter()
                             .enumerate()
                             .skip(w)
                             .step_by(jobs)
-                            .map(|(i, f)| {
-                                (i, decide(&compiled, &projection, gate, options, limits, f))
-                            })
+                            .map(|(i, f)| (i, decide(&prepared, options, f)))
                             .collect::<Vec<_>>()
                     })
             })

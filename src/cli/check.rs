@@ -4,6 +4,7 @@ use super::{
     evidence, output, plain_error, split_assignment, style, ColorChoice, Format, NoDecision,
 };
 use crate::check::{suggest, Program};
+use crate::decide;
 use crate::eval::{self, EvalOptions, Value};
 use crate::report::{self};
 use crate::syntax::ast::GateDecl;
@@ -64,70 +65,35 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         params: params.clone(),
         limits,
     };
-    let evidence_files = evidence::read(&args.evidence, &limits)?;
-    // Two passes. First a lean load of only what the rules read, on which the
-    // compiled evaluator decides every rule: when all pass, that is the
-    // result. Otherwise a second load holds what the failing rules'
-    // explanations show, and only those rules are explained. With
-    // --strict-evidence (which checks the evidence as loaded for
-    // explanations) or if the lean load fails (the second load then reports
-    // the problem), everything is decided on one full load instead.
-    let lean = if args.strict_evidence {
-        None
-    } else {
-        let projection = crate::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
-        evidence::assemble(&evidence_files, style, &limits, Some(&projection), true).ok()
+    let evidence_files = crate::evidence::read(&evidence::sources(&args.evidence), &limits)
+        .map_err(evidence::no_decision(style))?;
+    let request = decide::Request {
+        strict_evidence: args.strict_evidence,
+        process_exits: true,
+        ..decide::Request::new(
+            &program,
+            decide::Target::Gate(gate),
+            &evidence_files,
+            &options,
+        )
     };
-    let result = match lean {
-        Some(bundle) => {
-            let first = eval::first_pass(&program, gate, &bundle, &options);
-            // Freed by the operating system at exit (see the end of `run`).
-            std::mem::forget(bundle);
-            match first {
-                eval::FirstPass::Decided(result) => result,
-                eval::FirstPass::Explain(pending) => {
-                    let projection =
-                        crate::eval::projection::of_rules(&program, &gate.lets, pending.rules());
-                    let bundle = evidence::assemble(
-                        &evidence_files,
-                        style,
-                        &limits,
-                        Some(&projection),
-                        false,
-                    )?;
-                    let result = pending.finish(&program, &bundle, &options);
-                    std::mem::forget(bundle);
-                    result
-                }
-            }
-        }
-        None => decide_explained(&args, &program, gate, &evidence_files, style, &options)?,
+    let result = decide::decide(&request).map_err(|e| NoDecision(e.render(style)))?;
+    let invocation = decide::Invocation {
+        command: "check",
+        policy: args.policy.display().to_string(),
+        target: gate.label(),
+        now,
+        params: args.params.clone(),
+        waivers: args
+            .waivers
+            .iter()
+            .map(|w| w.display().to_string())
+            .collect(),
+        evidence: args.evidence.clone(),
+        strict_evidence: args.strict_evidence,
+        limits,
     };
     let subject = gate.label();
-    let applied = result
-        .waivers
-        .iter()
-        .filter(|w| w.state == eval::WaiverState::Applied)
-        .map(|w| w.rule.clone())
-        .collect();
-    let mut command = vec![
-        "clearance".to_string(),
-        "check".into(),
-        args.policy.display().to_string(),
-        "--gate".into(),
-        subject.clone(),
-        "--now".into(),
-        now.to_string(),
-    ];
-    for p in &args.params {
-        command.extend(["--param".into(), p.clone()]);
-    }
-    for w in &args.waivers {
-        command.extend(["--waivers".into(), w.display().to_string()]);
-    }
-    for e in &args.evidence {
-        command.extend(["--evidence".into(), e.clone()]);
-    }
     let run = output::Run {
         program: &program,
         result: &result,
@@ -136,8 +102,7 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         evidence: &evidence_files,
         now: now.to_string(),
         params: &params,
-        command_line: command,
-        waivers_applied: applied,
+        invocation: &invocation,
         style,
     };
     output::emit(args.format, &args.outputs, &run)?;
@@ -211,51 +176,4 @@ pub(crate) fn select_gate<'p>(
             })
         }
     }
-}
-
-/// Loads the evidence with everything explanations show and decides the
-/// gate, explaining every rule that failed or errored.
-fn decide_explained(
-    args: &CheckArgs,
-    program: &crate::check::Program,
-    gate: &crate::syntax::ast::GateDecl,
-    evidence_files: &crate::report::Evidence,
-    style: crate::report::Style,
-    options: &EvalOptions,
-) -> Result<eval::GateResult, NoDecision> {
-    let projection = crate::eval::projection::of_rules(program, &gate.lets, &gate.rules);
-    let bundle = evidence::assemble(
-        evidence_files,
-        style,
-        &options.limits,
-        Some(&projection),
-        false,
-    )?;
-    if args.strict_evidence {
-        let schema = crate::schema::infer(program, Some(gate));
-        let violations = crate::schema::validate(&schema, &bundle);
-        if !violations.is_empty() {
-            let mut msg = format!(
-                "error: the evidence does not fit the schema of gate `{}` (--strict-evidence); {} problem{}:\n",
-                gate.label(),
-                violations.len(),
-                if violations.len() == 1 { "" } else { "s" }
-            );
-            for (pointer, what) in &violations {
-                let at = evidence_files
-                    .locate(pointer)
-                    .and_then(|l| evidence_files.describe(&l))
-                    .map(|(f, l, c)| format!(" (at {f}:{l}:{c})"))
-                    .unwrap_or_default();
-                let shown = if pointer.is_empty() { "/" } else { pointer };
-                msg.push_str(&format!("  {shown} {what}{at}\n"));
-            }
-            msg.push_str("  help: `clearance schema POLICY --gate FROM->TO` prints the schema the evidence must fit\n");
-            return Err(NoDecision(msg));
-        }
-    }
-    let result = eval::evaluate_gate(program, gate, &bundle, options);
-    // Freed by the operating system at exit (see the end of `run`).
-    std::mem::forget(bundle);
-    Ok(result)
 }

@@ -3,7 +3,8 @@
 
 use super::check::{parse_now, parse_params, select_gate};
 use super::{evidence, plain_error, style, ColorChoice, NoDecision};
-use crate::eval::{self, EvalOptions};
+use crate::decide;
+use crate::eval::EvalOptions;
 use crate::limits::Limits;
 use crate::report;
 use clap::{Args, ValueEnum};
@@ -88,13 +89,16 @@ pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
         let gate = select_gate(&program, args.gate.as_deref())?;
         let now = parse_now(args.now.as_deref())?;
         let params = parse_params(&program, &args.params)?;
-        let (bundle, _) = evidence::load(&args.evidence, style, limits, None)?;
+        let files = crate::evidence::read(&evidence::sources(&args.evidence), limits)
+            .map_err(evidence::no_decision(style))?;
         let options = EvalOptions {
             now,
             params,
             limits: *limits,
         };
-        Some((gate, eval::evaluate_gate(&program, gate, &bundle, &options)))
+        let request = decide::Request::new(&program, decide::Target::Gate(gate), &files, &options);
+        let result = decide::decide(&request).map_err(|e| NoDecision(e.render(style)))?;
+        Some((gate, result))
     };
     let decided_ref = decided
         .as_ref()

@@ -35,15 +35,26 @@ fn rewrite(path: &Path, text: String) -> Result<(), NoDecision> {
     files::Staged::new(target, text)?.commit()
 }
 
-pub fn run(args: FmtArgs) -> Result<u8, NoDecision> {
+pub fn run(args: FmtArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
     let style = style(args.color);
     let files = super::policy_files(&args.paths)?;
     let mut changed = 0usize;
     let mut errors = String::new();
     for f in &files {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| plain_error(format!("cannot read `{}`: {e}", f.display())))?;
-        let formatted = match crate::fmt::format_source(&text) {
+        let shown = f.display().to_string();
+        let text = match crate::load::read_policy(f, &shown, limits) {
+            Ok(text) => text,
+            Err(e) => {
+                errors.push_str(&report::render_diagnostic(
+                    e,
+                    None,
+                    &SourceMap::default(),
+                    style,
+                ));
+                continue;
+            }
+        };
+        let formatted = match crate::fmt::format_source_with(&text, limits.expr_depth) {
             Ok(t) => t,
             Err(e) => {
                 let mut sources = SourceMap::default();

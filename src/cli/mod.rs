@@ -212,8 +212,8 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Check(args) => check::run(args, &limits),
         Command::Rollback(args) => rollback::run(args, &limits),
         Command::Lint(args) => lint::run(args, &limits),
-        Command::Fmt(args) => fmt::run(args),
-        Command::Test(args) => test::run(args),
+        Command::Fmt(args) => fmt::run(args, &limits),
+        Command::Test(args) => test::run(args, &limits),
         Command::Explain(args) => describe::explain(args, &limits),
         Command::Graph(args) => describe::graph(args, &limits),
         Command::Schema(args) => describe::schema(args, &limits),
@@ -223,6 +223,11 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
 
 /// The files under `path` that `keep` accepts (or `path` itself if it is a
 /// file), sorted so output is deterministic; `target/` directories are skipped.
+///
+/// Each real directory is walked once, however many symlinks lead to it (a
+/// link to a parent would otherwise never end), and only regular files are
+/// taken from a walk: a FIFO or device among them would block or never end.
+/// A path named explicitly may also be a pipe (`<(...)`).
 pub(crate) fn walk_files(
     path: &std::path::Path,
     keep: &dyn Fn(&std::path::Path) -> bool,
@@ -230,22 +235,55 @@ pub(crate) fn walk_files(
 ) -> Result<(), NoDecision> {
     let meta = std::fs::metadata(path)
         .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?;
-    if meta.is_file() {
+    if meta.is_dir() {
+        let mut visited = std::collections::HashSet::new();
+        return walk_dir(path, keep, out, &mut visited);
+    }
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
+    #[cfg(not(unix))]
+    let pipe = false;
+    if meta.is_file() || pipe {
         out.push(path.to_path_buf());
         return Ok(());
     }
-    let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", path.display())))?
+    Err(plain_error(format!(
+        "cannot read `{}`: it is a device or socket, not a file or directory",
+        path.display()
+    )))
+}
+
+fn walk_dir(
+    dir: &std::path::Path,
+    keep: &dyn Fn(&std::path::Path) -> bool,
+    out: &mut Vec<std::path::PathBuf>,
+    visited: &mut std::collections::HashSet<std::path::PathBuf>,
+) -> Result<(), NoDecision> {
+    let real = std::fs::canonicalize(dir)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", dir.display())))?;
+    if !visited.insert(real) {
+        return Ok(());
+    }
+    let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| plain_error(format!("cannot read `{}`: {e}", dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
     for p in entries {
-        if p.is_dir() {
+        // Following symlinks: a linked file or directory is walked like a
+        // real one (once); a dangling link is skipped.
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
             if !p.ends_with("target") {
-                walk_files(&p, keep, out)?;
+                walk_dir(&p, keep, out, visited)?;
             }
-        } else if keep(&p) {
-            out.push(p);
+        } else if meta.is_file() && keep(&p) {
+            // A file reached again through a symlink is the same file.
+            if std::fs::canonicalize(&p).is_ok_and(|real| visited.insert(real)) {
+                out.push(p);
+            }
         }
     }
     Ok(())

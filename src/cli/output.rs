@@ -4,8 +4,7 @@
 use super::{files, plain_error, Format, NoDecision};
 use crate::check::Program;
 use crate::eval::{GateResult, Value};
-use crate::report::{self, ci, DecisionRecord, Evidence, FileDigest, JsonContext, Style};
-use sha2::{Digest, Sha256};
+use crate::report::{self, ci, Evidence, JsonContext, Style};
 
 pub struct Run<'a> {
     pub program: &'a Program,
@@ -16,67 +15,10 @@ pub struct Run<'a> {
     pub evidence: &'a Evidence,
     pub now: String,
     pub params: &'a [(String, Value)],
-    /// The command line that re-runs this decision, and the waivers applied:
-    /// the decision record is built from them only when a JSON report needs it
-    /// (hashing a 100 MB bundle is not free).
-    pub command_line: Vec<String>,
-    pub waivers_applied: Vec<String>,
+    /// What re-runs this decision: the decision record is built from it
+    /// only when a JSON report needs it (hashing a 100 MB bundle is not free).
+    pub invocation: &'a crate::decide::Invocation,
     pub style: Style,
-}
-
-fn sha256(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Quotes one argument for a POSIX shell, only when it needs it.
-fn shell_quote(arg: &str) -> String {
-    let safe = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./=:@%+,-".contains(c));
-    if safe {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', "'\\''"))
-    }
-}
-
-/// The decision record: digests of everything read, and the command to re-run it.
-pub fn record(
-    program: &Program,
-    evidence: &Evidence,
-    command: &[String],
-    waivers_applied: Vec<String>,
-) -> DecisionRecord {
-    DecisionRecord {
-        engine: format!("clearance {}", env!("CARGO_PKG_VERSION")),
-        policy_files: program
-            .sources
-            .files()
-            .iter()
-            .map(|f| FileDigest {
-                file: f.name.clone(),
-                mount: None,
-                sha256: sha256(&f.text),
-            })
-            .collect(),
-        evidence_files: evidence
-            .files
-            .iter()
-            .map(|f| FileDigest {
-                file: f.name.clone(),
-                mount: f.mount.clone(),
-                sha256: sha256(&f.text),
-            })
-            .collect(),
-        waivers_applied,
-        command: command
-            .iter()
-            .map(|a| shell_quote(a))
-            .collect::<Vec<_>>()
-            .join(" "),
-    }
 }
 
 pub fn render(format: Format, run: &Run<'_>) -> String {
@@ -112,11 +54,11 @@ pub fn render(format: Format, run: &Run<'_>) -> String {
                 now: run.now.clone(),
                 params: crate::params::effective(run.program, run.params),
                 evidence: run.evidence,
-                record: Some(record(
+                record: Some(crate::decide::record(
                     run.program,
                     run.evidence,
-                    &run.command_line,
-                    run.waivers_applied.clone(),
+                    run.invocation,
+                    run.result,
                 )),
             },
         ),

@@ -3,6 +3,7 @@
 use super::check::{parse_now, parse_params};
 use super::{evidence, output, plain_error, style, ColorChoice, Format, NoDecision};
 use crate::check::suggest;
+use crate::decide;
 use crate::eval::{self, EvalOptions};
 use crate::report::{self};
 use clap::Args;
@@ -64,37 +65,34 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
     }
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let (bundle, evidence_files) = evidence::load(
-        &args.evidence,
-        style,
-        &limits,
-        Some(&crate::eval::projection::of_rules(
-            &program,
-            &stage.lets,
-            &stage.triggers,
-        )),
-    )?;
+    let evidence_files = crate::evidence::read(&evidence::sources(&args.evidence), &limits)
+        .map_err(evidence::no_decision(style))?;
     let options = EvalOptions {
         now,
         params: params.clone(),
         limits,
     };
-    let result = eval::evaluate_triggers(&program, stage, &bundle, &options);
-    let mut command = vec![
-        "clearance".to_string(),
-        "rollback".into(),
-        args.policy.display().to_string(),
-        "--stage".into(),
-        stage.name.clone(),
-        "--now".into(),
-        now.to_string(),
-    ];
-    for p in &args.params {
-        command.extend(["--param".into(), p.clone()]);
-    }
-    for e in &args.evidence {
-        command.extend(["--evidence".into(), e.clone()]);
-    }
+    let request = decide::Request {
+        process_exits: true,
+        ..decide::Request::new(
+            &program,
+            decide::Target::Rollback(stage),
+            &evidence_files,
+            &options,
+        )
+    };
+    let result = decide::decide(&request).map_err(|e| NoDecision(e.render(style)))?;
+    let invocation = decide::Invocation {
+        command: "rollback",
+        policy: args.policy.display().to_string(),
+        target: stage.name.clone(),
+        now,
+        params: args.params.clone(),
+        waivers: Vec::new(),
+        evidence: args.evidence.clone(),
+        strict_evidence: false,
+        limits,
+    };
     let run = output::Run {
         program: &program,
         result: &result,
@@ -103,14 +101,12 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
         evidence: &evidence_files,
         now: now.to_string(),
         params: &params,
-        command_line: command,
-        waivers_applied: Vec::new(),
+        invocation: &invocation,
         style,
     };
     output::emit(args.format, &args.outputs, &run)?;
     // The process ends right after this: freeing a large evidence tree node by
     // node would only cost time (the operating system reclaims it at once).
-    std::mem::forget(bundle);
     std::mem::forget(evidence_files);
     Ok(match result.decision {
         eval::Decision::Allowed => 0,

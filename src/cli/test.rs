@@ -33,7 +33,7 @@ pub struct TestArgs {
     pub color: ColorChoice,
 }
 
-pub fn run(args: TestArgs) -> Result<u8, NoDecision> {
+pub fn run(args: TestArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
     let style = style(args.color);
     let roots = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -51,7 +51,7 @@ pub fn run(args: TestArgs) -> Result<u8, NoDecision> {
     let mut coverage = Coverage::default();
     let mut results = Vec::new();
     for f in &files {
-        let r = testing::run_file(f, args.filter.as_deref(), style, &mut coverage)
+        let r = testing::run_file(f, args.filter.as_deref(), style, limits, &mut coverage)
             .map_err(|e| NoDecision(e.0))?;
         results.extend(r);
     }

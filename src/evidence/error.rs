@@ -1,0 +1,145 @@
+//! Why evidence could not be read or loaded. Every such problem is exit 2:
+//! no decision is made on evidence that is not what its file says.
+
+use crate::report::Style;
+use miette::{Diagnostic, NamedSource, SourceSpan};
+
+/// Evidence that cannot be read or loaded.
+#[derive(Debug, Clone)]
+pub enum EvidenceError {
+    /// A problem outside the file's text: unreadable, over a limit, not
+    /// UTF-8, a mount given twice. One line, no position.
+    Input(String),
+    /// The text does not parse: shown with the place underlined.
+    Syntax(Box<SyntaxProblem>),
+}
+
+/// A parse error at a place in an evidence file.
+#[derive(Debug, Clone)]
+pub struct SyntaxProblem {
+    pub file: String,
+    pub message: String,
+    /// Byte offset and length of the offending character.
+    pub offset: usize,
+    pub len: usize,
+    /// 1-based, as the parser reports them.
+    pub line: usize,
+    pub column: usize,
+    pub text: std::sync::Arc<String>,
+}
+
+#[derive(Debug, thiserror::Error, Diagnostic)]
+#[error("invalid evidence JSON in `{file}`: {message}")]
+#[diagnostic(code(clearance::evidence::invalid_json))]
+struct InvalidJson {
+    file: String,
+    message: String,
+    #[label("{message}")]
+    span: SourceSpan,
+    #[source_code]
+    source_code: NamedSource<crate::report::locate::SharedText>,
+}
+
+impl EvidenceError {
+    pub(crate) fn input(message: impl Into<String>) -> EvidenceError {
+        EvidenceError::Input(message.into())
+    }
+
+    /// A serde_json error at its place in `text`.
+    pub(crate) fn json(
+        file: &str,
+        text: &std::sync::Arc<String>,
+        e: &serde_json::Error,
+    ) -> EvidenceError {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the label shows the place.
+        let message = match message.rfind(" at line ") {
+            Some(i) => message.get(..i).unwrap_or(&message).to_string(),
+            None => message,
+        };
+        let offset = offset_of(text, e.line(), e.column()).min(text.len());
+        let len = text
+            .get(offset..)
+            .and_then(|s| s.chars().next())
+            .map(char::len_utf8)
+            .unwrap_or(0);
+        EvidenceError::Syntax(Box::new(SyntaxProblem {
+            file: file.to_string(),
+            message,
+            offset,
+            len,
+            line: e.line(),
+            column: e.column(),
+            text: text.clone(),
+        }))
+    }
+
+    /// The problem in one line, without the snippet.
+    pub fn message(&self) -> String {
+        match self {
+            EvidenceError::Input(m) => m.clone(),
+            EvidenceError::Syntax(p) => format!(
+                "invalid evidence JSON in `{}`: {} at {}:{}:{}",
+                p.file, p.message, p.file, p.line, p.column
+            ),
+        }
+    }
+
+    /// The diagnostic as the CLI prints it: `error: ...` for an input
+    /// problem, the file's text underlined for a parse error (or the
+    /// position alone when the line is too long to show).
+    pub fn render(&self, style: Style) -> String {
+        let p = match self {
+            EvidenceError::Input(m) => return format!("error: {m}\n"),
+            EvidenceError::Syntax(p) => p,
+        };
+        if !crate::report::fits_snippet(&p.text, p.offset) {
+            return format!(
+                "error: invalid evidence JSON in `{}`: {}\n  at {}:{}:{}\n",
+                p.file, p.message, p.file, p.line, p.column
+            );
+        }
+        let diag = InvalidJson {
+            file: p.file.clone(),
+            message: p.message.clone(),
+            span: (p.offset, p.len).into(),
+            source_code: NamedSource::new(
+                &p.file,
+                crate::report::locate::SharedText(p.text.clone()),
+            ),
+        };
+        let mut out = String::new();
+        if crate::report::handler(style)
+            .render_report(&mut out, &diag)
+            .is_err()
+        {
+            out = format!("error: {diag}\n");
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for EvidenceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for EvidenceError {}
+
+/// Byte offset of a 1-based line and column as serde_json reports them.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col_bytes: usize = l
+                .chars()
+                .take(column.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
+            return (offset + col_bytes).min(text.len());
+        }
+        offset += l.len();
+    }
+    text.len()
+}

@@ -1,0 +1,177 @@
+//! Evidence: from what the caller names (a file, standard input, `NAME=FILE`
+//! mounts, text already in memory) to one loaded bundle.
+//!
+//! Two steps, so a decision can load the same bytes twice (lean, then with
+//! what explanations show) without reading any file twice:
+//!
+//! 1. [`read`] reads every [`Source`] once, through one bounded reader that
+//!    stops at `--max-evidence-bytes` and refuses devices, and keeps the text
+//!    ([`Evidence`]) for locations and digests;
+//! 2. [`assemble`] parses each file with the reader of its [`Format`] (under
+//!    a [`Load`] that says how much of it to build) and mounts named files at
+//!    `evidence.NAME`.
+//!
+//! A reader for another format plugs in as a [`Format`] variant and an arm in
+//! [`Format::parse`]; nothing above this module changes.
+
+mod error;
+mod source;
+
+pub use crate::report::{Evidence, EvidenceText};
+pub use error::EvidenceError;
+pub use source::{read, read_limited, Source};
+
+use crate::eval::projection::{self, Projection};
+use crate::eval::{parse_json, LoadLimits, Value};
+use crate::limits::Limits;
+use std::rc::Rc;
+
+/// How much of the evidence to build.
+#[derive(Clone, Copy, Debug)]
+pub enum Load<'a> {
+    /// Everything in the file.
+    Full,
+    /// What the rules read or their explanations show
+    /// ([`projection::parse_projected`]).
+    Explain(&'a Projection),
+    /// Only what the rules read: enough to decide, not to explain
+    /// ([`projection::parse_for_decision`]).
+    Decide(&'a Projection),
+}
+
+impl<'a> Load<'a> {
+    /// The same kind of load narrowed to `projection`.
+    fn with(self, projection: &'a Projection) -> Load<'a> {
+        match self {
+            Load::Full => Load::Full,
+            Load::Explain(_) => Load::Explain(projection),
+            Load::Decide(_) => Load::Decide(projection),
+        }
+    }
+
+    fn projection(self) -> Option<&'a Projection> {
+        match self {
+            Load::Full => None,
+            Load::Explain(p) | Load::Decide(p) => Some(p),
+        }
+    }
+}
+
+/// The formats evidence can be written in, chosen by file name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// JSON (RFC 8259): any name that no other format claims, and standard input.
+    Json,
+}
+
+impl Format {
+    /// The format of a file named `name`.
+    pub fn of(_name: &str) -> Format {
+        Format::Json
+    }
+
+    /// Parses `text` (from the file `name`) into evidence.
+    pub fn parse(
+        self,
+        name: &str,
+        text: &std::sync::Arc<String>,
+        limits: &Limits,
+        load: Load<'_>,
+    ) -> Result<Value, EvidenceError> {
+        let bounds = LoadLimits {
+            max_depth: limits.evidence_depth,
+            max_string: limits.string_bytes,
+        };
+        match self {
+            Format::Json => match load {
+                Load::Full => parse_json(text, bounds),
+                Load::Explain(p) => projection::parse_projected(text, bounds, p),
+                Load::Decide(p) => projection::parse_for_decision(text, bounds, p),
+            }
+            .map_err(|e| EvidenceError::json(name, text, &e)),
+        }
+    }
+}
+
+/// Parses one file of evidence read by [`read`].
+pub fn parse_file(
+    file: &EvidenceText,
+    limits: &Limits,
+    load: Load<'_>,
+) -> Result<Value, EvidenceError> {
+    Format::of(&file.name).parse(&file.name, &file.text, limits, load)
+}
+
+/// Parses the files read by [`read`] into one bundle, mounting named files
+/// at `evidence.NAME`.
+pub fn assemble(
+    evidence: &Evidence,
+    limits: &Limits,
+    load: Load<'_>,
+) -> Result<Value, EvidenceError> {
+    let mut root: Option<Value> = None;
+    let mut mounts: Vec<(String, Value)> = Vec::new();
+    let empty = Projection::default();
+    for file in &evidence.files {
+        let mount = file.mount.as_deref();
+        // A mounted file is `evidence.NAME`: its projection is that field's.
+        let part = match (load.projection(), mount) {
+            (Some(p), Some(m)) if !p.whole => Some(p.fields.get(m).unwrap_or(&empty)),
+            (Some(p), _) => Some(p),
+            (None, _) => None,
+        };
+        let value = parse_file(file, limits, part.map_or(load, |p| load.with(p)))?;
+        match mount {
+            Some(name) => {
+                if mounts.iter().any(|(n, _)| n == name) {
+                    return Err(EvidenceError::input(format!(
+                        "evidence mount `{name}` is given twice"
+                    )));
+                }
+                mounts.push((name.to_string(), value));
+            }
+            None => {
+                if root.is_some() {
+                    return Err(EvidenceError::input(
+                        "more than one evidence file without a name; mount the others with `--evidence NAME=FILE`",
+                    ));
+                }
+                root = Some(value);
+            }
+        }
+    }
+    if mounts.is_empty() {
+        return root.ok_or_else(|| {
+            EvidenceError::input(
+                "no evidence given: pass `--evidence FILE` (or `-` for standard input)",
+            )
+        });
+    }
+    let mut map = match root {
+        None => crate::eval::value::Object::default(),
+        Some(Value::Object(m)) => m.as_ref().clone(),
+        Some(other) => {
+            return Err(EvidenceError::input(format!(
+                "cannot mount evidence into a bundle whose top level is a {}, not an object",
+                other.type_name()
+            )))
+        }
+    };
+    for (name, value) in mounts {
+        if map.contains_key(name.as_str()) {
+            return Err(EvidenceError::input(format!(
+                "evidence mount `{name}` collides with the field `{name}` of the main bundle"
+            )));
+        }
+        map.insert(Rc::from(name.as_str()), value);
+    }
+    Ok(Value::Object(Rc::new(map)))
+}
+
+/// Reads and loads `sources` in full: for callers that need the whole bundle
+/// (`graph`, embedders); decisions go through [`crate::decide`].
+pub fn load(sources: &[Source], limits: &Limits) -> Result<(Value, Evidence), EvidenceError> {
+    let evidence = read(sources, limits)?;
+    let bundle = assemble(&evidence, limits, Load::Full)?;
+    Ok((bundle, evidence))
+}

@@ -1,0 +1,229 @@
+//! One decision pipeline: every subcommand reads evidence through the same
+//! reader and decides through the same driver, under the same limits.
+//! Regressions for what was different between them.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+use std::process::Output;
+
+const NOW: &str = "2026-11-20T12:00:00Z";
+
+fn run_in(dir: &Path, args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("clearance")
+        .unwrap()
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(30))
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+const POLICY: &str =
+    "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.x == 1\n  }\n}\n";
+
+fn project(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("p.clr"), POLICY).unwrap();
+    std::fs::write(dir.path().join("fixture.json"), fixture).unwrap();
+    std::fs::write(
+        dir.path().join("p.test.toml"),
+        "policy = \"p.clr\"\n[defaults]\ngate = \"a -> b\"\nevidence = \"fixture.json\"\n\n[[case]]\nname = \"x is one\"\nexpect = \"allowed\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn test_fixtures_are_read_as_check_reads_evidence() {
+    // serde_json keeps the last of two equal keys; the evidence reader
+    // refuses them. A fixture `check` refuses must not pass in `test`.
+    let dir = project(r#"{"x": 2, "x": 1}"#);
+    let check = run_in(
+        dir.path(),
+        &["check", "p.clr", "--evidence", "fixture.json", "--now", NOW],
+    );
+    assert_eq!(check.status.code(), Some(2), "{}", stderr(&check));
+    let test = run_in(dir.path(), &["test", "p.test.toml"]);
+    assert_eq!(test.status.code(), Some(2), "{}", stderr(&test));
+    assert!(stderr(&test).contains("duplicate"), "{}", stderr(&test));
+    assert!(stderr(&check).contains("duplicate"), "{}", stderr(&check));
+}
+
+#[test]
+fn test_applies_the_limit_flags() {
+    let dir = project(r#"{"x": 1}"#);
+    let ok = run_in(dir.path(), &["test", "p.test.toml"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    // One step is not enough to read `evidence.x`: the rule errors, the
+    // case expecting `allowed` fails, as `check --max-steps 1` would deny.
+    let starved = run_in(dir.path(), &["test", "p.test.toml", "--max-steps", "1"]);
+    assert_eq!(
+        starved.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&starved.stdout)
+    );
+    let check = run_in(
+        dir.path(),
+        &[
+            "check",
+            "p.clr",
+            "--evidence",
+            "fixture.json",
+            "--now",
+            NOW,
+            "--max-steps",
+            "1",
+        ],
+    );
+    assert_eq!(check.status.code(), Some(1));
+    // Evidence and policy limits too.
+    let small = run_in(
+        dir.path(),
+        &["test", "p.test.toml", "--max-evidence-bytes", "3"],
+    );
+    assert_eq!(small.status.code(), Some(2), "{}", stderr(&small));
+    assert!(
+        stderr(&small).contains("over the limit"),
+        "{}",
+        stderr(&small)
+    );
+    let short = run_in(
+        dir.path(),
+        &["test", "p.test.toml", "--max-policy-lines", "2"],
+    );
+    assert_eq!(short.status.code(), Some(2), "{}", stderr(&short));
+}
+
+#[test]
+fn fmt_applies_the_policy_limits() {
+    let dir = project("{}");
+    let out = run_in(
+        dir.path(),
+        &["fmt", "--check", "p.clr", "--max-policy-lines", "2"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("over the limit of 2"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_in(
+        dir.path(),
+        &["fmt", "--check", "p.clr", "--max-policy-bytes", "10"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_in(
+        dir.path(),
+        &["fmt", "--check", "p.clr", "--max-expr-depth", "2"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nested too deeply"),
+        "{}",
+        stderr(&out)
+    );
+    // Within the limits it formats (this layout is not canonical: exit 1).
+    let out = run_in(dir.path(), &["fmt", "--check", "p.clr"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+#[test]
+fn devices_are_refused_and_pipes_are_read() {
+    let dir = project(r#"{"x": 1}"#);
+    for args in [
+        vec![
+            "check",
+            "/dev/zero",
+            "--evidence",
+            "fixture.json",
+            "--now",
+            NOW,
+        ],
+        vec!["check", "p.clr", "--evidence", "/dev/zero", "--now", NOW],
+        vec!["check", "p.clr", "--evidence", "x=/dev/zero", "--now", NOW],
+        vec!["fmt", "--check", "/dev/zero"],
+    ] {
+        let out = run_in(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("device"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // `<(...)` is a pipe: the policy and the evidence can both come from one.
+    let bin = assert_cmd::cargo::cargo_bin("clearance");
+    let out = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "'{}' check <(cat p.clr) --evidence <(cat fixture.json) --now {NOW}",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // A pipe longer than the limit stops at the limit instead of reading on.
+    let out = std::process::Command::new("bash")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "'{}' check p.clr --evidence <(cat /dev/zero) --now {NOW} --max-evidence-bytes 1000",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("over the limit of 1000"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn walkers_visit_each_real_file_once_and_end() {
+    let dir = project(r#"{"x": 1}"#);
+    let root = dir.path();
+    std::fs::create_dir(root.join("sub")).unwrap();
+    // Two links back to the parent, one to a sibling file, a FIFO and a
+    // dangling link: none may make a walk hang or count a file twice.
+    std::os::unix::fs::symlink("..", root.join("sub/up1")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("sub/up2")).unwrap();
+    std::os::unix::fs::symlink("../p.clr", root.join("sub/again.clr")).unwrap();
+    std::os::unix::fs::symlink("missing.clr", root.join("sub/dangling.clr")).unwrap();
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(root.join("sub/pipe.json"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    let lint = run_in(root, &["lint", "."]);
+    assert!(
+        lint.status.code().is_some_and(|c| c < 2),
+        "{}",
+        stderr(&lint)
+    );
+    let fmt = run_in(root, &["fmt", "--check", "."]);
+    assert_eq!(fmt.status.code(), Some(1), "{}", stderr(&fmt));
+    // p.clr once, though three paths lead to it.
+    assert_eq!(
+        stderr(&fmt).matches("would be reformatted").count(),
+        1,
+        "{}",
+        stderr(&fmt)
+    );
+    assert!(stderr(&fmt).contains("1 file would"), "{}", stderr(&fmt));
+    let test = run_in(root, &["test", "."]);
+    assert_eq!(test.status.code(), Some(0), "{}", stderr(&test));
+    let batch = run_in(root, &["batch", "p.clr", ".", "--now", NOW]);
+    let lines = String::from_utf8_lossy(&batch.stdout).lines().count();
+    assert_eq!(lines, 1, "fixture.json once, the FIFO skipped");
+}
