@@ -153,7 +153,7 @@ impl<'s> Printer<'s> {
     fn file(&mut self, file: &PolicyFile) {
         let mut prev: Option<(&Item, usize)> = None;
         for item in &file.items {
-            let span = item_span(item);
+            let span = item.span();
             let is_block = matches!(item, Item::Gate(_) | Item::Stage(_));
             let prev_block = prev.is_some_and(|(p, _)| matches!(p, Item::Gate(_) | Item::Stage(_)));
             // Blocks always stand apart; other items keep the author's grouping.
@@ -487,18 +487,6 @@ fn layout(p: &Printer<'_>, e: &Expr, indent: usize, col: usize) -> String {
             format!("{head}\n{pad}{}", layout(p, &q.body, inner, pad.len()))
         }
         _ => flat,
-    }
-}
-
-fn item_span(item: &Item) -> Span {
-    match item {
-        Item::Stages(s) => s.span,
-        Item::Stage(s) => s.span,
-        Item::Param(b) | Item::Let(b) => b.span,
-        Item::Def(d) => d.span,
-        Item::Import(i) => i.span,
-        Item::Gate(g) => g.span,
-        Item::Waive(w) => w.span,
     }
 }
 

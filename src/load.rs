@@ -367,25 +367,13 @@ fn load_waivers(loader: &mut Loader, path: &Path) {
             other => loader.errors.push(
                 CheckError::Import {
                     message: "a waivers file may only hold `waive` lines".into(),
-                    span: item_span(&other),
+                    span: other.span(),
                     label: "not a waiver".into(),
                     hint: None,
                 }
                 .into(),
             ),
         }
-    }
-}
-
-fn item_span(item: &Item) -> Span {
-    match item {
-        Item::Stages(s) => s.span,
-        Item::Stage(s) => s.span,
-        Item::Param(b) | Item::Let(b) => b.span,
-        Item::Def(d) => d.span,
-        Item::Import(i) => i.span,
-        Item::Gate(g) => g.span,
-        Item::Waive(w) => w.span,
     }
 }
 

@@ -3,7 +3,7 @@
 //! emit, and `check --strict-evidence` can reject a bundle that does not fit
 //! before evaluating it.
 
-use crate::check::{Program, Ty};
+use crate::check::{Program, Resolved, Ty};
 use crate::syntax::ast::*;
 use serde_json::{json, Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
@@ -36,8 +36,27 @@ pub(crate) type Path = Vec<Seg>;
 struct Infer<'p> {
     program: &'p Program,
     root: Node,
-    /// Lets not yet analysed, by name.
-    pending: HashMap<String, Expr>,
+    /// What each binding in scope stands for, by where it is bound (the
+    /// checker's resolution says which binding a name use means, so
+    /// shadowing and the order of declarations cannot change the answer).
+    bound: HashMap<(u32, usize), Bound>,
+}
+
+/// A binding's evidence path, known once analysed.
+#[derive(Clone, Debug)]
+enum Bound {
+    /// A `let` no use has reached yet: analysed the first time one does,
+    /// so a `let` no rule uses adds nothing to the schema.
+    Pending(Expr),
+    /// Being analysed (the checker refuses `let` cycles; this only keeps a
+    /// bug from recursing forever).
+    Busy,
+    /// The path it denotes, if it is one.
+    Path(Option<Path>),
+}
+
+fn key(span: crate::syntax::Span) -> (u32, usize) {
+    (span.file.0, span.start)
 }
 
 impl Infer<'_> {
@@ -69,26 +88,24 @@ impl Infer<'_> {
     }
 
     /// The evidence path an expression denotes, if any; records what it learns.
-    fn expr(&mut self, e: &Expr, env: &HashMap<String, Option<Path>>) -> Option<Path> {
+    fn expr(&mut self, e: &Expr) -> Option<Path> {
         match &e.kind {
-            ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
-            ExprKind::Name(n) => {
-                if let Some(value) = self.pending.remove(n) {
-                    self.expr(&value, env);
-                }
-                env.get(n).cloned().flatten()
-            }
-            ExprKind::Paren(inner) => self.expr(inner, env),
+            ExprKind::Name(_) => match self.program.resolution.of(e.span)? {
+                Resolved::Evidence => Some(Vec::new()),
+                Resolved::Let(at) | Resolved::Var(at) => self.binding(at),
+                Resolved::Param(_) | Resolved::Now => None,
+            },
+            ExprKind::Paren(inner) => self.expr(inner),
             ExprKind::Field(base, f) => {
-                let p = self.expr(base, env)?;
+                let p = self.expr(base)?;
                 let mut p = p;
                 p.push(Seg::Key(f.name.clone()));
                 self.node(&p);
                 Some(p)
             }
             ExprKind::Index(base, index) => {
-                let bp = self.expr(base, env);
-                self.expr(index, env);
+                let bp = self.expr(base);
+                self.expr(index);
                 let mut p = bp?;
                 match &index.unparen().kind {
                     ExprKind::Str(k) => p.push(Seg::Key(k.clone())),
@@ -99,21 +116,21 @@ impl Infer<'_> {
                 Some(p)
             }
             ExprKind::Exists(inner) => {
-                if let Some(p) = self.expr(inner, env) {
+                if let Some(p) = self.expr(inner) {
                     self.node(&p).optional = true;
                 }
                 None
             }
             ExprKind::Binary(BinaryOp::Coalesce, l, r) => {
-                if let Some(p) = self.expr(l, env) {
+                if let Some(p) = self.expr(l) {
                     self.node(&p).optional = true;
                 }
-                self.expr(r, env);
+                self.expr(r);
                 None
             }
             ExprKind::Binary(op, l, r) => {
-                let lp = self.expr(l, env);
-                let rp = self.expr(r, env);
+                let lp = self.expr(l);
+                let rp = self.expr(r);
                 if op.is_comparison()
                     || matches!(
                         op,
@@ -161,7 +178,7 @@ impl Infer<'_> {
                 None
             }
             ExprKind::Call(name, args) => {
-                let paths: Vec<Option<Path>> = args.iter().map(|a| self.expr(a, env)).collect();
+                let paths: Vec<Option<Path>> = args.iter().map(|a| self.expr(a)).collect();
                 let first = paths.first().cloned().flatten();
                 match name.name.as_str() {
                     "time" => {
@@ -189,27 +206,37 @@ impl Infer<'_> {
                     _ => {
                         // A `def`: follow its body with the parameters bound to the arguments' paths.
                         if let Some(d) = self.program.def(&name.name) {
-                            let mut inner: HashMap<String, Option<Path>> = HashMap::new();
+                            let mut saved = Vec::new();
                             for (param, p) in d.params.iter().zip(&paths) {
-                                inner.insert(param.name.clone(), p.clone());
+                                let old =
+                                    self.bound.insert(key(param.span), Bound::Path(p.clone()));
+                                saved.push((key(param.span), old));
                             }
                             let body = d.body.clone();
-                            self.expr(&body, &inner);
+                            self.expr(&body);
+                            // Restore the caller's view: a call inside an
+                            // argument of the same def bound these too.
+                            for (k, old) in saved {
+                                match old {
+                                    Some(b) => self.bound.insert(k, b),
+                                    None => self.bound.remove(&k),
+                                };
+                            }
                         }
                     }
                 }
                 None
             }
             ExprKind::Quantifier(q) => {
-                let inner = self.bind(&q.vars, &q.collection, env);
-                self.expr(&q.body, &inner);
+                self.bind(&q.vars, &q.collection);
+                self.expr(&q.body);
                 None
             }
             ExprKind::Comprehension(c) => {
-                let inner = self.bind(&c.vars, &c.collection, env);
-                self.expr(&c.element, &inner);
+                self.bind(&c.vars, &c.collection);
+                self.expr(&c.element);
                 if let Some(f) = &c.filter {
-                    self.expr(f, &inner);
+                    self.expr(f);
                 }
                 None
             }
@@ -217,32 +244,42 @@ impl Infer<'_> {
                 let mut children = Vec::new();
                 other.for_each_child(&mut |c| children.push(c.clone()));
                 for c in children {
-                    self.expr(&c, env);
+                    self.expr(&c);
                 }
                 None
             }
         }
     }
 
-    fn bind(
-        &mut self,
-        vars: &[Ident],
-        collection: &Expr,
-        env: &HashMap<String, Option<Path>>,
-    ) -> HashMap<String, Option<Path>> {
-        let cp = self.expr(collection, env);
-        let mut inner = env.clone();
+    /// The path a `let` or variable stands for (see [`Bound`]).
+    fn binding(&mut self, at: crate::syntax::Span) -> Option<Path> {
+        match self.bound.get(&key(at)).cloned()? {
+            Bound::Path(p) => p,
+            Bound::Busy => None,
+            Bound::Pending(value) => {
+                self.bound.insert(key(at), Bound::Busy);
+                let p = self.expr(&value);
+                self.bound.insert(key(at), Bound::Path(p.clone()));
+                p
+            }
+        }
+    }
+
+    /// Binds quantifier or comprehension variables to the elements (or
+    /// keys and values) of `collection`.
+    fn bind(&mut self, vars: &[Ident], collection: &Expr) {
+        let cp = self.expr(collection);
         match (vars, cp) {
             ([single], Some(mut p)) => {
                 p.push(Seg::Item);
                 self.node(&p);
-                inner.insert(single.name.clone(), Some(p));
+                self.bound.insert(key(single.span), Bound::Path(Some(p)));
             }
             ([single], None) => {
-                inner.insert(single.name.clone(), None);
+                self.bound.insert(key(single.span), Bound::Path(None));
             }
             ([k, v, ..], p) => {
-                inner.insert(k.name.clone(), None);
+                self.bound.insert(key(k.span), Bound::Path(None));
                 let vp = p.map(|mut p| {
                     p.push(Seg::Value);
                     p
@@ -250,11 +287,10 @@ impl Infer<'_> {
                 if let Some(vp) = &vp {
                     self.node(vp);
                 }
-                inner.insert(v.name.clone(), vp);
+                self.bound.insert(key(v.span), Bound::Path(vp));
             }
             _ => {}
         }
-        inner
     }
 
     /// `path` compared with `other`: take the type of `other` when it is known.
@@ -268,30 +304,19 @@ impl Infer<'_> {
         self.mark(path, ty);
     }
 
-    /// Lets are read lazily: a `let` no rule uses adds nothing to the schema.
-    /// A `let` that is an access chain stands for its path; any other is
-    /// analysed the first time a name refers to it.
-    fn lets(&mut self, lets: &[Binding], env: &mut HashMap<String, Option<Path>>) {
-        // Lets may refer to each other in any order: two passes settle chains.
-        for _ in 0..2 {
-            for l in lets {
-                let p = crate::eval::projection::access_path(&l.value, env);
-                env.insert(l.name.name.clone(), p);
-            }
-        }
+    /// Lets are read lazily: each is analysed when a use first reaches it.
+    fn lets(&mut self, lets: &[Binding]) {
         for l in lets {
-            if env.get(&l.name.name).cloned().flatten().is_none() {
-                self.pending.insert(l.name.name.clone(), l.value.clone());
-            }
+            self.bound
+                .insert(key(l.name.span), Bound::Pending(l.value.clone()));
         }
     }
 
-    fn rules(&mut self, rules: &[RuleDecl], env: &HashMap<String, Option<Path>>) {
+    fn rules(&mut self, rules: &[RuleDecl]) {
         for r in rules {
-            let mut env = env.clone();
-            self.lets(&r.lets, &mut env);
+            self.lets(&r.lets);
             for e in r.whens.iter().chain(&r.requires) {
-                self.expr(e, &env);
+                self.expr(e);
             }
         }
     }
@@ -300,7 +325,7 @@ impl Infer<'_> {
 /// The JSON type of the elements of a literal (or param) list, when they agree.
 fn constant_list_type(program: &Program, e: &Expr) -> Option<&'static str> {
     let expr = match &e.unparen().kind {
-        ExprKind::Name(n) => &program.params.iter().find(|p| p.name == *n)?.default,
+        ExprKind::Name(_) => &program.param_of(e)?.default,
         _ => e,
     };
     let ExprKind::List(items) = &expr.unparen().kind else {
@@ -328,12 +353,7 @@ fn is_conversion(e: &Expr) -> bool {
 
 fn static_ty(program: &Program, e: &Expr) -> Ty {
     match &e.unparen().kind {
-        ExprKind::Name(n) => program
-            .params
-            .iter()
-            .find(|p| p.name == *n)
-            .map(|p| p.ty)
-            .unwrap_or(Ty::Unknown),
+        ExprKind::Name(_) => program.param_of(e).map_or(Ty::Unknown, |p| p.ty),
         _ => crate::check::static_type_of_literal(e),
     }
 }
@@ -392,24 +412,21 @@ pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
     let mut inf = Infer {
         program,
         root: Node::default(),
-        pending: HashMap::new(),
+        bound: HashMap::new(),
     };
-    let mut env: HashMap<String, Option<Path>> = HashMap::new();
-    inf.lets(&program.lets, &mut env);
+    inf.lets(&program.lets);
     for g in program
         .gates
         .iter()
         .filter(|g| gate.is_none_or(|only| std::ptr::eq(*g, only)))
     {
-        let mut genv = env.clone();
-        inf.lets(&g.lets, &mut genv);
-        inf.rules(&g.rules, &genv);
+        inf.lets(&g.lets);
+        inf.rules(&g.rules);
     }
     if gate.is_none() {
         for s in &program.stages {
-            let mut senv = env.clone();
-            inf.lets(&s.lets, &mut senv);
-            inf.rules(&s.triggers, &senv);
+            inf.lets(&s.lets);
+            inf.rules(&s.triggers);
         }
     }
     add_type(&mut inf.root, "object");
@@ -530,5 +547,85 @@ fn article(t: &str) -> &'static str {
         "an"
     } else {
         "a"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    // Test helpers may panic: a failing assertion is how a test reports.
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+
+    fn schema_of(text: &str) -> Json {
+        let program = crate::compile_str("p.clr", text).expect("compiles");
+        infer(&program, None)
+    }
+
+    /// A rule-level `let` shadowing a numeric param was typed as the param,
+    /// so `--strict-evidence` refused a string that the rule accepts.
+    #[test]
+    fn a_shadowing_let_is_not_the_param() {
+        let schema = schema_of(
+            "stages a -> b\nparam limit = 5\ngate a -> b {\n  rule r {\n    let limit = \"x\"\n    require evidence.v == limit\n  }\n}\n",
+        );
+        assert_eq!(schema["properties"]["v"], json!({}), "{schema}");
+        let program = crate::compile_str(
+            "p.clr",
+            "stages a -> b\nparam limit = 5\ngate a -> b {\n  rule r {\n    require evidence.v == limit\n  }\n}\n",
+        )
+        .unwrap();
+        let unshadowed = infer(&program, None);
+        assert_eq!(unshadowed["properties"]["v"]["type"], "number");
+    }
+
+    /// A chain of `let`s gives the same schema in every order of declaration.
+    #[test]
+    fn the_order_of_lets_does_not_matter() {
+        let lets = ["let a = b.x", "let b = c.y", "let c = evidence.z"];
+        let orders = [
+            [0, 1, 2],
+            [0, 2, 1],
+            [1, 0, 2],
+            [1, 2, 0],
+            [2, 0, 1],
+            [2, 1, 0],
+        ];
+        let schemas: Vec<Json> = orders
+            .iter()
+            .map(|order| {
+                let decls: Vec<&str> = order.iter().map(|&i| lets[i]).collect();
+                schema_of(&format!(
+                    "stages a -> b\n{}\ngate a -> b {{\n  rule r {{\n    require a == \"s\"\n  }}\n}}\n",
+                    decls.join("\n")
+                ))
+            })
+            .collect();
+        assert_eq!(
+            schemas[0]["properties"]["z"]["properties"]["y"]["properties"]["x"]["type"],
+            "string"
+        );
+        for s in &schemas {
+            assert_eq!(s, &schemas[0]);
+        }
+    }
+
+    /// Global lets are visible in `def` bodies, and a def parameter means
+    /// the argument's path, not a global of the same name.
+    #[test]
+    fn def_bodies_see_globals_and_their_parameters() {
+        let schema = schema_of(
+            "stages a -> b\nlet cfg = evidence.config\nlet x = evidence.other\ndef ok(x) = x.enabled == true and cfg.mode == \"on\"\ngate a -> b {\n  rule r {\n    require ok(evidence.feature)\n  }\n}\n",
+        );
+        let props = &schema["properties"];
+        assert_eq!(
+            props["feature"]["properties"]["enabled"]["type"], "boolean",
+            "{schema}"
+        );
+        assert_eq!(
+            props["config"]["properties"]["mode"]["type"], "string",
+            "{schema}"
+        );
+        assert!(props.get("other").is_none(), "{schema}");
     }
 }

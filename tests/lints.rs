@@ -181,3 +181,27 @@ fn json_format() {
     assert_eq!(v["findings"][0]["line"], 5);
     assert_eq!(v["summary"]["warnings"], 1);
 }
+
+/// CL005 and CL008 once looked params up by name, so a rule-level `let`
+/// shadowing a param was folded to the param's default: false errors.
+#[test]
+fn a_let_that_shadows_a_param_is_not_the_param() {
+    let (found, _) = findings("tests/lints/shadowed_param.clr");
+    let codes: Vec<&str> = found.iter().map(|f| f.code).collect();
+    assert!(!codes.contains(&"CL005"), "{found:?}");
+    assert!(!codes.contains(&"CL008"), "{found:?}");
+    assert!(
+        codes.contains(&"CL009"),
+        "the shadowing is still reported: {found:?}"
+    );
+}
+
+/// docs/lints.md: a `# lint: allow` comment works anywhere in the file,
+/// including at the end of a line; text inside a string is not a comment.
+#[test]
+fn allow_comments_at_the_end_of_a_line_and_not_in_strings() {
+    let (found, _) = findings("tests/lints/trailing_allow.clr");
+    assert!(found.iter().all(|f| f.code != "CL001"), "{found:?}");
+    let (found, _) = findings("tests/lints/allow_in_string.clr");
+    assert!(found.iter().any(|f| f.code == "CL001"), "{found:?}");
+}

@@ -27,6 +27,45 @@ pub struct Program {
     pub defs: Vec<DefDecl>,
     pub gates: Vec<GateDecl>,
     pub waivers: Vec<WaiverDecl>,
+    /// What every name use refers to, decided once here: later passes
+    /// (lints, schema inference) read it instead of looking names up again,
+    /// so they cannot disagree with the checker about shadowing.
+    pub resolution: Resolution,
+}
+
+/// What one use of a name refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolved {
+    /// `program.params[i]`.
+    Param(usize),
+    /// A `let` (global, gate, stage or rule), by the span of its name.
+    Let(Span),
+    /// A quantifier or comprehension variable, or a `def` parameter, by the
+    /// span where it is bound.
+    Var(Span),
+    /// The evidence root.
+    Evidence,
+    /// The evaluation time.
+    Now,
+}
+
+/// The binding of every name use in a program, by the use's position.
+#[derive(Clone, Debug, Default)]
+pub struct Resolution {
+    uses: HashMap<NodeId, Resolved>,
+}
+
+impl Resolution {
+    /// What the name written at `span` refers to (`None` for a position
+    /// that holds no name use).
+    pub fn of(&self, span: Span) -> Option<Resolved> {
+        self.uses.get(&node_id(span)).copied()
+    }
+
+    /// Every use's binding, in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = Resolved> + '_ {
+        self.uses.values().copied()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -60,6 +99,20 @@ impl Program {
     pub fn def(&self, name: &str) -> Option<&DefDecl> {
         self.defs.iter().find(|d| d.name.name == name)
     }
+
+    /// The param that `e` (a name, possibly in parentheses) refers to, as
+    /// the checker resolved it: `None` for a `let` or variable that shadows
+    /// a param of the same name.
+    pub fn param_of(&self, e: &Expr) -> Option<&Param> {
+        let e = e.unparen();
+        if !matches!(e.kind, ExprKind::Name(_)) {
+            return None;
+        }
+        match self.resolution.of(e.span)? {
+            Resolved::Param(i) => self.params.get(i),
+            _ => None,
+        }
+    }
 }
 
 /// Checks the items of a policy (the root file's items followed by those of
@@ -79,8 +132,10 @@ pub fn check(
         def_sigs: Vec::new(),
         sources: sources.clone(),
         depth: 0,
+        resolution: Resolution::default(),
     };
-    let program = c.run(sources, items);
+    let mut program = c.run(sources, items);
+    program.resolution = std::mem::take(&mut c.resolution);
     if c.errors.is_empty() {
         Ok(program)
     } else {
@@ -102,9 +157,10 @@ fn node_id(span: Span) -> NodeId {
 
 #[derive(Clone, Copy)]
 enum Binder {
-    Let(NodeId),
-    Param(Ty),
-    Var,
+    Let(Span),
+    /// The param's type and its index in `Program::params`.
+    Param(Ty, usize),
+    Var(Span),
     Reserved,
 }
 
@@ -151,6 +207,7 @@ struct Checker<'b> {
     sources: SourceMap,
     /// Recursion depth of `expr`, for the stack check.
     depth: usize,
+    resolution: Resolution,
 }
 
 impl Checker<'_> {
@@ -164,6 +221,7 @@ impl Checker<'_> {
             defs: Vec::new(),
             gates: Vec::new(),
             waivers: Vec::new(),
+            resolution: Resolution::default(),
         };
         let mut stage_lines = Vec::new();
         let mut stage_blocks = Vec::new();
@@ -193,9 +251,9 @@ impl Checker<'_> {
                 .collect(),
             parent: None,
         };
-        for p in &program.params {
+        for (i, p) in program.params.iter().enumerate() {
             self.declare(&mut seen, "name", &p.name, p.span);
-            global.names.push((p.name.clone(), Binder::Param(p.ty)));
+            global.names.push((p.name.clone(), Binder::Param(p.ty, i)));
         }
         for l in &program.lets {
             self.declare(&mut seen, "name", &l.name.name, l.name.span);
@@ -203,7 +261,7 @@ impl Checker<'_> {
                 .insert(node_id(l.name.span), (l.name.name.clone(), l.name.span));
             global
                 .names
-                .push((l.name.name.clone(), Binder::Let(node_id(l.name.span))));
+                .push((l.name.name.clone(), Binder::Let(l.name.span)));
         }
         for d in &program.defs {
             self.def_sigs
@@ -232,7 +290,7 @@ impl Checker<'_> {
             let mut seen_params: HashMap<String, Span> = HashMap::new();
             for p in &d.params {
                 self.declare(&mut seen_params, "parameter", &p.name, p.span);
-                scope.names.push((p.name.clone(), Binder::Var));
+                scope.names.push((p.name.clone(), Binder::Var(p.span)));
             }
             self.expr(&d.body, &scope);
         }
@@ -457,7 +515,7 @@ impl Checker<'_> {
                 .insert(node_id(l.name.span), (l.name.name.clone(), l.name.span));
             scope
                 .names
-                .push((l.name.name.clone(), Binder::Let(node_id(l.name.span))));
+                .push((l.name.name.clone(), Binder::Let(l.name.span)));
         }
         let saved = self.current;
         for l in lets {
@@ -721,7 +779,7 @@ impl Checker<'_> {
         let mut seen: HashMap<String, Span> = HashMap::new();
         for v in vars {
             self.declare(&mut seen, "name", &v.name, v.span);
-            inner.names.push((v.name.clone(), Binder::Var));
+            inner.names.push((v.name.clone(), Binder::Var(v.span)));
         }
         inner
     }
@@ -746,13 +804,25 @@ impl Checker<'_> {
     }
 
     fn name(&mut self, name: &str, span: Span, scope: &Scope<'_>) -> Ty {
-        match scope.lookup(name) {
-            Some(Binder::Let(id)) => {
-                self.depend(id, span);
+        let binder = scope.lookup(name);
+        let resolved = match binder {
+            Some(Binder::Let(at)) => Some(Resolved::Let(at)),
+            Some(Binder::Param(_, i)) => Some(Resolved::Param(i)),
+            Some(Binder::Var(at)) => Some(Resolved::Var(at)),
+            Some(Binder::Reserved) if name == "now" => Some(Resolved::Now),
+            Some(Binder::Reserved) => Some(Resolved::Evidence),
+            None => None,
+        };
+        if let Some(r) = resolved {
+            self.resolution.uses.insert(node_id(span), r);
+        }
+        match binder {
+            Some(Binder::Let(at)) => {
+                self.depend(node_id(at), span);
                 Ty::Unknown
             }
-            Some(Binder::Param(ty)) => ty,
-            Some(Binder::Var) => Ty::Unknown,
+            Some(Binder::Param(ty, _)) => ty,
+            Some(Binder::Var(_)) => Ty::Unknown,
             Some(Binder::Reserved) => {
                 if name == "now" {
                     Ty::Time

@@ -142,30 +142,28 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
                         .iter()
                         .position(|l| l.code == f["code"])
                         .unwrap_or(0);
+                    let at = |k: &str| f[k].as_u64().unwrap_or(0) as usize;
                     serde_json::json!({
                         "ruleId": f["code"],
                         "ruleIndex": index,
                         "level": f["level"],
                         "message": {"text": f["message"]},
-                        "locations": [{"physicalLocation": {
-                            "artifactLocation": {"uri": f["file"]},
-                            "region": {"startLine": f["line"], "startColumn": f["column"]},
-                        }}],
+                        "locations": [{"physicalLocation": report::sarif::location(
+                            f["file"].as_str().unwrap_or(""),
+                            (at("line"), at("column")),
+                            None,
+                        )}],
                     })
                 })
                 .collect();
-            let doc = serde_json::json!({
-                "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-                "version": "2.1.0",
-                "runs": [{
-                    "tool": {"driver": {"name": "clearance-lint", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
-                    "columnKind": "unicodeCodePoints",
-                    "results": results,
-                }],
-            });
-            super::emit(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            super::emit(&report::sarif::log(
+                report::sarif::Driver {
+                    name: "clearance-lint",
+                    information_uri: None,
+                    rules,
+                },
+                None,
+                results,
             ))?;
         }
         LintFormat::Json => {

@@ -228,34 +228,6 @@ fn inner_has(def: &DefDecl, name: &str) -> bool {
     def.params.iter().any(|p| p.name == name)
 }
 
-/// The evidence path an access chain denotes (as schema inference spells it).
-pub(crate) fn access_path(
-    e: &Expr,
-    env: &HashMap<String, Option<crate::schema::Path>>,
-) -> Option<crate::schema::Path> {
-    use crate::schema::Seg as S;
-    match &e.kind {
-        ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
-        ExprKind::Name(n) => env.get(n).cloned().flatten(),
-        ExprKind::Paren(inner) => access_path(inner, env),
-        ExprKind::Field(base, f) => {
-            let mut p = access_path(base, env)?;
-            p.push(S::Key(f.name.clone()));
-            Some(p)
-        }
-        ExprKind::Index(base, index) => {
-            let mut p = access_path(base, env)?;
-            match &index.unparen().kind {
-                ExprKind::Str(k) => p.push(S::Key(k.clone())),
-                ExprKind::Int(_) | ExprKind::Unary(UnaryOp::Neg, _) => p.push(S::Item),
-                _ => return None,
-            }
-            Some(p)
-        }
-        _ => None,
-    }
-}
-
 /// The path an access chain denotes, without recording anything.
 fn path_only(e: &Expr, env: &Env) -> Option<Path> {
     match &e.kind {

@@ -38,12 +38,7 @@ Write both sides with the same type.
 
 fn ty(program: &Program, e: &Expr) -> Ty {
     match &e.unparen().kind {
-        ExprKind::Name(n) => program
-            .params
-            .iter()
-            .find(|p| p.name == *n)
-            .map(|p| p.ty)
-            .unwrap_or(Ty::Unknown),
+        ExprKind::Name(_) => program.param_of(e).map_or(Ty::Unknown, |p| p.ty),
         _ => static_type_of_literal(e),
     }
 }

@@ -25,10 +25,8 @@ pub(crate) fn fold(program: &Program, e: &Expr, missing: Missing) -> Option<Valu
         | ExprKind::Str(_)
         | ExprKind::Duration(_) => const_value(e).ok(),
         ExprKind::Paren(inner) => f(inner),
-        ExprKind::Name(n) => program
-            .params
-            .iter()
-            .find(|p| p.name == *n)
+        ExprKind::Name(_) => program
+            .param_of(e)
             .and_then(|p| const_value(&p.default).ok()),
         ExprKind::List(items) => items
             .iter()

@@ -159,22 +159,30 @@ pub fn run(program: &Program, now: Timestamp) -> Vec<Finding> {
     out
 }
 
-/// `# lint: allow CL012, CL004` anywhere in a file turns those lints off for it.
+/// `# lint: allow CL012, CL004` anywhere in a file (on its own line or at
+/// the end of one) turns those lints off for it. Comments are found by the
+/// lexer's trivia scan, so a `#` inside a string is not a comment.
 fn allowed(program: &Program, finding: &Finding) -> bool {
     let Some(file) = program.sources.get(finding.span.file) else {
         return false;
     };
-    file.text.lines().any(|line| {
-        line.trim_start()
-            .strip_prefix('#')
-            .map(str::trim_start)
-            .and_then(|c| c.strip_prefix("lint: allow"))
-            .is_some_and(|codes| {
-                codes
+    let text: &str = &file.text;
+    let mut allowed = false;
+    crate::syntax::trivia::scan(text, |piece| {
+        if let crate::syntax::trivia::Piece::Comment { start, end } = piece {
+            let codes = text
+                .get(start..end)
+                .and_then(|c| c.strip_prefix('#'))
+                .map(str::trim_start)
+                .and_then(|c| c.strip_prefix("lint: allow"));
+            if let Some(codes) = codes {
+                allowed |= codes
                     .split([',', ' '])
-                    .any(|c| c.trim().eq_ignore_ascii_case(finding.code))
-            })
-    })
+                    .any(|c| c.trim().eq_ignore_ascii_case(finding.code));
+            }
+        }
+    });
+    allowed
 }
 
 /// The lint reference as Markdown (docs/lints.md is generated from this).

@@ -140,10 +140,7 @@ pub fn sarif(ctx: &CiContext<'_>) -> String {
                 related.push(json!({
                     "id": related.len() + 1,
                     "message": {"text": what},
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": f},
-                        "region": {"startLine": l, "startColumn": c},
-                    },
+                    "physicalLocation": super::sarif::location(&f, (l, c), None),
                 }));
             }
         }
@@ -154,10 +151,7 @@ pub fn sarif(ctx: &CiContext<'_>) -> String {
             "kind": "fail",
             "message": {"text": summary_line(ctx.program, r)},
             "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": file},
-                    "region": {"startLine": line, "startColumn": col, "endLine": end_line, "endColumn": end_col},
-                },
+                "physicalLocation": super::sarif::location(&file, (line, col), Some((end_line, end_col))),
             }],
             "properties": {"outcome": r.outcome.as_str(), "subject": ctx.subject},
         });
@@ -173,24 +167,17 @@ pub fn sarif(ctx: &CiContext<'_>) -> String {
         }
         results.push(result);
     }
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "clearance",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/clearance-policy/clearance",
-                "rules": descriptors,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "invocations": [{"executionSuccessful": true, "properties": {"decision": verdict(ctx), "now": ctx.now}}],
-            "results": results,
-        }],
-    });
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    super::sarif::log(
+        super::sarif::Driver {
+            name: "clearance",
+            information_uri: Some("https://github.com/clearance-policy/clearance"),
+            rules: descriptors,
+        },
+        Some(
+            json!([{"executionSuccessful": true, "properties": {"decision": verdict(ctx), "now": ctx.now}}]),
+        ),
+        results,
+    )
 }
 
 // ───── JUnit ─────

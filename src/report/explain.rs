@@ -23,10 +23,8 @@ impl Words<'_> {
 
     /// A param's name with its value, so readers see the number.
     fn operand(&self, e: &Expr) -> String {
-        if let ExprKind::Name(n) = &e.unparen().kind {
-            if let Some(p) = self.program.params.iter().find(|p| p.name == *n) {
-                return format!("`{n}` ({})", self.code(&p.default).trim_matches('`'));
-            }
+        if let Some(p) = self.program.param_of(e) {
+            return format!("`{}` ({})", p.name, self.code(&p.default).trim_matches('`'));
         }
         match &e.unparen().kind {
             ExprKind::Call(name, args) if name.name == "count" && args.len() == 1 => {

@@ -8,6 +8,7 @@ pub mod graph;
 mod human;
 mod json;
 pub mod locate;
+pub mod sarif;
 
 pub use human::{render_gate, render_rollback, render_rule};
 pub use json::{gate_json, DecisionRecord, FileDigest, JsonContext};

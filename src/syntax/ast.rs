@@ -54,6 +54,21 @@ pub enum Item {
     Waive(WaiverDecl),
 }
 
+impl Item {
+    /// The whole item, from its keyword to its end.
+    pub fn span(&self) -> Span {
+        match self {
+            Item::Stages(s) => s.span,
+            Item::Stage(s) => s.span,
+            Item::Param(b) | Item::Let(b) => b.span,
+            Item::Def(d) => d.span,
+            Item::Import(i) => i.span,
+            Item::Gate(g) => g.span,
+            Item::Waive(w) => w.span,
+        }
+    }
+}
+
 /// `stages dev -> staging -> prod`
 #[derive(Clone, Debug)]
 pub struct StagesDecl {
