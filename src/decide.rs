@@ -38,6 +38,24 @@
 //!     .expect("the evidence loads");
 //! assert_eq!(result.decision, Decision::Denied);
 //! assert_eq!(result.rules[0].outcome.as_str(), "fail");
+//!
+//! // What makes it reproducible: digests of every input, and the command.
+//! let invocation = decide::Invocation {
+//!     command: "check",
+//!     policy: "p.clr".into(),
+//!     target: gate.label(),
+//!     now: options.now,
+//!     params: Vec::new(),
+//!     waivers: Vec::new(),
+//!     evidence: vec!["request.json".into()],
+//!     strict_evidence: false,
+//!     limits: options.limits,
+//! };
+//! let record = decide::record(&program, &evidence, &invocation, &result);
+//! assert_eq!(
+//!     record.command,
+//!     "clearance check p.clr --gate 'staging -> prod' --now 2026-11-26T00:00:00Z --evidence request.json"
+//! );
 //! ```
 
 use crate::check::{Program, Stage};

@@ -1,23 +1,38 @@
 //! Clearance: a policy language for environment promotion contracts.
 //!
-//! The pipeline is `syntax` (text -> AST) -> `check` (names, types, stage
-//! graph) -> `eval` (evidence -> outcomes and explanations) -> `lint`
-//! (coded findings over checked policies) -> `report`
-//! (human, JSON). `load` reads policies from disk; `cli` is the command line.
+//! The pipeline is `load` (policy files) -> `syntax` (text -> AST) ->
+//! `check` (names resolved once, types, stage graph) -> [`evidence`] (what
+//! the caller names, read and loaded) -> [`decide`] (the decision driver)
+//! -> `eval` (outcomes and explanations) -> `report` (human, JSON, CI
+//! formats). `lint`, `fmt`, `schema` and `testing` work on checked
+//! programs; `cli` is the command line.
+//!
+//! Embedding Clearance is a supported use: compile a policy, read the
+//! evidence, and decide through [`decide::decide`], the one path every
+//! subcommand takes (see that module for an example with a decision record).
 //!
 //! ```
-//! use clearance::{compile_str, eval};
-//! let program = compile_str("p.clr", r#"
+//! use clearance::decide::{self, Request, Target};
+//! use clearance::evidence::{self, Source};
+//! use clearance::eval::{Decision, EvalOptions};
+//!
+//! let program = clearance::compile_str("p.clr", r#"
 //!     stages staging -> prod
 //!     gate staging -> prod {
 //!       rule coverage { require evidence.tests.coverage >= 80 }
 //!     }
 //! "#).expect("compiles");
-//! let evidence = eval::parse_json(r#"{"tests": {"coverage": 72.5}}"#, Default::default()).unwrap();
-//! let gate = program.gate("staging", "prod").unwrap();
-//! let now = "2026-11-26T00:00:00Z".parse().unwrap();
-//! let result = eval::evaluate_gate(&program, gate, &evidence, &eval::EvalOptions::at(now));
-//! assert_eq!(result.decision, eval::Decision::Denied);
+//! let gate = program.gate("staging", "prod").expect("declared");
+//! let options = EvalOptions::at("2026-11-26T00:00:00Z".parse().expect("RFC 3339"));
+//! let sources = [Source::Text {
+//!     mount: None,
+//!     name: "ci.json".into(),
+//!     text: r#"{"tests": {"coverage": 72.5}}"#.to_string().into(),
+//! }];
+//! let evidence = evidence::read(&sources, &options.limits).expect("within limits");
+//! let request = Request::new(&program, Target::Gate(gate), &evidence, &options);
+//! let result = decide::decide(&request).expect("the evidence loads");
+//! assert_eq!(result.decision, Decision::Denied);
 //! ```
 
 pub mod check;

@@ -92,7 +92,7 @@ pub fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String
         return Err(over(meta.len()));
     }
     let file = std::fs::File::open(path).map_err(|e| io(io_reason(&e)))?;
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().saturating_add(1)).unwrap_or(0));
     file.take(limits.policy_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| io(io_reason(&e)))?;

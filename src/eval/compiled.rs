@@ -19,7 +19,7 @@
 
 use super::access::{self, Val};
 use super::builtins::{self, Builtin};
-use super::outcome::{Clause, Outcome, Verdict};
+use super::verdict::{Clause, Outcome, Verdict};
 use super::{apply_values, const_value, Budget, ErrorKind, EvalError, EvalOptions, Value};
 use crate::check::Program;
 use crate::syntax::ast::*;
@@ -580,7 +580,7 @@ impl<'a> Run<'a> {
         self.vacuous.borrow_mut().clear();
         self.current_rule.set(i);
         *self.rule.borrow_mut() = slots(rule.lets.len()).into_inner();
-        super::outcome::run_clauses(
+        super::verdict::run_clauses(
             &self.budget,
             (&rule.whens, &rule.requires),
             |node, what| self.truth(node, &mut self.frame(), what).map_err(|e| *e),

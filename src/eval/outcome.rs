@@ -8,27 +8,8 @@ use crate::syntax::ast::{Binding, Expr, GateDecl, RuleDecl};
 use crate::syntax::Span;
 use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Pass,
-    Fail,
-    Error,
-    Skipped,
-    Waived,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Error => "error",
-            Outcome::Skipped => "skipped",
-            Outcome::Waived => "waived",
-        }
-    }
-}
+pub(crate) use super::verdict::{run_clauses, Verdict};
+pub use super::verdict::{Clause, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,14 +25,6 @@ impl Decision {
             Decision::Denied => "denied",
         }
     }
-}
-
-/// Which clause of a rule a problem is in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Clause {
-    When,
-    Require,
 }
 
 /// One `require` that did not hold (or a clause that could not be evaluated).
@@ -453,70 +426,6 @@ fn results(
         results.push(result);
     }
     GateResult::from_rules(results)
-}
-
-/// What the fast pass found for one rule.
-pub(crate) struct Verdict {
-    pub outcome: Outcome,
-    /// (clause, index within its clause list, error)
-    pub problems: Vec<(Clause, usize, Option<EvalError>)>,
-    pub vacuous: Vec<Span>,
-}
-
-/// The fast pass over one rule's clauses, for either evaluator: the `when`
-/// guards in order (sharing one budget; a false one skips the rule, an
-/// erroring one errors it), then every `require`, each with a fresh budget.
-pub(crate) fn run_clauses<'e, T>(
-    budget: &super::Budget,
-    (whens, requires): (&'e [T], &'e [T]),
-    mut holds: impl FnMut(&'e T, &str) -> Result<bool, EvalError>,
-    vacuous: impl FnOnce() -> Vec<Span>,
-) -> Verdict {
-    for (i, when) in whens.iter().enumerate() {
-        match holds(when, "a `when` guard") {
-            Ok(true) => {}
-            Ok(false) => {
-                return Verdict {
-                    outcome: Outcome::Skipped,
-                    problems: Vec::new(),
-                    vacuous: Vec::new(),
-                }
-            }
-            Err(e) => {
-                return Verdict {
-                    outcome: Outcome::Error,
-                    problems: vec![(Clause::When, i, Some(e))],
-                    vacuous: Vec::new(),
-                }
-            }
-        }
-    }
-    let mut problems = Vec::new();
-    let mut errored = false;
-    for (i, req) in requires.iter().enumerate() {
-        // Each require gets the full budget; the counter is per condition.
-        budget.reset();
-        match holds(req, "a `require` condition") {
-            Ok(true) => {}
-            Ok(false) => problems.push((Clause::Require, i, None)),
-            Err(e) => {
-                errored = true;
-                problems.push((Clause::Require, i, Some(e)));
-            }
-        }
-    }
-    let outcome = if errored {
-        Outcome::Error
-    } else if problems.is_empty() {
-        Outcome::Pass
-    } else {
-        Outcome::Fail
-    };
-    Verdict {
-        outcome,
-        problems,
-        vacuous: vacuous(),
-    }
 }
 
 impl Evaluator<'_> {

@@ -78,7 +78,7 @@ pub fn read(sources: &[Source], limits: &Limits) -> Result<Evidence, EvidenceErr
                 stdin_used = true;
                 let name = "<stdin>".to_string();
                 let bytes =
-                    bounded(std::io::stdin().lock(), limits.evidence_bytes).map_err(|e| {
+                    bounded(std::io::stdin().lock(), limits.evidence_bytes, 0).map_err(|e| {
                         EvidenceError::input(format!(
                             "cannot read evidence from standard input: {e}"
                         ))
@@ -133,7 +133,9 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<String, EvidenceError
         )));
     }
     let file = std::fs::File::open(path).map_err(cannot)?;
-    let bytes = bounded(file, max_bytes).map_err(cannot)?;
+    // Sized from the metadata, so a large file is read without the buffer
+    // doubling (and briefly holding two copies) as it grows.
+    let bytes = bounded(file, max_bytes, meta.len()).map_err(cannot)?;
     text_of(&name, bytes, max_bytes)
 }
 
@@ -149,9 +151,12 @@ fn is_fifo(_: &std::fs::Metadata) -> bool {
 }
 
 /// Up to one byte past `max_bytes`, so an over-long input is detected
-/// without reading the rest of it.
-fn bounded(reader: impl Read, max_bytes: u64) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
+/// without reading the rest of it. `expected` sizes the buffer up front.
+fn bounded(reader: impl Read, max_bytes: u64, expected: u64) -> std::io::Result<Vec<u8>> {
+    // Exactly the expected size: at the end `read_to_end` probes for more
+    // with a small stack buffer instead of growing this one.
+    let capacity = usize::try_from(expected.min(max_bytes)).unwrap_or(0);
+    let mut buf = Vec::with_capacity(capacity);
     reader
         .take(max_bytes.saturating_add(1))
         .read_to_end(&mut buf)?;
