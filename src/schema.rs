@@ -492,7 +492,7 @@ fn check(schema: &Json, v: &crate::eval::Value, pointer: String, out: &mut Vec<(
         return;
     }
     if let (Some("date-time"), Value::Str(s)) = (schema.get("format").and_then(Json::as_str), v) {
-        if s.parse::<jiff::Timestamp>().is_err() {
+        if crate::eval::builtins::parse_rfc3339(s).is_err() {
             out.push((
                 pointer.clone(),
                 format!("{} is not an RFC 3339 date-time", v.short(40)),

@@ -277,3 +277,150 @@ fn cubic_quantifiers_end_with_a_budget_error() {
     assert!(String::from_utf8_lossy(&out.stdout)
         .contains("evaluation budget exceeded after 2000000 steps"));
 }
+
+/// The documented maximum itself is accepted: 128 levels of evidence
+/// nesting (serde_json alone stops at 127), in a read and a skipped field.
+#[test]
+fn evidence_nesting_at_exactly_the_maximum() {
+    let f = Files::new();
+    let policy = f.write("p.clr", SIMPLE);
+    let nested = |levels: usize| "[".repeat(levels - 1) + "1" + &"]".repeat(levels - 1);
+    for (levels, code) in [(128, 1), (129, 2)] {
+        // The root object is one level; `deep` holds the rest.
+        let ev = f.write(
+            "e.json",
+            &format!("{{\"x\": 2, \"deep\": {}}}", nested(levels)),
+        );
+        let out = run(&[
+            "check",
+            &policy,
+            "--evidence",
+            &ev,
+            "--now",
+            "2026-11-20T12:00:00Z",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{levels} levels: {}",
+            stderr(&out)
+        );
+        if code == 2 {
+            assert!(
+                stderr(&out).contains("deeper than 128 levels"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
+/// An integer literal outside 64 bits is refused on either side of the
+/// range, with its position; floats written as such stay floats.
+#[test]
+fn integers_beyond_64_bits_are_refused_on_both_sides() {
+    let f = Files::new();
+    let policy = f.write("p.clr", SIMPLE);
+    for (number, code) in [
+        ("-9223372036854775809", 2),
+        ("9223372036854775808", 2),
+        ("123456789012345678901234567890", 2),
+        ("-9223372036854775808", 1),
+        ("9223372036854775807", 1),
+        ("1e30", 1),
+        ("-2.5e19", 1),
+    ] {
+        // The same digits inside a string are text, not a number.
+        let ev = f.write(
+            "e.json",
+            &format!("{{\"id\": \"99999999999999999999\",\n \"x\": {number}}}"),
+        );
+        let out = run(&[
+            "check",
+            &policy,
+            "--evidence",
+            &ev,
+            "--now",
+            "2026-11-20T12:00:00Z",
+        ]);
+        assert_eq!(out.status.code(), Some(code), "{number}: {}", stderr(&out));
+        if code == 2 {
+            let err = stderr(&out);
+            assert!(
+                err.contains(&format!("integer {number} does not fit in 64 bits")),
+                "{err}"
+            );
+            assert!(err.contains("e.json:2:"), "no position: {err}");
+        }
+    }
+}
+
+/// RFC 3339 offsets are `Z` or ±HH:MM with hours 00-23; the depth message
+/// names the limit in force; a waiver until the last representable date is
+/// accepted.
+#[test]
+fn exact_values_of_times_depths_and_dates() {
+    let f = Files::new();
+    let policy = f.write("p.clr", SIMPLE);
+    let ev = f.write("e.json", r#"{"x": 1}"#);
+    for (now, code) in [
+        ("2026-11-20T12:00:00+25:00", 2),
+        ("2026-11-20T12:00:00+24:00", 2),
+        ("2026-11-20T12:00:00+05:60", 2),
+        ("2026-11-20T12:00:00+0500", 2),
+        ("2026-11-20T12:00:00+23:59", 0),
+        ("2026-11-20T12:00:00-05:30", 0),
+    ] {
+        let out = run(&["check", &policy, "--evidence", &ev, "--now", now]);
+        assert_eq!(out.status.code(), Some(code), "{now}: {}", stderr(&out));
+    }
+    let deep = f.write(
+        "deep.clr",
+        &SIMPLE.replace(
+            "evidence.x == 1",
+            &("(".repeat(300) + "true" + &")".repeat(300)),
+        ),
+    );
+    let out = run(&[
+        "check",
+        &deep,
+        "--evidence",
+        &ev,
+        "--now",
+        "2026-11-20T12:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("more than 256 levels"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&[
+        "check",
+        &deep,
+        "--evidence",
+        &ev,
+        "--now",
+        "2026-11-20T12:00:00Z",
+        "--max-expr-depth",
+        "100",
+    ]);
+    assert!(
+        stderr(&out).contains("more than 100 levels"),
+        "{}",
+        stderr(&out)
+    );
+    let forever = f.write(
+        "w.clr",
+        "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.x == 2\n  }\n}\nwaive a -> b r until 9999-12-31 reason \"accepted risk, SEC-1\"\n",
+    );
+    let out = run(&[
+        "check",
+        &forever,
+        "--evidence",
+        &ev,
+        "--now",
+        "2026-11-20T12:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

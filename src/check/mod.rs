@@ -1043,16 +1043,20 @@ impl Checker<'_> {
 pub fn waiver_expiry(until: &str) -> Result<jiff::Timestamp, String> {
     if let Ok(date) = until.parse::<jiff::civil::Date>() {
         if until.len() == 10 {
-            return date
+            // The last day jiff can represent has no tomorrow: a waiver
+            // until then is in force until the end of representable time.
+            return Ok(date
                 .tomorrow()
                 .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC))
                 .map(|z| z.timestamp())
-                .map_err(|e| format!("`{until}` is out of range: {e}"));
+                .unwrap_or(jiff::Timestamp::MAX));
         }
     }
-    until
-        .parse::<jiff::Timestamp>()
-        .map(|t| t + jiff::SignedDuration::from_nanos(1))
+    crate::eval::builtins::parse_rfc3339(until)
+        .map(|t| {
+            t.checked_add(jiff::SignedDuration::from_nanos(1))
+                .unwrap_or(t)
+        })
         .map_err(|e| format!("`{until}` is neither a date (YYYY-MM-DD) nor an RFC 3339 time: {e}"))
 }
 

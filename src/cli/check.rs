@@ -135,7 +135,7 @@ pub(crate) fn parse_params(
 pub(crate) fn parse_now(now: Option<&str>) -> Result<Timestamp, NoDecision> {
     match now {
         None => Ok(Timestamp::now()),
-        Some(s) => s.parse::<Timestamp>().map_err(|e| {
+        Some(s) => crate::eval::builtins::parse_rfc3339(s).map_err(|e| {
             plain_error(format!(
                 "`--now {s}` is not an RFC 3339 time with an offset (e.g. 2026-11-20T12:00:00Z): {e}"
             ))

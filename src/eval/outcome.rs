@@ -373,7 +373,13 @@ fn results(
     let mut tracer: Option<Evaluator<'_>> = None;
     let mut results = Vec::with_capacity(rules.len());
     for (rule, verdict) in rules.iter().zip(verdicts) {
-        let verdict = if explain && verdict.outcome == Outcome::Error {
+        // A rule that ran out of budget is not run again: that would only
+        // spend the whole budget a second time to reach the same error.
+        let exhausted = verdict.problems.iter().any(|(_, _, e)| {
+            e.as_ref()
+                .is_some_and(|e| e.kind == super::ErrorKind::BudgetExceeded)
+        });
+        let verdict = if explain && verdict.outcome == Outcome::Error && !exhausted {
             let (fast, fast_lets) = reference.get_or_insert_with(|| {
                 (
                     Evaluator::new(program, evidence.clone(), options),

@@ -294,7 +294,7 @@ pub fn parse_projected(
     text: &str,
     limits: LoadLimits,
     projection: &Projection,
-) -> Result<Value, serde_json::Error> {
+) -> Result<Value, super::value::LoadError> {
     parse_with(text, limits, projection, false)
 }
 
@@ -310,7 +310,7 @@ pub fn parse_for_decision(
     text: &str,
     limits: LoadLimits,
     projection: &Projection,
-) -> Result<Value, serde_json::Error> {
+) -> Result<Value, super::value::LoadError> {
     parse_with(text, limits, projection, true)
 }
 
@@ -319,22 +319,21 @@ fn parse_with(
     limits: LoadLimits,
     projection: &Projection,
     drop_unread: bool,
-) -> Result<Value, serde_json::Error> {
+) -> Result<Value, super::value::LoadError> {
     if projection.whole {
         return super::value::parse_json(text, limits);
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    let interner = std::cell::RefCell::new(super::value::Interner::default());
-    let value = Seed {
-        node: projection,
-        depth: 0,
-        limits,
-        interner: &interner,
-        drop_unread,
-    }
-    .deserialize(&mut de)?;
-    de.end()?;
-    Ok(value)
+    super::value::load_text(text, |de| {
+        let interner = std::cell::RefCell::new(super::value::Interner::default());
+        Seed {
+            node: projection,
+            depth: 0,
+            limits,
+            interner: &interner,
+            drop_unread,
+        }
+        .deserialize(de)
+    })
 }
 
 #[derive(Clone, Copy)]
@@ -555,6 +554,7 @@ impl<'de> Visitor<'de> for Skip {
     }
     fn visit_f64<E: de::Error>(self, f: f64) -> Result<(), E> {
         if f.is_finite() {
+            super::value::note_float(f);
             Ok(())
         } else {
             Err(E::custom("number out of range"))

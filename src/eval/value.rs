@@ -496,20 +496,166 @@ impl Default for LoadLimits {
     }
 }
 
-/// Parses evidence JSON into a [`Value`]. Duplicate keys, integers beyond 64
-/// bits and nesting beyond the limit are errors (with serde_json's line and
-/// column), never silently resolved.
-pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let interner = std::cell::RefCell::new(Interner::default());
-    let value = ValueSeed {
-        depth: 0,
-        limits,
-        interner: &interner,
+/// Why evidence JSON was refused, with the 1-based line and column.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    message: String,
+    line: usize,
+    column: usize,
+}
+
+impl LoadError {
+    pub fn line(&self) -> usize {
+        self.line
     }
-    .deserialize(&mut de)?;
+
+    pub fn column(&self) -> usize {
+        self.column
+    }
+
+    /// What is wrong, without the position.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} at line {} column {}",
+            self.message, self.line, self.column
+        )
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+impl From<serde_json::Error> for LoadError {
+    fn from(e: serde_json::Error) -> Self {
+        let text = e.to_string();
+        // serde_json appends " at line L column C"; the fields hold it.
+        let message = match text.rfind(" at line ") {
+            Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+            None => text,
+        };
+        LoadError {
+            message,
+            line: e.line(),
+            column: e.column(),
+        }
+    }
+}
+
+thread_local! {
+    /// Set when a number of magnitude 2^63 or more was read: serde_json
+    /// hands integer literals beyond 64 bits over as floats, so only then is
+    /// the text searched for one ([`out_of_range_integer`]).
+    static BIG_NUMBER_SEEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Notes a float the JSON parser produced (see [`BIG_NUMBER_SEEN`]).
+pub(crate) fn note_float(f: f64) {
+    // 2^63: every integer beyond 64 bits that became a float is at least this large.
+    if f.abs() >= 9_223_372_036_854_775_808.0 {
+        BIG_NUMBER_SEEN.with(|seen| seen.set(true));
+    }
+}
+
+/// Runs one load of `text`: serde_json's own depth limit replaced by ours,
+/// the whole text consumed, and integers beyond 64 bits refused wherever
+/// the parser turned them into floats.
+pub(crate) fn load_text<T>(
+    text: &str,
+    load: impl FnOnce(
+        &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
+    ) -> Result<T, serde_json::Error>,
+) -> Result<T, LoadError> {
+    BIG_NUMBER_SEEN.with(|seen| seen.set(false));
+    let mut de = serde_json::Deserializer::from_str(text);
+    // serde_json's own limit stops at 127 levels; ours (`max_depth`, at most
+    // 128) is checked on every array and object, read or skipped.
+    de.disable_recursion_limit();
+    let value = load(&mut de)?;
     de.end()?;
+    if BIG_NUMBER_SEEN.with(|seen| seen.replace(false)) {
+        if let Some((start, end)) = out_of_range_integer(text) {
+            let (line, column) = line_col(text, start);
+            return Err(LoadError {
+                message: format!(
+                    "integer {} does not fit in 64 bits (Clearance keeps integers exact)",
+                    text.get(start..end).unwrap_or("")
+                ),
+                line,
+                column,
+            });
+        }
+    }
     Ok(value)
+}
+
+/// The first JSON number written as an integer (no fraction, no exponent)
+/// outside the 64-bit range, as a byte range of `text`.
+fn out_of_range_integer(text: &str) -> Option<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // Skip the string, escapes included.
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let start = i;
+                i += 1;
+                let mut integer = true;
+                while let Some(&c) = bytes.get(i) {
+                    match c {
+                        b'0'..=b'9' => {}
+                        b'.' | b'e' | b'E' | b'+' | b'-' => integer = false,
+                        _ => break,
+                    }
+                    i += 1;
+                }
+                let token = text.get(start..i).unwrap_or("");
+                if integer && token.parse::<i64>().is_err() && token != "-" {
+                    return Some((start, i));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Parses evidence JSON into a [`Value`]. Duplicate keys, integers beyond 64
+/// bits and nesting beyond the limit are errors (with the line and column),
+/// never silently resolved.
+pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, LoadError> {
+    load_text(text, |de| {
+        let interner = std::cell::RefCell::new(Interner::default());
+        ValueSeed {
+            depth: 0,
+            limits,
+            interner: &interner,
+        }
+        .deserialize(de)
+    })
 }
 
 /// Shares the text of repeated keys and short strings ("status", "passed"):
@@ -600,6 +746,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         if !f.is_finite() {
             return Err(E::custom("number out of range"));
         }
+        note_float(f);
         Ok(Value::Float(f))
     }
     fn visit_str<E: de::Error>(self, s: &str) -> Result<Value, E> {

@@ -49,14 +49,9 @@ impl EvidenceError {
     pub(crate) fn json(
         file: &str,
         text: &std::sync::Arc<String>,
-        e: &serde_json::Error,
+        e: &crate::eval::value::LoadError,
     ) -> EvidenceError {
-        let message = e.to_string();
-        // serde_json appends " at line L column C"; the label shows the place.
-        let message = match message.rfind(" at line ") {
-            Some(i) => message.get(..i).unwrap_or(&message).to_string(),
-            None => message,
-        };
+        let message = e.message().to_string();
         let offset = offset_of(text, e.line(), e.column()).min(text.len());
         let len = text
             .get(offset..)

@@ -31,7 +31,7 @@ pub fn parse_file_with(
     max_depth: usize,
 ) -> Result<PolicyFile, SyntaxError> {
     // Every bracket adds a level to the tree, except the few braces of blocks.
-    check_nesting(file, text, max_depth + 4)?;
+    check_nesting(file, text, max_depth)?;
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
     let lower = Lower {
         file,
@@ -83,7 +83,12 @@ fn next_char_len(text: &str, at: usize) -> usize {
 }
 
 /// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
-fn check_nesting(file: FileId, text: &str, limit: usize) -> Result<(), SyntaxError> {
+/// Refuses text whose brackets nest deeper than the expression depth limit
+/// allows (with a margin: every bracket adds a level, except the few braces
+/// of blocks), before pest recurses into it. The message names the limit
+/// the user set, not the margin.
+fn check_nesting(file: FileId, text: &str, max_depth: usize) -> Result<(), SyntaxError> {
+    let limit = max_depth + 4;
     let mut depth = 0usize;
     let mut too_deep = None;
     super::trivia::scan(text, |piece| {
@@ -102,7 +107,7 @@ fn check_nesting(file: FileId, text: &str, limit: usize) -> Result<(), SyntaxErr
     });
     match too_deep {
         Some(i) => Err(SyntaxError::TooDeep {
-            limit,
+            limit: max_depth,
             span: Span::new(file, i, i + 1),
         }),
         None => Ok(()),

@@ -8,6 +8,7 @@ mod drift;
 mod patterns;
 mod strings;
 mod time;
+pub use time::parse_rfc3339;
 
 use super::error::{ErrorKind, EvalError};
 use super::value::Value;

@@ -33,7 +33,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
 
 /// Parses RFC 3339 with an offset; the error says what was wrong.
 pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
-    s.parse::<Timestamp>().map_err(|e| {
+    parse_rfc3339(s).map_err(|e| {
         let hint = if s.len() == 10 && s.chars().filter(|c| *c == '-').count() == 2 {
             " (a date alone has no time zone; write e.g. `2026-11-20T00:00:00Z`)"
         } else {
@@ -41,6 +41,32 @@ pub(crate) fn parse_time(s: &str) -> Result<Timestamp, String> {
         };
         format!("`{s}` is not an RFC 3339 time: {e}{hint}")
     })
+}
+
+/// A timestamp exactly as RFC 3339 writes one: what jiff accepts, with the
+/// offset held to RFC 3339's own grammar (`Z`, or `+HH:MM` / `-HH:MM` with
+/// hours 00-23 and minutes 00-59; jiff alone would take `+25:00`). Used for
+/// `--now`, `time()`, waiver expiries and schema checks alike.
+pub fn parse_rfc3339(s: &str) -> Result<Timestamp, String> {
+    let t = s.parse::<Timestamp>().map_err(|e| e.to_string())?;
+    if s.ends_with(['Z', 'z']) {
+        return Ok(t);
+    }
+    let offset = s.get(s.len().saturating_sub(6)..).unwrap_or("").as_bytes();
+    let digits = |i: usize| -> Option<u32> {
+        let hi = char::from(*offset.get(i)?).to_digit(10)?;
+        let lo = char::from(*offset.get(i + 1)?).to_digit(10)?;
+        Some(hi * 10 + lo)
+    };
+    let valid = matches!(offset.first(), Some(b'+' | b'-'))
+        && offset.get(3) == Some(&b':')
+        && digits(1).is_some_and(|h| h <= 23)
+        && digits(4).is_some_and(|m| m <= 59);
+    if valid {
+        Ok(t)
+    } else {
+        Err("the offset must be `Z` or `+HH:MM`/`-HH:MM` with hours 00-23 and minutes 00-59 (RFC 3339)".into())
+    }
 }
 
 fn time(a: &Args<'_>) -> Result<Value, EvalError> {
