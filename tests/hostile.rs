@@ -486,3 +486,35 @@ fn representative_diagnostics() {
         insta::assert_snapshot!(format!("evidence_{name}"), text(&out.stderr));
     }
 }
+
+/// A lone CR is refused at one position, the same in every output; a
+/// CRLF file is read as usual.
+#[test]
+fn lone_carriage_returns_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("cr.clr");
+    let ev = dir.path().join("e.json");
+    std::fs::write(&ev, r#"{"x": 2}"#).unwrap();
+    let body = "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.x == 1\n  }\n}\n";
+    std::fs::write(&policy, body.replace('\n', "\r")).unwrap();
+    let (p, e) = (policy.to_str().unwrap(), ev.to_str().unwrap());
+    for format in ["human", "json"] {
+        let out = run(&[
+            "check",
+            p,
+            "--evidence",
+            e,
+            "--now",
+            NOW,
+            "--format",
+            format,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        let err = text(&out.stderr);
+        assert!(err.contains("cr.clr:1:14"), "{format}: {err}");
+        assert!(err.contains("lone CR"), "{format}: {err}");
+    }
+    std::fs::write(&policy, body.replace('\n', "\r\n")).unwrap();
+    let out = run(&["check", p, "--evidence", e, "--now", NOW]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}

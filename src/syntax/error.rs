@@ -51,6 +51,17 @@ pub enum SyntaxError {
         #[label("nesting limit reached here")]
         span: Span,
     },
+    /// `"abc` left open, `let café`: text no token can hold
+    #[error("{message}")]
+    #[diagnostic(code(clearance::syntax::bad_text))]
+    BadText {
+        message: String,
+        #[label("{label}")]
+        span: Span,
+        label: String,
+        #[help]
+        help: Option<String>,
+    },
     /// an input the parser gave up on for a reason of its own (e.g. its call budget)
     #[error("{message}")]
     #[diagnostic(code(clearance::syntax::invalid))]
@@ -68,6 +79,7 @@ impl SyntaxError {
             | SyntaxError::BadEscape { span, .. }
             | SyntaxError::NumberOutOfRange { span, .. }
             | SyntaxError::TooDeep { span, .. }
+            | SyntaxError::BadText { span, .. }
             | SyntaxError::Invalid { span, .. } => *span,
         }
     }

@@ -30,6 +30,7 @@ pub fn parse_file_with(
     text: &str,
     max_depth: usize,
 ) -> Result<PolicyFile, SyntaxError> {
+    refuse_lone_cr(file, text)?;
     // Every bracket adds a level to the tree, except the few braces of blocks.
     check_nesting(file, text, max_depth)?;
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
@@ -83,6 +84,26 @@ fn next_char_len(text: &str, at: usize) -> usize {
 }
 
 /// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
+/// A carriage return not followed by a line feed is refused: terminals and
+/// editors disagree on whether it ends a line (so positions would differ
+/// between outputs), and in a terminal it can hide the text before it.
+fn refuse_lone_cr(file: FileId, text: &str) -> Result<(), SyntaxError> {
+    let bytes = text.as_bytes();
+    let lone = bytes
+        .iter()
+        .enumerate()
+        .find(|&(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    match lone {
+        Some((i, _)) => Err(SyntaxError::BadText {
+            message: "a carriage return (CR) that does not end a CRLF line break".into(),
+            span: Span::new(file, i, i + 1),
+            label: "lone CR".into(),
+            help: Some("end lines with LF or CRLF; a lone CR moves a terminal's cursor back over the line and can hide what comes before it".into()),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Refuses text whose brackets nest deeper than the expression depth limit
 /// allows (with a margin: every bracket adds a level, except the few braces
 /// of blocks), before pest recurses into it. The message names the limit
@@ -149,12 +170,75 @@ fn describe_found(text: &str, at: usize) -> String {
     format!("`{first}`")
 }
 
+/// What is wrong at or after `at` that pest can only describe as "expected
+/// a string": a string not closed before its line ends, or a character that
+/// no token may hold (a name is ASCII). Checked before pest's own message,
+/// which names the item the failure backed out of, not the culprit.
+fn odd_text(file: FileId, text: &str, at: usize) -> Option<SyntaxError> {
+    let line_start = text
+        .get(..at)
+        .and_then(|t| t.rfind('\n'))
+        .map_or(0, |n| n + 1);
+    // A string opened at the failure that its line does not close.
+    if text.get(at..).is_some_and(|t| t.starts_with('"')) {
+        let rest = text.get(at + 1..).unwrap_or("");
+        let mut escaped = false;
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => return None,
+                '\n' | '\r' => {
+                    let end = at + 1 + i;
+                    return Some(SyntaxError::BadText {
+                        message: "this string is not closed before the end of its line".into(),
+                        span: Span::new(file, at, end),
+                        label: "opened here, not closed on this line".into(),
+                        help: Some("strings cannot span lines: close it with `\"`, or write a line break as `\\n`".into()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        return Some(SyntaxError::BadText {
+            message: "this string is not closed: the file ends inside it".into(),
+            span: Span::new(file, at, text.len()),
+            label: "opened here, never closed".into(),
+            help: Some("close it with `\"`".into()),
+        });
+    }
+    // The first character outside strings and comments that no token holds.
+    let mut found = None;
+    super::trivia::scan(text, |piece| {
+        if let super::trivia::Piece::Code(i, c) = piece {
+            if found.is_none() && i >= line_start && !c.is_ascii() {
+                found = Some((i, c));
+            }
+        }
+    });
+    let (i, c) = found?;
+    Some(SyntaxError::BadText {
+        message: format!(
+            "`{c}` (U+{:04X}) cannot appear in a name or an operator",
+            u32::from(c)
+        ),
+        span: Span::new(file, i, i + c.len_utf8()),
+        label: "not ASCII".into(),
+        help: Some("names are ASCII letters, digits and `_`; text belongs in a \"string\"".into()),
+    })
+}
+
 fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxError {
     use pest::error::{ErrorVariant, InputLocation};
     let at = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if matches!(e.variant, ErrorVariant::ParsingError { .. }) {
+        if let Some(odd) = odd_text(file, text, at) {
+            return odd;
+        }
+    }
     match &e.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             let mut names: Vec<&str> = positives.iter().map(|r| describe(*r)).collect();
