@@ -455,6 +455,34 @@ fn run_case(
     coverage.record(policy_key, &block, program, &result);
     let mut mismatches = Vec::new();
     let mut differing = Vec::new();
+    // A misspelt expectation is a broken test file, not a failing case.
+    let decisions: &[&str] = if rollback {
+        &["rollback", "stay"]
+    } else {
+        &["allowed", "denied"]
+    };
+    if let Some(want) = case.expect.as_deref().filter(|w| !decisions.contains(w)) {
+        return Err(err(format!(
+            "`expect = \"{want}\"` is not a decision of `{block}`; write {}",
+            decisions
+                .iter()
+                .map(|d| format!("\"{d}\""))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )));
+    }
+    const OUTCOMES: &[&str] = &["pass", "fail", "error", "skipped", "waived"];
+    if let Some((rule, outcome)) = case
+        .outcomes
+        .iter()
+        .flatten()
+        .find(|(_, o)| !OUTCOMES.contains(&o.as_str()))
+    {
+        return Err(err(format!(
+            "`{rule} = \"{outcome}\"` in `outcomes` is not an outcome; write one of {}",
+            OUTCOMES.join(", ")
+        )));
+    }
     if let Some(want) = &case.expect {
         let got = match (rollback, result.decision) {
             (true, eval::Decision::Denied) => "rollback",
@@ -557,5 +585,5 @@ pub fn junit(results: &[CaseResult]) -> String {
         }
         report.add_test_suite(suite);
     }
-    report.to_string().unwrap_or_default()
+    report::text::xml_chars(&report.to_string().unwrap_or_default()).into_owned()
 }

@@ -648,6 +648,22 @@ fn broken_test_files_exit_2_naming_file_case_and_position() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no-such-fixture.json"));
     assert_no_panic(&out);
+    // A misspelt expectation is a broken file (2), not a failing case (1).
+    let out = test_cmd(&["tests/testfiles/misspelt_expect.test.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("`expect = \"alowed\"` is not a decision"),
+        "{err}"
+    );
+    assert!(err.contains("\"allowed\" or \"denied\""), "{err}");
+    let out = test_cmd(&["tests/testfiles/misspelt_outcome.test.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("is not an outcome"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]

@@ -518,3 +518,74 @@ fn lone_carriage_returns_are_refused() {
     let out = run(&["check", p, "--evidence", e, "--now", NOW]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
+
+/// Whatever a policy's strings hold (escapes for ESC, BEL, NUL, U+FFFE,
+/// a `|`), every output is well formed: no raw control character reaches a
+/// terminal or CI log, JUnit stays XML, Markdown cells keep their pipes.
+#[test]
+fn outputs_are_well_formed_whatever_the_strings_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p.clr");
+    std::fs::write(
+        &policy,
+        concat!(
+            "stages a -> b\n",
+            "stage b { purpose \"serves | customers\" }\n",
+            "gate a -> b {\n",
+            "  rule r {\n",
+            "    title \"\\u{1b}[2J\\u{7}wiped | \\u{fffe}\\u{ffff}\"\n",
+            "    help \"ring\\u{0}\"\n",
+            "    require evidence.x == \"ok\"\n",
+            "  }\n",
+            "  rule s {\n",
+            "    title \"waived one\"\n",
+            "    require false\n",
+            "  }\n",
+            "}\n",
+            "waive a -> b s until 2099-01-01 reason \"a | b \\u{1b}[31m\" owner \"x|y\"\n",
+        ),
+    )
+    .unwrap();
+    let ev = dir.path().join("e.json");
+    std::fs::write(&ev, r#"{"x": "\ufffe\u001b[31m"}"#).unwrap();
+    let (p, e) = (policy.to_str().unwrap(), ev.to_str().unwrap());
+    for format in ["human", "json", "sarif", "junit", "github", "markdown"] {
+        let out = run(&[
+            "check",
+            p,
+            "--evidence",
+            e,
+            "--now",
+            NOW,
+            "--format",
+            format,
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format}: {}",
+            text(&out.stderr)
+        );
+        let shown = text(&out.stdout);
+        let raw: Vec<char> = shown
+            .chars()
+            .filter(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+            .collect();
+        assert!(raw.is_empty(), "{format} prints raw {raw:?}:\n{shown}");
+        if format == "junit" {
+            assert!(
+                !shown.contains(['\u{fffe}', '\u{ffff}']),
+                "not XML 1.0:\n{shown}"
+            );
+        }
+        if format == "markdown" {
+            assert!(shown.contains("wiped \\|"), "{shown}");
+        }
+    }
+    let out = run(&["explain", p, "--now", NOW]);
+    let md = text(&out.stdout);
+    assert!(md.contains("serves \\| customers"), "{md}");
+    assert!(md.contains("a \\| b"), "{md}");
+    assert!(md.contains("x\\|y"), "{md}");
+    assert!(!md.chars().any(|c| c.is_control() && c != '\n'), "{md}");
+}

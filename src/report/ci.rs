@@ -65,7 +65,7 @@ fn summary_line(program: &Program, r: &RuleResult) -> String {
             }),
         })
         .unwrap_or_default();
-    let title = r.title.as_deref().unwrap_or(&r.name);
+    let title = super::text::printable(r.title.as_deref().unwrap_or(&r.name));
     format!("{title}: {why}")
 }
 
@@ -223,7 +223,7 @@ pub fn junit(ctx: &CiContext<'_>) -> String {
         suite.add_test_case(tc);
     }
     report.add_test_suite(suite);
-    report.to_string().unwrap_or_default()
+    super::text::xml_chars(&report.to_string().unwrap_or_default()).into_owned()
 }
 
 // ───── GitHub ─────
@@ -251,7 +251,7 @@ pub fn github(ctx: &CiContext<'_>) -> String {
         let title = escape_property(&format!(
             "{}: {}",
             r.name,
-            r.title.as_deref().unwrap_or(&r.name)
+            super::text::printable(r.title.as_deref().unwrap_or(&r.name))
         ));
         let message = escape_data(&summary_line(ctx.program, r));
         let span = r.problems.first().map(|p| p.span).unwrap_or(r.span);
@@ -323,7 +323,7 @@ pub fn markdown(ctx: &CiContext<'_>) -> String {
         if r.advisory {
             outcome.push_str(" (advisory)");
         }
-        let title = r.title.as_deref().unwrap_or("").replace('|', "\\|");
+        let title = super::text::md_cell(r.title.as_deref().unwrap_or(""));
         let _ = writeln!(out, "| {} | `{}` | {outcome} | {title} |", icon(r), r.name);
     }
     let failing: Vec<&RuleResult> = ctx.result.rules.iter().filter(|r| shown(r)).collect();

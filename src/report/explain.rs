@@ -131,6 +131,7 @@ fn rule_section(out: &mut String, w: &Words<'_>, r: &RuleDecl, trigger: bool) {
         (false, true) => "advisory: reported, never blocks",
         (false, false) => "blocking",
     };
+    let title = super::text::printable(title);
     let _ = writeln!(out, "#### `{}`: {title}\n\n*{kind}*\n", r.name.name);
     for when in &r.whens {
         let _ = writeln!(out, "- **Applies only when** {}.", w.say(when));
@@ -157,7 +158,7 @@ fn rule_section(out: &mut String, w: &Words<'_>, r: &RuleDecl, trigger: bool) {
         } else {
             "If it fails"
         };
-        let _ = writeln!(out, "- **{what}:** {}", h.value);
+        let _ = writeln!(out, "- **{what}:** {}", super::text::printable(&h.value));
     }
     out.push('\n');
 }
@@ -195,7 +196,7 @@ pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> St
             out,
             "| `{}` | {} | {} |",
             s.name,
-            s.purpose.as_deref().unwrap_or(""),
+            super::text::md_cell(s.purpose.as_deref().unwrap_or("")),
             if triggers.is_empty() {
                 "none".into()
             } else {
@@ -268,9 +269,9 @@ pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> St
                     x.rule.name,
                     x.until.value,
                     if in_force { "yes" } else { "no (expired)" },
-                    x.reason.value,
-                    x.owner.as_ref().map(|o| o.value.as_str()).unwrap_or(""),
-                    x.ticket.as_ref().map(|t| t.value.as_str()).unwrap_or("")
+                    super::text::md_cell(&x.reason.value),
+                    super::text::md_cell(x.owner.as_ref().map(|o| o.value.as_str()).unwrap_or("")),
+                    super::text::md_cell(x.ticket.as_ref().map(|t| t.value.as_str()).unwrap_or(""))
                 );
             }
             out.push('\n');

@@ -2,6 +2,7 @@
 //! diagnostic with its values, the evidence behind them, and a summary line.
 
 use super::locate::Evidence;
+use super::text::printable;
 use super::{handler, Style};
 use crate::check::Program;
 use crate::eval::{Clause, GateResult, Outcome, Problem, RuleResult, WaiverState};
@@ -47,7 +48,7 @@ fn headline(rule: &RuleResult) -> String {
     let mut s = rule.name.clone();
     if let Some(t) = &rule.title {
         s.push_str(": ");
-        s.push_str(t);
+        s.push_str(&printable(t));
     }
     let mut tags = vec![rule.outcome.as_str()];
     if let Some(w) = &rule.waiver {
@@ -91,17 +92,22 @@ pub fn render_rule(
         out.push_str(&render_evidence(problem, evidence, style));
     }
     if let Some(w) = &rule.waiver {
-        let _ = write!(out, "  waived: until {} — {}", w.until, w.reason);
+        let _ = write!(
+            out,
+            "  waived: until {} — {}",
+            w.until,
+            printable(&w.reason)
+        );
         if let Some(o) = &w.owner {
-            let _ = write!(out, " (owner {o})");
+            let _ = write!(out, " (owner {})", printable(o));
         }
         if let Some(t) = &w.ticket {
-            let _ = write!(out, " [{t}]");
+            let _ = write!(out, " [{}]", printable(t));
         }
         out.push('\n');
     }
     if let Some(h) = &rule.help {
-        let _ = writeln!(out, "  help: {h}");
+        let _ = writeln!(out, "  help: {}", printable(h));
     }
     out
 }

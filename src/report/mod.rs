@@ -9,6 +9,7 @@ mod human;
 mod json;
 pub mod locate;
 pub mod sarif;
+pub mod text;
 
 pub use human::{render_gate, render_rollback, render_rule};
 pub use json::{gate_json, DecisionRecord, FileDigest, JsonContext};
@@ -80,7 +81,13 @@ where
     let mut report = miette::Report::new(diag);
     let mut location = None;
     if let Some((src, span)) = span.and_then(|s| sources.get(s.file).map(|f| (f, s))) {
-        if fits_snippet(&src.text, span.start) && fits_snippet(&src.text, span.end) {
+        // Text with raw control characters (a policy refused for holding
+        // one) is cited by position: shown, the terminal would act on them.
+        let controls = src
+            .text
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+        if !controls && fits_snippet(&src.text, span.start) && fits_snippet(&src.text, span.end) {
             report = report.with_source_code(src.named_source());
         } else {
             let (line, col) = src.line_col(span.start);

@@ -84,21 +84,31 @@ fn next_char_len(text: &str, at: usize) -> usize {
 }
 
 /// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
-/// A carriage return not followed by a line feed is refused: terminals and
-/// editors disagree on whether it ends a line (so positions would differ
-/// between outputs), and in a terminal it can hide the text before it.
+/// Control characters other than tab and line breaks are refused anywhere in
+/// a policy, and so is a carriage return not followed by a line feed:
+/// terminals and editors disagree on whether a lone CR ends a line (so
+/// positions would differ between outputs), and in a terminal it, an ESC
+/// sequence or a backspace can hide the text around it. A string that needs
+/// one writes it as an escape (`\u{1b}`).
 fn refuse_lone_cr(file: FileId, text: &str) -> Result<(), SyntaxError> {
     let bytes = text.as_bytes();
-    let lone = bytes
-        .iter()
-        .enumerate()
-        .find(|&(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    match lone {
-        Some((i, _)) => Err(SyntaxError::BadText {
+    let bad = text.char_indices().find(|&(i, c)| match c {
+        '\t' | '\n' => false,
+        '\r' => bytes.get(i + 1) != Some(&b'\n'),
+        c => c.is_control(),
+    });
+    match bad {
+        Some((i, '\r')) => Err(SyntaxError::BadText {
             message: "a carriage return (CR) that does not end a CRLF line break".into(),
             span: Span::new(file, i, i + 1),
             label: "lone CR".into(),
             help: Some("end lines with LF or CRLF; a lone CR moves a terminal's cursor back over the line and can hide what comes before it".into()),
+        }),
+        Some((i, c)) => Err(SyntaxError::BadText {
+            message: format!("control character U+{:04X} in the policy text", u32::from(c)),
+            span: Span::new(file, i, i + c.len_utf8()),
+            label: "control character".into(),
+            help: Some("write it as an escape inside a string (`\\u{...}`); raw, a terminal would act on it instead of showing it".into()),
         }),
         None => Ok(()),
     }
