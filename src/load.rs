@@ -69,6 +69,18 @@ pub struct CompileFailure {
 /// device (`/dev/zero` would never end); the byte limit holds however the
 /// file grows while it is read.
 pub fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String, CompileError> {
+    read_policy_file(path, display, limits, true)
+}
+
+/// [`read_policy`]; with `allow_pipe` false, only a regular file: an
+/// import or a waivers file that is a FIFO nobody writes would block
+/// forever on open.
+fn read_policy_file(
+    path: &Path,
+    display: &str,
+    limits: &Limits,
+    allow_pipe: bool,
+) -> Result<String, CompileError> {
     use std::io::Read;
     let io = |reason: String| CompileError::Io {
         path: display.to_string(),
@@ -84,6 +96,11 @@ pub fn read_policy(path: &Path, display: &str, limits: &Limits) -> Result<String
     let meta = std::fs::metadata(path).map_err(|e| io(io_reason(&e)))?;
     if meta.is_dir() {
         return Err(io("it is a directory, not a policy file".into()));
+    }
+    if is_fifo(&meta) && !allow_pipe {
+        return Err(io(
+            "it is a named pipe, not a policy file (only the policy on the command line may be a pipe)".into(),
+        ));
     }
     if !meta.is_file() && !is_fifo(&meta) {
         return Err(io("it is a device or socket, not a policy file".into()));
@@ -177,7 +194,8 @@ impl Loader {
             return;
         }
         self.loaded.push(path.clone());
-        let text = match read_policy(&path, &display, &self.limits) {
+        let is_root = chain.is_empty();
+        let text = match read_policy_file(&path, &display, &self.limits, is_root) {
             Ok(t) => t,
             Err(e) => {
                 self.errors.push(e);
@@ -187,7 +205,6 @@ impl Loader {
         let Some(file) = self.parse(display.clone(), text) else {
             return;
         };
-        let is_root = chain.is_empty();
         for item in file.items {
             match item {
                 Item::Import(import) => {
@@ -351,7 +368,7 @@ pub fn compile_path_with(
 
 fn load_waivers(loader: &mut Loader, path: &Path) {
     let display = path.display().to_string();
-    let text = match read_policy(path, &display, &loader.limits) {
+    let text = match read_policy_file(path, &display, &loader.limits, false) {
         Ok(t) => t,
         Err(e) => {
             loader.errors.push(e);

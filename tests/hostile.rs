@@ -11,10 +11,23 @@ use std::process::Output;
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 
+/// Address space allowed to every run: a regression that reads or builds
+/// without bound fails here (killed, or an allocation error) instead of
+/// exhausting the machine. The hostile inputs need well under 1 GiB.
+const MEMORY_LIMIT: &str = "--as=2147483648";
+
+/// Runs the binary under a time limit and, where util-linux's `prlimit` is
+/// present (it is on every Debian), a memory limit.
 fn run(args: &[&str]) -> Output {
-    assert_cmd::Command::cargo_bin("clearance")
-        .unwrap()
-        .env("NO_COLOR", "1")
+    let bin = assert_cmd::cargo::cargo_bin("clearance");
+    let mut cmd = if std::path::Path::new("/usr/bin/prlimit").exists() {
+        let mut c = assert_cmd::Command::new("/usr/bin/prlimit");
+        c.arg(MEMORY_LIMIT).arg("--").arg(&bin);
+        c
+    } else {
+        assert_cmd::Command::new(&bin)
+    };
+    cmd.env("NO_COLOR", "1")
         .env("COLUMNS", "100")
         .args(args)
         .timeout(std::time::Duration::from_secs(30))

@@ -227,3 +227,51 @@ fn walkers_visit_each_real_file_once_and_end() {
     let lines = String::from_utf8_lossy(&batch.stdout).lines().count();
     assert_eq!(lines, 1, "fixture.json once, the FIFO skipped");
 }
+
+/// An import or a waivers file that is a FIFO is refused at once: opening
+/// a FIFO nobody writes would block forever.
+#[test]
+fn named_pipes_as_imports_or_waivers_are_refused() {
+    let dir = project(r#"{"x": 1}"#);
+    let root = dir.path();
+    for name in ["lib.clr", "waivers.clr"] {
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join(name))
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    std::fs::write(
+        root.join("imports.clr"),
+        format!("import \"lib.clr\"\n{POLICY}"),
+    )
+    .unwrap();
+    let out = run_in(
+        root,
+        &[
+            "check",
+            "imports.clr",
+            "--evidence",
+            "fixture.json",
+            "--now",
+            NOW,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("named pipe"), "{}", stderr(&out));
+    let out = run_in(
+        root,
+        &[
+            "check",
+            "p.clr",
+            "--evidence",
+            "fixture.json",
+            "--now",
+            NOW,
+            "--waivers",
+            "waivers.clr",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("named pipe"), "{}", stderr(&out));
+}
