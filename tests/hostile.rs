@@ -602,3 +602,107 @@ fn outputs_are_well_formed_whatever_the_strings_hold() {
     assert!(md.contains("x\\|y"), "{md}");
     assert!(!md.chars().any(|c| c.is_control() && c != '\n'), "{md}");
 }
+
+/// The evaluation budget bounds memory as well as steps: building values
+/// costs a step per byte, a join is held to the string limit before it is
+/// built, and compiling regexes read from evidence is charged by their
+/// size (with the cache of compiled patterns capped). Each case ends as an
+/// `error` outcome (exit 1), never an abort, under the harness's memory
+/// limit.
+#[test]
+fn evaluation_memory_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let gate = |require: &str, defs: &str| {
+        format!(
+            "stages a -> b\n{defs}gate a -> b {{\n  rule r {{\n    require {require}\n  }}\n}}\n"
+        )
+    };
+    // Doubling a list 2^32 times in 32 calls.
+    let doubling: String = (2..=6)
+        .map(|k| format!("def a{k}(x) = a{}(a{}(x))\n", k - 1, k - 1))
+        .collect();
+    let doubling = write(
+        "double.clr",
+        &gate(
+            "count(a6(evidence.xs)) > 0",
+            &format!("def a1(x) = x + x\n{doubling}"),
+        ),
+    );
+    let xs = write("xs.json", r#"{"xs": [1, 2]}"#);
+    // The same with strings.
+    let strings = write(
+        "strings.clr",
+        &gate("count(a6(evidence.s)) > 0", &{
+            let defs: String = (2..=6)
+                .map(|k| format!("def a{k}(x) = a{}(a{}(x))\n", k - 1, k - 1))
+                .collect();
+            format!("def a1(x) = x + x\n{defs}")
+        }),
+    );
+    let s = write("s.json", r#"{"s": "ab"}"#);
+    // A 100 MB join, past the 64 MiB string limit.
+    let join = write(
+        "join.clr",
+        &gate(
+            "count(join([evidence.big for i in evidence.items], \"\")) > 0",
+            "",
+        ),
+    );
+    let big = write(
+        "big.json",
+        &format!(
+            "{{\"big\": \"{}\", \"items\": {:?}}}",
+            "x".repeat(1_000_000),
+            (0..100).collect::<Vec<_>>()
+        ),
+    );
+    // Two thousand distinct regexes from evidence.
+    let regexes = write(
+        "regexes.clr",
+        &gate("all p in evidence.pats: not matches(\"abc\", p)", ""),
+    );
+    let pats: Vec<String> = (0..2000).map(|i| format!("\\\\w{{20}}x{i}")).collect();
+    let pats = write(
+        "pats.json",
+        &format!("{{\"pats\": [\"{}\"]}}", pats.join("\", \"")),
+    );
+    for (policy, evidence, needle, extra) in [
+        (&doubling, &xs, "evaluation budget exceeded", vec![]),
+        (&strings, &s, "evaluation budget exceeded", vec![]),
+        (&join, &big, "over the limit of 67108864 bytes", vec![]),
+        (
+            &regexes,
+            &pats,
+            "evaluation budget exceeded",
+            vec!["--max-steps", "10000000"],
+        ),
+    ] {
+        let mut args = vec![
+            "check",
+            policy.as_str(),
+            "--evidence",
+            evidence.as_str(),
+            "--now",
+            NOW,
+        ];
+        args.extend(extra);
+        let out = run(&args);
+        assert_sane(policy, &out);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{policy}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains(needle),
+            "{policy}:\n{}",
+            text(&out.stdout)
+        );
+    }
+}

@@ -883,7 +883,9 @@ impl<'a> Run<'a> {
                             return Ok(true);
                         }
                     }
-                    out.push(run.eval(element, frame)?.into_value());
+                    let value = run.eval(element, frame)?.into_value();
+                    run.budget.charge(super::ops::ELEMENT_BYTES, element.span)?;
+                    out.push(value);
                     Ok(true)
                 })?;
                 Val::Own(Value::list(out))

@@ -529,7 +529,9 @@ impl<'p> Evaluator<'p> {
                     return Ok(true);
                 }
             }
-            out.push(self.eval(&c.element, inner)?);
+            let element = self.eval(&c.element, inner)?;
+            self.budget.charge(ops::ELEMENT_BYTES, c.element.span)?;
+            out.push(element);
             Ok(true)
         })?;
         Ok(Value::list(out))

@@ -22,7 +22,7 @@ mod env;
 pub mod error;
 pub mod explain;
 mod interp;
-mod ops;
+pub(crate) mod ops;
 mod outcome;
 pub mod projection;
 pub mod value;

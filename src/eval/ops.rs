@@ -309,7 +309,10 @@ pub(crate) fn apply_values(
             };
             Value::Bool(found == (op == In))
         }
-        Add | Sub | Mul | Div | Rem => arithmetic(op, lv, rv, span)?,
+        Add | Sub | Mul | Div | Rem => {
+            budget.charge(built_bytes(op, lv, rv), span)?;
+            arithmetic(op, lv, rv, span)?
+        }
         And | Or | Coalesce => {
             return Err(EvalError::new(
                 ErrorKind::InvalidValue,
@@ -318,6 +321,24 @@ pub(crate) fn apply_values(
             ))
         }
     })
+}
+
+/// Steps charged for each element a comprehension adds to its list: the
+/// bytes the element takes (see [`built_bytes`]).
+pub(crate) const ELEMENT_BYTES: u64 = std::mem::size_of::<Value>() as u64;
+
+/// Steps charged for what `+` builds, one per byte: concatenating strings
+/// or lists allocates the whole result, so a condition that doubles a list
+/// again and again runs out of budget (an `error`) long before it runs out
+/// of memory. Charged before building, by both evaluators alike.
+pub(crate) fn built_bytes(op: BinaryOp, lv: &Value, rv: &Value) -> u64 {
+    match (op, lv, rv) {
+        (BinaryOp::Add, Value::Str(a), Value::Str(b)) => (a.len() + b.len()) as u64,
+        (BinaryOp::Add, Value::List(a), Value::List(b)) => {
+            ((a.len() + b.len()) * std::mem::size_of::<Value>()) as u64
+        }
+        _ => 0,
+    }
 }
 
 /// Applies an operator to two constants (lint folding; no evidence involved).

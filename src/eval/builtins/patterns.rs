@@ -5,12 +5,26 @@ use crate::check::{ArgTy, Ty};
 use crate::eval::error::EvalError;
 use crate::eval::value::Value;
 use globset::{Glob, GlobBuilder, GlobMatcher};
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
 use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Largest compiled regex accepted, in bytes (regex's own size accounting).
 pub const MAX_REGEX_SIZE: usize = crate::limits::DEFAULT.regex_bytes;
+
+/// Most heap the compiled-regex cache of one evaluation holds.
+pub const MAX_CACHED_REGEX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Budget steps charged for compiling a regex: a fixed cost, plus one step
+/// for every 4 bytes the compiled form holds (compiling takes about as long
+/// per byte as evaluation takes per step). Compiling is the expensive
+/// part of a regex that is used once, so a condition that compiles many
+/// distinct patterns from evidence runs out of budget (an `error`) instead
+/// of running for minutes.
+fn compile_steps(re: &Regex) -> u64 {
+    10_000 + re.memory_usage() as u64 / 4
+}
 
 /// Compiled patterns of one evaluation, so a regex in a quantifier body is
 /// compiled once, not once per element; and the limits that apply to values
@@ -18,6 +32,10 @@ pub const MAX_REGEX_SIZE: usize = crate::limits::DEFAULT.regex_bytes;
 #[derive(Default)]
 pub struct Cache {
     regexes: RefCell<HashMap<String, Regex>>,
+    /// Heap bytes the cached regexes hold: past [`MAX_CACHED_REGEX_BYTES`]
+    /// the cache starts over, so distinct patterns from evidence cannot
+    /// accumulate without bound.
+    regex_bytes: std::cell::Cell<usize>,
     globs: RefCell<HashMap<String, GlobMatcher>>,
     pub(crate) limits: crate::limits::Limits,
 }
@@ -38,7 +56,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
                 sig("matches", &[("text", ArgTy::Str), ("regex", ArgTy::Str)], 0, Ty::Bool),
                 |i, s| if i == 1 { compile_regex(s).map(|_| ()) } else { Ok(()) },
             ),
-            doc: "True when the regular expression matches somewhere in the text (anchor with `^...$` for a whole match). The engine runs in linear time (no backtracking) and refuses patterns that compile to more than 1 MiB. A literal pattern is checked when the policy compiles.\n\n    matches(evidence.artifact.version, \"^[0-9]+\\\\.[0-9]+\\\\.[0-9]+$\")",
+            doc: "True when the regular expression matches somewhere in the text (anchor with `^...$` for a whole match). The engine runs in linear time (no backtracking) and refuses patterns that compile to more than 1 MiB. A literal pattern is checked when the policy compiles; a pattern read from evidence is compiled once per evaluation, and compiling it is charged to the evaluation budget by its compiled size.\n\n    matches(evidence.artifact.version, \"^[0-9]+\\\\.[0-9]+\\\\.[0-9]+$\")",
             run: matches,
         },
         Builtin {
@@ -57,15 +75,24 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, String> {
 }
 
 pub(crate) fn compile_regex_limited(pattern: &str, limit: usize) -> Result<Regex, String> {
-    RegexBuilder::new(pattern)
-        .size_limit(limit)
-        .dfa_size_limit(limit)
-        .build()
-        .map_err(|e| match e {
-            regex::Error::CompiledTooBig(limit) => {
+    // The configuration `regex::RegexBuilder` uses (leftmost-first, UTF-8,
+    // its size limits), built with regex-automata's meta engine directly
+    // because it reports how much memory a compiled regex holds.
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(limit))
+        .hybrid_cache_capacity(limit)
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().utf8(true))
+        .build(pattern)
+        .map_err(|e| match (e.size_limit(), e.syntax_error()) {
+            (Some(limit), _) => {
                 format!("the regex compiles to more than {limit} bytes (the limit is `--max-regex-bytes`)")
             }
-            other => format!("invalid regex: {other}"),
+            (None, Some(syntax)) => format!("invalid regex: {syntax}"),
+            (None, None) => format!("invalid regex: {e}"),
         })
 }
 
@@ -86,6 +113,14 @@ fn matches(a: &Args<'_>) -> Result<Value, EvalError> {
     if !cache.contains_key(pattern) {
         let re = compile_regex_limited(pattern, a.cache.limits.regex_bytes)
             .map_err(|m| a.invalid(1, m))?;
+        a.budget.charge(compile_steps(&re), a.call)?;
+        let held = a.cache.regex_bytes.get() + re.memory_usage() + pattern.len();
+        if held > MAX_CACHED_REGEX_BYTES {
+            cache.clear();
+            a.cache.regex_bytes.set(re.memory_usage() + pattern.len());
+        } else {
+            a.cache.regex_bytes.set(held);
+        }
         cache.insert(pattern.to_string(), re);
     }
     Ok(Value::Bool(

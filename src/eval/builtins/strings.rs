@@ -39,7 +39,7 @@ pub(super) fn builtins() -> Vec<Builtin> {
         },
         Builtin {
             sig: sig("join", &[("parts", ArgTy::List), ("separator", ArgTy::Str)], 0, Ty::Str),
-            doc: "The strings of a list joined with a separator. Non-string elements are an error.\n\n    join(sort(keys(evidence.config.prod)), \",\")",
+            doc: "The strings of a list joined with a separator. Non-string elements are an error, and so is a result longer than `--max-string-bytes` (checked before it is built).\n\n    join(sort(keys(evidence.config.prod)), \",\")",
             run: join,
         },
     ]
@@ -67,14 +67,40 @@ fn split(a: &Args<'_>) -> Result<Value, EvalError> {
     if sep.is_empty() {
         return Err(a.invalid(1, "`split` needs a non-empty separator"));
     }
-    a.budget.charge(text.len() as u64 / 16, a.call)?;
+    // One step a byte of what is built, charged before building it: the
+    // text, plus each part's value and string header (a text of separators
+    // alone would otherwise build tens of bytes for every byte read).
+    let parts = text.matches(sep).count() as u64 + 1;
+    let per_part = crate::eval::ops::ELEMENT_BYTES + 16;
+    a.budget
+        .charge(text.len() as u64 + parts * per_part, a.call)?;
     Ok(Value::list(text.split(sep).map(Value::str).collect()))
 }
 
 fn join(a: &Args<'_>) -> Result<Value, EvalError> {
     let parts = a.list(0)?;
     let sep = a.str(1)?;
-    let mut out = String::new();
+    // The length of the result, known before building it: charged to the
+    // budget (one step a byte) and held to `--max-string-bytes`, so a join
+    // can never allocate past either.
+    let total = parts
+        .iter()
+        .map(|p| match p {
+            Value::Str(s) => s.len(),
+            _ => 0,
+        })
+        .sum::<usize>()
+        .saturating_add(sep.len().saturating_mul(parts.len().saturating_sub(1)));
+    let limit = a.cache.limits.string_bytes;
+    if total > limit {
+        return Err(EvalError::new(
+            crate::eval::ErrorKind::BudgetExceeded,
+            a.call,
+            format!("`join` would build a string of {total} bytes, over the limit of {limit} bytes (`--max-string-bytes`)"),
+        ));
+    }
+    a.budget.charge(total as u64, a.call)?;
+    let mut out = String::with_capacity(total);
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
