@@ -24,7 +24,7 @@ struct Node {
     optional: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Seg {
     Key(String),
     Item,
@@ -40,6 +40,10 @@ struct Infer<'p> {
     /// checker's resolution says which binding a name use means, so
     /// shadowing and the order of declarations cannot change the answer).
     bound: HashMap<(u32, usize), Bound>,
+    /// `def` calls already analysed, by `def` and argument paths: the same
+    /// call learns nothing new, so nested `def`s that each call the one
+    /// below twice are analysed once a level, not 2^levels times.
+    calls_seen: std::collections::HashSet<(String, Vec<Option<Path>>)>,
 }
 
 /// A binding's evidence path, known once analysed.
@@ -205,7 +209,12 @@ impl Infer<'_> {
                     }
                     _ => {
                         // A `def`: follow its body with the parameters bound to the arguments' paths.
-                        if let Some(d) = self.program.def(&name.name) {
+                        let call = (name.name.clone(), paths.clone());
+                        if let Some(d) = self
+                            .program
+                            .def(&name.name)
+                            .filter(|_| self.calls_seen.insert(call))
+                        {
                             let mut saved = Vec::new();
                             for (param, p) in d.params.iter().zip(&paths) {
                                 let old =
@@ -413,6 +422,7 @@ pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
         program,
         root: Node::default(),
         bound: HashMap::new(),
+        calls_seen: Default::default(),
     };
     inf.lets(&program.lets);
     for g in program

@@ -39,11 +39,11 @@ fn runtime_diagnostics() {
         let evidence_text = std::fs::read_to_string(path.with_extension("json")).unwrap();
         let evidence = eval::parse_json(&evidence_text, Default::default()).unwrap();
         let files = report::Evidence {
-            files: vec![report::EvidenceText {
-                mount: None,
-                name: relative(&path.with_extension("json")),
-                text: std::sync::Arc::new(evidence_text.clone()),
-            }],
+            files: vec![report::EvidenceText::new(
+                None,
+                relative(&path.with_extension("json")),
+                std::sync::Arc::new(evidence_text.clone()),
+            )],
         };
         let now = "2026-11-20T12:00:00Z".parse().unwrap();
         let options = EvalOptions::at(now);

@@ -706,3 +706,48 @@ fn evaluation_memory_is_bounded() {
         );
     }
 }
+
+/// Costs that grew faster than the input: forty `def`s that each call the
+/// one below twice (2^40 calls if each call's body were analysed; it never
+/// finished), and a chain of 20,000 `let`s (quadratic name lookups). Both
+/// must end well within the harness's time limit; `benches/scaling.rs`
+/// measures the growth.
+#[test]
+fn no_super_linear_compile_or_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut fan = String::from("stages a -> b\ndef f0(x) = x\n");
+    for i in 1..=40 {
+        fan.push_str(&format!("def f{i}(x) = f{}(x) + f{}(x)\n", i - 1, i - 1));
+    }
+    fan.push_str("gate a -> b {\n  rule r {\n    require f40(evidence.x) > 0\n  }\n}\n");
+    let fan_path = dir.path().join("fan.clr");
+    std::fs::write(&fan_path, fan).unwrap();
+    let mut chain = String::from("stages a -> b\nlet l0 = evidence.x\n");
+    for i in 1..20_000 {
+        chain.push_str(&format!("let l{i} = l{}\n", i - 1));
+    }
+    chain.push_str("gate a -> b {\n  rule r {\n    require l19999 == 1\n  }\n}\n");
+    let chain_path = dir.path().join("chain.clr");
+    std::fs::write(&chain_path, chain).unwrap();
+    let ev = dir.path().join("e.json");
+    std::fs::write(&ev, r#"{"x": 1}"#).unwrap();
+    let (fan, chain, ev) = (
+        fan_path.to_str().unwrap(),
+        chain_path.to_str().unwrap(),
+        ev.to_str().unwrap(),
+    );
+    // 2^40 additions cannot finish: the budget ends the rule.
+    let out = run(&["check", fan, "--evidence", ev, "--now", NOW, "--max-steps", "100000"]);
+    assert_sane("fan", &out);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("evaluation budget exceeded"));
+    for args in [vec!["schema", fan], vec!["lint", fan], vec!["explain", fan]] {
+        let out = run(&args);
+        assert_sane(&args.join(" "), &out);
+        assert!(out.status.code().is_some_and(|c| c < 2), "{args:?}: {}", text(&out.stderr));
+    }
+    let out = run(&["check", chain, "--evidence", ev, "--now", NOW, "--max-policy-lines", "30000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = run(&["lint", chain, "--max-policy-lines", "30000"]);
+    assert_sane("lint chain", &out);
+}

@@ -215,7 +215,7 @@ proptest! {
         let p = program();
         let v = eval::parse_json(&evidence.to_string(), Default::default()).unwrap();
         let text = std::sync::Arc::new(evidence.to_string());
-        let files = Evidence { files: vec![report::EvidenceText { mount: None, name: "e.json".into(), text }] };
+        let files = Evidence { files: vec![report::EvidenceText::new(None, "e.json".into(), text)] };
         for g in &p.gates {
             let r = eval::evaluate_gate(p, g, &v, &options());
             let _ = report::render_gate(p, &g.label(), &r, Default::default(), &files);

@@ -27,6 +27,12 @@ pub struct Program {
     pub defs: Vec<DefDecl>,
     pub gates: Vec<GateDecl>,
     pub waivers: Vec<WaiverDecl>,
+    /// Position of each `def` in `defs` by name, so a call finds its `def`
+    /// in constant time however many there are.
+    pub def_index: HashMap<String, usize>,
+    /// The same for file-level `let`s and `param`s.
+    pub let_index: HashMap<String, usize>,
+    pub param_index: HashMap<String, usize>,
     /// What every name use refers to, decided once here: later passes
     /// (lints, schema inference) read it instead of looking names up again,
     /// so they cannot disagree with the checker about shadowing.
@@ -97,7 +103,7 @@ impl Program {
     }
 
     pub fn def(&self, name: &str) -> Option<&DefDecl> {
-        self.defs.iter().find(|d| d.name.name == name)
+        self.def_index.get(name).and_then(|&i| self.defs.get(i))
     }
 
     /// The param that `e` (a name, possibly in parentheses) refers to, as
@@ -130,12 +136,22 @@ pub fn check(
         current: None,
         param_types: HashMap::new(),
         def_sigs: Vec::new(),
+        def_index: HashMap::new(),
         sources: sources.clone(),
         depth: 0,
         resolution: Resolution::default(),
     };
     let mut program = c.run(sources, items);
     program.resolution = std::mem::take(&mut c.resolution);
+    for (i, d) in program.defs.iter().enumerate() {
+        program.def_index.entry(d.name.name.clone()).or_insert(i);
+    }
+    for (i, l) in program.lets.iter().enumerate() {
+        program.let_index.entry(l.name.name.clone()).or_insert(i);
+    }
+    for (i, p) in program.params.iter().enumerate() {
+        program.param_index.entry(p.name.clone()).or_insert(i);
+    }
     if c.errors.is_empty() {
         Ok(program)
     } else {
@@ -166,6 +182,10 @@ enum Binder {
 
 struct Scope<'s> {
     names: Vec<(String, Binder)>,
+    /// Position of each name in `names` (the last one of a name wins, as in
+    /// a backwards search), so a lookup in a scope of 50,000 `let`s is not
+    /// a walk over all of them: checking stays linear in the policy.
+    index: HashMap<String, usize>,
     parent: Option<&'s Scope<'s>>,
 }
 
@@ -173,17 +193,25 @@ impl<'s> Scope<'s> {
     fn child(parent: &'s Scope<'s>) -> Scope<'s> {
         Scope {
             names: Vec::new(),
+            index: HashMap::new(),
             parent: Some(parent),
         }
     }
 
+    fn push(&mut self, name: String, binder: Binder) {
+        self.index.insert(name.clone(), self.names.len());
+        self.names.push((name, binder));
+    }
+
     fn lookup(&self, name: &str) -> Option<Binder> {
-        self.names
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| *b)
-            .or_else(|| self.parent.and_then(|p| p.lookup(name)))
+        let mut scope = Some(self);
+        while let Some(s) = scope {
+            if let Some((_, b)) = s.index.get(name).and_then(|&i| s.names.get(i)) {
+                return Some(*b);
+            }
+            scope = s.parent;
+        }
+        None
     }
 
     fn all_names(&self, out: &mut Vec<String>) {
@@ -204,6 +232,8 @@ struct Checker<'b> {
     param_types: HashMap<String, Ty>,
     /// name, parameter count and name span of every `def`
     def_sigs: Vec<(String, usize, Span)>,
+    /// Position in `def_sigs` by name (the first declaration).
+    def_index: HashMap<String, usize>,
     sources: SourceMap,
     /// Recursion depth of `expr`, for the stack check.
     depth: usize,
@@ -222,6 +252,9 @@ impl Checker<'_> {
             gates: Vec::new(),
             waivers: Vec::new(),
             resolution: Resolution::default(),
+            def_index: HashMap::new(),
+            let_index: HashMap::new(),
+            param_index: HashMap::new(),
         };
         let mut stage_lines = Vec::new();
         let mut stage_blocks = Vec::new();
@@ -245,25 +278,27 @@ impl Checker<'_> {
         // Global names: params, lets, defs.
         let mut seen: HashMap<String, Span> = HashMap::new();
         let mut global = Scope {
-            names: RESERVED
-                .iter()
-                .map(|n| (n.to_string(), Binder::Reserved))
-                .collect(),
+            names: Vec::new(),
+            index: HashMap::new(),
             parent: None,
         };
+        for n in RESERVED {
+            global.push(n.to_string(), Binder::Reserved);
+        }
         for (i, p) in program.params.iter().enumerate() {
             self.declare(&mut seen, "name", &p.name, p.span);
-            global.names.push((p.name.clone(), Binder::Param(p.ty, i)));
+            global.push(p.name.clone(), Binder::Param(p.ty, i));
         }
         for l in &program.lets {
             self.declare(&mut seen, "name", &l.name.name, l.name.span);
             self.node_names
                 .insert(node_id(l.name.span), (l.name.name.clone(), l.name.span));
-            global
-                .names
-                .push((l.name.name.clone(), Binder::Let(l.name.span)));
+            global.push(l.name.name.clone(), Binder::Let(l.name.span));
         }
         for d in &program.defs {
+            self.def_index
+                .entry(d.name.name.clone())
+                .or_insert(self.def_sigs.len());
             self.def_sigs
                 .push((d.name.name.clone(), d.params.len(), d.name.span));
             self.declare(&mut seen, "name", &d.name.name, d.name.span);
@@ -290,7 +325,7 @@ impl Checker<'_> {
             let mut seen_params: HashMap<String, Span> = HashMap::new();
             for p in &d.params {
                 self.declare(&mut seen_params, "parameter", &p.name, p.span);
-                scope.names.push((p.name.clone(), Binder::Var(p.span)));
+                scope.push(p.name.clone(), Binder::Var(p.span));
             }
             self.expr(&d.body, &scope);
         }
@@ -513,9 +548,7 @@ impl Checker<'_> {
             self.declare(&mut seen, "name", &l.name.name, l.name.span);
             self.node_names
                 .insert(node_id(l.name.span), (l.name.name.clone(), l.name.span));
-            scope
-                .names
-                .push((l.name.name.clone(), Binder::Let(l.name.span)));
+            scope.push(l.name.name.clone(), Binder::Let(l.name.span));
         }
         let saved = self.current;
         for l in lets {
@@ -779,7 +812,7 @@ impl Checker<'_> {
         let mut seen: HashMap<String, Span> = HashMap::new();
         for v in vars {
             self.declare(&mut seen, "name", &v.name, v.span);
-            inner.names.push((v.name.clone(), Binder::Var(v.span)));
+            inner.push(v.name.clone(), Binder::Var(v.span));
         }
         inner
     }
@@ -857,7 +890,7 @@ impl Checker<'_> {
     }
 
     fn is_def(&self, name: &str) -> bool {
-        self.def_sigs.iter().any(|(n, _, _)| n == name)
+        self.def_index.contains_key(name)
     }
 
     fn call(&mut self, name: &Ident, args: &[Expr], span: Span, scope: &Scope<'_>) -> Ty {
@@ -918,9 +951,9 @@ impl Checker<'_> {
             return sig.returns;
         }
         if let Some((_, params, def_span)) = self
-            .def_sigs
-            .iter()
-            .find(|(n, _, _)| *n == name.name)
+            .def_index
+            .get(&name.name)
+            .and_then(|&i| self.def_sigs.get(i))
             .cloned()
         {
             self.depend(node_id(def_span), name.span);

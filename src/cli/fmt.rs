@@ -70,13 +70,7 @@ pub fn run(args: FmtArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecisi
         changed += 1;
         if args.check {
             let name = f.display().to_string();
-            let diff = similar::TextDiff::from_lines(&text, &formatted);
-            super::emit(&format!(
-                "{}",
-                diff.unified_diff()
-                    .context_radius(3)
-                    .header(&name, &format!("{name} (formatted)"))
-            ))?;
+            super::emit(&crate::fmt::unified_diff(&text, &formatted, &name))?;
         } else {
             match rewrite(f, formatted) {
                 Ok(()) => eprintln!("formatted {}", f.display()),

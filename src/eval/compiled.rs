@@ -187,7 +187,7 @@ impl<'p> Scope<'p> {
             return NodeKind::Let(Level::Block, i);
         }
         if self.in_def {
-            if let Some(i) = position(&self.program.lets, name) {
+            if let Some(&i) = self.program.let_index.get(name) {
                 return NodeKind::Let(Level::Global, i);
             }
         }
@@ -195,9 +195,9 @@ impl<'p> Scope<'p> {
             "evidence" => NodeKind::Evidence,
             "now" => NodeKind::Now,
             _ => {
-                if let Some(i) = self.program.params.iter().position(|p| p.name == name) {
+                if let Some(&i) = self.program.param_index.get(name) {
                     NodeKind::Param(i)
-                } else if let Some(i) = position(&self.program.lets, name) {
+                } else if let Some(&i) = self.program.let_index.get(name) {
                     NodeKind::Let(Level::Global, i)
                 } else {
                     NodeKind::Unbound(name.to_string())
@@ -316,12 +316,7 @@ impl<'p> Scope<'p> {
                         args,
                         spans,
                     }
-                } else if let Some(i) = self
-                    .program
-                    .defs
-                    .iter()
-                    .position(|d| d.name.name == name.name)
-                {
+                } else if let Some(&i) = self.program.def_index.get(&name.name) {
                     NodeKind::Def(i, args)
                 } else {
                     NodeKind::UnknownFunction(name.clone(), args)

@@ -27,7 +27,7 @@ pub struct Projection {
     pub items: Option<Box<Projection>>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Seg {
     Key(String),
     Item,
@@ -41,6 +41,12 @@ struct Analysis<'p> {
     root: Projection,
     /// Also keep what explanations name elements by (`name`, `id`...).
     for_explanations: bool,
+    /// The `def` calls already analysed, by `def` and the paths of their
+    /// arguments: the same call adds nothing new, so a `def` called twice
+    /// by each of forty nested `def`s is analysed forty times, not 2^40.
+    calls_seen: std::collections::HashSet<(usize, Vec<Option<Path>>)>,
+    /// The file-level lets' paths, computed on first use.
+    globals: Option<Env>,
 }
 
 impl Analysis<'_> {
@@ -121,11 +127,18 @@ impl Analysis<'_> {
                     n.items.get_or_insert_with(Default::default);
                 }
             }
-            ExprKind::Call(name, args) => match self.program.def(&name.name) {
-                Some(def) => {
+            ExprKind::Call(name, args) => match self.program.def_index.get(&name.name) {
+                Some(&index) => {
+                    let Some(def) = self.program.defs.get(index) else {
+                        return;
+                    };
+                    let paths: Vec<Option<Path>> =
+                        args.iter().map(|arg| self.path(arg, env)).collect();
+                    if !self.calls_seen.insert((index, paths.clone())) {
+                        return;
+                    }
                     let mut inner: Env = HashMap::new();
-                    for (param, arg) in def.params.iter().zip(args) {
-                        let p = self.path(arg, env);
+                    for (param, p) in def.params.iter().zip(paths) {
                         inner.insert(param.name.clone(), p);
                     }
                     let global = self.globals();
@@ -187,11 +200,15 @@ impl Analysis<'_> {
         inner
     }
 
-    /// File-level lets that denote evidence paths.
+    /// File-level lets that denote evidence paths (analysed once).
     fn globals(&mut self) -> Env {
+        if let Some(env) = &self.globals {
+            return env.clone();
+        }
         let mut env = Env::new();
-        let lets = self.program.lets.clone();
-        self.lets(&lets, &mut env);
+        let program = self.program;
+        self.lets(&program.lets, &mut env);
+        self.globals = Some(env.clone());
         env
     }
 
@@ -281,6 +298,8 @@ fn analyse<'r>(
     let mut a = Analysis {
         program,
         root: Projection::default(),
+        calls_seen: Default::default(),
+        globals: None,
         for_explanations,
     };
     let mut env = a.globals();

@@ -98,11 +98,11 @@ pub fn read(sources: &[Source], limits: &Limits) -> Result<Evidence, EvidenceErr
                 (name.clone(), text.clone())
             }
         };
-        files.push(EvidenceText {
-            mount: source.mount().map(str::to_string),
+        files.push(EvidenceText::new(
+            source.mount().map(str::to_string),
             name,
             text,
-        });
+        ));
     }
     Ok(Evidence { files })
 }

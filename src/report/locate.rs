@@ -1,6 +1,12 @@
 //! Evidence locations: the byte span of the value a JSON pointer names, found
-//! by re-scanning the evidence text. Only reports of failing rules call this,
-//! so the passing path never pays for it.
+//! by scanning the evidence text. Only reports of failing rules call this,
+//! so the passing path never pays for it; and each file keeps what its
+//! scans found (where each member and element of a container starts, where
+//! lines begin), so a thousand failing rules over one large file scan it
+//! about once, not a thousand times.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 
 /// One evidence file as given on the command line.
 #[derive(Clone, Debug)]
@@ -11,6 +17,190 @@ pub struct EvidenceText {
     pub name: String,
     /// Shared, not copied: a bundle can be a hundred megabytes.
     pub text: std::sync::Arc<String>,
+    /// What locating values in `text` has found so far (shared by clones).
+    index: std::sync::Arc<LocateIndex>,
+}
+
+impl EvidenceText {
+    pub fn new(mount: Option<String>, name: String, text: std::sync::Arc<String>) -> Self {
+        EvidenceText {
+            mount,
+            name,
+            text,
+            index: Default::default(),
+        }
+    }
+}
+
+/// Positions found in one file, filled in as locations are asked for.
+#[derive(Debug, Default)]
+struct LocateIndex {
+    lines: OnceLock<LineIndex>,
+    /// By the offset where a container starts: its children found so far.
+    containers: Mutex<HashMap<usize, Children>>,
+}
+
+#[derive(Debug)]
+enum Children {
+    Object {
+        members: HashMap<String, usize>,
+        /// Where the next member not yet scanned starts (`None`: all are).
+        next: Option<usize>,
+    },
+    Array {
+        starts: Vec<usize>,
+        next: Option<usize>,
+    },
+}
+
+/// Line starts and character counts, for `line:column` in O(log n).
+#[derive(Debug)]
+struct LineIndex {
+    /// Offset just after every `\n`.
+    line_starts: Vec<usize>,
+    /// Characters before each [`BLOCK`]-byte block.
+    chars_before_block: Vec<usize>,
+}
+
+const BLOCK: usize = 4096;
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let mut line_starts = vec![0];
+        let mut chars_before_block = Vec::with_capacity(bytes.len() / BLOCK + 1);
+        let mut chars = 0usize;
+        for (i, b) in bytes.iter().enumerate() {
+            if i % BLOCK == 0 {
+                chars_before_block.push(chars);
+            }
+            if *b == b'\n' {
+                line_starts.push(i + 1);
+            }
+            // Every byte that does not continue a UTF-8 sequence starts a character.
+            if b & 0xC0 != 0x80 {
+                chars += 1;
+            }
+        }
+        LineIndex {
+            line_starts,
+            chars_before_block,
+        }
+    }
+
+    fn chars_before(&self, text: &str, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let base = self.chars_before_block.get(block).copied().unwrap_or(0);
+        let from = (block * BLOCK).min(offset);
+        base + text
+            .as_bytes()
+            .get(from..offset)
+            .map_or(0, |b| b.iter().filter(|b| **b & 0xC0 != 0x80).count())
+    }
+
+    /// 1-based line and column (in characters), as `span::line_col` counts
+    /// them (a CR before LF is not counted as a column).
+    fn line_col(&self, text: &str, offset: usize) -> (usize, usize) {
+        let offset = offset.min(text.len());
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let col = self.chars_before(text, offset) - self.chars_before(text, start) + 1;
+        (line, col)
+    }
+}
+
+impl LocateIndex {
+    /// Byte span of the value at `pointer` in `text` (see [`locate`]).
+    fn locate(&self, text: &str, pointer: &str) -> Option<(usize, usize)> {
+        let bytes = text.as_bytes();
+        let mut pos = skip_ws(bytes, skip_bom(bytes));
+        if !pointer.is_empty() {
+            let mut containers = self.containers.lock().ok()?;
+            for raw in pointer.strip_prefix('/')?.split('/') {
+                let token = unescape_token(raw);
+                pos = match bytes.get(pos)? {
+                    b'{' => member(&mut containers, text, pos, &token)?,
+                    b'[' => element(&mut containers, bytes, pos, token.parse().ok()?)?,
+                    _ => return None,
+                };
+            }
+        }
+        let end = skip_value(bytes, pos)?;
+        Some((pos, end))
+    }
+}
+
+/// Start of the value of member `key` of the object at `at`, scanning only
+/// the members no earlier call has.
+fn member(
+    containers: &mut HashMap<usize, Children>,
+    text: &str,
+    at: usize,
+    key: &str,
+) -> Option<usize> {
+    let b = text.as_bytes();
+    let entry = containers.entry(at).or_insert_with(|| {
+        let first = skip_ws(b, at + 1);
+        Children::Object {
+            members: HashMap::new(),
+            next: (b.get(first) != Some(&b'}')).then_some(first),
+        }
+    });
+    let Children::Object { members, next } = entry else {
+        return None;
+    };
+    if let Some(&found) = members.get(key) {
+        return Some(found);
+    }
+    while let Some(j) = *next {
+        let key_end = skip_string(b, j)?;
+        let name: String = serde_json::from_str(text.get(j..key_end)?).ok()?;
+        let mut v = skip_ws(b, key_end);
+        if b.get(v) != Some(&b':') {
+            *next = None;
+            return None;
+        }
+        v = skip_ws(b, v + 1);
+        let after = skip_ws(b, skip_value(b, v)?);
+        *next = (b.get(after) == Some(&b',')).then(|| skip_ws(b, after + 1));
+        let is_it = name == key;
+        members.insert(name, v);
+        if is_it {
+            return Some(v);
+        }
+    }
+    None
+}
+
+/// Start of element `n` of the array at `at`, scanning only the elements
+/// no earlier call has.
+fn element(
+    containers: &mut HashMap<usize, Children>,
+    b: &[u8],
+    at: usize,
+    n: usize,
+) -> Option<usize> {
+    let entry = containers.entry(at).or_insert_with(|| {
+        let first = skip_ws(b, at + 1);
+        Children::Array {
+            starts: Vec::new(),
+            next: (b.get(first) != Some(&b']')).then_some(first),
+        }
+    });
+    let Children::Array { starts, next } = entry else {
+        return None;
+    };
+    while starts.len() <= n {
+        let j = (*next)?;
+        starts.push(j);
+        let after = skip_ws(b, skip_value(b, j)?);
+        *next = (b.get(after) == Some(&b',')).then(|| skip_ws(b, after + 1));
+    }
+    starts.get(n).copied()
 }
 
 /// Evidence text as a miette source, without copying it.
@@ -59,11 +249,14 @@ impl Evidence {
                         .strip_prefix('/')
                         .and_then(|p| p.split_once('/').map(|(_, r)| format!("/{r}")))
                         .unwrap_or_default();
-                    return locate(f.text.as_str(), &rest).map(|(start, end)| Located {
-                        file: i,
-                        start,
-                        end,
-                    });
+                    return f
+                        .index
+                        .locate(f.text.as_str(), &rest)
+                        .map(|(start, end)| Located {
+                            file: i,
+                            start,
+                            end,
+                        });
                 }
             }
         }
@@ -72,17 +265,21 @@ impl Evidence {
             .iter()
             .enumerate()
             .find(|(_, f)| f.mount.is_none())?;
-        locate(root.text.as_str(), pointer).map(|(start, end)| Located {
-            file: i,
-            start,
-            end,
-        })
+        root.index
+            .locate(root.text.as_str(), pointer)
+            .map(|(start, end)| Located {
+                file: i,
+                start,
+                end,
+            })
     }
 
     /// `file:line:column` of a located value.
     pub fn describe(&self, at: &Located) -> Option<(String, usize, usize)> {
         let f = self.files.get(at.file)?;
-        let (line, col) = crate::syntax::span::line_col(f.text.as_str(), at.start);
+        let text = f.text.as_str();
+        let lines = f.index.lines.get_or_init(|| LineIndex::new(text));
+        let (line, col) = lines.line_col(text, at.start);
         Some((f.name.clone(), line, col))
     }
 }
@@ -246,6 +443,38 @@ mod tests {
         assert_eq!(at(t, "/m~0n"), Some("2"));
         assert_eq!(at(t, "/q\"k"), Some("3"));
         assert_eq!(at(t, "/A"), Some("4"));
+    }
+
+    /// The indexed locator finds what the plain scan finds, in any order of
+    /// requests, and its line:column is `span::line_col`'s.
+    #[test]
+    fn the_index_agrees_with_a_fresh_scan() {
+        let t = "{\"a\": [1, {\"k\": \"é\"}, [2, 3]],\n \"b\": {\"x\": 1, \"y\": {\"z\": null}}, \"c\": []}";
+        let pointers = [
+            "/b/y/z", "/a/2/1", "/a/0", "/b/x", "/a/1/k", "/c", "/a/5", "/b/q", "/c/0", "",
+        ];
+        let index = LocateIndex::default();
+        for p in pointers.iter().chain(pointers.iter().rev()) {
+            assert_eq!(index.locate(t, p), locate(t, p), "{p}");
+            if let Some((s, _)) = locate(t, p) {
+                let lines = index.lines.get_or_init(|| LineIndex::new(t));
+                assert_eq!(
+                    lines.line_col(t, s),
+                    crate::syntax::span::line_col(t, s),
+                    "{p}"
+                );
+            }
+        }
+        let long: String = "é".repeat(5000) + "\n" + &"x".repeat(9000);
+        let lines = LineIndex::new(&long);
+        for offset in [0, 1, 2, 4097, 10_000, 10_001, 15_000, long.len()] {
+            if long.is_char_boundary(offset) {
+                assert_eq!(
+                    lines.line_col(&long, offset),
+                    crate::syntax::span::line_col(&long, offset)
+                );
+            }
+        }
     }
 
     #[test]

@@ -52,19 +52,26 @@ pub(crate) fn handler(style: Style) -> GraphicalReportHandler {
 /// unreadable as snippets, and miette cannot pad past 65535 columns.
 pub const MAX_SNIPPET_LINE: usize = 1000;
 
-/// True when the line holding `offset` is short enough to show.
+/// True when the line holding `offset` is short enough to show. Looks at
+/// most [`MAX_SNIPPET_LINE`] bytes either side, so asking about a place deep
+/// in a one-line 100 MB bundle costs no more than about a short file.
 pub fn fits_snippet(text: &str, offset: usize) -> bool {
-    let offset = offset.min(text.len());
-    let start = text
-        .get(..offset)
-        .and_then(|t| t.rfind('\n'))
-        .map(|i| i + 1)
-        .unwrap_or(0);
-    let end = text
-        .get(offset..)
-        .and_then(|t| t.find('\n'))
-        .map(|i| offset + i)
-        .unwrap_or(text.len());
+    let bytes = text.as_bytes();
+    let offset = offset.min(bytes.len());
+    let window_start = offset.saturating_sub(MAX_SNIPPET_LINE + 1);
+    let start = match bytes
+        .get(window_start..offset)
+        .and_then(|w| w.iter().rposition(|b| *b == b'\n'))
+    {
+        Some(i) => window_start + i + 1,
+        None if window_start == 0 => 0,
+        None => return false,
+    };
+    let window_end = (offset + MAX_SNIPPET_LINE + 1).min(bytes.len());
+    let end = bytes
+        .get(offset..window_end)
+        .and_then(|w| w.iter().position(|b| *b == b'\n'))
+        .map_or(window_end, |i| offset + i);
     end - start <= MAX_SNIPPET_LINE
 }
 
@@ -126,4 +133,41 @@ pub fn render_compile_failure(failure: &CompileFailure, style: Style) -> String 
         if n == 1 { "" } else { "s" }
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The whole line, measured the slow way.
+    fn naive(text: &str, offset: usize) -> bool {
+        let offset = offset.min(text.len());
+        let start = text
+            .get(..offset)
+            .and_then(|t| t.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let end = text
+            .get(offset..)
+            .and_then(|t| t.find('\n'))
+            .map_or(text.len(), |i| offset + i);
+        end - start <= MAX_SNIPPET_LINE
+    }
+
+    #[test]
+    fn fits_snippet_looks_only_near_the_offset_and_agrees() {
+        let short = "a\nbb\n\nccc";
+        let at_limit = "x".repeat(MAX_SNIPPET_LINE);
+        let past = "y".repeat(MAX_SNIPPET_LINE + 1);
+        let text = format!("{short}\n{at_limit}\n{past}\n{short}");
+        for offset in (0..text.len())
+            .step_by(7)
+            .chain([text.len(), 1003, 1004, 1005])
+        {
+            assert_eq!(
+                fits_snippet(&text, offset),
+                naive(&text, offset),
+                "{offset}"
+            );
+        }
+    }
 }

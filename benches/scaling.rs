@@ -1,0 +1,160 @@
+//! How cost grows with input size, for the inputs that used to grow faster
+//! than linearly (issue 11): a chain of `let`s or `def`s, `def`s that each
+//! call the one below twice, many failing rules explained over one large
+//! file, and `fmt --check` on a file whose every line changes. Each group
+//! runs three sizes, doubling: linear growth doubles the time.
+//!
+//! `cargo bench --bench scaling`; figures in docs/performance.md.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use clearance::decide::{self, Request, Target};
+use clearance::eval::EvalOptions;
+use clearance::evidence::{self, Source};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+
+fn let_chain(n: usize) -> String {
+    let mut s = String::from("stages a -> b\nlet l0 = evidence.x\n");
+    for i in 1..n {
+        s.push_str(&format!("let l{i} = l{}\n", i - 1));
+    }
+    s.push_str(&format!(
+        "gate a -> b {{\n  rule r {{\n    require l{} == 1\n  }}\n}}\n",
+        n - 1
+    ));
+    s
+}
+
+fn def_chain(n: usize) -> String {
+    let mut s = String::from("stages a -> b\ndef d0(x) = x\n");
+    for i in 1..n {
+        s.push_str(&format!("def d{i}(x) = d{}(x)\n", i - 1));
+    }
+    s.push_str(&format!(
+        "gate a -> b {{\n  rule r {{\n    require d{}(evidence.x) == 1\n  }}\n}}\n",
+        n - 1
+    ));
+    s
+}
+
+/// `depth` defs, each calling the one below twice: 2^depth calls if bodies
+/// were analysed once per call.
+fn def_fan_out(depth: usize) -> String {
+    let mut s = String::from("stages a -> b\ndef f0(x) = x.value\n");
+    for i in 1..=depth {
+        s.push_str(&format!("def f{i}(x) = f{}(x) + f{}(x)\n", i - 1, i - 1));
+    }
+    s.push_str(&format!(
+        "gate a -> b {{\n  rule r {{\n    require f{depth}(evidence.x) > 0\n  }}\n}}\n"
+    ));
+    s
+}
+
+fn compile(c: &mut Criterion) {
+    let mut g = c.benchmark_group("compile chain");
+    g.sample_size(10);
+    for n in [5_000, 10_000, 20_000] {
+        let lets = let_chain(n);
+        g.bench_with_input(BenchmarkId::new("lets", n), &lets, |b, text| {
+            b.iter(|| clearance::compile_str("lets.clr", black_box(text)).unwrap())
+        });
+        let defs = def_chain(n);
+        g.bench_with_input(BenchmarkId::new("defs", n), &defs, |b, text| {
+            b.iter(|| clearance::compile_str("defs.clr", black_box(text)).unwrap())
+        });
+    }
+    g.finish();
+    // Compile, then what `check` and `schema` derive from the program.
+    let mut g = c.benchmark_group("def fan-out");
+    for depth in [10, 20, 40] {
+        let text = def_fan_out(depth);
+        g.bench_with_input(BenchmarkId::from_parameter(depth), &text, |b, text| {
+            b.iter(|| {
+                let program = clearance::compile_str("fan.clr", black_box(text)).unwrap();
+                let gate = &program.gates[0];
+                let lean =
+                    clearance::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
+                let full = clearance::eval::projection::of_rules(&program, &gate.lets, &gate.rules);
+                let schema = clearance::schema::infer(&program, Some(gate));
+                (lean, full, schema)
+            })
+        });
+    }
+    g.finish();
+}
+
+/// `rules` rules, each failing on its own element near the end of one
+/// array of `elements` elements (about 200 bytes each, one line).
+fn failing(rules: usize, elements: usize) -> (String, String) {
+    let mut policy = String::from("stages a -> b\ngate a -> b {\n");
+    for r in 0..rules {
+        policy.push_str(&format!(
+            "  rule r{r} {{\n    require evidence.items[{}].ok\n  }}\n",
+            elements - rules + r
+        ));
+    }
+    policy.push_str("}\n");
+    let items: Vec<String> = (0..elements)
+        .map(|i| {
+            format!(
+                "{{\"id\": {i}, \"pad\": \"{}\", \"ok\": {}}}",
+                "x".repeat(180),
+                i < elements - rules
+            )
+        })
+        .collect();
+    (policy, format!("{{\"items\": [{}]}}", items.join(", ")))
+}
+
+fn explain(c: &mut Criterion) {
+    let mut g = c.benchmark_group("explain failing rules");
+    g.sample_size(10);
+    let options = EvalOptions::at("2026-11-20T12:00:00Z".parse().unwrap());
+    for rules in [250, 500, 1_000] {
+        let (policy, bundle) = failing(rules, 20_000);
+        let program = clearance::compile_str("many.clr", &policy).unwrap();
+        let gate = &program.gates[0];
+        let sources = [Source::Text {
+            mount: None,
+            name: "bundle.json".into(),
+            text: bundle.into(),
+        }];
+        g.bench_function(BenchmarkId::from_parameter(rules), |b| {
+            b.iter(|| {
+                // Read anew each time: locations are cached per read.
+                let files = evidence::read(&sources, &options.limits).unwrap();
+                let request = Request::new(&program, Target::Gate(gate), &files, &options);
+                let result = decide::decide(&request).unwrap();
+                clearance::report::render_gate(
+                    &program,
+                    "a -> b",
+                    &result,
+                    Default::default(),
+                    &files,
+                )
+            })
+        });
+    }
+    g.finish();
+}
+
+fn fmt_check(c: &mut Criterion) {
+    let mut g = c.benchmark_group("fmt --check diff");
+    g.sample_size(10);
+    for rules in [2_000, 4_000, 8_000] {
+        let mut text = String::from("stages a -> b\ngate a -> b {\n");
+        for i in 0..rules {
+            text.push_str(&format!("rule r{i} {{\nrequire evidence.x{i} == {i}\n}}\n"));
+        }
+        text.push_str("}\n");
+        let formatted = clearance::fmt::format_source(&text).unwrap();
+        g.bench_function(BenchmarkId::from_parameter(rules), |b| {
+            b.iter(|| clearance::fmt::unified_diff(black_box(&text), &formatted, "p.clr"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, compile, explain, fmt_check);
+criterion_main!(benches);
