@@ -737,16 +737,38 @@ fn no_super_linear_compile_or_analysis() {
         ev.to_str().unwrap(),
     );
     // 2^40 additions cannot finish: the budget ends the rule.
-    let out = run(&["check", fan, "--evidence", ev, "--now", NOW, "--max-steps", "100000"]);
+    let out = run(&[
+        "check",
+        fan,
+        "--evidence",
+        ev,
+        "--now",
+        NOW,
+        "--max-steps",
+        "100000",
+    ]);
     assert_sane("fan", &out);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("evaluation budget exceeded"));
     for args in [vec!["schema", fan], vec!["lint", fan], vec!["explain", fan]] {
         let out = run(&args);
         assert_sane(&args.join(" "), &out);
-        assert!(out.status.code().is_some_and(|c| c < 2), "{args:?}: {}", text(&out.stderr));
+        assert!(
+            out.status.code().is_some_and(|c| c < 2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
-    let out = run(&["check", chain, "--evidence", ev, "--now", NOW, "--max-policy-lines", "30000"]);
+    let out = run(&[
+        "check",
+        chain,
+        "--evidence",
+        ev,
+        "--now",
+        NOW,
+        "--max-policy-lines",
+        "30000",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let out = run(&["lint", chain, "--max-policy-lines", "30000"]);
     assert_sane("lint chain", &out);

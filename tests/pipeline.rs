@@ -275,3 +275,86 @@ fn named_pipes_as_imports_or_waivers_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("named pipe"), "{}", stderr(&out));
 }
+
+/// Walkers over generated trees: directories, policy files, symlinks to
+/// files and to directories anywhere in the tree (loops included). Every
+/// walk ends, and each real file is counted exactly once.
+mod walker_trees {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Entry {
+        Dir,
+        File,
+        /// A symlink to the entry at this index (modulo the entries made so far).
+        Link(usize),
+    }
+
+    fn entries() -> impl Strategy<Value = Vec<(usize, Entry)>> {
+        // (parent index among the directories so far, what to make)
+        prop::collection::vec(
+            (
+                0usize..8,
+                prop_oneof![
+                    Just(Entry::Dir),
+                    Just(Entry::File),
+                    (0usize..16).prop_map(Entry::Link)
+                ],
+            ),
+            1..14,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+        #[test]
+        fn every_walk_ends_and_counts_each_real_file_once(tree in entries()) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("root");
+            std::fs::create_dir(&root).unwrap();
+            let mut dirs = vec![root.clone()];
+            let mut made: Vec<std::path::PathBuf> = vec![root.clone()];
+            let mut files = 0usize;
+            for (i, (parent, entry)) in tree.iter().enumerate() {
+                let parent = &dirs[parent % dirs.len()];
+                match entry {
+                    Entry::Dir => {
+                        let p = parent.join(format!("d{i}"));
+                        std::fs::create_dir(&p).unwrap();
+                        dirs.push(p.clone());
+                        made.push(p);
+                    }
+                    Entry::File => {
+                        let p = parent.join(format!("f{i}.clr"));
+                        // Not in canonical layout: every real file would be reformatted.
+                        std::fs::write(&p, "stages a ->   b\n").unwrap();
+                        files += 1;
+                        made.push(p);
+                    }
+                    Entry::Link(target) => {
+                        let target = made[target % made.len()].clone();
+                        let p = parent.join(format!("l{i}.clr"));
+                        std::os::unix::fs::symlink(&target, &p).unwrap();
+                        made.push(p);
+                    }
+                }
+            }
+            let out = run_in(dir.path(), &["fmt", "--check", "root"]);
+            prop_assert!(out.status.code().is_some(), "killed: {}", stderr(&out));
+            let err = stderr(&out);
+            if files == 0 {
+                prop_assert_eq!(out.status.code(), Some(0), "{}", err);
+            } else {
+                let expected = format!(
+                    "{files} file{} would be reformatted",
+                    if files == 1 { "" } else { "s" }
+                );
+                prop_assert!(err.contains(&expected), "{} in:\n{}", expected, err);
+            }
+            let lint = run_in(dir.path(), &["lint", "root"]);
+            prop_assert!(lint.status.code().is_some_and(|c| c < 2), "{}", stderr(&lint));
+        }
+    }
+}
