@@ -522,7 +522,7 @@ struct Run<'a> {
     block: RefCell<Vec<Slot<'a>>>,
     rule: RefCell<Vec<Slot<'a>>>,
     current_rule: Cell<usize>,
-    vacuous: RefCell<Vec<Span>>,
+    vacuous: RefCell<Vec<(Span, QuantKind)>>,
     depth: crate::stack::Depth,
     /// Per field step, the address of the evidence key it last matched (see
     /// [`super::value::Object::get_remembered`]). Per run: the addresses
@@ -860,8 +860,8 @@ impl<'a> Run<'a> {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;
                     Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
-                if n == 0 && *kind == QuantKind::All {
-                    self.vacuous.borrow_mut().push(collection.span);
+                if n == 0 && *kind != QuantKind::Any {
+                    self.vacuous.borrow_mut().push((collection.span, *kind));
                 }
                 Val::Own(Value::Bool(verdict))
             }
@@ -1045,13 +1045,13 @@ fn unbound(span: Span, what: &str) -> Box<EvalError> {
 
 /// A rule's fast-pass verdict, in a form two evaluators can be compared by:
 /// outcome, the clauses that failed or errored with the kind of each error,
-/// and the vacuous `all`s of a passing rule.
+/// and the vacuous `all`s and `none`s of a passing rule.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comparable {
     pub rule: String,
     pub outcome: Outcome,
     pub problems: Vec<(Clause, usize, Option<ErrorKind>)>,
-    pub vacuous: Vec<Span>,
+    pub vacuous: Vec<(Span, QuantKind)>,
 }
 
 fn comparable(rule: &RuleDecl, v: Verdict) -> Comparable {

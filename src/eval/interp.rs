@@ -26,7 +26,7 @@ pub struct Evaluator<'p> {
     pub(crate) budget: Budget,
     global: LetScope<'p>,
     /// Spans of `all` quantifiers that held over an empty collection.
-    pub(crate) vacuous: RefCell<Vec<Span>>,
+    pub(crate) vacuous: RefCell<Vec<(Span, QuantKind)>>,
     /// Compiled regexes and globs, by pattern.
     cache: builtins::Cache,
     /// The values of constant strings, lists and objects, by expression address.
@@ -515,8 +515,8 @@ impl<'p> Evaluator<'p> {
             let holds = self.eval_bool(&q.body, inner, "the body of a quantifier")?;
             Ok(quantifier_step(q.kind, holds, &mut verdict))
         })?;
-        if n == 0 && q.kind == QuantKind::All {
-            self.vacuous.borrow_mut().push(q.collection.span);
+        if n == 0 && q.kind != QuantKind::Any {
+            self.vacuous.borrow_mut().push((q.collection.span, q.kind));
         }
         Ok(verdict)
     }

@@ -4,7 +4,7 @@ use super::env::{Env, LetScope};
 use super::explain::Explanation;
 use super::{EvalError, EvalOptions, Evaluator, Value};
 use crate::check::Program;
-use crate::syntax::ast::{Binding, Expr, GateDecl, RuleDecl};
+use crate::syntax::ast::{Binding, Expr, GateDecl, QuantKind, RuleDecl};
 use crate::syntax::Span;
 use serde::Serialize;
 
@@ -420,9 +420,14 @@ fn results(
                 result.problems = t.explain_rule(rule, &env, &verdict);
             }
             super::Outcome::Pass => {
-                for span in verdict.vacuous {
+                for (span, kind) in verdict.vacuous {
+                    let word = if kind == QuantKind::None {
+                        "none"
+                    } else {
+                        "all"
+                    };
                     result.notes.push(format!(
-                        "held vacuously: `{}` is empty, and `all` over an empty collection is true",
+                        "held vacuously: `{}` is empty, and `{word}` over an empty collection is true",
                         program.sources.snippet(span)
                     ));
                 }

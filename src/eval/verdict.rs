@@ -3,6 +3,7 @@
 //! Both evaluators depend on this module and on nothing of each other's.
 
 use super::EvalError;
+use crate::syntax::ast::QuantKind;
 use crate::syntax::Span;
 use serde::Serialize;
 
@@ -41,7 +42,9 @@ pub(crate) struct Verdict {
     pub outcome: Outcome,
     /// (clause, index within its clause list, error)
     pub problems: Vec<(Clause, usize, Option<EvalError>)>,
-    pub vacuous: Vec<Span>,
+    /// Quantifiers that held only because their collection was empty: an
+    /// `all` or a `none` over nothing is true.
+    pub vacuous: Vec<(Span, QuantKind)>,
 }
 
 /// The fast pass over one rule's clauses, for either evaluator: the `when`
@@ -51,7 +54,7 @@ pub(crate) fn run_clauses<'e, T>(
     budget: &super::Budget,
     (whens, requires): (&'e [T], &'e [T]),
     mut holds: impl FnMut(&'e T, &str) -> Result<bool, EvalError>,
-    vacuous: impl FnOnce() -> Vec<Span>,
+    vacuous: impl FnOnce() -> Vec<(Span, QuantKind)>,
 ) -> Verdict {
     for (i, when) in whens.iter().enumerate() {
         match holds(when, "a `when` guard") {

@@ -25,6 +25,7 @@ mod cl014_waiver_expired;
 mod cl015_waiver_never_matches;
 mod cl016_vacuous_all;
 mod cl017_duplicate_condition;
+mod cl018_defaulted_collection;
 
 use crate::check::Program;
 use crate::syntax::Span;
@@ -132,6 +133,7 @@ pub fn all() -> &'static [Lint] {
         cl015_waiver_never_matches::LINT,
         cl016_vacuous_all::LINT,
         cl017_duplicate_condition::LINT,
+        cl018_defaulted_collection::LINT,
     ]
 }
 
