@@ -246,6 +246,7 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
         pointers.extend(err.pointers.iter().map(String::as_str));
     }
     let mut by_file: std::collections::BTreeMap<usize, Vec<LabeledSpan>> = Default::default();
+    let mut excerpts = String::new();
     for p in pointers.into_iter().take(MAX_EVIDENCE_SNIPPETS) {
         let Some(at) = evidence.locate(p) else {
             continue;
@@ -253,18 +254,28 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
         let Some(file) = evidence.files.get(at.file) else {
             continue;
         };
-        if !super::fits_snippet(file.text.as_str(), at.start)
-            || !super::fits_snippet(file.text.as_str(), at.end)
-        {
-            continue;
-        }
+        let text = file.text.as_str();
         // A whole object or list spans many lines: point at its first line.
-        let end = file
-            .text
+        let end = text
             .get(at.start..at.end)
             .and_then(|v| v.find('\n'))
             .map(|n| at.start + n)
             .unwrap_or(at.end);
+        // A long line (minified JSON, base64), or one next to it that a
+        // snippet would show as context: a window around the value instead.
+        let (line_start, line_end) = line_around(text, at.start);
+        let wide = |(s, e): (usize, usize)| {
+            text.get(s..e)
+                .is_none_or(|l| l.chars().count() > MAX_SHOWN_LINE)
+        };
+        let before = line_start.checked_sub(1).map(|i| line_around(text, i));
+        let after = (line_end < text.len()).then(|| line_around(text, line_end + 1));
+        if wide((line_start, line_end)) || before.is_some_and(wide) || after.is_some_and(wide) {
+            if let Some((_, line, col)) = evidence.describe(&at) {
+                excerpts.push_str(&excerpt(text, &file.name, line, col, at.start, end, p));
+            }
+            continue;
+        }
         by_file.entry(at.file).or_default().push(LabeledSpan::new(
             Some(p.to_string()),
             at.start,
@@ -293,7 +304,105 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
             out.push_str(&text);
         }
     }
+    out.push_str(&excerpts);
     out
+}
+
+/// Widest evidence line shown whole in a snippet, in characters; a wider
+/// one is shown as a window around the value ([`excerpt`]), and a wider
+/// neighbour is left out of the context.
+const MAX_SHOWN_LINE: usize = 160;
+
+/// Characters of a long line shown before the value, and at most of the
+/// value and after it.
+const EXCERPT_BEFORE: usize = 40;
+const EXCERPT_VALUE: usize = 60;
+const EXCERPT_AFTER: usize = 20;
+
+/// Byte range of the line holding `offset`, looking at most a little past
+/// [`MAX_SHOWN_LINE`] either side (a longer line is cut there: it is shown
+/// as an excerpt anyway).
+fn line_around(text: &str, offset: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let offset = offset.min(bytes.len());
+    let reach = MAX_SHOWN_LINE * 4 + 4;
+    let from = offset.saturating_sub(reach);
+    let start = bytes
+        .get(from..offset)
+        .and_then(|w| w.iter().rposition(|b| *b == b'\n'))
+        .map_or(from, |i| from + i + 1);
+    let to = (offset + reach).min(bytes.len());
+    let end = bytes
+        .get(offset..to)
+        .and_then(|w| w.iter().position(|b| *b == b'\n'))
+        .map_or(to, |i| offset + i);
+    (start, end)
+}
+
+/// A window of a long line around the value at `start..end`, with the value
+/// underlined: the place is exact (`line:col`), the text around it cut.
+fn excerpt(
+    text: &str,
+    name: &str,
+    line: usize,
+    col: usize,
+    start: usize,
+    end: usize,
+    pointer: &str,
+) -> String {
+    let before: String = {
+        let chars: Vec<char> = text
+            .get(..start)
+            .unwrap_or("")
+            .chars()
+            .rev()
+            .take_while(|c| *c != '\n')
+            .take(EXCERPT_BEFORE + 1)
+            .collect();
+        let cut = chars.len() > EXCERPT_BEFORE;
+        let mut s: String = chars
+            .into_iter()
+            .take(EXCERPT_BEFORE)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        if cut {
+            s.insert(0, '…');
+        }
+        s
+    };
+    let value_all: Vec<char> = text.get(start..end).unwrap_or("").chars().collect();
+    let mut value: String = value_all.iter().take(EXCERPT_VALUE).collect();
+    let value_cut = value_all.len() > EXCERPT_VALUE;
+    if value_cut {
+        value.push('…');
+    }
+    let after: String = {
+        let rest = if value_cut {
+            ""
+        } else {
+            text.get(end..).unwrap_or("")
+        };
+        let chars: Vec<char> = rest
+            .chars()
+            .take_while(|c| *c != '\n')
+            .take(EXCERPT_AFTER + 1)
+            .collect();
+        let mut s: String = chars.iter().take(EXCERPT_AFTER).collect();
+        if chars.len() > EXCERPT_AFTER {
+            s.push('…');
+        }
+        s
+    };
+    let pad = before.chars().count();
+    let marks = value.chars().count().max(1);
+    format!(
+        "  ☞ in {name} at {line}:{col} (an excerpt: the lines here are too long to show whole)\n    {}{value}{after}\n    {}{} {pointer}\n",
+        super::text::printable(&before),
+        " ".repeat(pad),
+        "^".repeat(marks),
+    )
 }
 
 fn write_block(out: &mut String, head: &str, lines: &[String]) {
