@@ -58,6 +58,47 @@ impl Explanation {
 
 const LABEL_WIDTH: usize = 48;
 
+/// Characters shown of each side around the first difference.
+const DIFFERENCE_WINDOW: usize = 24;
+
+/// For two unequal strings too long for a label (digests that differ in
+/// their last characters look the same once cut): where they first differ,
+/// with the common prefix elided and a window of each from just before it.
+fn where_they_differ(l: &Value, r: &Value) -> Option<String> {
+    let (Value::Str(a), Value::Str(b)) = (l, r) else {
+        return None;
+    };
+    // Short strings are shown whole in the labels already. (A label holds
+    // the string quoted: two characters more than its text.)
+    let long = a.chars().count() > LABEL_WIDTH - 2 || b.chars().count() > LABEL_WIDTH - 2;
+    if a == b || !long {
+        return None;
+    }
+    let at = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    // A label shows its string's first LABEL_WIDTH - 2 characters (after
+    // the opening quote, before the `…`): a difference there is visible.
+    if at < LABEL_WIDTH - 2 {
+        return None;
+    }
+    let from = at.saturating_sub(4);
+    let window = |s: &str| {
+        let part: String = s.chars().skip(from).take(DIFFERENCE_WINDOW).collect();
+        let more = s.chars().count() > from + DIFFERENCE_WINDOW;
+        format!(
+            "{}{}{}",
+            if from > 0 { "…" } else { "" },
+            Value::Str(part.into()).to_string().trim_matches('"'),
+            if more { "…" } else { "" }
+        )
+    };
+    Some(format!(
+        "the two strings first differ at character {}: \"{}\" vs \"{}\"",
+        at + 1,
+        window(a),
+        window(b)
+    ))
+}
+
 /// Builtins that only convert their argument; its value is cited, not labelled.
 const CONVERSIONS: &[&str] = &["time", "time_unix", "semver", "json"];
 
@@ -267,6 +308,11 @@ impl Evaluator<'_> {
         if !actual {
             if let Some(note) = shortfall(op, &lv, &rv) {
                 out.notes.push(note);
+            }
+            if op == BinaryOp::Eq {
+                if let Some(note) = where_they_differ(&lv, &rv) {
+                    out.notes.push(note);
+                }
             }
         }
     }
@@ -511,4 +557,23 @@ fn name_of(v: &Value) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_strings_that_differ_late_say_where() {
+        let a = Value::Str(format!("sha256:{}", "ab".repeat(32)).into());
+        let b = Value::Str(format!("sha256:{}ac", "ab".repeat(31)).into());
+        let note = where_they_differ(&a, &b).unwrap();
+        assert_eq!(
+            note,
+            "the two strings first differ at character 71: \"…babab\" vs \"…babac\""
+        );
+        // Short strings are whole in the labels; equal ones do not differ.
+        assert!(where_they_differ(&Value::Str("a".into()), &Value::Str("b".into())).is_none());
+        assert!(where_they_differ(&a, &a).is_none());
+    }
 }
