@@ -169,51 +169,81 @@ fn junit_reads_back_with_a_junit_parser() {
     }
 }
 
+/// One annotation per rule (GitHub shows ten of each level per step), whose
+/// message lists the evidence it read with `file:line:col` that points at
+/// that value in the file.
 #[test]
-fn github_annotations_point_at_the_evidence_line() {
+fn github_annotations_carry_the_evidence_lines() {
     let (_, text) = run("denied", "github");
     let evidence = std::fs::read_to_string("policies/payments/evidence/denied.json").unwrap();
     let lines: Vec<&str> = evidence.lines().collect();
-    let mut checked = 0;
-    for l in text
-        .lines()
-        .filter(|l| l.contains("file=policies/payments/evidence/denied.json"))
-    {
-        let line: usize = l
-            .split("line=")
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let col: usize = l
-            .split("col=")
-            .nth(1)
-            .unwrap()
-            .split(',')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        let message = l.split("::").nth(2).unwrap();
-        let value = message
-            .split(" = ")
-            .nth(1)
-            .unwrap()
-            .split(" (read by")
-            .next()
-            .unwrap();
-        let at = lines[line - 1].chars().skip(col - 1).collect::<String>();
-        let shown = value.trim_end_matches('…');
-        assert!(
-            at.starts_with(shown.get(..shown.len().min(20)).unwrap()),
-            "line {line} col {col} is `{at}`, expected {value}"
-        );
-        checked += 1;
+    let annotations: Vec<&str> = text.lines().filter(|l| l.starts_with("::")).collect();
+    for level in ["error", "warning", "notice"] {
+        let n = annotations
+            .iter()
+            .filter(|l| l.starts_with(&format!("::{level} ")))
+            .count();
+        assert!(n <= 10, "{n} {level} annotations");
     }
-    assert!(checked >= 10, "only {checked} evidence annotations");
+    let mut checked = 0;
+    for a in &annotations {
+        let message = a.splitn(3, "::").nth(2).unwrap();
+        for site in message.split("%0A").skip(1) {
+            let (value, at) = site
+                .rsplit_once(" (at policies/payments/evidence/denied.json:")
+                .unwrap();
+            let (line, col) = at.trim_end_matches(')').split_once(':').unwrap();
+            let (line, col): (usize, usize) = (line.parse().unwrap(), col.parse().unwrap());
+            let value = value.split(" = ").nth(1).unwrap();
+            let at = lines[line - 1].chars().skip(col - 1).collect::<String>();
+            let shown = value.trim_end_matches('…');
+            assert!(
+                at.starts_with(shown.get(..shown.len().min(20)).unwrap()),
+                "line {line} col {col} is `{at}`, expected {value}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "only {checked} evidence sites");
+}
+
+/// Past ten failing rules, the rest are folded into one notice (the step
+/// summary lists them all).
+#[test]
+fn github_annotations_are_capped_at_ten_a_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut policy = String::from("stages a -> b\ngate a -> b {\n");
+    for i in 0..14 {
+        policy.push_str(&format!(
+            "  rule r{i} {{\n    require evidence.x == {i}\n  }}\n"
+        ));
+    }
+    policy.push_str("}\n");
+    let p = dir.path().join("p.clr");
+    std::fs::write(&p, policy).unwrap();
+    let e = dir.path().join("e.json");
+    std::fs::write(&e, r#"{"x": 99}"#).unwrap();
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .env("NO_COLOR", "1")
+        .env_remove("GITHUB_STEP_SUMMARY")
+        .arg("check")
+        .arg(&p)
+        .arg("--evidence")
+        .arg(&e)
+        .args(["--now", "2026-11-20T12:00:00Z", "--format", "github"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("::error ")).count(),
+        10,
+        "{text}"
+    );
+    assert!(
+        text.contains("::notice title=clearance::4 more rules not annotated"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -131,17 +131,15 @@ fn outputs_never_replace_an_input() {
 fn outputs_appear_only_with_a_decision() {
     let dir = payments();
     let root = dir.path();
-    // The decision is reached, then appending the step summary fails
-    // (it names a directory): exit 2, and the report file must not exist.
-    std::fs::create_dir(root.join("summary-dir")).unwrap();
-    let mut args = check_args("json=report.json");
-    args.extend(["--format", "github"]);
-    let summary = root.join("summary-dir");
-    let out = run_in(
-        root,
-        &args,
-        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
-    );
+    // The decision is reached, then writing it to standard output fails
+    // (a full disk): exit 2, and the report file must not exist.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("clearance"))
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .args(check_args("json=report.json"))
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         !root.join("report.json").exists(),
@@ -160,6 +158,25 @@ fn outputs_appear_only_with_a_decision() {
     let out = run_in(root, &args, &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(!root.join("report.json").exists());
+
+    // An unwritable step summary is a warning, not a lost decision.
+    std::fs::create_dir(root.join("summary-dir")).unwrap();
+    let mut args = check_args("json=report.json");
+    args.extend(["--format", "github"]);
+    let summary = root.join("summary-dir");
+    let out = run_in(
+        root,
+        &args,
+        &[("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: cannot append the summary"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(root.join("report.json").exists());
+    std::fs::remove_file(root.join("report.json")).unwrap();
 
     // With a decision the file is written, through a symlink to its target.
     std::fs::write(root.join("real.json"), "old").unwrap();

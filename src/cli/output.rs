@@ -120,12 +120,17 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
         if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             use std::io::Write;
             let md = render(Format::Markdown, run);
-            std::fs::OpenOptions::new()
+            // The summary is a convenience next to the decision, not part
+            // of it: a runner whose summary file cannot be written still
+            // gets the decision, with a warning.
+            if let Err(e) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(&summary)
                 .and_then(|mut f| f.write_all(md.as_bytes()))
-                .map_err(|e| plain_error(format!("cannot append to $GITHUB_STEP_SUMMARY: {e}")))?;
+            {
+                eprintln!("warning: cannot append the summary to $GITHUB_STEP_SUMMARY: {e}");
+            }
         }
     }
     super::emit(&render(format, run))?;

@@ -242,35 +242,52 @@ fn escape_property(s: &str) -> String {
 /// each failing rule, and one on each evidence line its values came from.
 pub fn github(ctx: &CiContext<'_>) -> String {
     let mut out = String::new();
+    // GitHub shows at most ten annotations of each level per step: one per
+    // rule (the evidence it read is in its message), up to that many; the
+    // step summary (`$GITHUB_STEP_SUMMARY`, the Markdown report) has them all.
+    let mut shown_per_level: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut folded = 0usize;
     for r in ctx.result.rules.iter().filter(|r| shown(r)) {
         let level = match (&r.waiver, r.advisory) {
             (Some(_), _) => "notice",
             (None, true) => "warning",
             (None, false) => "error",
         };
+        let count = shown_per_level.entry(level).or_default();
+        if *count == GITHUB_ANNOTATIONS_PER_LEVEL {
+            folded += 1;
+            continue;
+        }
+        *count += 1;
         let title = escape_property(&format!(
             "{}: {}",
             r.name,
             super::text::printable(r.title.as_deref().unwrap_or(&r.name))
         ));
-        let message = escape_data(&summary_line(ctx.program, r));
+        let mut message = summary_line(ctx.program, r);
+        for p in &r.problems {
+            for (f, l, c, what) in evidence_sites(ctx, p) {
+                message.push_str(&format!("\n{what} (at {f}:{l}:{c})"));
+            }
+        }
         let span = r.problems.first().map(|p| p.span).unwrap_or(r.span);
         let (file, line, col, end_line, end_col) = region(ctx.program, span);
         let _ = writeln!(
             out,
-            "::{level} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={title}::{message}",
-            escape_property(&file)
+            "::{level} file={},line={line},col={col},endLine={end_line},endColumn={end_col},title={title}::{}",
+            escape_property(&file),
+            escape_data(&message)
         );
-        for p in &r.problems {
-            for (f, l, c, what) in evidence_sites(ctx, p) {
-                let _ = writeln!(
-                    out,
-                    "::{level} file={},line={l},col={c},title={title}::{}",
-                    escape_property(&f),
-                    escape_data(&format!("{what} (read by rule {})", r.name))
-                );
-            }
-        }
+    }
+    if folded > 0 {
+        let _ = writeln!(
+            out,
+            "::notice title=clearance::{}",
+            escape_data(&format!(
+                "{folded} more rule{} not annotated (GitHub shows {GITHUB_ANNOTATIONS_PER_LEVEL} annotations of each level): every rule is in the step summary",
+                if folded == 1 { "" } else { "s" }
+            ))
+        );
     }
     let _ = writeln!(
         out,
@@ -281,6 +298,9 @@ pub fn github(ctx: &CiContext<'_>) -> String {
     );
     out
 }
+
+/// Annotations of one level GitHub shows per step.
+const GITHUB_ANNOTATIONS_PER_LEVEL: usize = 10;
 
 // ───── Markdown ─────
 
@@ -335,7 +355,7 @@ pub fn markdown(ctx: &CiContext<'_>) -> String {
                 "<details><summary>{} <code>{}</code>: {}</summary>\n",
                 icon(r),
                 r.name,
-                summary_line(ctx.program, r).replace('<', "&lt;")
+                super::text::html_text(&summary_line(ctx.program, r))
             );
             let _ = writeln!(out, "```text\n{}```\n</details>\n", rule_text(ctx, r));
         }

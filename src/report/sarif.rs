@@ -11,9 +11,28 @@ pub struct Driver<'a> {
     pub rules: Vec<Json>,
 }
 
+/// A file name as a SARIF artifact URI (RFC 3986): a relative reference
+/// with every byte outside the unreserved set and `/` percent-encoded, and
+/// standard input as `stdin:` (Clearance's name for it: it has no path).
+pub fn uri(file: &str) -> String {
+    if file == "<stdin>" {
+        return "stdin:".to_string();
+    }
+    let mut out = String::with_capacity(file.len());
+    for b in file.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// A physical location: a file and a region (1-based lines and columns,
 /// counted in Unicode code points as `columnKind` says).
-pub fn location(uri: &str, start: (usize, usize), end: Option<(usize, usize)>) -> Json {
+pub fn location(file: &str, start: (usize, usize), end: Option<(usize, usize)>) -> Json {
+    let uri = uri(file);
     let mut region = json!({"startLine": start.0, "startColumn": start.1});
     if let Some((line, column)) = end {
         region["endLine"] = json!(line);
@@ -51,4 +70,20 @@ pub fn log(driver: Driver<'_>, invocations: Option<Json>, results: Vec<Json>) ->
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_percent_encoded() {
+        assert_eq!(
+            uri("policies/payments/policy.clr"),
+            "policies/payments/policy.clr"
+        );
+        assert_eq!(uri("my evidence/a#b?.json"), "my%20evidence/a%23b%3F.json");
+        assert_eq!(uri("café.json"), "caf%C3%A9.json");
+        assert_eq!(uri("<stdin>"), "stdin:");
+    }
 }

@@ -24,9 +24,19 @@ pub fn printable(s: &str) -> Cow<'_, str> {
 }
 
 /// A Markdown table cell: printable, with `|` escaped so it cannot end the
-/// cell (control characters, newlines included, are already escaped).
+/// cell and a backtick so it cannot open a code span (control characters,
+/// newlines included, are already escaped).
 pub fn md_cell(s: &str) -> String {
-    printable(s).replace('|', "\\|")
+    printable(s).replace('|', "\\|").replace('`', "\\`")
+}
+
+/// Text inside HTML in Markdown (a `<summary>`): printable, `&`, `<` and
+/// `>` as entities.
+pub fn html_text(s: &str) -> String {
+    printable(s)
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// Only the characters XML 1.0 allows (tab, LF, CR and everything from
@@ -61,6 +71,8 @@ mod tests {
     #[test]
     fn markdown_cells_keep_their_pipes() {
         assert_eq!(md_cell("a | b"), "a \\| b");
+        assert_eq!(md_cell("run `make`"), "run \\`make\\`");
+        assert_eq!(html_text("a<b & c>\n"), "a&lt;b &amp; c&gt;\\u{a}");
     }
 
     #[test]
