@@ -7,6 +7,7 @@ use crate::syntax::{parse_file_with, SourceMap, Span, SyntaxError};
 use miette::Diagnostic;
 use std::path::{Path, PathBuf};
 
+use crate::evidence::source::is_fifo;
 use crate::limits::Limits;
 
 /// Anything that stops a policy from compiling.
@@ -134,17 +135,6 @@ fn read_policy_file(
         });
     }
     Ok(text)
-}
-
-#[cfg(unix)]
-fn is_fifo(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    meta.file_type().is_fifo()
-}
-
-#[cfg(not(unix))]
-fn is_fifo(_: &std::fs::Metadata) -> bool {
-    false
 }
 
 struct Loader {

@@ -106,6 +106,38 @@ impl Program {
         self.def_index.get(name).and_then(|&i| self.defs.get(i))
     }
 
+    /// Every rule and rollback trigger of the program.
+    pub fn rules(&self) -> impl Iterator<Item = &RuleDecl> {
+        self.gates
+            .iter()
+            .flat_map(|g| g.rules.iter())
+            .chain(self.stages.iter().flat_map(|s| s.triggers.iter()))
+    }
+
+    /// Calls `f` on every expression of the program (lets, defs, rules,
+    /// triggers), each once: the one whole-program walk.
+    pub fn for_each_expr<'p>(&'p self, f: &mut dyn FnMut(&'p Expr)) {
+        let lets = self
+            .lets
+            .iter()
+            .chain(self.gates.iter().flat_map(|g| g.lets.iter()))
+            .chain(self.stages.iter().flat_map(|s| s.lets.iter()));
+        for l in lets {
+            l.value.walk(f);
+        }
+        for d in &self.defs {
+            d.body.walk(f);
+        }
+        for r in self.rules() {
+            for l in &r.lets {
+                l.value.walk(f);
+            }
+            for e in r.whens.iter().chain(&r.requires) {
+                e.walk(f);
+            }
+        }
+    }
+
     /// The param that `e` (a name, possibly in parentheses) refers to, as
     /// the checker resolved it: `None` for a `let` or variable that shadows
     /// a param of the same name.

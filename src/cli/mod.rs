@@ -239,11 +239,7 @@ pub(crate) fn walk_files(
         let mut visited = std::collections::HashSet::new();
         return walk_dir(path, keep, out, &mut visited);
     }
-    #[cfg(unix)]
-    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
-    #[cfg(not(unix))]
-    let pipe = false;
-    if meta.is_file() || pipe {
+    if meta.is_file() || crate::evidence::source::is_fifo(&meta) {
         out.push(path.to_path_buf());
         return Ok(());
     }
@@ -311,12 +307,5 @@ pub(crate) fn policy_files(
     Ok(files)
 }
 
-/// `NAME=VALUE` of `--param`.
-pub(crate) fn split_assignment(s: &str) -> Option<(&str, &str)> {
-    let (name, value) = s.split_once('=')?;
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    valid.then_some((name, value))
-}
+/// `NAME=VALUE` of `--param` (the same rule as `--evidence NAME=FILE`).
+pub(crate) use crate::evidence::source::split_mount as split_assignment;

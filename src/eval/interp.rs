@@ -617,29 +617,6 @@ fn constants(program: &Program) -> rustc_hash::FxHashMap<usize, Value> {
             }
         }
     };
-    let lets = program
-        .lets
-        .iter()
-        .chain(program.gates.iter().flat_map(|g| g.lets.iter()))
-        .chain(program.stages.iter().flat_map(|s| s.lets.iter()));
-    for l in lets {
-        l.value.walk(&mut add);
-    }
-    for d in &program.defs {
-        d.body.walk(&mut add);
-    }
-    let rules = program
-        .gates
-        .iter()
-        .flat_map(|g| g.rules.iter())
-        .chain(program.stages.iter().flat_map(|s| s.triggers.iter()));
-    for r in rules {
-        for l in &r.lets {
-            l.value.walk(&mut add);
-        }
-        for e in r.whens.iter().chain(&r.requires) {
-            e.walk(&mut add);
-        }
-    }
+    program.for_each_expr(&mut add);
     out
 }

@@ -15,7 +15,7 @@
 //! [`Format::parse`]; nothing above this module changes.
 
 mod error;
-mod source;
+pub(crate) mod source;
 
 pub use crate::report::{Evidence, EvidenceText};
 pub use error::EvidenceError;

@@ -53,8 +53,8 @@ impl Source {
     }
 }
 
-/// `NAME=FILE` with a lower-case name.
-fn split_mount(s: &str) -> Option<(&str, &str)> {
+/// `NAME=VALUE` with a lower-case name (`--evidence NAME=FILE`, `--param`).
+pub(crate) fn split_mount(s: &str) -> Option<(&str, &str)> {
     let (name, value) = s.split_once('=')?;
     let valid = !name.is_empty()
         && name
@@ -139,14 +139,16 @@ pub fn read_limited(path: &Path, max_bytes: u64) -> Result<String, EvidenceError
     text_of(&name, bytes, max_bytes)
 }
 
+/// A named pipe (FIFO): readable, but without a length, and opening one
+/// that nobody writes blocks.
 #[cfg(unix)]
-fn is_fifo(meta: &std::fs::Metadata) -> bool {
+pub(crate) fn is_fifo(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt;
     meta.file_type().is_fifo()
 }
 
 #[cfg(not(unix))]
-fn is_fifo(_: &std::fs::Metadata) -> bool {
+pub(crate) fn is_fifo(_: &std::fs::Metadata) -> bool {
     false
 }
 

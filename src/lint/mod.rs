@@ -226,37 +226,15 @@ pub fn level_name(level: Level) -> &'static str {
     }
 }
 
-/// Calls `f` on every expression of the program (lets, defs, rules, triggers).
+/// Calls `f` on every expression of the program ([`Program::for_each_expr`]).
 pub(crate) fn for_each_expr<'p>(
     program: &'p Program,
     f: &mut dyn FnMut(&'p crate::syntax::ast::Expr),
 ) {
-    let lets = program
-        .lets
-        .iter()
-        .chain(program.gates.iter().flat_map(|g| g.lets.iter()))
-        .chain(program.stages.iter().flat_map(|s| s.lets.iter()));
-    for l in lets {
-        l.value.walk(f);
-    }
-    for d in &program.defs {
-        d.body.walk(f);
-    }
-    for r in all_rules(program) {
-        for l in &r.lets {
-            l.value.walk(f);
-        }
-        for e in r.whens.iter().chain(&r.requires) {
-            e.walk(f);
-        }
-    }
+    program.for_each_expr(f);
 }
 
 /// Every rule and rollback trigger of the program, with its block's label.
 pub(crate) fn all_rules(program: &Program) -> impl Iterator<Item = &crate::syntax::ast::RuleDecl> {
-    program
-        .gates
-        .iter()
-        .flat_map(|g| g.rules.iter())
-        .chain(program.stages.iter().flat_map(|s| s.triggers.iter()))
+    program.rules()
 }
