@@ -358,3 +358,108 @@ mod walker_trees {
         }
     }
 }
+
+/// Waivers owned by another team: `lint DIR` lints `NAME.waivers.clr` with
+/// `NAME.clr`, `lint --waivers FILE` with every policy, and `batch` and
+/// `explain` take `--waivers` as `check` does.
+#[test]
+fn waivers_files_are_first_class() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(root.join("p.clr"), POLICY).unwrap();
+    std::fs::write(
+        root.join("p.waivers.clr"),
+        "waive a -> b r until 2026-01-01 reason \"flaky, QA-7\" owner \"qa@example.com\"\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("e.json"), r#"{"x": 2}"#).unwrap();
+    let out = run_in(root, &["lint", ".", "--now", NOW, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"CL014"),
+        "the expired waiver is found: {codes:?}\n{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        report["summary"]["files"], 1,
+        "the waivers file is not a policy"
+    );
+    // The same file passed by name, from elsewhere.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::copy(root.join("p.waivers.clr"), other.path().join("qa.clr")).unwrap();
+    std::fs::remove_file(root.join("p.waivers.clr")).unwrap();
+    let qa = other.path().join("qa.clr");
+    let qa = qa.to_str().unwrap();
+    let out = run_in(
+        root,
+        &[
+            "lint",
+            "p.clr",
+            "--waivers",
+            qa,
+            "--now",
+            NOW,
+            "--format",
+            "json",
+        ],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["code"] == "CL014"));
+    // A waivers file without its policy is refused with the convention named.
+    std::fs::write(
+        root.join("lost.waivers.clr"),
+        "waive a -> b r until 2099-01-01 reason \"x, Q-1\"\n",
+    )
+    .unwrap();
+    let out = run_in(root, &["lint", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("NAME.waivers.clr"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(root.join("lost.waivers.clr")).unwrap();
+    // batch and explain apply --waivers (a waiver in force turns the failure into waived).
+    std::fs::write(
+        other.path().join("now.clr"),
+        "waive a -> b r until 2099-01-01 reason \"accepted, QA-8\"\n",
+    )
+    .unwrap();
+    let now_waivers = other.path().join("now.clr");
+    let now_waivers = now_waivers.to_str().unwrap();
+    let out = run_in(root, &["batch", "p.clr", "e.json", "--now", NOW]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_in(
+        root,
+        &[
+            "batch",
+            "p.clr",
+            "e.json",
+            "--now",
+            NOW,
+            "--waivers",
+            now_waivers,
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run_in(
+        root,
+        &["explain", "p.clr", "--now", NOW, "--waivers", now_waivers],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("accepted, QA-8"));
+}

@@ -28,6 +28,9 @@ pub struct BatchArgs {
     /// The evaluation time (RFC 3339); defaults to the clock, read once for every bundle.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// A file of `waive` lines (repeatable), as for `check`.
+    #[arg(long = "waivers", value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -75,7 +78,7 @@ fn decide(prepared: &decide::Prepared<'_>, options: &EvalOptions, path: &Path) -
 
 pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let style = style(args.color);
-    let program = crate::compile_path_with(&args.policy, &[], limits)
+    let program = crate::compile_path_with(&args.policy, &args.waivers, limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
     let now = parse_now(args.now.as_deref())?;

@@ -20,6 +20,9 @@ pub struct ExplainArgs {
     /// The time that decides which waivers are in force (RFC 3339); defaults to the clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// A file of `waive` lines (repeatable), listed with the policy's own waivers.
+    #[arg(long = "waivers", value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
 }
@@ -62,15 +65,16 @@ pub struct SchemaArgs {
 
 fn compile(
     policy: &std::path::Path,
+    waivers: &[PathBuf],
     color: ColorChoice,
     limits: &Limits,
 ) -> Result<crate::check::Program, NoDecision> {
-    crate::compile_path_with(policy, &[], limits)
+    crate::compile_path_with(policy, waivers, limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style(color))))
 }
 
 pub fn explain(args: ExplainArgs, limits: &Limits) -> Result<u8, NoDecision> {
-    let program = compile(&args.policy, args.color, limits)?;
+    let program = compile(&args.policy, &args.waivers, args.color, limits)?;
     let gate = match &args.gate {
         Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
         None => None,
@@ -82,7 +86,7 @@ pub fn explain(args: ExplainArgs, limits: &Limits) -> Result<u8, NoDecision> {
 
 pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let style = style(args.color);
-    let program = compile(&args.policy, args.color, limits)?;
+    let program = compile(&args.policy, &[], args.color, limits)?;
     let decided = if args.evidence.is_empty() {
         None
     } else {
@@ -112,7 +116,7 @@ pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
 }
 
 pub fn schema(args: SchemaArgs, limits: &Limits) -> Result<u8, NoDecision> {
-    let program = compile(&args.policy, args.color, limits)?;
+    let program = compile(&args.policy, &[], args.color, limits)?;
     let gate = match &args.gate {
         Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
         None => None,

@@ -32,9 +32,30 @@ pub struct LintArgs {
     /// The time waiver expiries are compared with (RFC 3339); defaults to the clock.
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+    /// A file of `waive` lines (repeatable), linted with every policy as
+    /// `check --waivers` would apply it. A file named `NAME.waivers.clr`
+    /// found in a walk is used for `NAME.clr` beside it the same way.
+    #[arg(long = "waivers", value_name = "FILE")]
+    pub waivers: Vec<PathBuf>,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+}
+
+/// `NAME.clr` for a file named `NAME.waivers.clr`.
+fn policy_of_waivers_file(path: &std::path::Path) -> Option<PathBuf> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".waivers.clr")?;
+    Some(path.with_file_name(format!("{stem}.clr")))
+}
+
+/// `NAME.waivers.clr` beside the policy `NAME.clr`.
+fn waivers_file_of(policy: &std::path::Path) -> PathBuf {
+    let stem = policy
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    policy.with_file_name(format!("{stem}.waivers.clr"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -63,13 +84,43 @@ pub fn run(args: LintArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
     }
     let style = style(args.color);
     let now = parse_now(args.now.as_deref())?;
-    let files = super::policy_files(&args.paths)?;
+    let found = super::policy_files(&args.paths)?;
+    let explicit: BTreeSet<PathBuf> = args
+        .waivers
+        .iter()
+        .filter_map(|w| std::fs::canonicalize(w).ok())
+        .collect();
+    // Waivers files are not policies: `--waivers` ones, and `NAME.waivers.clr`
+    // (the convention for a waivers file another team owns), which must have
+    // its `NAME.clr` beside it.
+    let mut files = Vec::new();
+    for f in found {
+        if std::fs::canonicalize(&f).is_ok_and(|c| explicit.contains(&c)) {
+            continue;
+        }
+        if let Some(policy) = policy_of_waivers_file(&f) {
+            if !policy.is_file() {
+                return Err(plain_error(format!(
+                    "`{}` is named as the waivers file of `{}`, which does not exist (a waivers file `NAME.waivers.clr` goes beside its policy `NAME.clr`; pass others with `--waivers`)",
+                    f.display(),
+                    policy.display()
+                )));
+            }
+            continue;
+        }
+        files.push(f);
+    }
     let mut compiled = Vec::new();
     let mut broken = String::new();
     // Files another linted policy imports are libraries: linted through their importers.
     let mut imported: BTreeSet<PathBuf> = BTreeSet::new();
     for f in &files {
-        match crate::compile_path_with(f, &[], limits) {
+        let mut waivers = args.waivers.clone();
+        let beside = waivers_file_of(f);
+        if beside.is_file() {
+            waivers.push(beside);
+        }
+        match crate::compile_path_with(f, &waivers, limits) {
             Ok(p) => {
                 for src in p.sources.files().iter().skip(1) {
                     if let Ok(c) = std::fs::canonicalize(&src.name) {
