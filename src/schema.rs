@@ -415,9 +415,27 @@ fn to_schema(n: &Node) -> Json {
     Json::Object(s)
 }
 
-/// The JSON Schema of the evidence one gate (or, with `None`, every gate and
-/// rollback trigger) reads.
-pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
+/// What a schema is for: one decision's evidence.
+#[derive(Clone, Copy, Debug)]
+pub enum Decided<'p> {
+    Gate(&'p GateDecl),
+    /// A stage's rollback triggers (the metrics `clearance rollback` reads).
+    Rollback(&'p crate::check::Stage),
+}
+
+impl Decided<'_> {
+    fn title(&self) -> String {
+        match self {
+            Decided::Gate(g) => format!("Evidence read by gate {}", g.label()),
+            Decided::Rollback(s) => {
+                format!("Metrics read by the rollback triggers of stage {}", s.name)
+            }
+        }
+    }
+}
+
+/// The schema body (no `$schema`, no title) of what `blocks` read.
+fn body(program: &Program, blocks: &[(&[Binding], &[RuleDecl])]) -> Json {
     let mut inf = Infer {
         program,
         root: Node::default(),
@@ -425,37 +443,90 @@ pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
         calls_seen: Default::default(),
     };
     inf.lets(&program.lets);
-    for g in program
-        .gates
-        .iter()
-        .filter(|g| gate.is_none_or(|only| std::ptr::eq(*g, only)))
-    {
-        inf.lets(&g.lets);
-        inf.rules(&g.rules);
-    }
-    if gate.is_none() {
-        for s in &program.stages {
-            inf.lets(&s.lets);
-            inf.rules(&s.triggers);
-        }
+    for (lets, rules) in blocks {
+        inf.lets(lets);
+        inf.rules(rules);
     }
     add_type(&mut inf.root, "object");
-    let mut schema = to_schema(&inf.root);
-    if let Json::Object(m) = &mut schema {
-        let title = match gate {
-            Some(g) => format!("Evidence read by gate {}", g.label()),
-            None => "Evidence read by the policy".to_string(),
-        };
-        let mut out = Map::new();
-        out.insert(
-            "$schema".into(),
-            json!("https://json-schema.org/draft/2020-12/schema"),
-        );
-        out.insert("title".into(), json!(title));
-        out.extend(std::mem::take(m));
-        return Json::Object(out);
+    to_schema(&inf.root)
+}
+
+fn with_header(title: String, schema: Json) -> Json {
+    let mut out = Map::new();
+    out.insert(
+        "$schema".into(),
+        json!("https://json-schema.org/draft/2020-12/schema"),
+    );
+    out.insert("title".into(), json!(title));
+    match schema {
+        Json::Object(m) => out.extend(m),
+        other => {
+            out.insert("allOf".into(), json!([other]));
+        }
     }
-    schema
+    Json::Object(out)
+}
+
+/// The JSON Schema of the evidence one decision reads.
+pub fn infer_for(program: &Program, what: Decided<'_>) -> Json {
+    let schema = match what {
+        Decided::Gate(g) => body(program, &[(&g.lets, &g.rules)]),
+        Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)]),
+    };
+    with_header(what.title(), schema)
+}
+
+/// The JSON Schema of the evidence one gate reads, or, with `None`, of what
+/// any one decision of the policy reads: one alternative (`anyOf`) per gate
+/// and per stage with rollback triggers, since one bundle is evidence for
+/// one decision, and no bundle has to satisfy them all at once.
+pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
+    if let Some(g) = gate {
+        return infer_for(program, Decided::Gate(g));
+    }
+    let decisions: Vec<Decided<'_>> = program
+        .gates
+        .iter()
+        .map(Decided::Gate)
+        .chain(
+            program
+                .stages
+                .iter()
+                .filter(|s| !s.triggers.is_empty())
+                .map(Decided::Rollback),
+        )
+        .collect();
+    match decisions.as_slice() {
+        [only] => infer_for(program, *only),
+        many => {
+            let alternatives: Vec<Json> = many
+                .iter()
+                .map(|d| {
+                    let mut alt = Map::new();
+                    alt.insert("title".into(), json!(d.title()));
+                    let schema = match d {
+                        Decided::Gate(g) => body(program, &[(&g.lets, &g.rules)]),
+                        Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)]),
+                    };
+                    if let Json::Object(m) = schema {
+                        alt.extend(m);
+                    }
+                    Json::Object(alt)
+                })
+                .collect();
+            let mut out = Map::new();
+            out.insert(
+                "$schema".into(),
+                json!("https://json-schema.org/draft/2020-12/schema"),
+            );
+            out.insert(
+                "title".into(),
+                json!("Evidence read by one decision of the policy"),
+            );
+            out.insert("anyOf".into(), json!(alternatives));
+            Json::Object(out)
+        }
+    }
 }
 
 /// Checks evidence against an inferred schema; each violation is a JSON pointer and what is wrong.

@@ -534,3 +534,47 @@ fn lint_sarif_matches_the_official_schema() {
     );
     assert!(doc["runs"][0]["results"].as_array().unwrap().len() >= 17);
 }
+
+/// `clearance schema` without `--gate` is one alternative per decision: a
+/// real bundle for any one gate, or metrics for a stage's rollback
+/// triggers, satisfies it (a merged schema required all of them at once).
+#[test]
+fn the_policy_schema_has_one_alternative_per_decision() {
+    let schema_of = |args: &[&str]| -> serde_json::Value {
+        let out = Command::cargo_bin("clearance")
+            .unwrap()
+            .args(["schema", "policies/payments/policy.clr"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let policy = schema_of(&[]);
+    assert_eq!(
+        policy["anyOf"].as_array().unwrap().len(),
+        3,
+        "two gates and prod's triggers"
+    );
+    let policy = jsonschema::validator_for(&policy).unwrap();
+    let rollback = jsonschema::validator_for(&schema_of(&["--stage", "prod"])).unwrap();
+    for bundle in [
+        "evidence/allowed.json",
+        "metrics/healthy.json",
+        "metrics/firing.json",
+    ] {
+        let v: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("policies/payments/{bundle}")).unwrap(),
+        )
+        .unwrap();
+        assert!(policy.is_valid(&v), "{bundle}");
+        if bundle.starts_with("metrics") {
+            assert!(rollback.is_valid(&v), "{bundle}");
+        }
+    }
+}

@@ -56,9 +56,13 @@ pub struct GraphArgs {
 pub struct SchemaArgs {
     /// The policy file (`.clr`).
     pub policy: PathBuf,
-    /// Only the evidence this gate reads (`FROM->TO`); default: every gate and trigger.
-    #[arg(long, value_name = "FROM->TO")]
+    /// Only the evidence this gate reads (`FROM->TO`); default: one
+    /// alternative (`anyOf`) per gate and per stage with rollback triggers.
+    #[arg(long, value_name = "FROM->TO", conflicts_with = "stage")]
     pub gate: Option<String>,
+    /// Only the metrics this stage's rollback triggers read.
+    #[arg(long, value_name = "STAGE")]
+    pub stage: Option<String>,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
 }
@@ -117,11 +121,30 @@ pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
 
 pub fn schema(args: SchemaArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let program = compile(&args.policy, &[], args.color, limits)?;
-    let gate = match &args.gate {
-        Some(_) => Some(select_gate(&program, args.gate.as_deref())?),
-        None => None,
+    let schema = match (&args.gate, &args.stage) {
+        (Some(_), _) => {
+            crate::schema::infer(&program, Some(select_gate(&program, args.gate.as_deref())?))
+        }
+        (None, Some(name)) => {
+            let stage = program
+                .stage(name)
+                .filter(|s| !s.triggers.is_empty())
+                .ok_or_else(|| {
+                    let with: Vec<&str> = program
+                        .stages
+                        .iter()
+                        .filter(|s| !s.triggers.is_empty())
+                        .map(|s| s.name.as_str())
+                        .collect();
+                    plain_error(format!(
+                        "the policy has no stage `{name}` with rollback triggers (stages with triggers: {})",
+                        if with.is_empty() { "none".to_string() } else { with.join(", ") }
+                    ))
+                })?;
+            crate::schema::infer_for(&program, crate::schema::Decided::Rollback(stage))
+        }
+        (None, None) => crate::schema::infer(&program, None),
     };
-    let schema = crate::schema::infer(&program, gate);
     let text = serde_json::to_string_pretty(&schema)
         .map_err(|e| plain_error(format!("cannot print the schema: {e}")))?;
     super::emit(&format!("{text}\n"))?;
