@@ -194,7 +194,8 @@ pub fn decide(req: &Request<'_>) -> Result<GateResult, DecideError> {
                 &req.options.limits,
                 Load::Explain(&projection),
             )?;
-            let result = eval::evaluate_triggers(req.program, stage, &bundle, req.options);
+            let result =
+                eval::evaluate_triggers_in(req.program, stage, &bundle, req.options, req.evidence);
             finished_with(req, bundle);
             Ok(result)
         }
@@ -219,7 +220,7 @@ fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideE
         eval::FirstPass::Explain(pending) => {
             let projection = projection::of_rules(req.program, &gate.lets, pending.rules());
             let bundle = evidence::assemble(req.evidence, limits, Load::Explain(&projection))?;
-            let result = pending.finish(req.program, &bundle, req.options);
+            let result = pending.finish_in(req.program, &bundle, req.options, req.evidence);
             finished_with(req, bundle);
             Ok(result)
         }
@@ -255,7 +256,7 @@ fn decide_explained(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, De
             });
         }
     }
-    let result = eval::evaluate_gate(req.program, gate, &bundle, req.options);
+    let result = eval::evaluate_gate_in(req.program, gate, &bundle, req.options, req.evidence);
     finished_with(req, bundle);
     Ok(result)
 }

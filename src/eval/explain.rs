@@ -140,6 +140,7 @@ impl Evaluator<'_> {
                 ExprKind::Exists(inner) => match self.eval_t(inner, env) {
                     Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
                     Ok((v, origin)) => {
+                        let v = self.file_value(&origin).unwrap_or(v);
                         out.cite(self.snippet(inner.span), &origin, &v);
                         out.label(inner.span, format!("exists: {}", v.short(LABEL_WIDTH)));
                     }
@@ -203,6 +204,7 @@ impl Evaluator<'_> {
     ) -> Option<Value> {
         match self.eval_t(e, env) {
             Ok((v, origin)) => {
+                let v = self.file_value(&origin).unwrap_or(v);
                 out.cite(self.snippet(e.span), &origin, &v);
                 let mut text = v.short(LABEL_WIDTH);
                 if let Some(s) = suffix {
@@ -229,6 +231,7 @@ impl Evaluator<'_> {
                         out.label(name.span, text);
                         for a in args {
                             if let Ok((v, o)) = self.eval_t(a, env) {
+                                let v = self.file_value(&o).unwrap_or(v);
                                 out.cite(self.snippet(a.span), &o, &v);
                             }
                         }
@@ -399,7 +402,10 @@ impl Evaluator<'_> {
             self.with_bound(&q.vars, item, env, |inner| {
                 self.explain(&q.body, inner, want_body, &mut sub)
             });
-            out.notes.push(element_line(i, item, &sub));
+            let (key, value, origin) = item;
+            let value = self.file_value(origin).unwrap_or_else(|| value.clone());
+            out.notes
+                .push(element_line(i, &(key.clone(), value, origin.clone()), &sub));
             // Labels on the policy text come from the first element shown.
             if shown == 0 {
                 for l in sub.labels {

@@ -33,6 +33,11 @@ pub struct Evaluator<'p> {
     constants: rustc_hash::FxHashMap<usize, Value>,
     /// Recursion depth of `eval_t`.
     depth: crate::stack::Depth,
+    /// The evidence files as read, when explaining: a value an explanation
+    /// shows or cites is taken from its file by its pointer, because the
+    /// tree this evaluator reads is a projected load whose unread fields
+    /// are placeholders (see [`Evaluator::file_value`]).
+    pub(crate) texts: Option<crate::report::Evidence>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -67,7 +72,24 @@ impl<'p> Evaluator<'p> {
             cache: builtins::Cache::new(options.limits),
             constants: constants(program),
             depth: Default::default(),
+            texts: None,
         }
+    }
+
+    /// The value at `origin` exactly as its evidence file holds it (parsed
+    /// whole from the file's text), when the files are known; `None` for a
+    /// value that did not come from evidence or the evidence root itself.
+    pub(crate) fn file_value(&self, origin: &Origin) -> Option<Value> {
+        let pointer = origin.as_deref().filter(|p| !p.is_empty())?;
+        let texts = self.texts.as_ref()?;
+        let at = texts.locate(pointer)?;
+        let file = texts.files.get(at.file)?;
+        let text = file.text.get(at.start..at.end)?;
+        let limits = super::LoadLimits {
+            max_depth: self.cache.limits.evidence_depth,
+            max_string: self.cache.limits.string_bytes,
+        };
+        super::parse_json(text, limits).ok()
     }
 
     /// The value of a file-level `let` (used by the case table and tooling).

@@ -219,6 +219,51 @@ pub fn evaluate_gate(
     apply_waivers(program, gate, options.now, result)
 }
 
+/// [`evaluate_gate`] on a projected load of `texts`: the values
+/// explanations show and cite are taken from the files, never from the
+/// load's placeholders for fields no rule reads.
+pub fn evaluate_gate_in(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+    texts: &crate::report::Evidence,
+) -> GateResult {
+    let verdicts = super::compiled::Compiled::new(program, &gate.lets, &gate.rules)
+        .verdicts(evidence, options);
+    let result = results(
+        program,
+        &gate.lets,
+        &gate.rules,
+        evidence,
+        options,
+        verdicts,
+        Explain::On(Some(texts)),
+    );
+    apply_waivers(program, gate, options.now, result)
+}
+
+/// [`evaluate_triggers`] on a projected load of `texts` (see [`evaluate_gate_in`]).
+pub fn evaluate_triggers_in(
+    program: &Program,
+    stage: &crate::check::Stage,
+    evidence: &Value,
+    options: &EvalOptions,
+    texts: &crate::report::Evidence,
+) -> GateResult {
+    let verdicts = super::compiled::Compiled::new(program, &stage.lets, &stage.triggers)
+        .verdicts(evidence, options);
+    results(
+        program,
+        &stage.lets,
+        &stage.triggers,
+        evidence,
+        options,
+        verdicts,
+        Explain::On(Some(texts)),
+    )
+}
+
 /// Evaluates the rollback triggers of a stage: a trigger fires when one of
 /// its `require` conditions fails or cannot be evaluated. The decision is
 /// `Denied` ("roll back") when any trigger fired.
@@ -240,7 +285,15 @@ pub fn evaluate_rules(
     options: &EvalOptions,
 ) -> GateResult {
     let verdicts = super::compiled::Compiled::new(program, lets, rules).verdicts(evidence, options);
-    results(program, lets, rules, evidence, options, verdicts, true)
+    results(
+        program,
+        lets,
+        rules,
+        evidence,
+        options,
+        verdicts,
+        Explain::On(None),
+    )
 }
 
 /// The first of two passes over a gate (what `clearance check` does): every
@@ -279,7 +332,32 @@ impl<'p> ToExplain<'p> {
     /// [`Self::rules`] read and show. The same result [`evaluate_gate`] gives
     /// on a full load: an explanation reads only its own rule's evidence.
     pub fn finish(self, program: &Program, evidence: &Value, options: &EvalOptions) -> GateResult {
-        gate_result(program, self.gate, evidence, options, self.verdicts, true)
+        gate_result(
+            program,
+            self.gate,
+            evidence,
+            options,
+            self.verdicts,
+            Explain::On(None),
+        )
+    }
+
+    /// [`Self::finish`] on a projected load of `texts` (see [`evaluate_gate_in`]).
+    pub fn finish_in(
+        self,
+        program: &Program,
+        evidence: &Value,
+        options: &EvalOptions,
+        texts: &crate::report::Evidence,
+    ) -> GateResult {
+        gate_result(
+            program,
+            self.gate,
+            evidence,
+            options,
+            self.verdicts,
+            Explain::On(Some(texts)),
+        )
     }
 }
 
@@ -300,8 +378,21 @@ pub fn first_pass<'p>(
         return FirstPass::Explain(ToExplain { gate, verdicts });
     }
     FirstPass::Decided(gate_result(
-        program, gate, evidence, options, verdicts, true,
+        program,
+        gate,
+        evidence,
+        options,
+        verdicts,
+        Explain::On(None),
     ))
+}
+
+/// Whether failing rules are explained, and with the evidence files their
+/// shown values are read from (a projected load has placeholders).
+#[derive(Clone, Copy)]
+enum Explain<'a> {
+    No,
+    On(Option<&'a crate::report::Evidence>),
 }
 
 /// A gate's result from its rules' verdicts: failing ones explained (when
@@ -312,7 +403,7 @@ fn gate_result(
     evidence: &Value,
     options: &EvalOptions,
     verdicts: Vec<Verdict>,
-    explain: bool,
+    explain: Explain<'_>,
 ) -> GateResult {
     let result = results(
         program,
@@ -352,7 +443,14 @@ pub fn decide_gate(
     options: &EvalOptions,
 ) -> GateResult {
     let verdicts = compiled.verdicts(evidence, options);
-    gate_result(compiled.program(), gate, evidence, options, verdicts, false)
+    gate_result(
+        compiled.program(),
+        gate,
+        evidence,
+        options,
+        verdicts,
+        Explain::No,
+    )
 }
 
 /// The rules' results from their fast-pass verdicts, explaining those that
@@ -364,8 +462,12 @@ fn results(
     evidence: &Value,
     options: &EvalOptions,
     verdicts: Vec<Verdict>,
-    explain: bool,
+    explain: Explain<'_>,
 ) -> GateResult {
+    let (explain, texts) = match explain {
+        Explain::No => (false, None),
+        Explain::On(texts) => (true, texts),
+    };
     // The reference interpreter's fast pass, built only when a rule errored:
     // its errors (messages, spans) are the ones reports show.
     let mut reference: Option<(Evaluator<'_>, LetScope<'_>)> = None;
@@ -410,7 +512,9 @@ fn results(
         match verdict.outcome {
             super::Outcome::Fail | super::Outcome::Error if explain => {
                 let t = tracer.get_or_insert_with(|| {
-                    Evaluator::with_trace(program, evidence.clone(), options, true)
+                    let mut t = Evaluator::with_trace(program, evidence.clone(), options, true);
+                    t.texts = texts.cloned();
+                    t
                 });
                 let trace_lets = LetScope::new(lets);
                 let env = Env::Lets {

@@ -1,0 +1,196 @@
+//! Every value a report shows as evidence is the value in the file: for
+//! every denied example and for generated evidence, decided the way `check`
+//! decides (lean load, then a projected load for explanations), each value
+//! the JSON report cites at a pointer equals the value at that pointer in
+//! the fully parsed file, and each value the human report prints after a
+//! pointer is a prefix of that value's text.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use clearance::decide::{self, Request, Target};
+use clearance::eval::{self, EvalOptions};
+use clearance::evidence::{self, Source};
+use clearance::report::{self, JsonContext};
+use proptest::prelude::*;
+use std::path::Path;
+
+fn options() -> EvalOptions {
+    EvalOptions::at("2026-11-20T12:00:00Z".parse().unwrap())
+}
+
+/// The reports of one decision, and the checks on what they show.
+fn check_shown_values(
+    program: &clearance::check::Program,
+    target: Target<'_>,
+    name: &str,
+    text: &str,
+) -> usize {
+    let sources = [Source::Text {
+        mount: None,
+        name: name.to_string(),
+        text: text.to_string().into(),
+    }];
+    let options = options();
+    let files = evidence::read(&sources, &options.limits).unwrap();
+    let result = decide::decide(&Request::new(program, target, &files, &options)).unwrap();
+    let full: serde_json::Value = serde_json::from_str(text).unwrap();
+    let json = report::gate_json(
+        program,
+        &result,
+        &JsonContext {
+            command: "check",
+            subject: "x",
+            now: "now".into(),
+            params: Vec::new(),
+            evidence: &files,
+            record: None,
+        },
+    );
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut checked = 0;
+    for rule in report["rules"].as_array().unwrap() {
+        for problem in rule["problems"].as_array().into_iter().flatten() {
+            for cited in problem["evidence"].as_array().into_iter().flatten() {
+                let pointer = cited["pointer"].as_str().unwrap();
+                let in_file = full
+                    .pointer(pointer)
+                    .unwrap_or_else(|| panic!("{name}: no {pointer}"));
+                assert_eq!(
+                    &cited["value"], in_file,
+                    "{name}: JSON cites {pointer} as another value"
+                );
+                checked += 1;
+            }
+        }
+    }
+    // The human report: `  /pointer = VALUE` and `/pointer ("name"): VALUE`.
+    let human = report::render_gate(program, "x", &result, Default::default(), &files);
+    for line in human.lines() {
+        let line = line.trim_start().trim_start_matches("evidence: ");
+        if !line.starts_with('/') {
+            continue;
+        }
+        let line = line.split("  (at ").next().unwrap();
+        let (pointer, shown) = match line.split_once(" = ") {
+            Some((p, v)) if !p.contains(' ') => (p, v),
+            _ => match line.split_once("): ") {
+                Some((head, v)) if v.starts_with(['{', '[']) => {
+                    (head.split(' ').next().unwrap(), v)
+                }
+                _ => continue,
+            },
+        };
+        let Some(in_file) = full.pointer(pointer) else {
+            continue;
+        };
+        let value = eval::parse_json(&in_file.to_string(), Default::default()).unwrap();
+        let whole = value.to_string();
+        let prefix = shown.trim_end_matches('…');
+        assert!(
+            whole.starts_with(prefix),
+            "{name}: the report shows {pointer} as {shown}, the file holds {whole}"
+        );
+        checked += 1;
+    }
+    checked
+}
+
+#[test]
+fn every_denied_example_shows_the_values_in_its_files() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let payments =
+        clearance::compile_path(&root.join("policies/payments/policy.clr"), &[]).unwrap();
+    let mut checked = 0;
+    for bundle in ["denied", "missing-evidence"] {
+        let text =
+            std::fs::read_to_string(root.join(format!("policies/payments/evidence/{bundle}.json")))
+                .unwrap();
+        for gate in &payments.gates {
+            checked += check_shown_values(&payments, Target::Gate(gate), bundle, &text);
+        }
+    }
+    let firing =
+        std::fs::read_to_string(root.join("policies/payments/metrics/firing.json")).unwrap();
+    let prod = payments.stage("prod").unwrap();
+    checked += check_shown_values(&payments, Target::Rollback(prod), "firing", &firing);
+    let mut dirs: Vec<_> = std::fs::read_dir(root.join("policies/cookbook"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        let program = clearance::compile_path(&dir.join("policy.clr"), &[]).unwrap();
+        let text = std::fs::read_to_string(dir.join("fail.json")).unwrap();
+        match program.gates.first() {
+            Some(gate) => {
+                checked += check_shown_values(&program, Target::Gate(gate), "fail", &text)
+            }
+            None => {
+                for stage in program.stages.iter().filter(|s| !s.triggers.is_empty()) {
+                    checked += check_shown_values(&program, Target::Rollback(stage), "fail", &text);
+                }
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} shown values checked");
+}
+
+const SBOM_POLICY: &str = r#"
+stages a -> b
+gate a -> b {
+  rule licensed {
+    require all c in evidence.components: exists c.licenses
+  }
+  rule no-critical {
+    require none c in evidence.components: any v in c.vulnerabilities ?? []: v.severity == "critical"
+  }
+  rule release-tag {
+    require evidence.invocation.parameters.inputs.release_tag == "v15"
+  }
+}
+"#;
+
+fn component() -> impl Strategy<Value = serde_json::Value> {
+    (
+        prop::option::of("[a-z]{1,8}"),
+        "[a-z]{1,6}",
+        prop::bool::ANY,
+        prop::option::of(prop::collection::vec(prop_oneof!["critical", "high", "low"], 0..3)),
+        0i64..1000,
+    )
+        .prop_map(|(name, kind, licensed, vulns, extra)| {
+            let mut c = serde_json::json!({"type": kind, "bom-ref": format!("pkg:x/{kind}@{extra}"), "extra": {"n": extra, "s": "unread"}});
+            if let Some(n) = name {
+                c["name"] = serde_json::json!(n);
+            }
+            if licensed {
+                c["licenses"] = serde_json::json!([{"id": "MIT"}]);
+            }
+            if let Some(v) = vulns {
+                c["vulnerabilities"] = serde_json::json!(v.iter().map(|s| serde_json::json!({"severity": s, "cvss": 7.5})).collect::<Vec<_>>());
+            }
+            c
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Generated SBOM-like evidence, with fields no rule reads beside the
+    /// ones they do.
+    #[test]
+    fn generated_evidence_is_shown_as_it_is(
+        components in prop::collection::vec(component(), 1..6),
+        tag in "v[0-9]{1,2}",
+        pretty in prop::bool::ANY,
+    ) {
+        let program = clearance::compile_str("sbom.clr", SBOM_POLICY).unwrap();
+        let doc = serde_json::json!({
+            "components": components,
+            "invocation": {"parameters": {"inputs": {"release_tag": tag, "other": "x"}, "more": 2}},
+        });
+        let text = if pretty { serde_json::to_string_pretty(&doc).unwrap() } else { doc.to_string() };
+        check_shown_values(&program, Target::Gate(&program.gates[0]), "generated.json", &text);
+    }
+}
