@@ -578,3 +578,35 @@ fn the_policy_schema_has_one_alternative_per_decision() {
         }
     }
 }
+
+/// JUnit consumers read a suite's `skipped` count: skipped and waived rules.
+#[test]
+fn junit_suites_count_skipped_cases() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("p.clr");
+    std::fs::write(
+        &p,
+        "stages a -> b\ngate a -> b {\n  rule r {\n    when false\n    require evidence.x == 1\n  }\n  rule w {\n    require evidence.x == 3\n  }\n  rule f {\n    require evidence.x == 4\n  }\n}\nwaive a -> b w until 2099-01-01 reason \"known, Q-1\"\n",
+    )
+    .unwrap();
+    let e = dir.path().join("e.json");
+    std::fs::write(&e, r#"{"x": 2}"#).unwrap();
+    let out = Command::cargo_bin("clearance")
+        .unwrap()
+        .arg("check")
+        .arg(&p)
+        .arg("--evidence")
+        .arg(&e)
+        .args(["--now", "2026-11-20T12:00:00Z", "--format", "junit"])
+        .output()
+        .unwrap();
+    let xml = String::from_utf8_lossy(&out.stdout);
+    let suite = xml
+        .lines()
+        .find(|l| l.trim_start().starts_with("<testsuite "))
+        .unwrap();
+    assert!(suite.contains("skipped=\"2\""), "{suite}");
+    assert!(suite.contains("failures=\"1\""), "{suite}");
+    let report = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!(report.test_suites[0].test_cases.len(), 3);
+}

@@ -222,6 +222,12 @@ pub fn junit(ctx: &CiContext<'_>) -> String {
         tc.set_classname(format!("{} {}", ctx.command, ctx.subject));
         suite.add_test_case(tc);
     }
+    // quick-junit counts skipped cases as `disabled`; JUnit consumers
+    // (Jenkins, GitLab, the Maven Surefire schema) read `skipped`.
+    let skipped = suite.disabled.to_string();
+    suite
+        .extra
+        .insert("skipped".into(), skipped.as_str().into());
     report.add_test_suite(suite);
     super::text::xml_chars(&report.to_string().unwrap_or_default()).into_owned()
 }
