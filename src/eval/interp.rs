@@ -275,6 +275,11 @@ impl<'p> Evaluator<'p> {
         env: &Env<'_>,
     ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
+        let step = |b: &Value| {
+            access::field(self.program, b, base.span, &field.name, field.span, &origin)
+                .map(|_| ())
+                .err()
+        };
         let got = access::field(
             self.program,
             &b,
@@ -282,7 +287,8 @@ impl<'p> Evaluator<'p> {
             &field.name,
             field.span,
             &origin,
-        )?;
+        )
+        .map_err(|e| self.as_in_file(e, &origin, step))?;
         let origin = match got {
             Val::Ref(_) => pointer_child(&origin, &field.name),
             Val::Own(_) => None,
@@ -298,12 +304,35 @@ impl<'p> Evaluator<'p> {
     ) -> Result<(Value, Origin), EvalError> {
         let (b, origin) = self.eval_t(base, env)?;
         let i = self.eval(index, env)?;
-        let (v, step) = access::index(self.program, &b, base.span, &i, index.span, &origin)?;
+        let again = |b: &Value| {
+            access::index(self.program, b, base.span, &i, index.span, &origin)
+                .map(|_| ())
+                .err()
+        };
+        let (v, step) = access::index(self.program, &b, base.span, &i, index.span, &origin)
+            .map(|(v, step)| (v.clone(), step))
+            .map_err(|e| self.as_in_file(e, &origin, again))?;
         let origin = match step {
             access::Step::At(at) => pointer_child(&origin, &at.to_string()),
             access::Step::Key(k) => pointer_child(&origin, k),
         };
-        Ok((v.clone(), origin))
+        Ok((v, origin))
+    }
+
+    /// `err`, about a value that came from evidence at `origin`, said of the
+    /// value as the file holds it (`again` re-runs the failing step on it).
+    /// Explanations run on a projected load whose unread fields are
+    /// placeholders; an error message must not show those as evidence.
+    fn as_in_file(
+        &self,
+        err: EvalError,
+        origin: &Origin,
+        again: impl FnOnce(&Value) -> Option<EvalError>,
+    ) -> EvalError {
+        match self.file_value(origin) {
+            Some(v) => again(&v).filter(|e| e.kind == err.kind).unwrap_or(err),
+            None => err,
+        }
     }
 
     fn binary(
@@ -335,8 +364,22 @@ impl<'p> Evaluator<'p> {
             _ => {
                 let (lv, lo) = self.eval_t(l, env)?;
                 let (rv, ro) = self.eval_t(r, env)?;
-                self.apply(op, &lv, &rv, l, r, span).map_err(|mut err| {
-                    // Say which evidence the operands came from (trace mode only).
+                self.apply(op, &lv, &rv, l, r, span).map_err(|err| {
+                    // Say it of the operands as their files hold them, and
+                    // which evidence they came from (trace mode only).
+                    let (flv, frv) = (self.file_value(&lo), self.file_value(&ro));
+                    let mut err = match (&flv, &frv) {
+                        (None, None) => err,
+                        _ => {
+                            let (a, b) = (flv.as_ref().unwrap_or(&lv), frv.as_ref().unwrap_or(&rv));
+                            self.apply(op, a, b, l, r, span)
+                                .err()
+                                .filter(|e| e.kind == err.kind)
+                                .unwrap_or(err)
+                        }
+                    };
+                    let lv = flv.unwrap_or(lv);
+                    let rv = frv.unwrap_or(rv);
                     for (e, v, o) in [(l, &lv, lo), (r, &rv, ro)] {
                         if let Some(p) = o.filter(|p| !p.is_empty()) {
                             err.notes.push(format!(
