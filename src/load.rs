@@ -7,7 +7,7 @@ use crate::syntax::{parse_file_with, SourceMap, Span, SyntaxError};
 use miette::Diagnostic;
 use std::path::{Path, PathBuf};
 
-use crate::evidence::source::is_fifo;
+use crate::evidence::source::{bounded, io_reason, is_fifo};
 use crate::limits::Limits;
 
 /// Anything that stops a policy from compiling.
@@ -82,7 +82,6 @@ fn read_policy_file(
     limits: &Limits,
     allow_pipe: bool,
 ) -> Result<String, CompileError> {
-    use std::io::Read;
     let io = |reason: String| CompileError::Io {
         path: display.to_string(),
         reason,
@@ -110,10 +109,7 @@ fn read_policy_file(
         return Err(over(meta.len()));
     }
     let file = std::fs::File::open(path).map_err(|e| io(io_reason(&e)))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len().saturating_add(1)).unwrap_or(0));
-    file.take(limits.policy_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| io(io_reason(&e)))?;
+    let bytes = bounded(file, limits.policy_bytes, meta.len()).map_err(|e| io(io_reason(&e)))?;
     if bytes.len() as u64 > limits.policy_bytes {
         // A pipe has no length up front: all we know is that it is longer.
         return Err(over(bytes.len() as u64));
@@ -149,15 +145,6 @@ struct Loader {
     /// `root_dir` (the current directory), not under `/dev/fd`.
     root_is_pipe: bool,
     loaded: Vec<PathBuf>,
-}
-
-/// An OS error without its "(os error N)" suffix, which means nothing to users.
-fn io_reason(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s.get(..i).unwrap_or(&s).to_string(),
-        None => s,
-    }
 }
 
 impl Loader {

@@ -458,22 +458,23 @@ fn with_header(title: String, schema: Json) -> Json {
         json!("https://json-schema.org/draft/2020-12/schema"),
     );
     out.insert("title".into(), json!(title));
-    match schema {
-        Json::Object(m) => out.extend(m),
-        other => {
-            out.insert("allOf".into(), json!([other]));
-        }
+    if let Json::Object(m) = schema {
+        out.extend(m);
     }
     Json::Object(out)
 }
 
-/// The JSON Schema of the evidence one decision reads.
-pub fn infer_for(program: &Program, what: Decided<'_>) -> Json {
-    let schema = match what {
+/// The schema body of what one decision reads.
+fn body_of(program: &Program, what: Decided<'_>) -> Json {
+    match what {
         Decided::Gate(g) => body(program, &[(&g.lets, &g.rules)]),
         Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)]),
-    };
-    with_header(what.title(), schema)
+    }
+}
+
+/// The JSON Schema of the evidence one decision reads.
+pub fn infer_for(program: &Program, what: Decided<'_>) -> Json {
+    with_header(what.title(), body_of(program, what))
 }
 
 /// The JSON Schema of the evidence one gate reads, or, with `None`, of what

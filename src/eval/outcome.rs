@@ -215,7 +215,7 @@ pub fn evaluate_gate(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
-    let result = evaluate_rules(program, &gate.lets, &gate.rules, evidence, options);
+    let result = decide_and_explain(program, &gate.lets, &gate.rules, evidence, options, None);
     apply_waivers(program, gate, options.now, result)
 }
 
@@ -229,39 +229,15 @@ pub fn evaluate_gate_in(
     options: &EvalOptions,
     texts: &crate::report::Evidence,
 ) -> GateResult {
-    let verdicts = super::compiled::Compiled::new(program, &gate.lets, &gate.rules)
-        .verdicts(evidence, options);
-    let result = results(
+    let result = decide_and_explain(
         program,
         &gate.lets,
         &gate.rules,
         evidence,
         options,
-        verdicts,
-        Explain::On(Some(texts)),
+        Some(texts),
     );
     apply_waivers(program, gate, options.now, result)
-}
-
-/// [`evaluate_triggers`] on a projected load of `texts` (see [`evaluate_gate_in`]).
-pub fn evaluate_triggers_in(
-    program: &Program,
-    stage: &crate::check::Stage,
-    evidence: &Value,
-    options: &EvalOptions,
-    texts: &crate::report::Evidence,
-) -> GateResult {
-    let verdicts = super::compiled::Compiled::new(program, &stage.lets, &stage.triggers)
-        .verdicts(evidence, options);
-    results(
-        program,
-        &stage.lets,
-        &stage.triggers,
-        evidence,
-        options,
-        verdicts,
-        Explain::On(Some(texts)),
-    )
 }
 
 /// Evaluates the rollback triggers of a stage: a trigger fires when one of
@@ -273,7 +249,32 @@ pub fn evaluate_triggers(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
-    evaluate_rules(program, &stage.lets, &stage.triggers, evidence, options)
+    decide_and_explain(
+        program,
+        &stage.lets,
+        &stage.triggers,
+        evidence,
+        options,
+        None,
+    )
+}
+
+/// [`evaluate_triggers`] on a projected load of `texts` (see [`evaluate_gate_in`]).
+pub fn evaluate_triggers_in(
+    program: &Program,
+    stage: &crate::check::Stage,
+    evidence: &Value,
+    options: &EvalOptions,
+    texts: &crate::report::Evidence,
+) -> GateResult {
+    decide_and_explain(
+        program,
+        &stage.lets,
+        &stage.triggers,
+        evidence,
+        options,
+        Some(texts),
+    )
 }
 
 /// Evaluates a list of rules sharing one block of `let`s (a gate, or a stage's triggers).
@@ -284,6 +285,18 @@ pub fn evaluate_rules(
     evidence: &Value,
     options: &EvalOptions,
 ) -> GateResult {
+    decide_and_explain(program, lets, rules, evidence, options, None)
+}
+
+/// Every rule decided by the compiled evaluator, the failing ones explained.
+fn decide_and_explain(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    evidence: &Value,
+    options: &EvalOptions,
+    texts: Option<&crate::report::Evidence>,
+) -> GateResult {
     let verdicts = super::compiled::Compiled::new(program, lets, rules).verdicts(evidence, options);
     results(
         program,
@@ -292,7 +305,7 @@ pub fn evaluate_rules(
         evidence,
         options,
         verdicts,
-        Explain::On(None),
+        Explain::On(texts),
     )
 }
 

@@ -580,7 +580,7 @@ pub(crate) fn load_text<T>(
     de.end()?;
     if BIG_NUMBER_SEEN.with(|seen| seen.replace(false)) {
         if let Some((start, end)) = out_of_range_integer(text) {
-            let (line, column) = line_col(text, start);
+            let (line, column) = crate::syntax::span::line_col(text, start);
             return Err(LoadError {
                 message: format!(
                     "integer {} does not fit in 64 bits (Clearance keeps integers exact)",
@@ -632,15 +632,6 @@ fn out_of_range_integer(text: &str) -> Option<(usize, usize)> {
         }
     }
     None
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
-    let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
 }
 
 /// Parses evidence JSON into a [`Value`]. Duplicate keys, integers beyond 64

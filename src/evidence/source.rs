@@ -154,7 +154,11 @@ pub(crate) fn is_fifo(_: &std::fs::Metadata) -> bool {
 
 /// Up to one byte past `max_bytes`, so an over-long input is detected
 /// without reading the rest of it. `expected` sizes the buffer up front.
-fn bounded(reader: impl Read, max_bytes: u64, expected: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn bounded(
+    reader: impl Read,
+    max_bytes: u64,
+    expected: u64,
+) -> std::io::Result<Vec<u8>> {
     // Exactly the expected size: at the end `read_to_end` probes for more
     // with a small stack buffer instead of growing this one.
     let capacity = usize::try_from(expected.min(max_bytes)).unwrap_or(0);
@@ -189,7 +193,7 @@ fn text_of(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<String, Evidenc
 }
 
 /// An OS error without its "(os error N)" suffix, which means nothing to users.
-fn io_reason(e: &std::io::Error) -> String {
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
     let s = e.to_string();
     match s.find(" (os error") {
         Some(i) => s.get(..i).unwrap_or(&s).to_string(),

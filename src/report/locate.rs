@@ -288,22 +288,10 @@ fn unescape_token(t: &str) -> String {
     t.replace("~1", "/").replace("~0", "~")
 }
 
-/// Byte span of the value at `pointer` (RFC 6901) in the JSON `text`.
+/// Byte span of the value at `pointer` (RFC 6901) in the JSON `text`, by a
+/// scan of its own (an [`Evidence`] file reuses what earlier scans found).
 pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut pos = skip_ws(bytes, skip_bom(bytes));
-    if !pointer.is_empty() {
-        for raw in pointer.strip_prefix('/')?.split('/') {
-            let token = unescape_token(raw);
-            pos = match bytes.get(pos)? {
-                b'{' => find_member(text, pos, &token)?,
-                b'[' => find_element(bytes, pos, token.parse().ok()?)?,
-                _ => return None,
-            };
-        }
-    }
-    let end = skip_value(bytes, pos)?;
-    Some((pos, end))
+    LocateIndex::default().locate(text, pointer)
 }
 
 fn skip_bom(b: &[u8]) -> usize {
@@ -371,49 +359,6 @@ fn skip_value(b: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// Start of the value of member `key` in the object at `i`.
-fn find_member(text: &str, i: usize, key: &str) -> Option<usize> {
-    let b = text.as_bytes();
-    let mut j = skip_ws(b, i + 1);
-    if b.get(j) == Some(&b'}') {
-        return None;
-    }
-    loop {
-        let key_end = skip_string(b, j)?;
-        let raw = text.get(j..key_end)?;
-        let name: String = serde_json::from_str(raw).ok()?;
-        j = skip_ws(b, key_end);
-        if b.get(j) != Some(&b':') {
-            return None;
-        }
-        j = skip_ws(b, j + 1);
-        if name == key {
-            return Some(j);
-        }
-        j = skip_ws(b, skip_value(b, j)?);
-        match b.get(j)? {
-            b',' => j = skip_ws(b, j + 1),
-            _ => return None,
-        }
-    }
-}
-
-/// Start of element `n` of the array at `i`.
-fn find_element(b: &[u8], i: usize, n: usize) -> Option<usize> {
-    let mut j = skip_ws(b, i + 1);
-    if b.get(j) == Some(&b']') {
-        return None;
-    }
-    for _ in 0..n {
-        j = skip_ws(b, skip_value(b, j)?);
-        match b.get(j)? {
-            b',' => j = skip_ws(b, j + 1),
-            _ => return None,
-        }
-    }
-    Some(j)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,8 +390,8 @@ mod tests {
         assert_eq!(at(t, "/A"), Some("4"));
     }
 
-    /// The indexed locator finds what the plain scan finds, in any order of
-    /// requests, and its line:column is `span::line_col`'s.
+    /// One index asked in any order finds what a fresh scan finds for each
+    /// pointer, and its line:column is `span::line_col`'s.
     #[test]
     fn the_index_agrees_with_a_fresh_scan() {
         let t = "{\"a\": [1, {\"k\": \"é\"}, [2, 3]],\n \"b\": {\"x\": 1, \"y\": {\"z\": null}}, \"c\": []}";
