@@ -38,6 +38,8 @@ pub struct Evaluator<'p> {
     /// tree this evaluator reads is a projected load whose unread fields
     /// are placeholders (see [`Evaluator::file_value`]).
     pub(crate) texts: Option<crate::report::Evidence>,
+    /// YAML and JUnit files of `texts` parsed whole, by file index.
+    whole_files: RefCell<HashMap<usize, Option<Value>>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -73,6 +75,7 @@ impl<'p> Evaluator<'p> {
             constants: constants(program),
             depth: Default::default(),
             texts: None,
+            whole_files: Default::default(),
         }
     }
 
@@ -82,8 +85,25 @@ impl<'p> Evaluator<'p> {
     pub(crate) fn file_value(&self, origin: &Origin) -> Option<Value> {
         let pointer = origin.as_deref().filter(|p| !p.is_empty())?;
         let texts = self.texts.as_ref()?;
+        let (i, inner) = texts.resolve(pointer)?;
+        let file = texts.files.get(i)?;
+        if file.format != crate::evidence::Format::Json {
+            // YAML and JUnit values are not JSON text: take them from the
+            // file parsed whole, once per file.
+            let mut parsed = self.whole_files.borrow_mut();
+            let whole = parsed.entry(i).or_insert_with(|| {
+                file.format
+                    .parse(
+                        &file.name,
+                        &file.text,
+                        &self.cache.limits,
+                        crate::evidence::Load::Full,
+                    )
+                    .ok()
+            });
+            return crate::evidence::tree::at_pointer(whole.as_ref()?, &inner);
+        }
         let at = texts.locate(pointer)?;
-        let file = texts.files.get(at.file)?;
         let text = file.text.get(at.start..at.end)?;
         let limits = super::LoadLimits {
             max_depth: self.cache.limits.evidence_depth,

@@ -17,6 +17,8 @@ pub enum EvidenceError {
 /// A parse error at a place in an evidence file.
 #[derive(Debug, Clone)]
 pub struct SyntaxProblem {
+    /// The reader's name for its format ("JSON", "YAML", "JUnit XML").
+    pub format: &'static str,
     pub file: String,
     pub message: String,
     /// Byte offset and length of the offending character.
@@ -28,16 +30,34 @@ pub struct SyntaxProblem {
     pub text: std::sync::Arc<String>,
 }
 
-#[derive(Debug, thiserror::Error, Diagnostic)]
-#[error("invalid evidence JSON in `{file}`: {message}")]
-#[diagnostic(code(clearance::evidence::invalid_json))]
-struct InvalidJson {
+#[derive(Debug, thiserror::Error)]
+#[error("invalid evidence {format} in `{file}`: {message}")]
+struct InvalidEvidence {
+    format: &'static str,
     file: String,
     message: String,
-    #[label("{message}")]
     span: SourceSpan,
-    #[source_code]
     source_code: NamedSource<crate::report::locate::SharedText>,
+}
+
+impl Diagnostic for InvalidEvidence {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new(match self.format {
+            "JSON" => "clearance::evidence::invalid_json",
+            "YAML" => "clearance::evidence::invalid_yaml",
+            _ => "clearance::evidence::invalid_junit",
+        }))
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(&self.source_code)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            miette::LabeledSpan::new_with_span(Some(self.message.clone()), self.span),
+        )))
+    }
 }
 
 impl EvidenceError {
@@ -59,6 +79,7 @@ impl EvidenceError {
             .map(char::len_utf8)
             .unwrap_or(0);
         EvidenceError::Syntax(Box::new(SyntaxProblem {
+            format: "JSON",
             file: file.to_string(),
             message,
             offset,
@@ -69,13 +90,43 @@ impl EvidenceError {
         }))
     }
 
+    /// A reader's error at byte `offset` of `text`.
+    pub(crate) fn at(
+        format: super::Format,
+        file: &str,
+        text: &std::sync::Arc<String>,
+        offset: usize,
+        message: String,
+    ) -> EvidenceError {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let len = text
+            .get(offset..)
+            .and_then(|s| s.chars().next())
+            .map(char::len_utf8)
+            .unwrap_or(0);
+        let (line, column) = crate::syntax::span::line_col(text, offset);
+        EvidenceError::Syntax(Box::new(SyntaxProblem {
+            format: format.label(),
+            file: file.to_string(),
+            message,
+            offset,
+            len,
+            line,
+            column,
+            text: text.clone(),
+        }))
+    }
+
     /// The problem in one line, without the snippet.
     pub fn message(&self) -> String {
         match self {
             EvidenceError::Input(m) => m.clone(),
             EvidenceError::Syntax(p) => format!(
-                "invalid evidence JSON in `{}`: {} at {}:{}:{}",
-                p.file, p.message, p.file, p.line, p.column
+                "invalid evidence {} in `{}`: {} at {}:{}:{}",
+                p.format, p.file, p.message, p.file, p.line, p.column
             ),
         }
     }
@@ -90,11 +141,12 @@ impl EvidenceError {
         };
         if !crate::report::fits_snippet(&p.text, p.offset) {
             return format!(
-                "error: invalid evidence JSON in `{}`: {}\n  at {}:{}:{}\n",
-                p.file, p.message, p.file, p.line, p.column
+                "error: invalid evidence {} in `{}`: {}\n  at {}:{}:{}\n",
+                p.format, p.file, p.message, p.file, p.line, p.column
             );
         }
-        let diag = InvalidJson {
+        let diag = InvalidEvidence {
+            format: p.format,
             file: p.file.clone(),
             message: p.message.clone(),
             span: (p.offset, p.len).into(),

@@ -15,7 +15,10 @@
 //! [`Format::parse`]; nothing above this module changes.
 
 mod error;
+mod junit;
 pub(crate) mod source;
+pub(crate) mod tree;
+mod yaml;
 
 pub use crate::report::{Evidence, EvidenceText};
 pub use error::EvidenceError;
@@ -57,17 +60,39 @@ impl<'a> Load<'a> {
     }
 }
 
-/// The formats evidence can be written in, chosen by file name.
+/// The formats evidence can be written in, chosen by the file's extension
+/// (TRUST.md section 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// JSON (RFC 8259): any name that no other format claims, and standard input.
     Json,
+    /// YAML 1.2, core schema (`.yaml`, `.yml`).
+    Yaml,
+    /// A JUnit XML test report (`.xml`), read into the normalised report shape.
+    Junit,
 }
 
 impl Format {
     /// The format of a file named `name`.
-    pub fn of(_name: &str) -> Format {
-        Format::Json
+    pub fn of(name: &str) -> Format {
+        let extension = std::path::Path::new(name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("yaml" | "yml") => Format::Yaml,
+            Some("xml") => Format::Junit,
+            _ => Format::Json,
+        }
+    }
+
+    /// How diagnostics name the format.
+    pub fn label(self) -> &'static str {
+        match self {
+            Format::Json => "JSON",
+            Format::Yaml => "YAML",
+            Format::Junit => "JUnit XML",
+        }
     }
 
     /// Parses `text` (from the file `name`) into evidence.
@@ -89,6 +114,27 @@ impl Format {
                 Load::Decide(p) => projection::parse_for_decision(text, bounds, p),
             }
             .map_err(|e| EvidenceError::json(name, text, &e)),
+            Format::Yaml => {
+                let value = yaml::parse(text, limits)
+                    .map_err(|e| EvidenceError::at(self, name, text, e.offset, e.message))?;
+                Ok(match load {
+                    Load::Full => value,
+                    Load::Explain(p) => tree::prune(value, p, false),
+                    Load::Decide(p) => tree::prune(value, p, true),
+                })
+            }
+            Format::Junit => junit::parse(text, limits, load)
+                .map_err(|e| EvidenceError::at(self, name, text, e.offset, e.message)),
+        }
+    }
+
+    /// Where each value of a YAML or JUnit file is (JSON is located by
+    /// scanning its text, see [`crate::report::locate`]).
+    pub(crate) fn positions(self, text: &str) -> Option<tree::Pos> {
+        match self {
+            Format::Json => None,
+            Format::Yaml => yaml::positions(text),
+            Format::Junit => junit::positions(text),
         }
     }
 }

@@ -17,6 +17,8 @@ pub struct EvidenceText {
     pub name: String,
     /// Shared, not copied: a bundle can be a hundred megabytes.
     pub text: std::sync::Arc<String>,
+    /// The reader its name picks.
+    pub format: crate::evidence::Format,
     /// What locating values in `text` has found so far (shared by clones).
     index: std::sync::Arc<LocateIndex>,
 }
@@ -24,6 +26,7 @@ pub struct EvidenceText {
 impl EvidenceText {
     pub fn new(mount: Option<String>, name: String, text: std::sync::Arc<String>) -> Self {
         EvidenceText {
+            format: crate::evidence::Format::of(&name),
             mount,
             name,
             text,
@@ -38,6 +41,8 @@ struct LocateIndex {
     lines: OnceLock<LineIndex>,
     /// By the offset where a container starts: its children found so far.
     containers: Mutex<HashMap<usize, Children>>,
+    /// For YAML and JUnit files: where every value is, read on first use.
+    positions: OnceLock<Option<crate::evidence::tree::Pos>>,
 }
 
 #[derive(Debug)]
@@ -114,7 +119,19 @@ impl LineIndex {
 }
 
 impl LocateIndex {
-    /// Byte span of the value at `pointer` in `text` (see [`locate`]).
+    /// Byte span of the value at `pointer` in `file`.
+    fn locate_in(&self, file: &EvidenceText, pointer: &str) -> Option<(usize, usize)> {
+        match file.format {
+            crate::evidence::Format::Json => self.locate(&file.text, pointer),
+            other => self
+                .positions
+                .get_or_init(|| other.positions(&file.text))
+                .as_ref()?
+                .at(pointer),
+        }
+    }
+
+    /// Byte span of the value at `pointer` in the JSON `text` (see [`locate`]).
     fn locate(&self, text: &str, pointer: &str) -> Option<(usize, usize)> {
         let bytes = text.as_bytes();
         let mut pos = skip_ws(bytes, skip_bom(bytes));
@@ -235,8 +252,9 @@ pub struct Located {
 }
 
 impl Evidence {
-    /// The file and span of the value at `pointer` (a pointer into the bundle).
-    pub fn locate(&self, pointer: &str) -> Option<Located> {
+    /// The file that holds the value at `pointer` (a pointer into the
+    /// bundle), and the pointer to it within that file.
+    pub(crate) fn resolve(&self, pointer: &str) -> Option<(usize, String)> {
         let first = pointer
             .strip_prefix('/')?
             .split('/')
@@ -249,29 +267,23 @@ impl Evidence {
                         .strip_prefix('/')
                         .and_then(|p| p.split_once('/').map(|(_, r)| format!("/{r}")))
                         .unwrap_or_default();
-                    return f
-                        .index
-                        .locate(f.text.as_str(), &rest)
-                        .map(|(start, end)| Located {
-                            file: i,
-                            start,
-                            end,
-                        });
+                    return Some((i, rest));
                 }
             }
         }
-        let (i, root) = self
-            .files
-            .iter()
-            .enumerate()
-            .find(|(_, f)| f.mount.is_none())?;
-        root.index
-            .locate(root.text.as_str(), pointer)
-            .map(|(start, end)| Located {
-                file: i,
-                start,
-                end,
-            })
+        let i = self.files.iter().position(|f| f.mount.is_none())?;
+        Some((i, pointer.to_string()))
+    }
+
+    /// The file and span of the value at `pointer` (a pointer into the bundle).
+    pub fn locate(&self, pointer: &str) -> Option<Located> {
+        let (i, inner) = self.resolve(pointer)?;
+        let f = self.files.get(i)?;
+        f.index.locate_in(f, &inner).map(|(start, end)| Located {
+            file: i,
+            start,
+            end,
+        })
     }
 
     /// `file:line:column` of a located value.
