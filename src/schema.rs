@@ -197,8 +197,10 @@ impl Infer<'_> {
                         self.mark(&first, "string");
                     }
                     "semver" | "lower" | "upper" | "starts_with" | "ends_with" | "split"
-                    | "matches" | "glob" | "json" => self.mark(&first, "string"),
-                    "sum" | "min" | "max" | "sort" | "distinct" | "join" => {
+                    | "matches" | "glob" | "json" | "purl" | "spdx_ids" | "replace" => {
+                        self.mark(&first, "string")
+                    }
+                    "sum" | "min" | "max" | "sort" | "distinct" | "join" | "flatten" => {
                         self.mark(&first, "array")
                     }
                     "keys" | "values" => self.mark(&first, "object"),

@@ -35,6 +35,11 @@ pub(super) fn builtins() -> Vec<Builtin> {
             run: distinct,
         },
         Builtin {
+            sig: sig("flatten", &[("lists", ArgTy::List)], 0, Ty::List),
+            doc: "The list with each element that is itself a list replaced by its elements, one level deep: `flatten([[1, 2], 3, [[4]]])` is `[1, 2, 3, [4]]`. Non-list elements are kept in place.\n\n    all l in flatten([c.licenses for c in evidence.sbom.components]): l.license.id != null",
+            run: flatten,
+        },
+        Builtin {
             sig: sig("keys", &[("object", ArgTy::Collection)], 0, Ty::List),
             doc: "The keys of an object, in the order of the evidence file.\n\n    \"prod\" in keys(evidence.config)",
             run: keys,
@@ -232,4 +237,25 @@ fn sort(a: &Args<'_>) -> Result<Value, EvalError> {
     let mut items: Vec<Value> = a.list(0)?.as_ref().clone();
     items.sort_by(|x, y| x.total_cmp(y));
     Ok(Value::list(items))
+}
+
+fn flatten(a: &Args<'_>) -> Result<Value, EvalError> {
+    let lists = a.list(0)?;
+    let total: usize = lists
+        .iter()
+        .map(|v| match v {
+            Value::List(inner) => inner.len(),
+            _ => 1,
+        })
+        .sum();
+    a.budget
+        .charge(total as u64 * crate::eval::ops::ELEMENT_BYTES, a.call)?;
+    let mut out = Vec::with_capacity(total);
+    for v in lists.iter() {
+        match v {
+            Value::List(inner) => out.extend(inner.iter().cloned()),
+            other => out.push(other.clone()),
+        }
+    }
+    Ok(Value::list(out))
 }

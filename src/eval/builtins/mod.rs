@@ -7,6 +7,7 @@ mod data;
 mod drift;
 mod patterns;
 mod strings;
+mod supply;
 mod time;
 pub use time::parse_rfc3339;
 
@@ -99,6 +100,7 @@ fn table() -> &'static [Builtin] {
         all.extend(drift::builtins());
         all.extend(patterns::builtins());
         all.extend(strings::builtins());
+        all.extend(supply::builtins());
         all.extend(time::builtins());
         all.sort_by_key(|b| b.sig.name);
         all

@@ -42,7 +42,67 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "The strings of a list joined with a separator. Non-string elements are an error, and so is a result longer than `--max-string-bytes` (checked before it is built).\n\n    join(sort(keys(evidence.config.prod)), \",\")",
             run: join,
         },
+        Builtin {
+            sig: sig("replace", &[("text", ArgTy::Str), ("from", ArgTy::Str), ("to", ArgTy::Str)], 0, Ty::Str),
+            doc: "The string with every occurrence of `from` replaced by `to`, left to right, without overlaps. An empty `from` is an error, and so is a result longer than `--max-string-bytes` (checked before it is built).\n\n    replace(evidence.artifact.image, \"staging.registry\", \"registry\") == evidence.prod.image",
+            run: replace,
+        },
+        Builtin {
+            sig: sig("number", &[("text", ArgTy::StrOrNum)], 0, Ty::Num),
+            doc: "The number a string holds, written as JSON writes numbers (`\"42\"`, `\"-1.5\"`, `\"2e3\"`): for values that tools report as strings, such as Tekton results or CI outputs. An integer beyond 64 bits, surrounding spaces, `+1`, `0x1F` or `\"\"` is an error naming the string; a number is returned as it is.\n\n    number(evidence.results.COVERAGE) >= 80",
+            run: number,
+        },
     ]
+}
+
+fn replace(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = a.str(0)?;
+    let from = a.str(1)?;
+    let to = a.str(2)?;
+    if from.is_empty() {
+        return Err(a.invalid(1, "`replace` needs a non-empty string to replace"));
+    }
+    // The length of the result, known before building it (as for `join`).
+    let hits = text.matches(from).count();
+    let total = (text.len() - hits * from.len()).saturating_add(hits.saturating_mul(to.len()));
+    let limit = a.cache.limits.string_bytes;
+    if total > limit {
+        return Err(EvalError::new(
+            crate::eval::ErrorKind::BudgetExceeded,
+            a.call,
+            format!("`replace` would build a string of {total} bytes, over the limit of {limit} bytes (`--max-string-bytes`)"),
+        ));
+    }
+    a.budget.charge((text.len() + total) as u64, a.call)?;
+    Ok(Value::str(&text.replace(from, to)))
+}
+
+fn number(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = match a.get(0)? {
+        n @ (Value::Int(_) | Value::Float(_)) => return Ok(n.clone()),
+        Value::Str(s) => s,
+        _ => return Err(a.type_error(0, "string or number")),
+    };
+    a.budget.charge(text.len() as u64, a.call)?;
+    let not_a_number = || {
+        let shown = Value::str(text).short(60);
+        a.invalid(
+            0,
+            format!("`number` needs a string holding a JSON number, got {shown}"),
+        )
+    };
+    // JSON's number grammar exactly: no surrounding spaces (JSON would skip
+    // them), and the evidence loader's own parser (64-bit integers exact)
+    // reads it.
+    let bare = text.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+        && text.ends_with(|c: char| c.is_ascii_digit());
+    if !bare {
+        return Err(not_a_number());
+    }
+    match crate::eval::parse_json(text, Default::default()) {
+        Ok(n @ (Value::Int(_) | Value::Float(_))) => Ok(n),
+        _ => Err(not_a_number()),
+    }
 }
 
 fn contains(a: &Args<'_>) -> Result<Value, EvalError> {
