@@ -530,19 +530,29 @@ impl Parse<'_, '_> {
     ) -> Result<Vec<Option<Attr>>, XmlError> {
         let mut out: Vec<Option<Attr>> = vec![None; names.len()];
         for attr in e.attributes() {
-            let attr = attr.map_err(|err| XmlError {
-                message: err.to_string(),
-                offset: tag.0,
-            })?;
+            let attr = attr.map_err(|err| attribute_error(&err, tag))?;
             let key = attr.key.local_name();
             let Some(slot) = names.iter().position(|n| n.as_bytes() == key.as_ref()) else {
                 continue;
             };
             let value = attr
                 .decode_and_unescape_value(reader.decoder())
-                .map_err(|err| XmlError {
-                    message: err.to_string(),
-                    offset: tag.0,
+                .map_err(|err| {
+                    let name = names.get(slot).copied().unwrap_or_default();
+                    let at = attribute_span(self.text, tag, name).map_or(tag.0, |s| s.0 + 1);
+                    let why = match &err {
+                        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(_, entity)) => {
+                            format!("the entity `&{entity};` (only the five predefined XML entities are read; a DOCTYPE's own are not)")
+                        }
+                        quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnterminatedEntity(_)) => {
+                            "an `&` that starts no entity (write `&amp;`)".to_string()
+                        }
+                        other => other.to_string(),
+                    };
+                    XmlError {
+                        message: format!("in the attribute `{name}`: {why}"),
+                        offset: at,
+                    }
                 })?;
             if value.len() > self.limits.string_bytes {
                 return Err(XmlError {
@@ -669,6 +679,23 @@ fn map_pos(tag: (usize, usize), members: Vec<(&str, (usize, usize))>) -> Pos {
                 .map(|(k, (s, e))| (k.to_string(), Pos::leaf(s, e)))
                 .collect(),
         ),
+    }
+}
+
+/// A malformed attribute, at its place in the tag (the reader counts from
+/// the byte after `<`).
+fn attribute_error(err: &quick_xml::events::attributes::AttrError, tag: (usize, usize)) -> XmlError {
+    use quick_xml::events::attributes::AttrError;
+    let (at, why) = match err {
+        AttrError::ExpectedEq(at) => (*at, "an attribute without `=` and a value".to_string()),
+        AttrError::ExpectedValue(at) => (*at, "an attribute without a value".to_string()),
+        AttrError::UnquotedValue(at) => (*at, "an attribute value without quotes".to_string()),
+        AttrError::ExpectedQuote(at, _) => (*at, "an attribute value whose quote is not closed".to_string()),
+        AttrError::Duplicated(at, _) => (*at, "an attribute given twice (ambiguous evidence is rejected)".to_string()),
+    };
+    XmlError {
+        message: why,
+        offset: tag.0 + 1 + at,
     }
 }
 

@@ -185,9 +185,15 @@ fn text_of(name: &str, bytes: Vec<u8>, max_bytes: u64) -> Result<String, Evidenc
         None => bytes,
     };
     String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        // The bytes before the bad one are valid UTF-8: count lines and
+        // characters in them, as every other diagnostic counts positions.
+        let valid = e.as_bytes().get(..offset).unwrap_or_default();
+        let valid = std::str::from_utf8(valid).unwrap_or_default();
+        let line = valid.matches('\n').count() + 1;
+        let column = valid.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         EvidenceError::input(format!(
-            "evidence `{name}` is not valid UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
+            "evidence `{name}` is not valid UTF-8: invalid byte at {name}:{line}:{column} (offset {offset})"
         ))
     })
 }

@@ -1,0 +1,47 @@
+//! Every evidence reader (JSON, YAML, JUnit XML), on any bytes, under the
+//! default limits and under tight ones: a value or an evidence error, never a
+//! panic or a hang; a value loaded whole and one loaded for a decision agree
+//! on acceptance; and every location found for it is a span of the text.
+#![no_main]
+use clearance::evidence::{Evidence, EvidenceText, Format, Load};
+use clearance::eval::projection::Projection;
+use libfuzzer_sys::fuzz_target;
+use std::sync::Arc;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let text = Arc::new(text.to_string());
+    let tight = clearance::limits::Limits {
+        evidence_depth: 8,
+        evidence_bytes: 4096,
+        string_bytes: 64,
+        ..clearance::limits::DEFAULT
+    };
+    let mut lean = Projection::default();
+    lean.fields.entry("failures".into()).or_default();
+    for (format, name) in [
+        (Format::Json, "f.json"),
+        (Format::Yaml, "f.yaml"),
+        (Format::Junit, "f.xml"),
+    ] {
+        for limits in [&clearance::limits::DEFAULT, &tight] {
+            let full = format.parse(name, &text, limits, Load::Full);
+            let decide = format.parse(name, &text, limits, Load::Decide(&lean));
+            assert_eq!(full.is_ok(), decide.is_ok(), "{name}: the lean load must accept what the full one does");
+            if full.is_ok() {
+                let evidence = Evidence {
+                    files: vec![EvidenceText::new(None, name.to_string(), text.clone())],
+                };
+                for pointer in ["", "/0", "/failures", "/cases/0/status", "/suites/0/name", "/a", "/0/a/0"] {
+                    if let Some(at) = evidence.locate(pointer) {
+                        assert!(at.start <= at.end && at.end <= text.len());
+                        assert!(text.is_char_boundary(at.start) && text.is_char_boundary(at.end));
+                        let _ = evidence.describe(&at);
+                    }
+                }
+            }
+        }
+    }
+});
