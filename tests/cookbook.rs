@@ -15,9 +15,20 @@ struct Runs {
 
 #[derive(serde::Deserialize)]
 struct Run {
-    evidence: String,
+    evidence: Evidence,
+    /// More arguments (`--param NAME=VALUE`), as a user would pass them.
+    #[serde(default)]
+    args: Vec<String>,
     now: String,
     exit: i32,
+}
+
+/// One bundle, or `NAME=FILE` mounts (paths relative to the recipe).
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum Evidence {
+    One(String),
+    Mounts(Vec<String>),
 }
 
 #[test]
@@ -29,7 +40,7 @@ fn every_recipe_decides_as_documented() {
         .map(|e| e.unwrap().path())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 12, "the cookbook has {} recipes", dirs.len());
+    assert!(dirs.len() >= 18, "the cookbook has {} recipes", dirs.len());
     for dir in dirs {
         let policy = dir.join("policy.clr");
         let text = std::fs::read_to_string(&policy).unwrap();
@@ -47,18 +58,31 @@ fn every_recipe_decides_as_documented() {
             if runs.command == "rollback" {
                 cmd.args(["--stage", "prod"]);
             }
+            let evidence = match &run.evidence {
+                Evidence::One(file) => vec![dir.join(file).display().to_string()],
+                Evidence::Mounts(mounts) => mounts
+                    .iter()
+                    .map(|m| {
+                        let (name, file) = m.split_once('=').unwrap();
+                        format!("{name}={}", dir.join(file).display())
+                    })
+                    .collect(),
+            };
+            for e in &evidence {
+                cmd.arg("--evidence").arg(e);
+            }
             let out = cmd
-                .arg("--evidence")
-                .arg(dir.join(&run.evidence))
+                .args(&run.args)
                 .args(["--now", &run.now])
                 .output()
                 .unwrap();
             assert_eq!(
                 out.status.code(),
                 Some(run.exit),
-                "{} with {}:\n{}{}",
+                "{} with {:?} {:?}:\n{}{}",
                 policy.display(),
-                run.evidence,
+                evidence,
+                run.args,
                 String::from_utf8_lossy(&out.stdout),
                 String::from_utf8_lossy(&out.stderr)
             );
