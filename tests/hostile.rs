@@ -206,10 +206,7 @@ fn malformed_and_odd_evidence() {
                 stderr.contains(name),
                 "{name}: the diagnostic does not name the file:\n{stderr}"
             );
-            assert!(
-                has_position(&stderr),
-                "{name}: no position:\n{stderr}"
-            );
+            assert!(has_position(&stderr), "{name}: no position:\n{stderr}");
         }
     }
 }

@@ -684,14 +684,23 @@ fn map_pos(tag: (usize, usize), members: Vec<(&str, (usize, usize))>) -> Pos {
 
 /// A malformed attribute, at its place in the tag (the reader counts from
 /// the byte after `<`).
-fn attribute_error(err: &quick_xml::events::attributes::AttrError, tag: (usize, usize)) -> XmlError {
+fn attribute_error(
+    err: &quick_xml::events::attributes::AttrError,
+    tag: (usize, usize),
+) -> XmlError {
     use quick_xml::events::attributes::AttrError;
     let (at, why) = match err {
         AttrError::ExpectedEq(at) => (*at, "an attribute without `=` and a value".to_string()),
         AttrError::ExpectedValue(at) => (*at, "an attribute without a value".to_string()),
         AttrError::UnquotedValue(at) => (*at, "an attribute value without quotes".to_string()),
-        AttrError::ExpectedQuote(at, _) => (*at, "an attribute value whose quote is not closed".to_string()),
-        AttrError::Duplicated(at, _) => (*at, "an attribute given twice (ambiguous evidence is rejected)".to_string()),
+        AttrError::ExpectedQuote(at, _) => (
+            *at,
+            "an attribute value whose quote is not closed".to_string(),
+        ),
+        AttrError::Duplicated(at, _) => (
+            *at,
+            "an attribute given twice (ambiguous evidence is rejected)".to_string(),
+        ),
     };
     XmlError {
         message: why,
