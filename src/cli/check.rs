@@ -16,8 +16,10 @@ use std::path::PathBuf;
 pub struct CheckArgs {
     /// The policy file (`.clr`).
     pub policy: PathBuf,
-    /// Evidence JSON: `FILE`, `-` for standard input, or `NAME=FILE` to mount a
-    /// file at `evidence.NAME` (repeatable).
+    /// Evidence: `FILE`, `-` for standard input, or `NAME=FILE` to mount a
+    /// file at `evidence.NAME` (repeatable). The reader is picked by the
+    /// extension: `.yaml`/`.yml` YAML (core schema), `.xml` a JUnit XML test
+    /// report, anything else and `-` JSON.
     #[arg(
         long = "evidence",
         short = 'e',
