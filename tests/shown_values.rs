@@ -31,10 +31,25 @@ fn check_shown_values(
         name: name.to_string(),
         text: text.to_string().into(),
     }];
-    let options = options();
-    let files = evidence::read(&sources, &options.limits).unwrap();
+    check_shown_values_of(program, target, name, &sources, Vec::new())
+}
+
+/// [`check_shown_values`] for any sources (YAML and JUnit mounts too): the
+/// file values are the bundle loaded whole by its readers.
+fn check_shown_values_of(
+    program: &clearance::check::Program,
+    target: Target<'_>,
+    name: &str,
+    sources: &[Source],
+    params: Vec<(String, eval::Value)>,
+) -> usize {
+    let mut options = options();
+    options.params = params;
+    let files = evidence::read(sources, &options.limits).unwrap();
     let result = decide::decide(&Request::new(program, target, &files, &options)).unwrap();
-    let full: serde_json::Value = serde_json::from_str(text).unwrap();
+    let full = evidence::assemble(&files, &options.limits, evidence::Load::Full)
+        .unwrap()
+        .to_json();
     let json = report::gate_json(
         program,
         &result,
@@ -119,8 +134,14 @@ fn every_denied_example_shows_the_values_in_its_files() {
         .map(|e| e.unwrap().path())
         .collect();
     dirs.sort();
+    let mut on_real_formats = 0;
     for dir in dirs {
         let program = clearance::compile_path(&dir.join("policy.clr"), &[]).unwrap();
+        if !dir.join("fail.json").exists() {
+            // A recipe on real formats: its runs name the files as mounts.
+            on_real_formats += recipe_runs(&program, &dir);
+            continue;
+        }
         let text = std::fs::read_to_string(dir.join("fail.json")).unwrap();
         match program.gates.first() {
             Some(gate) => {
@@ -134,6 +155,60 @@ fn every_denied_example_shows_the_values_in_its_files() {
         }
     }
     assert!(checked >= 40, "only {checked} shown values checked");
+    // JUnit XML, CycloneDX, SPDX and VEX values cited by the real-format recipes.
+    assert!(
+        on_real_formats >= 10,
+        "only {on_real_formats} values of real formats checked"
+    );
+}
+
+/// The denied runs of a recipe whose `runs.json` mounts real files (YAML,
+/// JUnit XML, JSON), with the params its arguments set.
+fn recipe_runs(program: &clearance::check::Program, dir: &Path) -> usize {
+    let runs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("runs.json")).unwrap()).unwrap();
+    let mut checked = 0;
+    for run in runs["runs"].as_array().unwrap() {
+        if run["exit"] != 1 {
+            continue;
+        }
+        let sources: Vec<Source> = run["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let (mount, file) = m.as_str().unwrap().split_once('=').unwrap();
+                Source::File {
+                    mount: Some(mount.to_string()),
+                    path: dir.join(file),
+                }
+            })
+            .collect();
+        let args: Vec<&str> = run["args"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let params = args
+            .chunks(2)
+            .map(|pair| {
+                assert_eq!(pair[0], "--param");
+                let (name, json) = pair[1].split_once('=').unwrap();
+                (
+                    name.to_string(),
+                    eval::parse_json(json, Default::default()).unwrap(),
+                )
+            })
+            .collect();
+        let gate = program.gates.first().unwrap();
+        checked += check_shown_values_of(
+            program,
+            Target::Gate(gate),
+            &dir.display().to_string(),
+            &sources,
+            params,
+        );
+    }
+    checked
 }
 
 const SBOM_POLICY: &str = r#"
