@@ -129,6 +129,18 @@ impl Object {
         None
     }
 
+    /// Appends an entry whose key the caller knows is new, without ever
+    /// building the hash index: for objects of a fixed, small shape (a JUnit
+    /// case has ten fields), where a scan of ten interned keys is cheaper
+    /// than a hash table per object.
+    pub(crate) fn push_distinct(&mut self, key: Rc<str>, value: Value) {
+        debug_assert!(self.entries.iter().all(|(k, _)| *k != key));
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.entries.len());
+        }
+        self.entries.push((key, value));
+    }
+
     /// The entries in order.
     pub fn iter(
         &self,

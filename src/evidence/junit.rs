@@ -45,32 +45,60 @@ pub(crate) fn parse(text: &str, limits: &Limits, load: Load<'_>) -> Result<Value
         Load::Explain(p) => (Some(p), false),
         Load::Decide(p) => (Some(p), true),
     };
-    let want_cases =
-        projection.is_none_or(|p| p.whole || p.items.is_some() || p.fields.contains_key("cases"));
-    let case_projection = projection.and_then(|p| {
-        if p.whole {
-            return None;
-        }
-        p.fields
-            .get("cases")
-            .or(p.items.as_deref())
-            .and_then(|c| c.items.as_deref())
-    });
+    let cases = match projection {
+        None => CasePlan::Whole,
+        Some(p) if p.whole => CasePlan::Whole,
+        Some(p) => match p.fields.get("cases").or(p.items.as_deref()) {
+            None => CasePlan::Skip,
+            Some(c) if c.whole || !c.fields.is_empty() => CasePlan::Whole,
+            Some(c) => match c.items.as_deref() {
+                // `count(cases)`: the length, not the cases.
+                None => CasePlan::Length,
+                Some(item) if item.whole || item.items.is_some() => CasePlan::Whole,
+                Some(item) => CasePlan::Fields(item),
+            },
+        },
+    };
     let report = read(
         text,
         limits,
         Want {
-            cases: want_cases,
-            case_projection,
+            cases,
             drop_unread,
             positions: false,
         },
     )?;
-    let value = report.value;
     Ok(match projection {
-        Some(p) => prune(value, p, drop_unread),
-        None => value,
+        Some(p) => prune_root(report.value, p, drop_unread),
+        None => report.value,
     })
+}
+
+/// [`prune`] for the report's root, whose cases were built already shaped
+/// to the projection (pruning them again would rebuild every case).
+fn prune_root(value: Value, p: &crate::eval::projection::Projection, drop_unread: bool) -> Value {
+    let Value::Object(root) = &value else {
+        return value;
+    };
+    if p.whole {
+        return value;
+    }
+    let mut out = object_with_capacity(root.len());
+    for (key, v) in root.iter() {
+        match p.fields.get(key.as_ref()).or(p.items.as_deref()) {
+            Some(_) if key.as_ref() == "cases" => {
+                out.insert(key.clone(), v.clone());
+            }
+            Some(sub) => {
+                out.insert(key.clone(), prune(v.clone(), sub, drop_unread));
+            }
+            None if drop_unread => {}
+            None => {
+                out.insert(key.clone(), Value::Null);
+            }
+        }
+    }
+    Value::Object(Rc::new(out))
 }
 
 /// Where each value of the normalised report is in `text`: a count at the
@@ -81,8 +109,7 @@ pub(crate) fn positions(text: &str) -> Option<Pos> {
         text,
         &crate::limits::DEFAULT,
         Want {
-            cases: true,
-            case_projection: None,
+            cases: CasePlan::Whole,
             drop_unread: false,
             positions: true,
         },
@@ -92,10 +119,55 @@ pub(crate) fn positions(text: &str) -> Option<Pos> {
 }
 
 struct Want<'p> {
-    cases: bool,
-    case_projection: Option<&'p crate::eval::projection::Projection>,
+    cases: CasePlan<'p>,
     drop_unread: bool,
     positions: bool,
+}
+
+/// How much of each case to build.
+#[derive(Clone, Copy)]
+enum CasePlan<'p> {
+    /// No rule reads the cases.
+    Skip,
+    /// Only how many there are (`count(evidence.junit.cases)`).
+    Length,
+    /// Only these fields of each case (the others `null`, or left out for a
+    /// decision).
+    Fields(&'p crate::eval::projection::Projection),
+    Whole,
+}
+
+/// The fields of a case, in the order of the shape.
+const CASE_FIELDS: [&str; 10] = [
+    "suite",
+    "name",
+    "classname",
+    "file",
+    "line",
+    "time",
+    "status",
+    "flaky",
+    "message",
+    "type",
+];
+
+/// What to do with one field of a case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Build,
+    Null,
+    Leave,
+}
+
+impl CasePlan<'_> {
+    fn field(self, key: &str, drop_unread: bool) -> Field {
+        match self {
+            CasePlan::Whole => Field::Build,
+            CasePlan::Fields(p) if p.fields.contains_key(key) => Field::Build,
+            _ if drop_unread => Field::Leave,
+            _ => Field::Null,
+        }
+    }
 }
 
 struct Report {
@@ -141,10 +213,10 @@ impl Counts {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Status {
-    Passed,
-    Failed,
-    Error,
-    Skipped,
+    Passed = 0,
+    Failed = 1,
+    Error = 2,
+    Skipped = 3,
 }
 
 impl Status {
@@ -160,11 +232,11 @@ impl Status {
 
 /// An attribute's value and, when positions are wanted, the span of its
 /// quoted value.
-type Attr = (String, (usize, usize));
+type Attr = (Rc<str>, (usize, usize));
 
 struct Suite {
     name: Option<Attr>,
-    path: String,
+    path: Rc<str>,
     time: Option<Attr>,
     timestamp: Option<Attr>,
     hostname: Option<Attr>,
@@ -199,6 +271,13 @@ enum Frame {
 struct Parse<'t, 'w> {
     text: &'t str,
     want: &'w Want<'w>,
+    /// What to do with each of [`CASE_FIELDS`], and their interned keys.
+    case_plan: [Field; 10],
+    case_keys: [Rc<str>; 10],
+    /// The four status strings, shared by every case.
+    statuses: [Value; 4],
+    /// How many fields each case object holds.
+    case_fields_built: usize,
     limits: &'t Limits,
     interner: Interner,
     suites: Vec<Suite>,
@@ -209,7 +288,7 @@ struct Parse<'t, 'w> {
     root_time: Option<Attr>,
     root_is_suites: bool,
     /// The `time` of each suite directly under a `<testsuites>` root.
-    top_level_times: Vec<String>,
+    top_level_times: Vec<Rc<str>>,
     stack: Vec<Frame>,
     /// Indexes into `suites` of the suites enclosing the current element.
     open_suites: Vec<usize>,
@@ -219,11 +298,25 @@ struct Parse<'t, 'w> {
 fn read(text: &str, limits: &Limits, want: Want<'_>) -> Result<Report, XmlError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(false);
+    let mut interner = Interner::default();
+    let case_keys = CASE_FIELDS.map(|k| interner.get(k));
+    let case_plan = CASE_FIELDS.map(|k| want.cases.field(k, want.drop_unread));
+    let statuses = [
+        Status::Passed,
+        Status::Failed,
+        Status::Error,
+        Status::Skipped,
+    ]
+    .map(|s| Value::Str(interner.get(s.name())));
     let mut p = Parse {
         text,
         want: &want,
+        case_fields_built: case_plan.iter().filter(|f| **f != Field::Leave).count(),
+        case_plan,
+        case_keys,
+        statuses,
         limits,
-        interner: Interner::default(),
+        interner,
         suites: Vec::new(),
         cases: Vec::new(),
         case_positions: Vec::new(),
@@ -331,10 +424,10 @@ impl Parse<'_, '_> {
                     self.top_level_times
                         .extend(time.as_ref().map(|(t, _)| t.clone()));
                 }
-                let own = name.as_ref().map_or("", |(n, _)| n.as_str());
+                let own = name.as_ref().map_or("", |(n, _)| n.as_ref());
                 let path = match self.open_suites.last().and_then(|i| self.suites.get(*i)) {
-                    Some(parent) => format!("{} / {own}", parent.path),
-                    None => own.to_string(),
+                    Some(parent) => Rc::<str>::from(format!("{} / {own}", parent.path)),
+                    None => Rc::from(own),
                 };
                 self.suites.push(Suite {
                     name,
@@ -358,11 +451,13 @@ impl Parse<'_, '_> {
                 ))
             }
             (Some(Frame::Suite | Frame::Other), b"testcase") if self.case.is_none() => {
-                let mut a = self.attrs(
+                let keep = [1, 2, 3, 4, 5].map(|i| self.case_plan[i] == Field::Build);
+                let mut a = self.attrs_kept(
                     reader,
                     e,
                     tag,
                     &["name", "classname", "file", "line", "time"],
+                    &keep,
                 )?;
                 let time = a.pop().flatten();
                 let line = a.pop().flatten();
@@ -386,7 +481,8 @@ impl Parse<'_, '_> {
                     b"error" => Status::Error,
                     _ => Status::Skipped,
                 };
-                let mut a = self.attrs(reader, e, tag, &["message", "type"])?;
+                let keep = [8, 9].map(|i| self.case_plan[i] == Field::Build);
+                let mut a = self.attrs_kept(reader, e, tag, &["message", "type"], &keep)?;
                 let kind = a.pop().flatten();
                 let message = a.pop().flatten();
                 if let Some(case) = &mut self.case {
@@ -448,42 +544,47 @@ impl Parse<'_, '_> {
                 s.counts.add(status, flaky);
             }
         }
-        if !self.want.cases {
-            return;
+        match self.want.cases {
+            CasePlan::Skip => return,
+            CasePlan::Length if !self.want.positions => {
+                self.cases.push(Value::Null);
+                return;
+            }
+            _ => {}
         }
         let suite = self
             .open_suites
             .last()
             .and_then(|i| self.suites.get(*i))
+            .filter(|_| self.case_plan[0] == Field::Build || self.want.positions)
             .map(|s| (s.path.clone(), s.tag));
         let (message, kind) = match &case.outcome {
             Some((_, _, m, k)) => (m.clone(), k.clone()),
             None => (None, None),
         };
-        let mut object = object_with_capacity(10);
-        let entries: [(&str, Value); 10] = [
-            (
-                "suite",
-                suite.as_ref().map_or(Value::Null, |(p, _)| Value::str(p)),
-            ),
-            ("name", self.string(&case.name)),
-            ("classname", self.string(&case.classname)),
-            ("file", self.string(&case.file)),
-            ("line", integer(&case.line)),
-            ("time", number(&case.time)),
-            ("status", Value::Str(self.interner.get(status.name()))),
-            ("flaky", Value::Bool(flaky)),
-            ("message", self.string(&message)),
-            ("type", self.string(&kind)),
-        ];
-        for (key, value) in entries {
-            object.insert(self.interner.get(key), value);
+        let mut object = object_with_capacity(self.case_fields_built);
+        for (i, key) in self.case_keys.clone().into_iter().enumerate() {
+            let value = match self.case_plan[i] {
+                Field::Leave => continue,
+                Field::Null => Value::Null,
+                Field::Build => match i {
+                    0 => suite
+                        .as_ref()
+                        .map_or(Value::Null, |(p, _)| Value::Str(p.clone())),
+                    1 => self.string(&case.name),
+                    2 => self.string(&case.classname),
+                    3 => self.string(&case.file),
+                    4 => integer(&case.line),
+                    5 => number(&case.time),
+                    6 => self.statuses[status as usize].clone(),
+                    7 => Value::Bool(flaky),
+                    8 => self.string(&message),
+                    _ => self.string(&kind),
+                },
+            };
+            object.push_distinct(key, value);
         }
-        let value = Value::Object(Rc::new(object));
-        self.cases.push(match self.want.case_projection {
-            Some(p) => prune(value, p, self.want.drop_unread),
-            None => value,
-        });
+        self.cases.push(Value::Object(Rc::new(object)));
         if self.want.positions {
             let tag = case.tag;
             let at = |a: &Option<Attr>| a.as_ref().map_or(tag, |(_, s)| *s);
@@ -515,7 +616,7 @@ impl Parse<'_, '_> {
         match a {
             None => Value::Null,
             Some((s, _)) if s.len() <= 32 => Value::Str(self.interner.get(s)),
-            Some((s, _)) => Value::str(s),
+            Some((s, _)) => Value::Str(s.clone()),
         }
     }
 
@@ -527,6 +628,20 @@ impl Parse<'_, '_> {
         e: &BytesStart<'_>,
         tag: (usize, usize),
         names: &[&str],
+    ) -> Result<Vec<Option<Attr>>, XmlError> {
+        self.attrs_kept(reader, e, tag, names, &[true; 5])
+    }
+
+    /// [`Self::attrs`], keeping only the attributes `keep` marks: the others
+    /// are checked exactly the same (so every load accepts the same files)
+    /// but not copied.
+    fn attrs_kept(
+        &mut self,
+        reader: &Reader<&[u8]>,
+        e: &BytesStart<'_>,
+        tag: (usize, usize),
+        names: &[&str],
+        keep: &[bool],
     ) -> Result<Vec<Option<Attr>>, XmlError> {
         let mut out: Vec<Option<Attr>> = vec![None; names.len()];
         for attr in e.attributes() {
@@ -563,13 +678,16 @@ impl Parse<'_, '_> {
                     offset: tag.0,
                 });
             }
+            if !self.want.positions && !keep.get(slot).copied().unwrap_or(true) {
+                continue;
+            }
             let span = if self.want.positions {
                 attribute_span(self.text, tag, names[slot]).unwrap_or(tag)
             } else {
                 tag
             };
             if let Some(s) = out.get_mut(slot) {
-                *s = Some((value.into_owned(), span));
+                *s = Some((Rc::from(value.as_ref()), span));
             }
         }
         Ok(out)
@@ -581,7 +699,7 @@ impl Parse<'_, '_> {
         for s in std::mem::take(&mut self.suites) {
             let mut o = object_with_capacity(11);
             o.insert(self.interner.get("name"), self.string(&s.name));
-            o.insert(self.interner.get("path"), Value::str(&s.path));
+            o.insert(self.interner.get("path"), Value::Str(s.path.clone()));
             for (k, n) in s.counts.entries() {
                 o.insert(self.interner.get(k), Value::Int(n));
             }
@@ -624,7 +742,7 @@ impl Parse<'_, '_> {
         }
         root.insert(self.interner.get("time"), root_time);
         root.insert(self.interner.get("suites"), Value::list(suites));
-        let cases = if self.want.cases {
+        let cases = if !matches!(self.want.cases, CasePlan::Skip) {
             Value::list(std::mem::take(&mut self.cases))
         } else {
             Value::Null
@@ -715,7 +833,7 @@ fn number(a: &Option<Attr>) -> Value {
         None => Value::Null,
         Some((s, _)) => match s.trim().parse::<f64>() {
             Ok(f) if f.is_finite() => Value::Float(f),
-            _ => Value::str(s),
+            _ => Value::Str(s.clone()),
         },
     }
 }
@@ -726,7 +844,7 @@ fn integer(a: &Option<Attr>) -> Value {
         None => Value::Null,
         Some((s, _)) => match s.trim().parse::<i64>() {
             Ok(i) => Value::Int(i),
-            Err(_) => Value::str(s),
+            Err(_) => Value::Str(s.clone()),
         },
     }
 }
@@ -850,6 +968,13 @@ mod tests {
             .unwrap()
             .to_json();
         assert_eq!(decide["cases"][1], serde_json::json!({"status": "failed"}));
+        // `count(cases)`: as many placeholders as cases, none built.
+        let mut p = Projection::default();
+        p.fields.entry("cases".into()).or_default();
+        let decide = parse(NESTED, &crate::limits::DEFAULT, Load::Decide(&p))
+            .unwrap()
+            .to_json();
+        assert_eq!(decide["cases"], serde_json::json!([null, null, null, null]));
     }
 
     #[test]
