@@ -365,20 +365,16 @@ fn run_case(
     }];
     let fixture = evidence::read(&fixture_source, ctx.limits)
         .map_err(|e| err(format!("fixture: {}", e.message())))?;
-    evidence::assemble(&fixture, ctx.limits, Load::Full)
+    let loaded = evidence::assemble(&fixture, ctx.limits, Load::Full)
         .map_err(|e| err(format!("fixture: {}", e.message())))?;
     // A patched fixture is decided on its patched text; locations point
     // into the fixture on disk, so only an unpatched one has them.
     let (decided_on, shown_in_reports) = if case.patch.is_empty() {
         (fixture.clone(), fixture)
     } else {
-        let text = fixture
-            .files
-            .first()
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
-        let mut doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| err(format!("fixture `{shown}` is not JSON: {e}")))?;
+        // Patched as its reader loaded it, so a YAML or JUnit fixture is
+        // patched in the shape rules see (and decided on as JSON).
+        let mut doc = loaded.to_json();
         let patch: json_patch::Patch =
             serde_json::from_value(serde_json::Value::Array(case.patch.clone()))
                 .map_err(|e| err(format!("invalid patch: {e}")))?;

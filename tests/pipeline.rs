@@ -56,6 +56,65 @@ fn test_fixtures_are_read_as_check_reads_evidence() {
     assert!(stderr(&check).contains("duplicate"), "{}", stderr(&check));
 }
 
+/// A policy test over a JUnit XML fixture reads it with the JUnit reader,
+/// and a patch applies to the shape rules see (not to the XML text).
+#[test]
+fn test_fixtures_in_yaml_and_junit_are_read_and_patched_in_their_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("tests/data/corpus/junit/surefire-flaky.xml"),
+        dir.path().join("report.xml"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("config.yaml"), "replicas: 3\n").unwrap();
+    std::fs::write(
+        dir.path().join("p.clr"),
+        "stages a -> b\ngate a -> b {\n  rule green {\n    require evidence.failures == 0\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("y.clr"),
+        "stages a -> b\ngate a -> b {\n  rule three {\n    require evidence.replicas == 3\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("p.test.toml"),
+        r#"policy = "p.clr"
+[defaults]
+gate = "a -> b"
+evidence = "report.xml"
+
+[[case]]
+name = "the report has a failing case"
+expect = "denied"
+
+[[case]]
+name = "with the failure fixed"
+patch = [
+  { op = "replace", path = "/failures", value = 0 },
+]
+expect = "allowed"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("y.test.toml"),
+        "policy = \"y.clr\"\n[defaults]\ngate = \"a -> b\"\nevidence = \"config.yaml\"\n\n[[case]]\nname = \"three\"\nexpect = \"allowed\"\n",
+    )
+    .unwrap();
+    for file in ["p.test.toml", "y.test.toml"] {
+        let out = run_in(dir.path(), &["test", file]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            stderr(&out)
+        );
+    }
+}
+
 #[test]
 fn test_applies_the_limit_flags() {
     let dir = project(r#"{"x": 1}"#);

@@ -997,6 +997,29 @@ mod tests {
     }
 
     #[test]
+    fn the_evidence_limits_apply() {
+        let limits = crate::limits::Limits {
+            evidence_depth: 3,
+            string_bytes: 8,
+            ..crate::limits::DEFAULT
+        };
+        let load = |text: &str| {
+            parse(text, &limits, Load::Full)
+                .map(|_| ())
+                .map_err(|e| e.message)
+        };
+        assert!(
+            load("<testsuites><testsuite><testcase name=\"a\"/></testsuite></testsuites>").is_ok()
+        );
+        let deep =
+            "<testsuites><testsuite><testsuite><testsuite/></testsuite></testsuite></testsuites>";
+        assert!(load(deep).unwrap_err().contains("deeper than 3"));
+        assert!(load("<testsuite name=\"123456789\"/>")
+            .unwrap_err()
+            .contains("--max-string-bytes"));
+    }
+
+    #[test]
     fn what_is_not_a_report_is_refused() {
         for (text, message) in [
             (

@@ -623,6 +623,29 @@ mod tests {
         );
     }
 
+    /// The evidence limits hold for YAML as for JSON: depth (also through
+    /// an alias, whose value nests inside the place it is used) and string size.
+    #[test]
+    fn the_evidence_limits_apply() {
+        let limits = crate::limits::Limits {
+            evidence_depth: 3,
+            string_bytes: 8,
+            ..crate::limits::DEFAULT
+        };
+        let load = |text: &str| parse(text, &limits).map(|_| ()).map_err(|e| e.message);
+        assert!(load("a: {b: [1]}\n").is_ok());
+        assert!(load("a: {b: [[1]]}\n")
+            .unwrap_err()
+            .contains("deeper than 3"));
+        assert!(load("x: &x [[1]]\na: {b: *x}\n")
+            .unwrap_err()
+            .contains("deeper than 3"));
+        assert!(load("a: 12345678\n").is_ok());
+        assert!(load("a: '123456789'\n")
+            .unwrap_err()
+            .contains("--max-string-bytes"));
+    }
+
     #[test]
     fn positions_are_byte_spans_of_the_values() {
         let text = "name: é\nlist:\n  - 1\n  - \"two\"\nempty:\n";
