@@ -269,3 +269,54 @@ proptest! {
         check_shown_values(&program, Target::Gate(&program.gates[0]), "generated.json", &text);
     }
 }
+
+/// Issue 13 item 3: an element reached through a comprehension's filter, or
+/// through `flatten`, is cited at its pointer in the evidence, not as
+/// "element 1" of the list the rule built.
+#[test]
+fn elements_reached_through_filters_keep_their_pointers() {
+    let policy = r#"
+stages a -> b
+gate a -> b {
+  rule libraries-have-purls {
+    require all c in [c for c in evidence.comps if c.type == "library"]: c.purl != null
+  }
+  rule no-gpl {
+    require none l in flatten([c.licenses for c in evidence.comps]): l == "GPL"
+  }
+}
+"#;
+    let evidence = r#"{"comps": [
+  {"type": "app", "name": "x", "licenses": ["MIT"]},
+  {"type": "library", "name": "a", "purl": "pkg:npm/a", "licenses": []},
+  {"type": "library", "name": "b", "purl": null, "licenses": ["GPL"]}
+]}"#;
+    let program = clearance::compile_str("filters.clr", policy).unwrap();
+    let gate = program.gates.first().unwrap();
+    let checked = check_shown_values(&program, Target::Gate(gate), "filters.json", evidence);
+    assert!(checked >= 2, "{checked}");
+    let sources = [Source::Text {
+        mount: None,
+        name: "filters.json".into(),
+        text: evidence.to_string().into(),
+    }];
+    let options = options();
+    let files = evidence::read(&sources, &options.limits).unwrap();
+    let result = decide::decide(&Request::new(
+        &program,
+        Target::Gate(gate),
+        &files,
+        &options,
+    ))
+    .unwrap();
+    let human = report::render_gate(&program, "x", &result, Default::default(), &files);
+    assert!(
+        human.contains("/comps/2 (\"b\"): purl = null  (at filters.json:4:3)"),
+        "{human}"
+    );
+    assert!(
+        human.contains("/comps/2/licenses/0: \"GPL\"  (at filters.json:4:63)"),
+        "{human}"
+    );
+    assert!(!human.contains("element 1"), "{human}");
+}

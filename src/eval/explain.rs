@@ -385,7 +385,7 @@ impl Evaluator<'_> {
                     .push(format!("… and {} more", k - MAX_ELEMENTS_SHOWN));
                 break;
             }
-            let Some((key, value, _)) = items.get(i) else {
+            let Some((key, value, known)) = items.get(i) else {
                 continue;
             };
             // Only the elements shown get their pointer.
@@ -393,10 +393,14 @@ impl Evaluator<'_> {
                 Value::Str(k) => k.to_string(),
                 _ => i.to_string(),
             };
+            // An element of a list a comprehension built knows its own
+            // pointer in the evidence; any other is found under the list's.
             let item = &(
                 key.clone(),
                 value.clone(),
-                super::env::pointer_child(&coll_origin, &step),
+                known
+                    .clone()
+                    .or_else(|| super::env::pointer_child(&coll_origin, &step)),
             );
             let mut sub = Explanation::default();
             self.with_bound(&q.vars, item, env, |inner| {

@@ -40,6 +40,11 @@ pub struct Evaluator<'p> {
     pub(crate) texts: Option<crate::report::Evidence>,
     /// YAML and JUnit files of `texts` parsed whole, by file index.
     whole_files: RefCell<HashMap<usize, Option<Value>>>,
+    /// Trace mode: where each element of a list built by a comprehension
+    /// came from, by the list's address (the list is kept with them, so the
+    /// address cannot be reused): an element reached through a filter is
+    /// reported at its pointer in the evidence, not as "element 1".
+    list_origins: RefCell<rustc_hash::FxHashMap<usize, (Rc<Vec<Value>>, Vec<Origin>)>>,
 }
 
 impl<'p> Evaluator<'p> {
@@ -76,6 +81,7 @@ impl<'p> Evaluator<'p> {
             depth: Default::default(),
             texts: None,
             whole_files: Default::default(),
+            list_origins: Default::default(),
         }
     }
 
@@ -449,8 +455,10 @@ impl<'p> Evaluator<'p> {
                 .iter()
                 .enumerate()
                 .map(|(i, v)| {
-                    let o = if self.trace && with_origins {
-                        pointer_child(&origin, &i.to_string())
+                    // Without `with_origins`, only the elements of a list a
+                    // comprehension built (whose origins are at hand).
+                    let o = if self.trace && (with_origins || origin.is_none()) {
+                        self.element_origin(items, &origin, i)
                     } else {
                         None
                     };
@@ -475,6 +483,43 @@ impl<'p> Evaluator<'p> {
             other => return Err(access::not_iterable(self.program, other, collection.span)),
         };
         Ok((items, origin))
+    }
+
+    /// Where element `i` of `items` (found at `origin`) came from: its
+    /// pointer under the list's, or, for a list a comprehension built, the
+    /// pointer of the evidence element it was.
+    fn element_origin(&self, items: &Rc<Vec<Value>>, origin: &Origin, i: usize) -> Origin {
+        if origin.is_none() {
+            let address = Rc::as_ptr(items) as usize;
+            if let Some((_, origins)) = self.list_origins.borrow().get(&address) {
+                return origins.get(i).cloned().flatten();
+            }
+        }
+        pointer_child(origin, &i.to_string())
+    }
+
+    /// `flatten` keeps each element's pointer: an element of an inner list
+    /// is found under that list's.
+    fn note_flattened(&self, args: &[Value], arg_origins: &[Origin], result: &Value) {
+        let (Some(Value::List(outer)), Value::List(flat)) = (args.first(), result) else {
+            return;
+        };
+        let outer_origin = arg_origins.first().cloned().flatten();
+        let mut origins = Vec::with_capacity(flat.len());
+        for (i, element) in outer.iter().enumerate() {
+            let at = self.element_origin(outer, &outer_origin, i);
+            match element {
+                Value::List(inner) => {
+                    origins.extend((0..inner.len()).map(|j| pointer_child(&at, &j.to_string())))
+                }
+                _ => origins.push(at),
+            }
+        }
+        if origins.iter().any(Option::is_some) {
+            self.list_origins
+                .borrow_mut()
+                .insert(Rc::as_ptr(flat) as usize, (flat.clone(), origins));
+        }
     }
 
     /// Runs `f` with the quantifier's names bound to one element.
@@ -556,15 +601,20 @@ impl<'p> Evaluator<'p> {
         env: &Env<'_>,
         f: &mut dyn FnMut(&Env<'_>) -> Result<bool, EvalError>,
     ) -> Result<usize, EvalError> {
-        let coll = self.eval(collection, env)?;
+        let (coll, origin) = self.eval_t(collection, env)?;
         match (&coll, vars) {
             (Value::List(items), [single]) => {
-                for v in items.iter() {
+                for (i, v) in items.iter().enumerate() {
                     self.budget.charge(1, collection.span)?;
                     let frame = Env::Var {
                         name: &single.name,
                         value: v.clone(),
-                        origin: None,
+                        // Elements carry their pointers through comprehensions.
+                        origin: if self.trace {
+                            self.element_origin(items, &origin, i)
+                        } else {
+                            None
+                        },
                         parent: env,
                     };
                     if !f(&frame)? {
@@ -608,18 +658,30 @@ impl<'p> Evaluator<'p> {
 
     fn comprehension(&self, c: &Comprehension, env: &Env<'_>) -> Result<Value, EvalError> {
         let mut out = Vec::new();
+        let mut origins = Vec::new();
         self.for_each_element(&c.vars, &c.collection, env, &mut |inner| {
             if let Some(filter) = &c.filter {
                 if !self.eval_bool(filter, inner, "the filter of a comprehension")? {
                     return Ok(true);
                 }
             }
-            let element = self.eval(&c.element, inner)?;
+            let (element, origin) = self.eval_t(&c.element, inner)?;
             self.budget.charge(ops::ELEMENT_BYTES, c.element.span)?;
             out.push(element);
+            if self.trace {
+                origins.push(origin);
+            }
             Ok(true)
         })?;
-        Ok(Value::list(out))
+        let list = Value::list(out);
+        if let Value::List(items) = &list {
+            if origins.iter().any(Option::is_some) {
+                self.list_origins
+                    .borrow_mut()
+                    .insert(Rc::as_ptr(items) as usize, (items.clone(), origins));
+            }
+        }
+        Ok(list)
     }
 
     fn call(
@@ -629,20 +691,29 @@ impl<'p> Evaluator<'p> {
         span: Span,
         env: &Env<'_>,
     ) -> Result<Value, EvalError> {
+        let mut arg_origins: Vec<Origin> = Vec::new();
         let values: Vec<Value> = args
             .iter()
-            .map(|a| self.eval(a, env))
-            .collect::<Result<_, _>>()?;
+            .map(|a| {
+                let (v, o) = self.eval_t(a, env)?;
+                arg_origins.push(o);
+                Ok(v)
+            })
+            .collect::<Result<_, EvalError>>()?;
         if let Some(b) = builtins::find(&name.name) {
             let spans: Vec<Span> = args.iter().map(|a| a.span).collect();
-            return (b.run)(&builtins::Args {
+            let result = (b.run)(&builtins::Args {
                 values: &values,
                 spans: &spans,
                 call: span,
                 sig: &b.sig,
                 budget: &self.budget,
                 cache: &self.cache,
-            });
+            })?;
+            if self.trace && name.name == "flatten" {
+                self.note_flattened(&values, &arg_origins, &result);
+            }
+            return Ok(result);
         }
         let Some(def) = self.program.def(&name.name) else {
             return Err(EvalError::new(
