@@ -44,8 +44,11 @@ pub struct Evaluator<'p> {
     /// came from, by the list's address (the list is kept with them, so the
     /// address cannot be reused): an element reached through a filter is
     /// reported at its pointer in the evidence, not as "element 1".
-    list_origins: RefCell<rustc_hash::FxHashMap<usize, (Rc<Vec<Value>>, Vec<Origin>)>>,
+    list_origins: RefCell<rustc_hash::FxHashMap<usize, BuiltList>>,
 }
+
+/// A list a comprehension or `flatten` built, and where each element came from.
+type BuiltList = (Rc<Vec<Value>>, Vec<Origin>);
 
 impl<'p> Evaluator<'p> {
     pub fn new(program: &'p Program, evidence: Value, options: &EvalOptions) -> Self {
