@@ -280,3 +280,84 @@ fn a_promotion_over_junit_and_yaml_explains_with_locations_in_the_files() {
         );
     }
 }
+
+/// Issue 13 item 5: each drifted path carries both values and pointers with
+/// line:col into both files, in every output format (SARIF and GitHub used
+/// to end with "1 drifted path:" and list none).
+#[test]
+fn drift_explains_itself_in_every_format() {
+    let run = |format: &str| {
+        let out = assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .args([
+                "check",
+                "policies/cookbook/17-yaml-config-drift/policy.clr",
+                "--evidence",
+                "staging=tests/data/corpus/deploy/bank-of-anthos-configmap-staging.yaml",
+                "--evidence",
+                "prod=tests/data/corpus/deploy/bank-of-anthos-configmap-production.yaml",
+                "--param",
+                "expected_drift=[]",
+                "--now",
+                NOW,
+                "--format",
+                format,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    const STAGING_AT: &str = "tests/data/corpus/deploy/bank-of-anthos-configmap-staging.yaml:19:19";
+    const PROD_AT: &str = "tests/data/corpus/deploy/bank-of-anthos-configmap-production.yaml:19:19";
+    for format in ["human", "github", "markdown"] {
+        let out = run(format);
+        for want in [
+            "data.connectionName",
+            "/staging/data/connectionName",
+            "/prod/data/connectionName",
+            STAGING_AT,
+            PROD_AT,
+        ] {
+            assert!(out.contains(want), "{format} lacks {want}:\n{out}");
+        }
+    }
+    let json: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    let cited = &json["rules"][0]["problems"][0]["evidence"];
+    assert_eq!(cited[0]["pointer"], "/staging/data/connectionName");
+    assert_eq!(
+        cited[0]["value"],
+        "boa-tf-max-6:europe-west1:bank-of-anthos-db-staging"
+    );
+    assert_eq!(cited[0]["location"]["line"], 19);
+    assert_eq!(cited[1]["pointer"], "/prod/data/connectionName");
+    assert_eq!(
+        cited[1]["value"],
+        "bank-of-anthos-aablsk:europe-west1:bank-of-anthos-db-production"
+    );
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let result = &sarif["runs"][0]["results"][0];
+    assert!(result["message"]["text"]
+        .as_str()
+        .unwrap()
+        .contains("data.connectionName"));
+    let uris: Vec<&str> = result["relatedLocations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        uris,
+        [
+            "tests/data/corpus/deploy/bank-of-anthos-configmap-staging.yaml",
+            "tests/data/corpus/deploy/bank-of-anthos-configmap-production.yaml"
+        ]
+    );
+}

@@ -190,6 +190,49 @@ impl Evaluator<'_> {
         }
     }
 
+    /// Cites both sides of each drifted path of a `diff` (the first
+    /// [`MAX_DRIFT_CITED`]), at their pointers in the evidence, so every
+    /// output format locates them in both files.
+    fn cite_drift(&self, args: &[Expr], env: &Env<'_>, drift: &Value, out: &mut Explanation) {
+        let (Some(from), Some(to), Value::List(items)) = (args.first(), args.get(1), drift) else {
+            return;
+        };
+        let (Ok((from_value, from_origin)), Ok((to_value, to_origin))) =
+            (self.eval_t(from, env), self.eval_t(to, env))
+        else {
+            return;
+        };
+        for item in items.iter().take(MAX_DRIFT_CITED) {
+            let Some(Value::Str(path)) = item_field(item, "path") else {
+                continue;
+            };
+            for (side, value, origin) in [
+                (from, &from_value, &from_origin),
+                (to, &to_value, &to_origin),
+            ] {
+                let Some(steps) = dotted_steps(value, &path) else {
+                    continue;
+                };
+                let Some(found) = steps.iter().try_fold(value.clone(), |v, step| match &v {
+                    Value::Object(m) => m.get(step).cloned(),
+                    Value::List(l) => step.parse::<usize>().ok().and_then(|i| l.get(i).cloned()),
+                    _ => None,
+                }) else {
+                    continue;
+                };
+                let pointer = steps.iter().fold(origin.clone(), |o, step| {
+                    super::env::pointer_child(&o, step)
+                });
+                let shown = self.file_value(&pointer).unwrap_or(found);
+                out.cite(
+                    &format!("{} at {path}", self.snippet(side.span)),
+                    &pointer,
+                    &shown,
+                );
+            }
+        }
+    }
+
     fn label_error(&self, err: &EvalError, out: &mut Explanation) {
         out.label(err.span, format!("error: {}", err.message));
     }
@@ -221,6 +264,9 @@ impl Evaluator<'_> {
                             ),
                         );
                         out.notes.extend(drift_notes(&v));
+                        if let ExprKind::Call(_, args) = &e.unparen().kind {
+                            self.cite_drift(args, env, &v, out);
+                        }
                         return Some(v);
                     }
                 }
@@ -456,6 +502,44 @@ fn shortfall(op: BinaryOp, lv: &Value, rv: &Value) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// Drifted paths whose two sides are cited with their pointers.
+const MAX_DRIFT_CITED: usize = 20;
+
+fn item_field(item: &Value, key: &str) -> Option<Value> {
+    match item {
+        Value::Object(m) => m.get(key).cloned(),
+        _ => None,
+    }
+}
+
+/// The keys and indexes of a dotted `diff` path inside `value`. A key may
+/// itself hold dots (`app.kubernetes.io/name`), so at each object the
+/// longest run of segments that is one of its keys is taken.
+fn dotted_steps(value: &Value, path: &str) -> Option<Vec<String>> {
+    let segments: Vec<&str> = path.split('.').collect();
+    let mut steps = Vec::new();
+    let mut node = value.clone();
+    let mut i = 0;
+    while i < segments.len() {
+        let (step, next) = match &node {
+            Value::Object(m) => (i + 1..=segments.len()).rev().find_map(|j| {
+                let key = segments.get(i..j)?.join(".");
+                m.get(&key).map(|v| ((key, j), v.clone()))
+            })?,
+            Value::List(l) => {
+                let seg = segments.get(i)?;
+                let v = l.get(seg.parse::<usize>().ok()?)?.clone();
+                ((seg.to_string(), i + 1), v)
+            }
+            _ => return None,
+        };
+        steps.push(step.0);
+        i = step.1;
+        node = next;
+    }
+    Some(steps)
 }
 
 /// Lines listing each drifted path of a `diff` result.

@@ -50,6 +50,21 @@ fn summary_line(program: &Program, r: &RuleResult) -> String {
         .first()
         .map(|p| match &p.error {
             Some(e) => e.message.clone(),
+            // A note that ends with `:` heads the lines under it ("2
+            // drifted paths:"): a one-line summary carries them too.
+            None if p
+                .explanation
+                .notes
+                .first()
+                .is_some_and(|n| n.ends_with(':')) =>
+            {
+                let notes = &p.explanation.notes;
+                let mut line = notes.first().cloned().unwrap_or_default();
+                let rest: Vec<&str> = notes.iter().skip(1).map(|n| n.trim()).collect();
+                line.push(' ');
+                line.push_str(&rest.join("; "));
+                line
+            }
             None => p.explanation.notes.first().cloned().unwrap_or_else(|| {
                 let values: Vec<String> = p
                     .explanation

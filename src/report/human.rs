@@ -245,7 +245,10 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
     if let Some(err) = &problem.error {
         pointers.extend(err.pointers.iter().map(String::as_str));
     }
-    let mut by_file: std::collections::BTreeMap<usize, Vec<LabeledSpan>> = Default::default();
+    // By file, each label with its line, so labels far apart in one file
+    // get a snippet each instead of one that shows everything between.
+    let mut by_file: std::collections::BTreeMap<usize, Vec<(usize, LabeledSpan)>> =
+        Default::default();
     let mut excerpts = String::new();
     for p in pointers.into_iter().take(MAX_EVIDENCE_SNIPPETS) {
         let Some(at) = evidence.locate(p) else {
@@ -276,14 +279,28 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
             }
             continue;
         }
-        by_file.entry(at.file).or_default().push(LabeledSpan::new(
-            Some(p.to_string()),
-            at.start,
-            end - at.start,
+        let line = evidence.describe(&at).map_or(0, |(_, line, _)| line);
+        by_file.entry(at.file).or_default().push((
+            line,
+            LabeledSpan::new(Some(p.to_string()), at.start, end - at.start),
         ));
     }
+    let mut snippets: Vec<(usize, Vec<LabeledSpan>)> = Vec::new();
+    for (i, mut labels) in by_file {
+        labels.sort_by_key(|(line, l)| (*line, l.offset()));
+        let mut last_line: Option<usize> = None;
+        for (line, label) in labels {
+            match (snippets.last_mut(), last_line) {
+                (Some((f, group)), Some(last)) if *f == i && line <= last + SNIPPET_GAP => {
+                    group.push(label)
+                }
+                _ => snippets.push((i, vec![label])),
+            }
+            last_line = Some(line);
+        }
+    }
     let mut out = String::new();
-    for (i, labels) in by_file {
+    for (i, labels) in snippets {
         let Some(file) = evidence.files.get(i) else {
             continue;
         };
@@ -307,6 +324,10 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
     out.push_str(&excerpts);
     out
 }
+
+/// Labels more lines apart than this in one file are shown in snippets of
+/// their own.
+const SNIPPET_GAP: usize = 8;
 
 /// Widest evidence line shown whole in a snippet, in characters; a wider
 /// one is shown as a window around the value ([`excerpt`]), and a wider
