@@ -269,6 +269,24 @@ fn from_pest(file: FileId, text: &str, e: pest::error::Error<Rule>) -> SyntaxErr
             } else {
                 format!("expected {expected}")
             };
+            // At the end of the file there is no character to underline (a
+            // report would draw the line with no label): underline the last
+            // token instead, and say that the file ends after it.
+            let rest_is_blank = text.get(at..).is_some_and(|t| t.trim().is_empty());
+            if rest_is_blank {
+                let end = text.trim_end().len();
+                let start = text
+                    .get(..end)
+                    .and_then(|t| t.rfind(char::is_whitespace))
+                    .map_or(0, |i| i + 1);
+                return SyntaxError::Unexpected {
+                    expected_short: format!("the file ends after this; {expected_short}"),
+                    expected,
+                    found: "end of file".into(),
+                    span: Span::new(file, start, end.max(start)),
+                    help,
+                };
+            }
             SyntaxError::Unexpected {
                 expected_short,
                 expected,

@@ -108,8 +108,23 @@ fn time_unix(a: &Args<'_>) -> Result<Value, EvalError> {
 
 pub(crate) fn parse_version(s: &str) -> Result<semver::Version, String> {
     let trimmed = s.strip_prefix('v').unwrap_or(s);
-    semver::Version::parse(trimmed)
-        .map_err(|e| format!("`{s}` is not a semantic version (MAJOR.MINOR.PATCH): {e}"))
+    semver::Version::parse(trimmed).map_err(|e| {
+        // The semver crate says where its parser stopped ("while parsing
+        // minor version number" for `1.2`, whose minor is there): name the
+        // part that is missing instead, when that is what is wrong.
+        let core = trimmed.split(['-', '+']).next().unwrap_or("");
+        let parts: Vec<&str> = core.split('.').collect();
+        let numeric = |p: &&str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        match parts.as_slice() {
+            [major] if numeric(major) => format!(
+                "`{s}` is not a semantic version: it has no MINOR and PATCH parts (MAJOR.MINOR.PATCH, e.g. `{major}.0.0`)"
+            ),
+            [major, minor] if numeric(major) && numeric(minor) => format!(
+                "`{s}` is not a semantic version: it has no PATCH part (MAJOR.MINOR.PATCH, e.g. `{major}.{minor}.0`)"
+            ),
+            _ => format!("`{s}` is not a semantic version (MAJOR.MINOR.PATCH): {e}"),
+        }
+    })
 }
 
 fn semver_fn(a: &Args<'_>) -> Result<Value, EvalError> {
@@ -119,5 +134,32 @@ fn semver_fn(a: &Args<'_>) -> Result<Value, EvalError> {
             .map(|v| Value::Version(Rc::new(v)))
             .map_err(|m| a.invalid(0, m)),
         _ => Err(a.type_error(0, "string")),
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    /// A version short of a part names the part (the semver crate names the
+    /// part its parser was reading, which for `1.2` is not the missing one).
+    #[test]
+    fn a_missing_part_is_named() {
+        let err = |s: &str| super::parse_version(s).expect_err(s);
+        assert!(
+            err("1.2").contains("it has no PATCH part"),
+            "{}",
+            err("1.2")
+        );
+        assert!(err("v1.2").contains("e.g. `1.2.0`"), "{}", err("v1.2"));
+        assert!(
+            err("7").contains("no MINOR and PATCH parts"),
+            "{}",
+            err("7")
+        );
+        assert!(
+            err("1.2.x").contains("(MAJOR.MINOR.PATCH)"),
+            "{}",
+            err("1.2.x")
+        );
+        assert!(super::parse_version("v1.2.3-rc.1").is_ok());
     }
 }
