@@ -47,6 +47,9 @@ struct Printer<'s> {
     src: &'s str,
     comments: Vec<Comment>,
     next_comment: usize,
+    /// Comments already printed inside a list or object literal (by their
+    /// start), which the statement-level passes skip.
+    used: std::cell::RefCell<std::collections::HashSet<usize>>,
     out: String,
     /// End of the last thing printed, in the source: a blank line in the
     /// source after it is kept (one at most).
@@ -77,9 +80,93 @@ impl<'s> Printer<'s> {
         }
     }
 
+    /// Moves past comments a literal has printed already.
+    fn skip_used(&mut self) {
+        while self
+            .comments
+            .get(self.next_comment)
+            .is_some_and(|c| self.used.borrow().contains(&c.start))
+        {
+            self.next_comment += 1;
+        }
+    }
+
+    /// Whether a comment not yet printed lies inside `span`.
+    fn has_comment_in(&self, span: Span) -> bool {
+        let used = self.used.borrow();
+        self.comments
+            .iter()
+            .any(|c| c.start > span.start && c.end <= span.end && !used.contains(&c.start))
+    }
+
+    /// The comments not yet printed that start in `from..to`, marked printed.
+    fn take_comments(&self, from: usize, to: usize) -> Vec<(String, bool)> {
+        let mut used = self.used.borrow_mut();
+        self.comments
+            .iter()
+            .filter(|c| c.start >= from && c.start < to && used.insert(c.start))
+            .map(|c| (c.text.clone(), c.own_line))
+            .collect()
+    }
+
+    /// A list or object literal that holds comments, one entry a line:
+    /// a comment at the end of an entry's line stays on that entry, any
+    /// other before the entry it preceded (or before the closing bracket).
+    fn commented_entries(
+        &self,
+        open: &str,
+        close: &str,
+        span: Span,
+        entries: &[(Span, String)],
+        indent: usize,
+    ) -> String {
+        let pad = INDENT.repeat(indent + 1);
+        let mut out = format!(
+            "{open}
+"
+        );
+        let mut from = span.start + 1;
+        for (i, (entry, text)) in entries.iter().enumerate() {
+            for (comment, _) in self.take_comments(from, entry.start) {
+                out.push_str(&format!(
+                    "{pad}{comment}
+"
+                ));
+            }
+            out.push_str(&format!("{pad}{text},"));
+            let next = entries.get(i + 1).map_or(span.end, |(s, _)| s.start);
+            let line_end = self
+                .src
+                .get(entry.end..)
+                .and_then(|t| t.find('\n'))
+                .map_or(self.src.len(), |n| entry.end + n);
+            let same_line: Vec<(String, bool)> = self
+                .comments
+                .iter()
+                .filter(|c| !c.own_line && c.start >= entry.end && c.start < next.min(line_end))
+                .map(|c| c.start)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .flat_map(|start| self.take_comments(start, start + 1))
+                .collect();
+            for (comment, _) in same_line {
+                out.push_str(&format!("  {comment}"));
+            }
+            out.push('\n');
+            from = entry.end;
+        }
+        for (comment, _) in self.take_comments(from, span.end) {
+            out.push_str(&format!("{pad}{comment}\n"));
+        }
+        out.push_str(&INDENT.repeat(indent));
+        out.push_str(close);
+        out
+    }
+
     /// Emits own-line comments that come before `pos`, then keeps a blank
     /// line before `pos` if the source had one.
     fn flush_before(&mut self, pos: usize, indent: usize) {
+        self.skip_used();
         while let Some(c) = self.comments.get(self.next_comment) {
             if c.start >= pos {
                 break;
@@ -89,6 +176,7 @@ impl<'s> Printer<'s> {
             self.line(indent, &text);
             self.next_comment += 1;
             self.last_end = Some(end);
+            self.skip_used();
         }
         if pos != usize::MAX {
             self.keep_blank(pos);
@@ -97,6 +185,7 @@ impl<'s> Printer<'s> {
 
     /// Emits the comments left inside a block, then its closing brace.
     fn close(&mut self, end: usize, indent: usize) {
+        self.skip_used();
         while let Some(c) = self.comments.get(self.next_comment) {
             if c.start >= end {
                 break;
@@ -106,6 +195,7 @@ impl<'s> Printer<'s> {
             self.line(indent + 1, &text);
             self.next_comment += 1;
             self.last_end = Some(cend);
+            self.skip_used();
         }
         self.line(indent, "}");
         self.last_end = Some(end);
@@ -113,6 +203,7 @@ impl<'s> Printer<'s> {
 
     /// Appends a trailing comment that sits on the same source line as `end`.
     fn trailing(&mut self, end: usize) {
+        self.skip_used();
         self.last_end = Some(end);
         let line_end = self
             .src
@@ -427,6 +518,46 @@ fn chain<'e>(e: &'e Expr, op: BinaryOp, out: &mut Vec<&'e Expr>) {
 /// Lays out `e` starting at column `col`, breaking lines at `indent + 1`
 /// levels when it does not fit.
 fn layout(p: &Printer<'_>, e: &Expr, indent: usize, col: usize) -> String {
+    if p.has_comment_in(e.span) {
+        match &e.kind {
+            ExprKind::List(items) if !items.is_empty() => {
+                let entries: Vec<(Span, String)> = items
+                    .iter()
+                    .map(|i| {
+                        (
+                            i.span,
+                            layout(p, i, indent + 1, (indent + 1) * INDENT.len()),
+                        )
+                    })
+                    .collect();
+                return p.commented_entries("[", "]", e.span, &entries, indent);
+            }
+            ExprKind::Object(fields) if !fields.is_empty() => {
+                let entries: Vec<(Span, String)> = fields
+                    .iter()
+                    .map(|(k, v)| {
+                        let key = format!("{}: ", p.key(k));
+                        let col = (indent + 1) * INDENT.len() + key.len();
+                        let span = Span {
+                            end: v.span.end,
+                            ..k.span
+                        };
+                        (span, format!("{key}{}", layout(p, v, indent + 1, col)))
+                    })
+                    .collect();
+                return p.commented_entries("{", "}", e.span, &entries, indent);
+            }
+            // `x == [1, # one` : the literal inside keeps its comments.
+            ExprKind::Binary(op, l, r) if !matches!(op, BinaryOp::And | BinaryOp::Or) => {
+                let left = layout(p, l, indent, col);
+                let sym = op.symbol();
+                let last = left.rsplit('\n').next().unwrap_or(&left).len();
+                let right = layout(p, r, indent, last + sym.len() + 2);
+                return format!("{left} {sym} {right}");
+            }
+            _ => {}
+        }
+    }
     let flat = p.expr(e);
     if col + flat.len() <= WIDTH {
         return flat;
@@ -505,6 +636,7 @@ pub fn format_source_with(text: &str, max_expr_depth: usize) -> Result<String, S
         src: text,
         comments: comments(text),
         next_comment: 0,
+        used: Default::default(),
         out: String::new(),
         last_end: None,
     };
@@ -645,6 +777,7 @@ pub fn expr_text(source: &str, e: &Expr) -> String {
         src: source,
         comments: Vec::new(),
         next_comment: 0,
+        used: Default::default(),
         out: String::new(),
         last_end: None,
     };

@@ -75,6 +75,17 @@ fn comments_are_kept() {
     assert_eq!(out, src, "already canonical");
 }
 
+/// Issue 13 item 10: a comment at the end of an object or list entry stays
+/// on that entry (they used to move below the statement).
+#[test]
+fn comments_in_literals_stay_on_their_entries() {
+    let src = "stages a -> b\nparam limits = {\n  \"cpu\": 2, # cores\n  # memory\n  \"mem\": 4 # GiB\n}\ngate a -> b {\n  rule r {\n    require evidence.x in [\n      1, # one\n      2\n    ]\n  }\n}\n";
+    let want = "stages a -> b\nparam limits = {\n  \"cpu\": 2,  # cores\n  # memory\n  \"mem\": 4,  # GiB\n}\n\ngate a -> b {\n  rule r {\n    require evidence.x in [\n      1,  # one\n      2,\n    ]\n  }\n}\n";
+    let out = format_source(src).unwrap();
+    assert_eq!(out, want);
+    assert_round_trip("literal comments", src);
+}
+
 #[test]
 fn long_conditions_break_at_operators() {
     let src = "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.first.very.long.path.to.a.value == 1 and evidence.second.very.long.path.to.another.value == 2 and all s in evidence.suites: s.failed == 0\n  }\n}\n";
