@@ -287,6 +287,55 @@ fn walkers_visit_each_real_file_once_and_end() {
     assert_eq!(lines, 1, "fixture.json once, the FIFO skipped");
 }
 
+/// Issue 13 item 10: `clearance test` at a repository's root skips the
+/// deliberately broken fixtures its `.gitignore` ignores (in a git
+/// repository or not) and those `--exclude` names; a test file named on the
+/// command line runs whatever ignores it.
+#[test]
+fn test_discovery_honours_gitignore_and_exclude() {
+    let dir = project(r#"{"x": 1}"#);
+    let root = dir.path();
+    let broken = "policy = \"missing.clr\"\n[[case]]\nname = \"broken\"\nexpect = \"allowed\"\n";
+    for sub in ["ignored", "excluded/deep", "kept"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    std::fs::write(root.join("ignored/bad.test.toml"), broken).unwrap();
+    std::fs::write(root.join("excluded/deep/bad.test.toml"), broken).unwrap();
+    std::fs::write(root.join("kept/.gitignore"), "local.test.toml\n").unwrap();
+    std::fs::write(root.join("kept/local.test.toml"), broken).unwrap();
+    std::fs::write(
+        root.join(".gitignore"),
+        "# fixtures that must fail\nignored/\n",
+    )
+    .unwrap();
+    let without = run_in(root, &["test", "."]);
+    assert_eq!(
+        without.status.code(),
+        Some(2),
+        "the excluded one still runs: {}",
+        stderr(&without)
+    );
+    let out = run_in(root, &["test", ".", "--exclude", "excluded"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains("p.test.toml") && !listed.contains("bad"),
+        "{listed}"
+    );
+    let out = run_in(root, &["test", ".", "--exclude", "excluded/**"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Named explicitly, an ignored file runs (and fails here: exit 2).
+    let out = run_in(root, &["test", "ignored/bad.test.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = run_in(root, &["test", ".", "--exclude", "["]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid --exclude glob"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// An import or a waivers file that is a FIFO is refused at once: opening
 /// a FIFO nobody writes would block forever.
 #[test]

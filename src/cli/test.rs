@@ -14,7 +14,13 @@ pub enum TestFormat {
 #[derive(Args, Debug)]
 pub struct TestArgs {
     /// Test files (`*.test.toml`) or directories to walk for them; default `.`.
+    /// A walk skips what `.gitignore` files (and `.git/info/exclude`) ignore,
+    /// `.git/` and `target/`.
     pub paths: Vec<PathBuf>,
+    /// Skip test files whose path under a walked directory, or one of its
+    /// directories, matches GLOB (repeatable): `--exclude 'fixtures/broken/**'`.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
     /// Run only the cases whose name contains this text.
     #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
@@ -33,6 +39,61 @@ pub struct TestArgs {
     pub color: ColorChoice,
 }
 
+fn exclusions(globs: &[String]) -> Result<globset::GlobSet, NoDecision> {
+    let mut set = globset::GlobSetBuilder::new();
+    for g in globs {
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| {
+                super::plain_error(format!("invalid --exclude glob `{g}`: {}", e.kind()))
+            })?;
+        set.add(glob);
+    }
+    set.build()
+        .map_err(|e| super::plain_error(format!("invalid --exclude globs: {e}")))
+}
+
+/// The `*.test.toml` files under `root`, sorted: what `.gitignore` files
+/// ignore is skipped (in or out of a git repository), and so are `.git/`,
+/// `target/` and paths `excluded` matches. Symlinks are followed, each real
+/// file taken once, and only regular files (a FIFO would block the walk).
+fn test_files_under(root: &Path, excluded: &globset::GlobSet) -> Result<Vec<PathBuf>, NoDecision> {
+    let mut walk = ignore::WalkBuilder::new(root);
+    walk.follow_links(true)
+        .hidden(false)
+        .ignore(false)
+        .git_global(false)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(|e| {
+            let dir = e.file_type().is_some_and(|t| t.is_dir());
+            !(dir && (e.file_name() == "target" || e.file_name() == ".git"))
+        });
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for entry in walk.build() {
+        // A symlink loop or an unreadable directory: skipped, as before.
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        let is_file = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        if !is_file || !path.to_string_lossy().ends_with(".test.toml") {
+            continue;
+        }
+        let relative = path.strip_prefix(root).unwrap_or(path);
+        if relative
+            .ancestors()
+            .any(|a| !a.as_os_str().is_empty() && excluded.is_match(a))
+        {
+            continue;
+        }
+        if std::fs::canonicalize(path).is_ok_and(|real| seen.insert(real)) {
+            out.push(path.to_path_buf());
+        }
+    }
+    Ok(out)
+}
+
 pub fn run(args: TestArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
     let style = style(args.color);
     let roots = if args.paths.is_empty() {
@@ -40,13 +101,15 @@ pub fn run(args: TestArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecis
     } else {
         args.paths.clone()
     };
+    let excluded = exclusions(&args.exclude)?;
     let mut files = Vec::new();
     for r in &roots {
-        super::walk_files(
-            r,
-            &|p: &Path| p.to_string_lossy().ends_with(".test.toml"),
-            &mut files,
-        )?;
+        if r.is_dir() {
+            files.extend(test_files_under(r, &excluded)?);
+        } else {
+            // A file named on the command line is run, whatever it is called.
+            super::walk_files(r, &|_: &Path| true, &mut files)?;
+        }
     }
     let mut coverage = Coverage::default();
     let mut results = Vec::new();
