@@ -48,6 +48,8 @@
 //!     params: Vec::new(),
 //!     waivers: Vec::new(),
 //!     evidence: vec!["request.json".into()],
+//!     attestations: Vec::new(),
+//!     trust: None,
 //!     strict_evidence: false,
 //!     limits: options.limits,
 //! };
@@ -318,6 +320,9 @@ pub struct Invocation {
     pub waivers: Vec<String>,
     /// `FILE`, `-` or `NAME=FILE`, as given.
     pub evidence: Vec<String>,
+    /// `NAME=FILE` of `--attestation`, as given, and the `--trust` file.
+    pub attestations: Vec<String>,
+    pub trust: Option<String>,
     pub strict_evidence: bool,
     pub limits: Limits,
 }
@@ -349,6 +354,12 @@ impl Invocation {
         }
         for e in &self.evidence {
             argv.extend(["--evidence".into(), e.clone()]);
+        }
+        for a in &self.attestations {
+            argv.extend(["--attestation".into(), a.clone()]);
+        }
+        if let Some(t) = &self.trust {
+            argv.extend(["--trust".into(), t.clone()]);
         }
         if self.strict_evidence {
             argv.push("--strict-evidence".into());
@@ -411,10 +422,32 @@ pub fn record(
         evidence_files: evidence
             .files
             .iter()
-            .map(|f| FileDigest {
-                file: f.name.clone(),
-                mount: f.mount.clone(),
-                sha256: sha256(&f.text),
+            .map(|f| match &f.attestation {
+                // What was read is the attestation file, not the statement text.
+                Some(a) => FileDigest {
+                    file: a.file.clone(),
+                    mount: f.mount.clone(),
+                    sha256: a.sha256.clone(),
+                },
+                None => FileDigest {
+                    file: f.name.clone(),
+                    mount: f.mount.clone(),
+                    sha256: sha256(&f.text),
+                },
+            })
+            .collect(),
+        attestations: evidence
+            .files
+            .iter()
+            .filter_map(|f| {
+                let a = f.attestation.as_ref()?;
+                Some(crate::report::AttestationRecord {
+                    file: a.file.clone(),
+                    mount: f.mount.clone().unwrap_or_default(),
+                    sha256: a.sha256.clone(),
+                    signers: a.signers.clone(),
+                    log_indexes: a.log_indexes.clone(),
+                })
             })
             .collect(),
         waivers_applied: result

@@ -35,6 +35,7 @@
 //! assert_eq!(result.decision, Decision::Denied);
 //! ```
 
+pub mod attest;
 pub mod check;
 pub mod cli;
 pub mod decide;

@@ -27,6 +27,16 @@ pub struct CheckArgs {
         value_name = "FILE|NAME=FILE"
     )]
     pub evidence: Vec<String>,
+    /// A verified attestation mounted at `evidence.NAME` (repeatable): a
+    /// DSSE envelope, or JSON Lines of them (`.jsonl`, mounted as a list),
+    /// whose signature must verify under a signer of `--trust` before any
+    /// rule runs; anything that does not verify is exit 2.
+    #[arg(long = "attestation", value_name = "NAME=FILE")]
+    pub attestations: Vec<String>,
+    /// The trust file (TOML) naming who may sign the attestations; required
+    /// with `--attestation`.
+    #[arg(long, value_name = "TRUST.toml")]
+    pub trust: Option<PathBuf>,
     /// The gate to decide; may be left out when the policy has one gate.
     #[arg(long, value_name = "FROM->TO")]
     pub gate: Option<String>,
@@ -67,8 +77,11 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         params: params.clone(),
         limits,
     };
-    let evidence_files = crate::evidence::read(&evidence::sources(&args.evidence), &limits)
+    let mut evidence_files = crate::evidence::read(&evidence::sources(&args.evidence), &limits)
         .map_err(evidence::no_decision(style))?;
+    evidence_files
+        .files
+        .extend(verified_attestations(&args, &limits)?);
     let request = decide::Request {
         strict_evidence: args.strict_evidence,
         process_exits: true,
@@ -92,6 +105,8 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
             .map(|w| w.display().to_string())
             .collect(),
         evidence: args.evidence.clone(),
+        attestations: args.attestations.clone(),
+        trust: args.trust.as_ref().map(|t| t.display().to_string()),
         strict_evidence: args.strict_evidence,
         limits,
     };
@@ -115,6 +130,54 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,
     })
+}
+
+/// The `--attestation NAME=FILE` mounts, each verified against `--trust`
+/// before any rule runs (TRUST.md section 2): one that does not verify is
+/// exit 2, naming the file and its code, and nothing is decided.
+fn verified_attestations(
+    args: &CheckArgs,
+    limits: &crate::limits::Limits,
+) -> Result<Vec<crate::report::EvidenceText>, NoDecision> {
+    if args.attestations.is_empty() {
+        if args.trust.is_some() {
+            return Err(plain_error(
+                "`--trust` is given without any `--attestation`",
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    let Some(trust_path) = &args.trust else {
+        return Err(plain_error(
+            "`--attestation` needs `--trust TRUST.toml`: the signers an attestation may come from",
+        ));
+    };
+    let trust = crate::attest::Trust::load(trust_path).map_err(plain_error)?;
+    let mut files = Vec::new();
+    for arg in &args.attestations {
+        let Some((mount, file)) = crate::evidence::source::split_mount(arg) else {
+            return Err(plain_error(format!(
+                "`--attestation {arg}` is not of the form NAME=FILE (a lower-case name)"
+            )));
+        };
+        if args
+            .evidence
+            .iter()
+            .any(|e| e.split_once('=').is_some_and(|(n, _)| n == mount))
+            || files
+                .iter()
+                .any(|f: &crate::report::EvidenceText| f.mount.as_deref() == Some(mount))
+        {
+            return Err(plain_error(format!(
+                "evidence mount `{mount}` is given twice"
+            )));
+        }
+        let verified =
+            crate::attest::verify_file(mount, std::path::Path::new(file), &trust, limits)
+                .map_err(plain_error)?;
+        files.push(crate::report::EvidenceText::attested(&verified));
+    }
+    Ok(files)
 }
 
 /// `--param NAME=VALUE` arguments, checked against the policy's params.

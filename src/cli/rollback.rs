@@ -83,6 +83,8 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
     };
     let result = decide::decide(&request).map_err(|e| NoDecision(e.render(style)))?;
     let invocation = decide::Invocation {
+        attestations: Vec::new(),
+        trust: None,
         command: "rollback",
         policy: args.policy.display().to_string(),
         target: stage.name.clone(),

@@ -490,6 +490,20 @@ fn render(
             );
         }
     }
+    // What was verified before the rules ran (TRUST.md section 2).
+    for f in &evidence.files {
+        if let (Some(a), Some(mount)) = (&f.attestation, &f.mount) {
+            let mut signers = a.signers.clone();
+            signers.dedup();
+            let _ = writeln!(
+                out,
+                "verified: evidence.{mount} from {} (sha256 {}, signed by {})",
+                a.file,
+                a.sha256,
+                signers.join(", ")
+            );
+        }
+    }
     let shown: Vec<&RuleResult> = result
         .rules
         .iter()

@@ -38,6 +38,23 @@ pub struct DecisionRecord {
     pub waivers_applied: Vec<String>,
     /// A command that re-runs this exact decision.
     pub command: String,
+    /// Every attestation verified before the rules ran.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<AttestationRecord>,
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct AttestationRecord {
+    pub file: String,
+    /// `evidence.NAME` it is mounted at.
+    pub mount: String,
+    /// Hex SHA-256 of the attestation file's bytes.
+    pub sha256: String,
+    /// The trust file's signer of each statement (one for an envelope, one
+    /// a line for JSON Lines).
+    pub signers: Vec<String>,
+    /// The transparency-log index of each statement (`null` for a bare envelope).
+    pub log_indexes: Vec<Option<i64>>,
 }
 
 #[derive(Serialize, Clone, Debug)]

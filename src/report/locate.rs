@@ -19,6 +19,9 @@ pub struct EvidenceText {
     pub text: std::sync::Arc<String>,
     /// The reader its name picks.
     pub format: crate::evidence::Format,
+    /// For a verified attestation: the file it was verified from (the text
+    /// here is the statement as mounted).
+    pub attestation: Option<Attested>,
     /// What locating values in `text` has found so far (shared by clones).
     index: std::sync::Arc<LocateIndex>,
 }
@@ -27,11 +30,44 @@ impl EvidenceText {
     pub fn new(mount: Option<String>, name: String, text: std::sync::Arc<String>) -> Self {
         EvidenceText {
             format: crate::evidence::Format::of(&name),
+            attestation: None,
             mount,
             name,
             text,
             index: Default::default(),
         }
+    }
+}
+
+/// A verified attestation, as the decision record and the reports list it.
+#[derive(Clone, Debug)]
+pub struct Attested {
+    pub file: String,
+    /// Hex SHA-256 of the attestation file's bytes.
+    pub sha256: String,
+    /// The trust file's signer of each statement.
+    pub signers: Vec<String>,
+    /// The transparency-log index of each statement (none for a bare envelope).
+    pub log_indexes: Vec<Option<i64>>,
+}
+
+impl EvidenceText {
+    /// The statement(s) of a verified attestation, mounted at `evidence.MOUNT`.
+    pub fn attested(verified: &crate::attest::Verified) -> EvidenceText {
+        let text = serde_json::to_string_pretty(&verified.value).unwrap_or_default();
+        let mut file = EvidenceText::new(
+            Some(verified.mount.clone()),
+            format!("{} (verified statement)", verified.file),
+            std::sync::Arc::new(text),
+        );
+        file.format = crate::evidence::Format::Json;
+        file.attestation = Some(Attested {
+            file: verified.file.clone(),
+            sha256: verified.sha256.clone(),
+            signers: verified.signers.clone(),
+            log_indexes: vec![None; verified.signers.len()],
+        });
+        file
     }
 }
 

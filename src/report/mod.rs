@@ -12,7 +12,7 @@ pub mod sarif;
 pub mod text;
 
 pub use human::{render_gate, render_rollback, render_rule};
-pub use json::{gate_json, DecisionRecord, FileDigest, JsonContext};
+pub use json::{gate_json, AttestationRecord, DecisionRecord, FileDigest, JsonContext};
 pub use locate::{Evidence, EvidenceText, Located};
 
 use crate::load::CompileFailure;

@@ -1,0 +1,226 @@
+//! Verified attestations (TRUST.md section 2): an in-toto statement is
+//! mounted at `evidence.NAME` only after its DSSE envelope verifies under a
+//! signer of the trust file, so a rule reads who built the artifact from a
+//! signature, not from JSON the CI job wrote itself.
+//!
+//! What this version verifies: bare DSSE envelopes and JSON Lines of them
+//! (`.intoto.jsonl`, as slsa-github-generator writes them), signed by key
+//! signers (Ed25519, ECDSA P-256 or P-384; ECDSA signatures in DER or raw
+//! `r || s`). Sigstore bundles and keyless signers need the certificate
+//! chain to Fulcio and the Rekor entry checked, which it does not do yet: a
+//! bundle is refused (`attestation::tlog`) and a keyless signer in the trust
+//! file is a configuration error, never accepted unverified. Verification
+//! is offline.
+
+mod dsse;
+mod error;
+mod keys;
+mod trust;
+
+pub use dsse::pae;
+pub use error::{AttestError, Code};
+pub use keys::PublicKey;
+pub use trust::{Signer, SignerKind, Trust};
+
+use crate::limits::Limits;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// The payload type of an in-toto statement.
+pub const IN_TOTO: &str = "application/vnd.in-toto+json";
+
+const STATEMENT_TYPES: [&str; 2] = [
+    "https://in-toto.io/Statement/v0.1",
+    "https://in-toto.io/Statement/v1",
+];
+
+/// One attestation file, verified: what is mounted and what the decision
+/// record lists.
+#[derive(Clone, Debug)]
+pub struct Verified {
+    pub mount: String,
+    pub file: String,
+    /// Hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// The mount: one statement, or a list of them for a `.jsonl` file.
+    pub value: serde_json::Value,
+    /// The signer of each statement, in order.
+    pub signers: Vec<String>,
+}
+
+/// Reads `path` (within `--max-evidence-bytes`) and verifies every
+/// envelope in it against `trust`.
+pub fn verify_file(
+    mount: &str,
+    path: &Path,
+    trust: &Trust,
+    limits: &Limits,
+) -> Result<Verified, AttestError> {
+    let file = path.display().to_string();
+    let bytes = read_bounded(path, limits.evidence_bytes)
+        .map_err(|m| AttestError::verify(Code::Format, &file, m))?;
+    let sha256 = keys::hex(&Sha256::digest(&bytes));
+    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(
+        |e| {
+            AttestError::verify(
+                Code::Format,
+                &file,
+                format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
+            )
+        },
+    )?;
+    let json_lines = file.ends_with(".jsonl");
+    let documents: Vec<&str> = if json_lines {
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
+    } else {
+        vec![text]
+    };
+    if documents.is_empty() {
+        return Err(AttestError::verify(
+            Code::Format,
+            &file,
+            "the file holds no envelope",
+        ));
+    }
+    let mut statements = Vec::new();
+    let mut signers = Vec::new();
+    for (i, document) in documents.iter().enumerate() {
+        let at = if json_lines {
+            format!("{file} (line {} of the JSON Lines)", i + 1)
+        } else {
+            file.clone()
+        };
+        let (statement, signer) = verify_document(&at, document, &sha256, trust, limits)?;
+        statements.push(statement);
+        signers.push(signer);
+    }
+    let value = if json_lines {
+        serde_json::Value::Array(statements)
+    } else {
+        statements.pop().unwrap_or_default()
+    };
+    Ok(Verified {
+        mount: mount.to_string(),
+        file,
+        sha256,
+        value,
+        signers,
+    })
+}
+
+fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| crate::evidence::source::io_reason(&e))?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    let file = std::fs::File::open(path).map_err(|e| crate::evidence::source::io_reason(&e))?;
+    let bytes = crate::evidence::source::bounded(file, max_bytes, meta.len())
+        .map_err(|e| crate::evidence::source::io_reason(&e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(format!(
+            "larger than --max-evidence-bytes ({max_bytes} bytes)"
+        ));
+    }
+    Ok(bytes)
+}
+
+/// One envelope (or bundle) as JSON text: verified, then its statement as
+/// the mount shows it.
+fn verify_document(
+    file: &str,
+    text: &str,
+    sha256: &str,
+    trust: &Trust,
+    limits: &Limits,
+) -> Result<(serde_json::Value, String), AttestError> {
+    let bounds = crate::eval::LoadLimits {
+        max_depth: limits.evidence_depth,
+        max_string: limits.string_bytes,
+    };
+    // The evidence reader: duplicate keys (two `payload`s) are refused, not
+    // resolved in favour of one.
+    let document = crate::eval::parse_json(text, bounds)
+        .map_err(|e| AttestError::verify(Code::Format, file, format!("not JSON: {e}")))?
+        .to_json();
+    if document
+        .get("mediaType")
+        .and_then(|m| m.as_str())
+        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
+    {
+        return Err(AttestError::verify(
+            Code::Tlog,
+            file,
+            "a Sigstore bundle is verified against its certificate chain and transparency-log entry, which this version does not check; it is refused rather than mounted unverified",
+        ));
+    }
+    let opened = dsse::open(file, &document, trust)?;
+    if opened.payload_type != IN_TOTO {
+        return Err(AttestError::verify(
+            Code::Payload,
+            file,
+            format!(
+                "the payload type is `{}`, not `{IN_TOTO}`",
+                opened.payload_type
+            ),
+        ));
+    }
+    let payload = |m: String| AttestError::verify(Code::Payload, file, m);
+    let statement_text = std::str::from_utf8(&opened.payload)
+        .map_err(|_| payload("the statement is not UTF-8".into()))?;
+    let statement = crate::eval::parse_json(statement_text, bounds)
+        .map_err(|e| payload(format!("the statement is not JSON: {e}")))?
+        .to_json();
+    let kind = statement
+        .get("_type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("");
+    if !STATEMENT_TYPES.contains(&kind) {
+        return Err(payload(format!(
+            "`_type` is `{kind}`, not an in-toto Statement v0.1 or v1"
+        )));
+    }
+    let subjects = statement
+        .get("subject")
+        .and_then(|s| s.as_array())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| payload("the statement has no `subject`".into()))?;
+    for s in subjects {
+        let named = s.get("name").is_none_or(|n| n.is_string());
+        let digests = s
+            .get("digest")
+            .and_then(|d| d.as_object())
+            .is_some_and(|d| !d.is_empty() && d.values().all(|v| v.is_string()));
+        if !named || !digests {
+            return Err(payload(
+                "a subject without a `digest` object of algorithm: hex strings".into(),
+            ));
+        }
+    }
+    let predicate_type = statement
+        .get("predicateType")
+        .and_then(|p| p.as_str())
+        .ok_or_else(|| payload("the statement has no `predicateType`".into()))?;
+    let predicate = statement.get("predicate").cloned().unwrap_or_default();
+    // Statement v0.1 allowed the predicate to be left out; v1 requires one.
+    let predicate_allowed =
+        predicate.is_object() || (predicate.is_null() && kind.ends_with("v0.1"));
+    if !predicate_allowed {
+        return Err(payload("the `predicate` is not an object".into()));
+    }
+    let mount = serde_json::json!({
+        "statement_type": kind,
+        "predicate_type": predicate_type,
+        "subjects": subjects,
+        "predicate": predicate,
+        "signer": {
+            "name": opened.signer.name,
+            "kind": "key",
+            "identity": null,
+            "issuer": null,
+            "key_id": opened.key_id,
+        },
+        "log": null,
+        "sha256": sha256,
+    });
+    Ok((mount, opened.signer.name.clone()))
+}

@@ -1,0 +1,433 @@
+//! Verified attestations (TRUST.md section 2, issue 15): envelopes signed in
+//! the test with Ed25519, ECDSA P-256 (DER and raw r||s) and P-384 keys,
+//! verified, mounted and decided on; a tamper matrix in which every edit
+//! has its own stable code; trust files that cannot be used; and the real
+//! corpus attestations, which this version refuses (fail closed) because
+//! their signers are keyless.
+
+// Test helpers may panic: a failing assertion is how a test reports.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use clearance::attest::{self, Code, Trust};
+use p256::pkcs8::{EncodePublicKey, LineEnding};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+const DIGEST: &str = "4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f4f";
+
+fn statement() -> String {
+    serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "payments-api", "digest": {"sha256": DIGEST}}],
+        "predicateType": "https://slsa.dev/provenance/v1",
+        "predicate": {
+            "buildDefinition": {"externalParameters": {"source": "git+https://github.com/acme/payments@refs/tags/v1.4.2"}},
+            "runDetails": {"builder": {"id": "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/generator_generic_slsa3.yml@refs/tags/v2.0.0"}}
+        }
+    })
+    .to_string()
+}
+
+/// A test signing key of one of the three kinds, from a fixed seed.
+enum Key {
+    Ed25519(ed25519_dalek::SigningKey),
+    P256(p256::ecdsa::SigningKey, bool),
+    P384(p384::ecdsa::SigningKey),
+}
+
+impl Key {
+    fn ed25519(seed: u8) -> Key {
+        Key::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[seed; 32]))
+    }
+    fn p256(seed: u8, der: bool) -> Key {
+        Key::P256(
+            p256::ecdsa::SigningKey::from_slice(&[seed; 32]).unwrap(),
+            der,
+        )
+    }
+    fn p384(seed: u8) -> Key {
+        Key::P384(p384::ecdsa::SigningKey::from_slice(&[seed; 48]).unwrap())
+    }
+
+    fn sign(&self, message: &[u8]) -> Vec<u8> {
+        use p256::ecdsa::signature::Signer;
+        match self {
+            Key::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
+            Key::P256(k, true) => {
+                let s: p256::ecdsa::Signature = k.sign(message);
+                s.to_der().as_bytes().to_vec()
+            }
+            Key::P256(k, false) => {
+                let s: p256::ecdsa::Signature = k.sign(message);
+                s.to_bytes().to_vec()
+            }
+            Key::P384(k) => {
+                let s: p384::ecdsa::Signature = k.sign(message);
+                s.to_der().as_bytes().to_vec()
+            }
+        }
+    }
+
+    fn public_pem(&self) -> String {
+        match self {
+            Key::Ed25519(k) => ed25519_dalek::pkcs8::EncodePublicKey::to_public_key_pem(
+                &k.verifying_key(),
+                LineEnding::LF,
+            )
+            .unwrap(),
+            Key::P256(k, _) => k.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+            Key::P384(k) => k.verifying_key().to_public_key_pem(LineEnding::LF).unwrap(),
+        }
+    }
+
+    /// The key id TRUST.md names: hex SHA-256 of the SubjectPublicKeyInfo DER.
+    fn key_id(&self) -> String {
+        let pem = self.public_pem();
+        let (_, der) = spki::der::pem::decode_vec(pem.as_bytes()).unwrap();
+        Sha256::digest(&der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn envelope(key: &Key, payload_type: &str, payload: &str) -> serde_json::Value {
+    let sig = key.sign(&attest::pae(payload_type, payload.as_bytes()));
+    serde_json::json!({
+        "payloadType": payload_type,
+        "payload": B64.encode(payload),
+        "signatures": [{"keyid": key.key_id(), "sig": B64.encode(sig)}]
+    })
+}
+
+/// A directory with `release.pub` and a trust file naming it.
+fn trust_dir(key: &Key) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("release.pub"), key.public_pem()).unwrap();
+    std::fs::write(
+        dir.path().join("trust.toml"),
+        "[[signer]]\nname = \"release-key\"\nkey = \"release.pub\"\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, value: &serde_json::Value) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, value.to_string()).unwrap();
+    path
+}
+
+fn verify(dir: &Path, file: &Path) -> Result<attest::Verified, attest::AttestError> {
+    let trust = Trust::load(&dir.join("trust.toml")).unwrap();
+    attest::verify_file("provenance", file, &trust, &clearance::limits::DEFAULT)
+}
+
+#[test]
+fn every_key_kind_verifies_and_mounts_the_statement() {
+    for key in [
+        Key::ed25519(7),
+        Key::p256(7, true),
+        Key::p256(9, false),
+        Key::p384(7),
+    ] {
+        let dir = trust_dir(&key);
+        let file = write(
+            dir.path(),
+            "p.intoto.json",
+            &envelope(&key, attest::IN_TOTO, &statement()),
+        );
+        let verified = verify(dir.path(), &file).unwrap();
+        let mount = &verified.value;
+        assert_eq!(mount["statement_type"], "https://in-toto.io/Statement/v1");
+        assert_eq!(mount["predicate_type"], "https://slsa.dev/provenance/v1");
+        assert_eq!(mount["subjects"][0]["digest"]["sha256"], DIGEST);
+        assert_eq!(mount["signer"]["name"], "release-key");
+        assert_eq!(mount["signer"]["kind"], "key");
+        assert_eq!(mount["signer"]["key_id"], key.key_id());
+        assert_eq!(mount["log"], serde_json::Value::Null);
+        let bytes = std::fs::read(&file).unwrap();
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(mount["sha256"], sha);
+        assert_eq!(verified.sha256, sha);
+    }
+}
+
+/// Every edit is noticed, each with its code.
+#[test]
+fn the_tamper_matrix() {
+    let key = Key::ed25519(7);
+    let other = Key::ed25519(8);
+    let dir = trust_dir(&key);
+    let good = envelope(&key, attest::IN_TOTO, &statement());
+    let mut cases: Vec<(&str, serde_json::Value, Code)> = Vec::new();
+
+    let mut flipped = good.clone();
+    let mut payload = statement().into_bytes();
+    payload[40] ^= 0x01;
+    flipped["payload"] = B64.encode(&payload).into();
+    cases.push(("payload bit flip", flipped, Code::Signature));
+
+    let mut swapped = good.clone();
+    swapped["payloadType"] = "application/json".into();
+    cases.push(("payloadType swap", swapped, Code::Signature));
+
+    cases.push((
+        "signature from another key",
+        envelope(&other, attest::IN_TOTO, &statement()),
+        Code::Untrusted,
+    ));
+
+    let mut truncated = good.clone();
+    let sig = B64
+        .decode(good["signatures"][0]["sig"].as_str().unwrap())
+        .unwrap();
+    truncated["signatures"][0]["sig"] = B64.encode(&sig[..sig.len() - 1]).into();
+    cases.push(("truncated signature", truncated, Code::Signature));
+
+    let mut unsigned = good.clone();
+    unsigned["signatures"] = serde_json::json!([{"keyid": key.key_id(), "sig": ""}]);
+    cases.push((
+        "an unsigned signature entry only",
+        unsigned,
+        Code::Signature,
+    ));
+
+    cases.push((
+        "signed, but not an in-toto payload",
+        envelope(&key, "application/vnd.cyclonedx+json", &statement()),
+        Code::Payload,
+    ));
+    cases.push((
+        "signed, but not a statement",
+        envelope(
+            &key,
+            attest::IN_TOTO,
+            r#"{"_type": "https://example.com/Other", "subject": []}"#,
+        ),
+        Code::Payload,
+    ));
+    cases.push((
+        "signed, but no subject",
+        envelope(
+            &key,
+            attest::IN_TOTO,
+            r#"{"_type": "https://in-toto.io/Statement/v1", "subject": [], "predicateType": "x", "predicate": {}}"#,
+        ),
+        Code::Payload,
+    ));
+
+    let mut bad_base64 = good.clone();
+    bad_base64["payload"] = "%%% not base64 %%%".into();
+    cases.push(("payload not base64", bad_base64, Code::Format));
+    cases.push((
+        "not an envelope",
+        serde_json::json!({"hello": "world"}),
+        Code::Format,
+    ));
+    cases.push((
+        "a Sigstore bundle",
+        serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "dsseEnvelope": good}),
+        Code::Tlog,
+    ));
+
+    for (what, value, code) in cases {
+        let file = write(dir.path(), "t.json", &value);
+        let err = verify(dir.path(), &file)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: verified"));
+        assert_eq!(err.code(), Some(code), "{what}: {err}");
+        assert!(err.to_string().contains("t.json"), "{what}: {err}");
+    }
+
+    // Duplicate keys are ambiguous: refused before any signature is read.
+    let file = dir.path().join("dup.json");
+    let text = good.to_string();
+    std::fs::write(&file, text.replacen('{', "{\"payload\": \"e30=\", ", 1)).unwrap();
+    assert_eq!(
+        verify(dir.path(), &file).err().unwrap().code(),
+        Some(Code::Format)
+    );
+
+    // A co-signer the trust file does not know does not stop a valid signature.
+    let mut cosigned = good.clone();
+    cosigned["signatures"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"keyid": "someone-else", "sig": B64.encode([0u8; 64])}));
+    let file = write(dir.path(), "cosigned.json", &cosigned);
+    assert!(verify(dir.path(), &file).is_ok());
+}
+
+#[test]
+fn json_lines_are_a_list_in_line_order() {
+    let key = Key::p256(7, true);
+    let dir = trust_dir(&key);
+    let one = envelope(&key, attest::IN_TOTO, &statement());
+    let path = dir.path().join("p.intoto.jsonl");
+    std::fs::write(&path, format!("{one}\n\n{one}\n")).unwrap();
+    let verified = verify(dir.path(), &path).unwrap();
+    assert_eq!(verified.value.as_array().unwrap().len(), 2);
+    std::fs::write(&path, format!("{one}\n")).unwrap();
+    let verified = verify(dir.path(), &path).unwrap();
+    assert_eq!(
+        verified.value.as_array().unwrap().len(),
+        1,
+        "one line is still a list"
+    );
+}
+
+#[test]
+fn trust_files_that_cannot_be_used_are_refused() {
+    let key = Key::ed25519(7);
+    let dir = trust_dir(&key);
+    for (text, message) in [
+        ("[[signer]]\nname = \"a\"\nkey = \"release.pub\"\n[[signer]]\nname = \"a\"\nkey = \"release.pub\"\n", "two signers"),
+        ("[[signer]]\nname = \"a\"\nidentity = \"x\"\n", "needs an identity"),
+        ("[[signer]]\nname = \"a\"\nidentity = \"x\"\nissuer = \"y\"\n", "not in this version"),
+        ("[[signer]]\nname = \"a\"\nkey = \"missing.pub\"\n", "cannot read"),
+        ("[[signer]]\nname = \"a\"\nkey = \"trust.toml\"\n", "not a PEM"),
+        ("[[signer]]\nname = \"a\"\n", "neither a `key`"),
+        ("", "no `[[signer]]`"),
+        ("[[signer]]\nname = \"a\"\nkey = \"release.pub\"\ncolour = 1\n", "unknown field"),
+    ] {
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, text).unwrap();
+        let err = Trust::load(&path).err().unwrap_or_else(|| panic!("{text}: accepted"));
+        assert!(err.code().is_none());
+        assert!(err.to_string().contains(message), "{text}: {err}");
+    }
+}
+
+/// The real attestations of the corpus are signed by keyless (Fulcio)
+/// signers: with only key signers to trust, the envelope fails closed, and
+/// the Sigstore bundle is refused at its transparency-log check.
+#[test]
+fn corpus_attestations_fail_closed() {
+    let key = Key::ed25519(7);
+    let dir = trust_dir(&key);
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/attestation");
+    let envelope = corpus.join("slsa-v0.2-dsse-gha-generic-binary-push-v14.intoto.jsonl");
+    let err = verify(dir.path(), &envelope).err().unwrap();
+    assert!(
+        matches!(err.code(), Some(Code::Signature | Code::Untrusted)),
+        "{err}"
+    );
+    let bundle = corpus.join("slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl");
+    assert_eq!(
+        verify(dir.path(), &bundle).err().unwrap().code(),
+        Some(Code::Tlog)
+    );
+}
+
+/// End to end: a gate requires that the artifact it promotes is a subject of
+/// provenance signed by the release key; the JSON record lists the
+/// attestation; an edited attestation is exit 2 with no decision.
+#[test]
+fn a_gate_decides_on_verified_provenance() {
+    let key = Key::p384(3);
+    let dir = trust_dir(&key);
+    let root = dir.path();
+    std::fs::write(
+        root.join("p.clr"),
+        r#"stages staging -> prod
+gate staging -> prod {
+  rule built-by-the-release-workflow {
+    require any s in evidence.provenance.subjects: "sha256:" + s.digest.sha256 == evidence.artifact.digest
+    require evidence.provenance.signer.name == "release-key"
+  }
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("bundle.json"),
+        format!(r#"{{"artifact": {{"digest": "sha256:{DIGEST}"}}}}"#),
+    )
+    .unwrap();
+    write(
+        root,
+        "provenance.intoto.json",
+        &envelope(&key, attest::IN_TOTO, &statement()),
+    );
+    let run = |extra: &[&str]| {
+        assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .args([
+                "check",
+                "p.clr",
+                "--evidence",
+                "bundle.json",
+                "--now",
+                "2026-11-20T12:00:00Z",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let args = [
+        "--attestation",
+        "provenance=provenance.intoto.json",
+        "--trust",
+        "trust.toml",
+    ];
+    let out = run(&args);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("verified: evidence.provenance from provenance.intoto.json"),
+        "{stdout}"
+    );
+    let json = run(&[&args[..], &["--format", "json"]].concat());
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let record = &report["record"];
+    assert_eq!(record["attestations"][0]["file"], "provenance.intoto.json");
+    assert_eq!(record["attestations"][0]["signers"][0], "release-key");
+    assert!(record["command"]
+        .as_str()
+        .unwrap()
+        .contains("--attestation provenance=provenance.intoto.json --trust trust.toml"));
+    // Byte-identical for the same inputs.
+    assert_eq!(
+        json.stdout,
+        run(&[&args[..], &["--format", "json"]].concat()).stdout
+    );
+
+    // Another artifact: the rule fails (exit 1) on verified evidence.
+    std::fs::write(
+        root.join("bundle.json"),
+        r#"{"artifact": {"digest": "sha256:00"}}"#,
+    )
+    .unwrap();
+    assert_eq!(run(&args).status.code(), Some(1));
+
+    // An edited attestation: exit 2, the code named, nothing printed on stdout.
+    let mut edited = envelope(&key, attest::IN_TOTO, &statement());
+    edited["payload"] = B64.encode(statement().replace("v1.4.2", "v1.4.3")).into();
+    write(root, "provenance.intoto.json", &edited);
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("attestation::signature") && stderr.contains("provenance.intoto.json"),
+        "{stderr}"
+    );
+
+    // `--attestation` without `--trust` is refused.
+    let out = run(&args[..2]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs `--trust"));
+}
