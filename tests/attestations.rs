@@ -338,7 +338,7 @@ fn a_gate_decides_on_verified_provenance() {
         r#"stages staging -> prod
 gate staging -> prod {
   rule built-by-the-release-workflow {
-    require any s in evidence.provenance.subjects: "sha256:" + s.digest.sha256 == evidence.artifact.digest
+    require any s in evidence.provenance.subjects: digest(s.digest.sha256) == digest(evidence.artifact.digest)
     require evidence.provenance.signer.name == "release-key"
   }
 }

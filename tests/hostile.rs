@@ -776,3 +776,83 @@ fn no_super_linear_compile_or_analysis() {
     let out = run(&["lint", chain, "--max-policy-lines", "30000"]);
     assert_sane("lint chain", &out);
 }
+
+/// Malformed attestations (tests/hostile/attestations/): each is exit 2,
+/// no decision, the file named with one `attestation::` code; a trust file
+/// whose key is PEM garbage is a configuration error.
+#[test]
+fn malformed_attestations() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA6pzNSr9xK3jlzdrAaGvnfKoH4y0I99wsZyRW9DFXzJk=\n-----END PUBLIC KEY-----\n";
+    std::fs::write(dir.path().join("k.pub"), key).unwrap();
+    let trust = dir.path().join("trust.toml");
+    std::fs::write(&trust, "[[signer]]\nname = \"k\"\nkey = \"k.pub\"\n").unwrap();
+    // A 5 MB payload, made here rather than committed.
+    let huge = dir.path().join("huge_payload.json");
+    std::fs::write(
+        &huge,
+        format!(
+            r#"{{"payloadType": "application/vnd.in-toto+json", "payload": "{}", "signatures": [{{"sig": "AAAA"}}]}}"#,
+            "QUFB".repeat(1_300_000)
+        ),
+    )
+    .unwrap();
+    let mut files: Vec<PathBuf> = files("tests/hostile/attestations")
+        .into_iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json" || e == "jsonl"))
+        .collect();
+    assert!(files.len() >= 10);
+    files.push(huge);
+    let trust = trust.to_str().unwrap();
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let attestation = format!("a={}", f.display());
+        let out = run(&[
+            "check",
+            "tests/hostile/evidence_policy.clr",
+            "--evidence",
+            "tests/hostile/ok.json",
+            "--attestation",
+            &attestation,
+            "--trust",
+            trust,
+            "--now",
+            NOW,
+        ]);
+        assert_sane(name, &out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", text(&out.stdout));
+        assert!(out.stdout.is_empty(), "{name}: a decision was printed");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains(name) && stderr.contains("attestation::"),
+            "{name}: {stderr}"
+        );
+    }
+    let garbage = dir.path().join("garbage.toml");
+    std::fs::write(
+        &garbage,
+        format!(
+            "[[signer]]\nname = \"k\"\nkey = \"{}\"\n",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/hostile/attestations/pem_garbage.pub")
+                .display()
+        ),
+    )
+    .unwrap();
+    let out = run(&[
+        "check",
+        "tests/hostile/evidence_policy.clr",
+        "--evidence",
+        "tests/hostile/ok.json",
+        "--attestation",
+        "a=tests/hostile/attestations/empty.json",
+        "--trust",
+        garbage.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("attestation::config"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -59,16 +59,28 @@ pub fn verify_file(
     let file = path.display().to_string();
     let bytes = read_bounded(path, limits.evidence_bytes)
         .map_err(|m| AttestError::verify(Code::Format, &file, m))?;
-    let sha256 = keys::hex(&Sha256::digest(&bytes));
-    let text = std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).map_err(
-        |e| {
+    verify_bytes(mount, &file, &bytes, trust, limits)
+}
+
+/// [`verify_file`] for bytes already read (`file` names them in messages;
+/// a name ending in `.jsonl` makes them JSON Lines).
+pub fn verify_bytes(
+    mount: &str,
+    file: &str,
+    bytes: &[u8],
+    trust: &Trust,
+    limits: &Limits,
+) -> Result<Verified, AttestError> {
+    let file = file.to_string();
+    let sha256 = keys::hex(&Sha256::digest(bytes));
+    let text =
+        std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)).map_err(|e| {
             AttestError::verify(
                 Code::Format,
                 &file,
                 format!("not UTF-8 (invalid byte at offset {})", e.valid_up_to()),
             )
-        },
-    )?;
+        })?;
     let json_lines = file.ends_with(".jsonl");
     let documents: Vec<&str> = if json_lines {
         text.lines().filter(|l| !l.trim().is_empty()).collect()

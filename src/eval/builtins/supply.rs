@@ -21,7 +21,30 @@ pub(super) fn builtins() -> Vec<Builtin> {
             doc: "The license identifiers of an SPDX license expression, in order of appearance, each once: `spdx_ids(\"MIT OR (Apache-2.0 AND LGPL-3.0-only)\")` is `[\"MIT\", \"Apache-2.0\", \"LGPL-3.0-only\"]`. A `WITH` exception is kept apart: `\"GPL-2.0-only WITH Classpath-exception-2.0\"` gives `[\"GPL-2.0-only\"]`, never the exception as a license. `LicenseRef-...` identifiers are kept as written; `+` stays on the identifier (`\"Apache-1.0+\"`). Identifiers are checked against the SPDX license list (deprecated ones such as `GPL-2.0` accepted); an expression that does not parse, or names an unknown license, is an evaluation error that names it.\n\n    none id in spdx_ids(c.licenses[0].expression): id in [\"AGPL-3.0-only\", \"SSPL-1.0\"]",
             run: spdx_ids,
         },
+        Builtin {
+            sig: sig("digest", &[("digest", ArgTy::Str)], 0, Ty::Str),
+            doc: "A SHA-256 digest in one canonical form, `sha256:` and 64 lower-case hex digits, whether it was written bare (`4f4f…`, as in-toto subjects hold it) or prefixed (`sha256:4F4F…`, as image references do): compare digests from different tools with it. Anything else (another algorithm, a short or non-hex digest) is an evaluation error that names it.\n\n    any s in evidence.provenance.subjects: digest(s.digest.sha256) == digest(evidence.artifact.digest)",
+            run: digest,
+        },
     ]
+}
+
+fn digest(a: &Args<'_>) -> Result<Value, EvalError> {
+    let text = a.str(0)?;
+    let hex = text
+        .strip_prefix("sha256:")
+        .or_else(|| text.strip_prefix("SHA256:"))
+        .unwrap_or(text);
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(a.invalid(
+            0,
+            format!(
+                "`{}` is not a SHA-256 digest (`sha256:` and 64 hex digits, or the 64 digits alone)",
+                printable(text)
+            ),
+        ));
+    }
+    Ok(Value::str(&format!("sha256:{}", hex.to_ascii_lowercase())))
 }
 
 fn purl(a: &Args<'_>) -> Result<Value, EvalError> {
