@@ -175,14 +175,24 @@ fn yaml_manifests_read_as_json_would_hold_them() {
 
 const NOW: &str = "2026-11-20T12:00:00Z";
 
-fn promotion(format: &str) -> (Option<i32>, String) {
+/// `clearance check` from the repository root, with `--now` fixed.
+fn check(args: &[&str], format: &str) -> (Option<i32>, String) {
     let out = assert_cmd::Command::cargo_bin("clearance")
         .unwrap()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
-        .args([
-            "check",
+        .arg("check")
+        .args(args)
+        .args(["--now", NOW, "--format", format])
+        .output()
+        .unwrap();
+    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+}
+
+fn promotion(format: &str) -> (Option<i32>, String) {
+    check(
+        &[
             "tests/data/readers/policy.clr",
             "--evidence",
             "junit=tests/data/corpus/junit/pytest-junitxml-with-failures.xml",
@@ -190,14 +200,9 @@ fn promotion(format: &str) -> (Option<i32>, String) {
             "staging=tests/data/corpus/deploy/bank-of-anthos-configmap-staging.yaml",
             "--evidence",
             "prod=tests/data/corpus/deploy/bank-of-anthos-configmap-production.yaml",
-            "--now",
-            NOW,
-            "--format",
-            format,
-        ])
-        .output()
-        .unwrap();
-    (out.status.code(), String::from_utf8(out.stdout).unwrap())
+        ],
+        format,
+    )
 }
 
 /// TRUST.md section 1: a pointer into a YAML or XML mount is shown as
@@ -287,12 +292,8 @@ fn a_promotion_over_junit_and_yaml_explains_with_locations_in_the_files() {
 #[test]
 fn drift_explains_itself_in_every_format() {
     let run = |format: &str| {
-        let out = assert_cmd::Command::cargo_bin("clearance")
-            .unwrap()
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .env("NO_COLOR", "1")
-            .args([
-                "check",
+        let (code, out) = check(
+            &[
                 "policies/cookbook/17-yaml-config-drift/policy.clr",
                 "--evidence",
                 "staging=tests/data/corpus/deploy/bank-of-anthos-configmap-staging.yaml",
@@ -300,15 +301,11 @@ fn drift_explains_itself_in_every_format() {
                 "prod=tests/data/corpus/deploy/bank-of-anthos-configmap-production.yaml",
                 "--param",
                 "expected_drift=[]",
-                "--now",
-                NOW,
-                "--format",
-                format,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(1));
-        String::from_utf8(out.stdout).unwrap()
+            ],
+            format,
+        );
+        assert_eq!(code, Some(1));
+        out
     };
     const STAGING_AT: &str = "tests/data/corpus/deploy/bank-of-anthos-configmap-staging.yaml:19:19";
     const PROD_AT: &str = "tests/data/corpus/deploy/bank-of-anthos-configmap-production.yaml:19:19";

@@ -234,6 +234,25 @@ impl<'t> Reader<'t> {
         Ok(built)
     }
 
+    /// Where a sequence or mapping is, from its start event to its end
+    /// event, when positions are wanted.
+    fn container_pos(
+        &mut self,
+        start: &Span,
+        end: &Span,
+        kids: impl FnOnce() -> Kids,
+    ) -> Option<Pos> {
+        self.with_positions.then(|| {
+            let (s, _) = self.span_of(start);
+            let (_, e) = self.span_of(end);
+            Pos {
+                start: s,
+                end: e,
+                kids: kids(),
+            }
+        })
+    }
+
     fn deep(&mut self, span: &Span) -> YamlError {
         let message = format!("evidence nested deeper than {} levels", self.max_depth);
         self.error(span, message)
@@ -257,15 +276,7 @@ impl<'t> Reader<'t> {
             items.push(item.value);
             positions.extend(item.pos);
         };
-        let pos = self.with_positions.then(|| {
-            let (s, _) = self.span_of(&start);
-            let (_, e) = self.span_of(&end);
-            Pos {
-                start: s,
-                end: e,
-                kids: Kids::Seq(positions),
-            }
-        });
+        let pos = self.container_pos(&start, &end, || Kids::Seq(positions));
         Ok(Built {
             value: Value::list(items),
             weight,
@@ -327,15 +338,7 @@ impl<'t> Reader<'t> {
             object.insert(key, value.value);
         };
         object.shrink();
-        let pos = self.with_positions.then(|| {
-            let (s, _) = self.span_of(&start);
-            let (_, e) = self.span_of(&end);
-            Pos {
-                start: s,
-                end: e,
-                kids: Kids::Map(positions),
-            }
-        });
+        let pos = self.container_pos(&start, &end, || Kids::Map(positions));
         Ok(Built {
             value: Value::Object(Rc::new(object)),
             weight,

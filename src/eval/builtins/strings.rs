@@ -65,14 +65,7 @@ fn replace(a: &Args<'_>) -> Result<Value, EvalError> {
     // The length of the result, known before building it (as for `join`).
     let hits = text.matches(from).count();
     let total = (text.len() - hits * from.len()).saturating_add(hits.saturating_mul(to.len()));
-    let limit = a.cache.limits.string_bytes;
-    if total > limit {
-        return Err(EvalError::new(
-            crate::eval::ErrorKind::BudgetExceeded,
-            a.call,
-            format!("`replace` would build a string of {total} bytes, over the limit of {limit} bytes (`--max-string-bytes`)"),
-        ));
-    }
+    within_string_limit(a, total)?;
     a.budget.charge((text.len() + total) as u64, a.call)?;
     Ok(Value::str(&text.replace(from, to)))
 }
@@ -151,14 +144,7 @@ fn join(a: &Args<'_>) -> Result<Value, EvalError> {
         })
         .sum::<usize>()
         .saturating_add(sep.len().saturating_mul(parts.len().saturating_sub(1)));
-    let limit = a.cache.limits.string_bytes;
-    if total > limit {
-        return Err(EvalError::new(
-            crate::eval::ErrorKind::BudgetExceeded,
-            a.call,
-            format!("`join` would build a string of {total} bytes, over the limit of {limit} bytes (`--max-string-bytes`)"),
-        ));
-    }
+    within_string_limit(a, total)?;
     a.budget.charge(total as u64, a.call)?;
     let mut out = String::with_capacity(total);
     for (i, p) in parts.iter().enumerate() {
@@ -180,4 +166,21 @@ fn join(a: &Args<'_>) -> Result<Value, EvalError> {
         }
     }
     Ok(Value::str(&out))
+}
+
+/// A string of `total` bytes that a builtin is about to build is held to
+/// `--max-string-bytes`, before it is built.
+fn within_string_limit(a: &Args<'_>, total: usize) -> Result<(), EvalError> {
+    let limit = a.cache.limits.string_bytes;
+    if total > limit {
+        return Err(EvalError::new(
+            crate::eval::ErrorKind::BudgetExceeded,
+            a.call,
+            format!(
+                "`{}` would build a string of {total} bytes, over the limit of {limit} bytes (`--max-string-bytes`)",
+                a.sig.name
+            ),
+        ));
+    }
+    Ok(())
 }
