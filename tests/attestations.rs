@@ -431,3 +431,61 @@ gate staging -> prod {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs `--trust"));
 }
+
+/// `clearance attest verify`: exit 0 when the envelope verifies under the key
+/// and a subject is the artifact; 2 with the code otherwise.
+#[test]
+fn attest_verify_checks_one_attestation_against_one_artifact() {
+    let key = Key::p256(5, false);
+    let dir = trust_dir(&key);
+    let root = dir.path();
+    let artifact = b"the release binary\n";
+    let sha: String = Sha256::digest(artifact)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    std::fs::write(root.join("app.bin"), artifact).unwrap();
+    write(
+        root,
+        "app.intoto.json",
+        &envelope(&key, attest::IN_TOTO, &statement().replace(DIGEST, &sha)),
+    );
+    let run = |args: &[&str]| {
+        assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .current_dir(root)
+            .args(["attest", "verify", "app.intoto.json"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let ok = run(&["--artifact", "app.bin", "--key", "release.pub"]);
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let digest = format!("sha256:{sha}");
+    assert_eq!(
+        run(&["--digest", &digest, "--key", "release.pub"])
+            .status
+            .code(),
+        Some(0)
+    );
+    let other = run(&[
+        "--digest",
+        &format!("sha256:{DIGEST}"),
+        "--key",
+        "release.pub",
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("attestation::payload"));
+    std::fs::write(root.join("other.pub"), Key::p256(6, false).public_pem()).unwrap();
+    let wrong_key = run(&["--artifact", "app.bin", "--key", "other.pub"]);
+    assert_eq!(wrong_key.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("attestation::untrusted"));
+    let keyless = run(&["--artifact", "app.bin", "--identity", "x", "--issuer", "y"]);
+    assert_eq!(keyless.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&keyless.stderr).contains("keyless"));
+}

@@ -70,7 +70,8 @@ fn policy_examples_in_docs_compile() {
 fn help_options(sub: &str) -> std::collections::BTreeMap<String, Vec<String>> {
     let out = assert_cmd::Command::cargo_bin("clearance")
         .unwrap()
-        .args([sub, "--help"])
+        .args(sub.split(' '))
+        .arg("--help")
         .output()
         .unwrap();
     let help = String::from_utf8(out.stdout).unwrap();
@@ -120,7 +121,12 @@ fn synopses_match_the_help() {
         let mut synopses: Vec<(String, String)> = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("clearance ") {
-                let sub = rest.split_whitespace().next().unwrap().to_string();
+                // `check`, or `attest verify`: the lower-case words before the arguments.
+                let sub = rest
+                    .split_whitespace()
+                    .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 synopses.push((sub, rest.to_string()));
             } else if line.starts_with("                ") {
                 if let Some((_, s)) = synopses.last_mut() {
@@ -135,7 +141,7 @@ fn synopses_match_the_help() {
             let help = help_options(&sub);
             let mut named = std::collections::BTreeSet::new();
             let words: Vec<&str> = synopsis
-                .split(|c: char| c.is_whitespace() || c == '[' || c == ']')
+                .split(|c: char| c.is_whitespace() || "[]()".contains(c))
                 .filter(|w| !w.is_empty())
                 .collect();
             for (i, word) in words.iter().enumerate() {

@@ -236,3 +236,52 @@ fn verify_document(
     });
     Ok((mount, opened.signer.name.clone()))
 }
+
+/// `clearance attest verify`: `path` verifies under `trust`, and one of its
+/// statements has a subject whose SHA-256 is `artifact_sha256` (hex); a
+/// statement about another artifact is `attestation::payload`.
+pub fn verify_for_artifact(
+    path: &Path,
+    artifact_sha256: &str,
+    trust: &Trust,
+    limits: &Limits,
+) -> Result<Verified, AttestError> {
+    let verified = verify_file("attestation", path, trust, limits)?;
+    let statements = match &verified.value {
+        serde_json::Value::Array(list) => list.clone(),
+        one => vec![one.clone()],
+    };
+    let wanted = artifact_sha256.to_ascii_lowercase();
+    let covers = statements.iter().any(|s| {
+        s["subjects"].as_array().is_some_and(|subjects| {
+            subjects.iter().any(|subject| {
+                subject["digest"]["sha256"]
+                    .as_str()
+                    .is_some_and(|d| d.to_ascii_lowercase() == wanted)
+            })
+        })
+    });
+    if !covers {
+        return Err(AttestError::verify(
+            Code::Payload,
+            &verified.file,
+            format!("no subject of the statement has the artifact's digest sha256:{wanted}"),
+        ));
+    }
+    Ok(verified)
+}
+
+impl Trust {
+    /// A trust of one key, as `attest verify --key` gives it.
+    pub fn of_key(name: &str, pem: &str, file: &str) -> Result<Trust, AttestError> {
+        let (key, key_id) = PublicKey::from_pem(pem)
+            .map_err(|m| AttestError::Config(format!("`{file}` is {m}")))?;
+        Ok(Trust {
+            signers: vec![Signer {
+                name: name.to_string(),
+                kind: SignerKind::Key { key, key_id },
+            }],
+            file: file.to_string(),
+        })
+    }
+}

@@ -1,6 +1,7 @@
 //! The command line: argument parsing, file I/O, printing and exit codes.
 //! Exit status: 0 allowed, 1 denied, 2 no decision (LANGUAGE.md section 5).
 
+mod attest;
 mod batch;
 mod check;
 mod describe;
@@ -121,6 +122,11 @@ pub enum Command {
     /// Exit status: the worst decision: 0 every bundle allowed, 1 some denied,
     /// 2 some bundle could not be decided (its line says why).
     Batch(batch::BatchArgs),
+    /// Verify attestations on their own: `clearance attest verify BUNDLE
+    /// (--artifact FILE | --digest sha256:HEX) --key PUBKEY.pem`.
+    ///
+    /// Exit status: 0 verified, 2 not verified (the code and the reason on stderr).
+    Attest(attest::AttestArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -218,6 +224,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Graph(args) => describe::graph(args, &limits),
         Command::Schema(args) => describe::schema(args, &limits),
         Command::Batch(args) => batch::run(args, &limits),
+        Command::Attest(args) => attest::run(args, &limits),
     }
 }
 
