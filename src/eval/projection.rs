@@ -34,7 +34,25 @@ enum Seg {
 }
 
 type Path = Vec<Seg>;
-type Env = HashMap<String, Option<Path>>;
+/// The evidence path each binding in scope denotes, by where the binding
+/// is declared: the checker's resolution says which binding a name use
+/// means, so shadowing is never decided here again.
+type Env = HashMap<BindingId, Option<Path>>;
+type BindingId = (u32, usize);
+
+fn binding(span: crate::syntax::Span) -> BindingId {
+    (span.file.0, span.start)
+}
+
+/// The path a name use denotes in `env`, by the checker's resolution.
+fn name_path(program: &Program, use_span: crate::syntax::Span, env: &Env) -> Option<Path> {
+    use crate::check::Resolved;
+    match program.resolution.of(use_span)? {
+        Resolved::Evidence => Some(Vec::new()),
+        Resolved::Let(at) | Resolved::Var(at) => env.get(&binding(at)).cloned().flatten(),
+        Resolved::Param(_) | Resolved::Now => None,
+    }
+}
 
 struct Analysis<'p> {
     program: &'p Program,
@@ -69,8 +87,7 @@ impl Analysis<'_> {
     /// expression is visited as a value.
     fn path(&mut self, e: &Expr, env: &Env) -> Option<Path> {
         match &e.kind {
-            ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
-            ExprKind::Name(n) => env.get(n).cloned().flatten(),
+            ExprKind::Name(_) => name_path(self.program, e.span, env),
             ExprKind::Paren(inner) => self.path(inner, env),
             ExprKind::Field(base, f) => {
                 let mut p = self.path(base, env)?;
@@ -137,12 +154,11 @@ impl Analysis<'_> {
                     if !self.calls_seen.insert((index, paths.clone())) {
                         return;
                     }
-                    let mut inner: Env = HashMap::new();
+                    // A def sees the globals and its own parameters.
+                    let mut inner: Env = self.globals();
                     for (param, p) in def.params.iter().zip(paths) {
-                        inner.insert(param.name.clone(), p);
+                        inner.insert(binding(param.span), p);
                     }
-                    let global = self.globals();
-                    inner.extend(global.into_iter().filter(|(k, _)| !inner_has(def, k)));
                     self.value(&def.body, &inner);
                 }
                 None => {
@@ -189,11 +205,11 @@ impl Analysis<'_> {
         });
         match vars {
             [single] => {
-                inner.insert(single.name.clone(), element);
+                inner.insert(binding(single.span), element);
             }
             [k, v, ..] => {
-                inner.insert(k.name.clone(), None);
-                inner.insert(v.name.clone(), element);
+                inner.insert(binding(k.span), None);
+                inner.insert(binding(v.span), element);
             }
             [] => {}
         }
@@ -217,12 +233,12 @@ impl Analysis<'_> {
         // then visit every value once with the final environment.
         for _ in 0..2 {
             for l in lets {
-                let p = path_only(&l.value, env);
-                env.insert(l.name.name.clone(), p);
+                let p = path_only(self.program, &l.value, env);
+                env.insert(binding(l.name.span), p);
             }
         }
         for l in lets {
-            if env.get(&l.name.name).cloned().flatten().is_none() {
+            if env.get(&binding(l.name.span)).cloned().flatten().is_none() {
                 self.value(&l.value, env);
             } else {
                 self.path(&l.value, env);
@@ -241,23 +257,18 @@ impl Analysis<'_> {
     }
 }
 
-fn inner_has(def: &DefDecl, name: &str) -> bool {
-    def.params.iter().any(|p| p.name == name)
-}
-
 /// The path an access chain denotes, without recording anything.
-fn path_only(e: &Expr, env: &Env) -> Option<Path> {
+fn path_only(program: &Program, e: &Expr, env: &Env) -> Option<Path> {
     match &e.kind {
-        ExprKind::Name(n) if n == "evidence" => Some(Vec::new()),
-        ExprKind::Name(n) => env.get(n).cloned().flatten(),
-        ExprKind::Paren(inner) => path_only(inner, env),
+        ExprKind::Name(_) => name_path(program, e.span, env),
+        ExprKind::Paren(inner) => path_only(program, inner, env),
         ExprKind::Field(base, f) => {
-            let mut p = path_only(base, env)?;
+            let mut p = path_only(program, base, env)?;
             p.push(Seg::Key(f.name.clone()));
             Some(p)
         }
         ExprKind::Index(base, index) => {
-            let mut p = path_only(base, env)?;
+            let mut p = path_only(program, base, env)?;
             match &index.unparen().kind {
                 ExprKind::Str(k) => p.push(Seg::Key(k.clone())),
                 ExprKind::Int(_) | ExprKind::Unary(UnaryOp::Neg, _) => p.push(Seg::Item),
@@ -627,6 +638,36 @@ mod tests {
         let mut p = Projection::default();
         p.fields.insert("a".into(), Projection::default());
         p
+    }
+
+    /// Names are the checker's: a quantifier variable or a `def` parameter
+    /// that shadows a file-level `let` reads its own path, never the let's.
+    #[test]
+    fn shadowed_names_read_their_own_paths() {
+        let program = crate::compile_str(
+            "p.clr",
+            "stages a -> b\nlet x = evidence.top\ndef f(x) = x.inner\ngate a -> b {\n  rule r {\n    require all x in evidence.items: x.flag\n    require f(evidence.other) == 1\n  }\n}\n",
+        )
+        .unwrap();
+        let gate = program.gates.first().unwrap();
+        let p = for_decision(&program, &program.lets, &gate.rules);
+        // The unused let's path is known, but nothing under it is read.
+        assert!(
+            p.fields
+                .get("top")
+                .is_none_or(|t| !t.whole && t.fields.is_empty()),
+            "{p:?}"
+        );
+        let items = p
+            .fields
+            .get("items")
+            .and_then(|i| i.items.as_deref())
+            .unwrap();
+        assert!(items.fields.contains_key("flag"), "{p:?}");
+        assert!(
+            p.fields.get("other").unwrap().fields.contains_key("inner"),
+            "{p:?}"
+        );
     }
 
     #[test]
