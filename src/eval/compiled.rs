@@ -141,7 +141,8 @@ pub struct Compiled<'p> {
 struct Scope<'p> {
     program: &'p Program,
     /// Bound variables of the current frame, outermost first.
-    locals: Vec<&'p str>,
+    /// The bound variables in scope, innermost last: name and where bound.
+    locals: Vec<(&'p str, crate::syntax::Span)>,
     rule: Option<&'p [Binding]>,
     block: Option<&'p [Binding]>,
     /// In a `def` body the file-level `let`s come before `evidence`, `now` and
@@ -176,8 +177,35 @@ impl<'p> Scope<'p> {
         }
     }
 
+    /// The slot of the name used at `span`, from the checker's resolution
+    /// (which binding the name means is decided there, once); `None` for a
+    /// use the checker did not resolve, which [`Self::resolve`] looks up.
+    fn resolved(&self, span: crate::syntax::Span) -> Option<NodeKind> {
+        use crate::check::Resolved;
+        let same =
+            |a: crate::syntax::Span, b: crate::syntax::Span| a.file == b.file && a.start == b.start;
+        Some(match self.program.resolution.of(span)? {
+            Resolved::Evidence => NodeKind::Evidence,
+            Resolved::Now => NodeKind::Now,
+            Resolved::Param(i) => NodeKind::Param(i),
+            Resolved::Var(at) => {
+                NodeKind::Local(self.locals.iter().rposition(|(_, s)| same(*s, at))?)
+            }
+            Resolved::Let(at) => {
+                let in_block = |b: &[Binding]| b.iter().position(|l| same(l.name.span, at));
+                if let Some(i) = self.rule.and_then(in_block) {
+                    NodeKind::Let(Level::Rule, i)
+                } else if let Some(i) = self.block.and_then(in_block) {
+                    NodeKind::Let(Level::Block, i)
+                } else {
+                    NodeKind::Let(Level::Global, in_block(&self.program.lets)?)
+                }
+            }
+        })
+    }
+
     fn resolve(&self, name: &str) -> NodeKind {
-        if let Some(i) = self.locals.iter().rposition(|n| *n == name) {
+        if let Some(i) = self.locals.iter().rposition(|(n, _)| *n == name) {
             return NodeKind::Local(i);
         }
         if let Some(i) = self.rule.and_then(|r| position(r, name)) {
@@ -253,7 +281,7 @@ impl<'p> Scope<'p> {
                     .map(|(k, v)| (Rc::from(k.name.as_str()), self.lower(v)))
                     .collect(),
             ),
-            ExprKind::Name(name) => self.resolve(name),
+            ExprKind::Name(name) => self.resolved(e.span).unwrap_or_else(|| self.resolve(name)),
             ExprKind::Field(..) => self.lower_path(e),
             ExprKind::Index(base, index) => NodeKind::Index(boxed(self, base), boxed(self, index)),
             ExprKind::Exists(inner) => NodeKind::Exists(boxed(self, inner)),
@@ -376,7 +404,7 @@ impl<'p> Scope<'p> {
         let mark = self.locals.len();
         // The interpreter binds `k, v` as two frames; more names bind the first two.
         self.locals
-            .extend(vars.iter().take(2).map(|v| v.name.as_str()));
+            .extend(vars.iter().take(2).map(|v| (v.name.as_str(), v.span)));
         let out = f(self);
         self.locals.truncate(mark);
         out
@@ -428,7 +456,7 @@ impl<'p> Compiled<'p> {
         for d in &program.defs {
             let mut s = Scope::new(program);
             s.in_def = true;
-            s.locals = d.params.iter().map(|p| p.name.as_str()).collect();
+            s.locals = d.params.iter().map(|p| (p.name.as_str(), p.span)).collect();
             s.field_steps = scope.field_steps;
             s.compare_memos = scope.compare_memos;
             defs.push(CompiledDef {
