@@ -597,14 +597,21 @@ impl<'p> Evaluator<'p> {
     /// Runs `f` once per element of `collection` with the names bound, without
     /// materializing the elements (the hot loop of every quantifier). `f`
     /// returns `false` to stop early. Returns how many elements there were.
+    ///
+    /// `with_origins` (trace mode only) binds each element with its evidence
+    /// pointer: a comprehension needs them to keep its elements' pointers,
+    /// while a quantifier's explanation points at the elements it shows
+    /// itself, so the hot loop does not build a pointer per element.
     fn for_each_element(
         &self,
         vars: &[Ident],
         collection: &Expr,
         env: &Env<'_>,
+        with_origins: bool,
         f: &mut dyn FnMut(&Env<'_>) -> Result<bool, EvalError>,
     ) -> Result<usize, EvalError> {
         let (coll, origin) = self.eval_t(collection, env)?;
+        let with_origins = with_origins && self.trace;
         match (&coll, vars) {
             (Value::List(items), [single]) => {
                 for (i, v) in items.iter().enumerate() {
@@ -613,7 +620,7 @@ impl<'p> Evaluator<'p> {
                         name: &single.name,
                         value: v.clone(),
                         // Elements carry their pointers through comprehensions.
-                        origin: if self.trace {
+                        origin: if with_origins {
                             self.element_origin(items, &origin, i)
                         } else {
                             None
@@ -648,7 +655,7 @@ impl<'p> Evaluator<'p> {
 
     fn quantifier(&self, q: &Quantifier, span: Span, env: &Env<'_>) -> Result<bool, EvalError> {
         let mut verdict = q.kind != QuantKind::Any;
-        let n = self.for_each_element(&q.vars, &q.collection, env, &mut |inner| {
+        let n = self.for_each_element(&q.vars, &q.collection, env, false, &mut |inner| {
             self.budget.charge(1, span)?;
             let holds = self.eval_bool(&q.body, inner, "the body of a quantifier")?;
             Ok(quantifier_step(q.kind, holds, &mut verdict))
@@ -662,7 +669,7 @@ impl<'p> Evaluator<'p> {
     fn comprehension(&self, c: &Comprehension, env: &Env<'_>) -> Result<Value, EvalError> {
         let mut out = Vec::new();
         let mut origins = Vec::new();
-        self.for_each_element(&c.vars, &c.collection, env, &mut |inner| {
+        self.for_each_element(&c.vars, &c.collection, env, true, &mut |inner| {
             if let Some(filter) = &c.filter {
                 if !self.eval_bool(filter, inner, "the filter of a comprehension")? {
                     return Ok(true);
@@ -694,12 +701,16 @@ impl<'p> Evaluator<'p> {
         span: Span,
         env: &Env<'_>,
     ) -> Result<Value, EvalError> {
+        // Only `flatten` in trace mode keeps where its argument came from.
+        let keep_origins = self.trace && name.name == "flatten";
         let mut arg_origins: Vec<Origin> = Vec::new();
         let values: Vec<Value> = args
             .iter()
             .map(|a| {
                 let (v, o) = self.eval_t(a, env)?;
-                arg_origins.push(o);
+                if keep_origins {
+                    arg_origins.push(o);
+                }
                 Ok(v)
             })
             .collect::<Result<_, EvalError>>()?;
@@ -713,7 +724,7 @@ impl<'p> Evaluator<'p> {
                 budget: &self.budget,
                 cache: &self.cache,
             })?;
-            if self.trace && name.name == "flatten" {
+            if keep_origins {
                 self.note_flattened(&values, &arg_origins, &result);
             }
             return Ok(result);
