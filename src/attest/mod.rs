@@ -15,6 +15,7 @@
 mod dsse;
 mod error;
 mod keys;
+pub mod merkle;
 mod trust;
 
 pub use dsse::pae;
