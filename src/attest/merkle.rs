@@ -1,12 +1,15 @@
-//! RFC 6962 / RFC 9162 Merkle trees, as transparency logs (Rekor) and the
-//! promotion ledger use them: leaf and node hashes with their one-byte
+//! Transparency-log checks. RFC 6962 / RFC 9162 Merkle trees, as Rekor and
+//! the promotion ledger use them: leaf and node hashes with their one-byte
 //! prefixes (so a leaf can never pass for a node), and the check of an
-//! inclusion proof against a tree's root. And the checkpoint a log signs
-//! (a C2SP signed note: origin, tree size, root hash).
+//! inclusion proof against a tree's root; the checkpoint a log signs (a
+//! C2SP signed note: origin, tree size, root hash) and its signature; a
+//! Rekor entry's signed entry timestamp; and whether a `dsse` log entry is
+//! a given envelope. Each is tested on the corpus bundle's real Rekor entry
+//! with the public-good log's key.
 //!
-//! The transparency-log checks of a Sigstore bundle are built from these;
-//! until its certificate and log-key checks land, a bundle is still refused
-//! (see the module above).
+//! A Sigstore bundle also needs its certificate checked (the Fulcio chain at
+//! the signing time, the SCT, the identity); until that lands, a bundle is
+//! still refused (see the module above).
 
 use sha2::{Digest, Sha256};
 
@@ -123,6 +126,109 @@ impl Checkpoint {
     }
 }
 
+impl Checkpoint {
+    /// Whether a signature line of the note is `key`'s over the note's text:
+    /// the line's first four bytes are the key's hash (the first bytes of
+    /// its log id, the SHA-256 of its SubjectPublicKeyInfo), the rest the
+    /// signature.
+    pub fn signed_by(&self, key: &super::PublicKey, key_id: &Hash) -> bool {
+        self.signatures.iter().any(|(_, sig)| {
+            sig.get(..4) == key_id.get(..4)
+                && sig
+                    .get(4..)
+                    .is_some_and(|s| key.verifies(self.body.as_bytes(), s))
+        })
+    }
+}
+
+/// The public-good Rekor log's key, built in: every entry of that log names
+/// it by its log id, the SHA-256 of this key's DER (a test checks that the
+/// corpus bundle's log id is that digest).
+pub const REKOR_PUBLIC_GOOD: &str = include_str!("rekor-public-good.pem");
+
+/// A Rekor entry's signed entry timestamp (its inclusion promise): the
+/// log's signature over the canonical JSON of the entry's body, integrated
+/// time, log id (hex) and log index, keys sorted, no spaces.
+pub fn set_verifies(
+    key: &super::PublicKey,
+    set: &[u8],
+    canonicalized_body_b64: &str,
+    integrated_time: i64,
+    log_id: &Hash,
+    log_index: i64,
+) -> bool {
+    let log_id: String = log_id.iter().map(|b| format!("{b:02x}")).collect();
+    // Written out, not serialized: the key order and the absence of spaces
+    // are what was signed. The body is base64, which needs no escaping.
+    if canonicalized_body_b64
+        .bytes()
+        .any(|b| !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='))
+    {
+        return false;
+    }
+    let message = format!(
+        "{{\"body\":\"{canonicalized_body_b64}\",\"integratedTime\":{integrated_time},\"logID\":\"{log_id}\",\"logIndex\":{log_index}}}"
+    );
+    key.verifies(message.as_bytes(), set)
+}
+
+/// Whether a Rekor `dsse` entry (its canonicalized body) is this envelope:
+/// the payload's SHA-256 and every signature match, and each signature's
+/// verifier is the bundle's certificate (`certificate_der`). A log entry
+/// for another envelope, or for this payload signed by someone else, is
+/// not this envelope's.
+pub fn dsse_entry_matches(
+    canonicalized_body: &[u8],
+    envelope: &serde_json::Value,
+    certificate_der: &[u8],
+) -> Result<(), String> {
+    let body: serde_json::Value = serde_json::from_slice(canonicalized_body)
+        .map_err(|_| "the log entry's body is not JSON".to_string())?;
+    if body["kind"] != "dsse" || body["apiVersion"] != "0.0.1" {
+        return Err(format!(
+            "the log entry is a `{}` {} entry, not `dsse` 0.0.1",
+            body["kind"].as_str().unwrap_or("?"),
+            body["apiVersion"].as_str().unwrap_or("?")
+        ));
+    }
+    let spec = &body["spec"];
+    let payload = envelope["payload"]
+        .as_str()
+        .and_then(super::dsse::base64_decode)
+        .ok_or("the envelope has no base64 payload")?;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    if spec["payloadHash"]["algorithm"] != "sha256"
+        || spec["payloadHash"]["value"].as_str() != Some(hex(&Sha256::digest(&payload)).as_str())
+    {
+        return Err("the log entry records another payload".into());
+    }
+    let decoded = |v: &serde_json::Value| v.as_str().and_then(super::dsse::base64_decode);
+    let mut logged: Vec<Vec<u8>> = Vec::new();
+    for sig in spec["signatures"].as_array().into_iter().flatten() {
+        let verifier =
+            decoded(&sig["verifier"]).ok_or("a logged signature without its verifier")?;
+        let pem = String::from_utf8(verifier).map_err(|_| "a logged verifier that is not PEM")?;
+        let (_, der) = spki::der::pem::decode_vec(pem.trim().as_bytes())
+            .map_err(|_| "a logged verifier that is not PEM")?;
+        if der != certificate_der {
+            return Err("the log entry was signed with another certificate".into());
+        }
+        logged.push(decoded(&sig["signature"]).ok_or("a logged signature that is not base64")?);
+    }
+    let mut signed: Vec<Vec<u8>> = envelope["signatures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| decoded(&s["sig"]))
+        .collect();
+    logged.sort();
+    signed.sort();
+    if logged.is_empty() || logged != signed {
+        return Err("the log entry records other signatures than the envelope's".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +340,87 @@ mod tests {
             root_from_inclusion_proof(index, size, leaf_hash(&body), &hashes[1..]),
             None
         );
+    }
+
+    /// The built-in Rekor key is the one the public-good log's entries name,
+    /// and it signed the corpus entry's checkpoint and its signed entry
+    /// timestamp; an edited time, index or checkpoint does not verify.
+    #[test]
+    fn the_corpus_rekor_entry_is_signed_by_the_public_good_log() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
+        let (key, key_id) = crate::attest::PublicKey::from_pem(REKOR_PUBLIC_GOOD).unwrap();
+        let log_id = Hash::try_from(b64(entry["logId"]["keyId"].as_str().unwrap())).unwrap();
+        let hex: String = log_id.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, key_id, "the log id is the SHA-256 of the built-in key");
+
+        let note = entry["inclusionProof"]["checkpoint"]["envelope"]
+            .as_str()
+            .unwrap();
+        let checkpoint = Checkpoint::parse(note).unwrap();
+        assert!(checkpoint.signed_by(&key, &log_id));
+        let edited = Checkpoint::parse(&note.replace("66718601", "66718602")).unwrap();
+        assert!(!edited.signed_by(&key, &log_id));
+
+        let set = b64(entry["inclusionPromise"]["signedEntryTimestamp"]
+            .as_str()
+            .unwrap());
+        let body = entry["canonicalizedBody"].as_str().unwrap();
+        let time: i64 = entry["integratedTime"].as_str().unwrap().parse().unwrap();
+        let index: i64 = entry["logIndex"].as_str().unwrap().parse().unwrap();
+        assert!(set_verifies(&key, &set, body, time, &log_id, index));
+        assert!(!set_verifies(&key, &set, body, time + 1, &log_id, index));
+        assert!(!set_verifies(&key, &set, body, time, &log_id, index - 1));
+        let mut other_body = b64(body);
+        other_body[20] ^= 1;
+        let other_body = base64::engine::general_purpose::STANDARD.encode(other_body);
+        assert!(!set_verifies(&key, &set, &other_body, time, &log_id, index));
+    }
+
+    /// The corpus bundle's log entry is its envelope; an envelope with an
+    /// edited payload or signature, or another certificate, is not.
+    #[test]
+    fn the_corpus_rekor_entry_is_this_envelope() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let body = b64(
+            bundle["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
+                .as_str()
+                .unwrap(),
+        );
+        let cert = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
+            .as_str()
+            .unwrap());
+        let envelope = &bundle["dsseEnvelope"];
+        assert_eq!(dsse_entry_matches(&body, envelope, &cert), Ok(()));
+        let mut edited = envelope.clone();
+        edited["payload"] = base64::engine::general_purpose::STANDARD
+            .encode(b"{}")
+            .into();
+        assert!(dsse_entry_matches(&body, &edited, &cert)
+            .unwrap_err()
+            .contains("another payload"));
+        let mut resigned = envelope.clone();
+        resigned["signatures"][0]["sig"] = base64::engine::general_purpose::STANDARD
+            .encode([1u8; 70])
+            .into();
+        assert!(dsse_entry_matches(&body, &resigned, &cert)
+            .unwrap_err()
+            .contains("other signatures"));
+        let mut other_cert = cert.clone();
+        other_cert[100] ^= 1;
+        assert!(dsse_entry_matches(&body, envelope, &other_cert)
+            .unwrap_err()
+            .contains("another certificate"));
     }
 
     #[test]
