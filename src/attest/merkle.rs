@@ -238,6 +238,16 @@ mod tests {
         base64::engine::general_purpose::STANDARD.decode(s).unwrap()
     }
 
+    /// The corpus's Sigstore bundle (a real Rekor entry of the public-good log).
+    fn corpus_bundle() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    }
+
     /// A tree built here: every leaf's proof, computed by the textbook
     /// recursion, verifies, and a proof moved to another leaf does not.
     #[test]
@@ -298,12 +308,7 @@ mod tests {
     /// proof, gives the root hash its checkpoint commits to.
     #[test]
     fn the_corpus_rekor_entry_is_in_its_checkpoint() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let bundle = corpus_bundle();
         let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
         let proof = &entry["inclusionProof"];
         let body = b64(entry["canonicalizedBody"].as_str().unwrap());
@@ -347,12 +352,7 @@ mod tests {
     /// timestamp; an edited time, index or checkpoint does not verify.
     #[test]
     fn the_corpus_rekor_entry_is_signed_by_the_public_good_log() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let bundle = corpus_bundle();
         let entry = &bundle["verificationMaterial"]["tlogEntries"][0];
         let (key, key_id) = crate::attest::PublicKey::from_pem(REKOR_PUBLIC_GOOD).unwrap();
         let log_id = Hash::try_from(b64(entry["logId"]["keyId"].as_str().unwrap())).unwrap();
@@ -386,12 +386,7 @@ mod tests {
     /// edited payload or signature, or another certificate, is not.
     #[test]
     fn the_corpus_rekor_entry_is_this_envelope() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let bundle = corpus_bundle();
         let body = b64(
             bundle["verificationMaterial"]["tlogEntries"][0]["canonicalizedBody"]
                 .as_str()
