@@ -12,6 +12,7 @@
 //! file is a configuration error, never accepted unverified. Verification
 //! is offline.
 
+pub mod certificate;
 mod dsse;
 mod error;
 mod keys;

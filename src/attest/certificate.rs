@@ -1,0 +1,275 @@
+//! Fulcio signing certificates (keyless signers): the chain to a
+//! certificate authority of the trusted root, valid at the signing time,
+//! and the identity the certificate was issued to (its subject alternative
+//! name, the OIDC issuer, and the CI claims Fulcio records). Parsing is the
+//! RustCrypto `x509-cert` crate's; signatures are checked with the same
+//! keys code as key signers.
+//!
+//! Not here yet: the SCT (Fulcio's certificate-transparency promise). Until
+//! it is checked, a bundle is still refused (see the module above).
+
+use super::PublicKey;
+use spki::der::{Decode, Encode};
+use std::collections::BTreeMap;
+use x509_cert::Certificate;
+
+/// The public-good Sigstore trusted root, built in (`trusted_root = FILE`
+/// in a trust file is to replace it): sigstore-python's embedded copy of
+/// the production root (tlogs, certificate authorities, CT logs; the
+/// timestamp authorities are left out, as nothing here uses them).
+pub const PUBLIC_GOOD_TRUSTED_ROOT: &str = include_str!("sigstore-public-good-trusted-root.json");
+
+/// A certificate authority of a trusted root: its chain (issuing
+/// certificate first, root last) and the window in which it issued.
+#[derive(Clone, Debug)]
+pub struct Authority {
+    pub chain: Vec<Vec<u8>>,
+    pub start: i64,
+    pub end: Option<i64>,
+}
+
+/// The certificate authorities of a trusted root (Sigstore's
+/// `trusted_root.json`).
+pub fn authorities(trusted_root: &str) -> Result<Vec<Authority>, String> {
+    let root: serde_json::Value = serde_json::from_str(trusted_root)
+        .map_err(|e| format!("the trusted root is not JSON: {e}"))?;
+    let time = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second())
+    };
+    let mut out = Vec::new();
+    for ca in root["certificateAuthorities"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let chain = ca["certChain"]["certificates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                c["rawBytes"]
+                    .as_str()
+                    .and_then(super::dsse::base64_decode)
+                    .ok_or_else(|| "a certificate of the trusted root is not base64".to_string())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if chain.is_empty() {
+            return Err("a certificate authority of the trusted root has no certificate".into());
+        }
+        out.push(Authority {
+            chain,
+            start: time(&ca["validFor"]["start"])
+                .ok_or("a certificate authority without its start")?,
+            end: time(&ca["validFor"]["end"]),
+        });
+    }
+    Ok(out)
+}
+
+/// Who a certificate was issued to, as Fulcio records it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The subject alternative name: a URI (a CI workflow) or an email.
+    pub subject: Option<String>,
+    /// The OIDC issuer that vouched for it.
+    pub issuer: Option<String>,
+    /// The CI claims (`source_repository`, `source_ref`, `source_digest`,
+    /// `workflow`, `runner_environment`) present in the certificate.
+    pub claims: BTreeMap<&'static str, String>,
+}
+
+const SAN: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("2.5.29.17");
+const EKU: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("2.5.29.37");
+const CODE_SIGNING: spki::ObjectIdentifier =
+    spki::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
+const ISSUER_V1: spki::ObjectIdentifier =
+    spki::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.1");
+const ISSUER_V2: spki::ObjectIdentifier =
+    spki::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.57264.1.8");
+const CLAIMS: [(&str, &str); 5] = [
+    ("1.3.6.1.4.1.57264.1.12", "source_repository"),
+    ("1.3.6.1.4.1.57264.1.14", "source_ref"),
+    ("1.3.6.1.4.1.57264.1.13", "source_digest"),
+    ("1.3.6.1.4.1.57264.1.9", "workflow"),
+    ("1.3.6.1.4.1.57264.1.11", "runner_environment"),
+];
+
+/// Checks the certificate `leaf` (DER) against the authorities at `at`
+/// (Unix seconds, the log's integrated time): it was issued for code
+/// signing by an authority valid then, through a chain whose every
+/// signature verifies, and every certificate was valid then. Returns the
+/// identity and the key the envelope must verify under.
+pub fn verify(
+    leaf: &[u8],
+    at: i64,
+    authorities: &[Authority],
+) -> Result<(Identity, PublicKey), String> {
+    let cert = Certificate::from_der(leaf)
+        .map_err(|e| format!("the signing certificate does not parse: {e}"))?;
+    within(&cert, at)?;
+    let eku = extension(&cert, EKU).ok_or("the signing certificate has no extended key usage")?;
+    let eku = x509_cert::ext::pkix::ExtendedKeyUsage::from_der(eku).map_err(|e| e.to_string())?;
+    if !eku.0.contains(&CODE_SIGNING) {
+        return Err("the signing certificate is not for code signing".into());
+    }
+    let mut last = String::from("no certificate authority of the trusted root issued it");
+    for authority in authorities {
+        if at < authority.start || authority.end.is_some_and(|end| at > end) {
+            continue;
+        }
+        match chain_verifies(&cert, &authority.chain, at) {
+            Ok(()) => {
+                let key = key_of(&cert)?;
+                return Ok((identity(&cert)?, key));
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+fn within(cert: &Certificate, at: i64) -> Result<(), String> {
+    let validity = &cert.tbs_certificate.validity;
+    let start = validity.not_before.to_unix_duration().as_secs() as i64;
+    let end = validity.not_after.to_unix_duration().as_secs() as i64;
+    if at < start || at > end {
+        return Err(format!(
+            "a certificate of the chain was not valid at the signing time (valid {start} to {end}, signed at {at}, Unix seconds)"
+        ));
+    }
+    Ok(())
+}
+
+fn key_of(cert: &Certificate) -> Result<PublicKey, String> {
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(|e| e.to_string())?;
+    let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, &spki)
+        .map_err(|e| e.to_string())?;
+    PublicKey::from_pem(&pem).map(|(k, _)| k)
+}
+
+/// `child` is signed by `chain[0]`, each by the next, and the last is a
+/// trust anchor; every one valid at `at`.
+fn chain_verifies(child: &Certificate, chain: &[Vec<u8>], at: i64) -> Result<(), String> {
+    let mut current = child.clone();
+    for der in chain {
+        let issuer = Certificate::from_der(der)
+            .map_err(|e| format!("a trusted-root certificate does not parse: {e}"))?;
+        if current.tbs_certificate.issuer != issuer.tbs_certificate.subject {
+            return Err("the certificate's issuer is not this authority".into());
+        }
+        within(&issuer, at)?;
+        let tbs = current
+            .tbs_certificate
+            .to_der()
+            .map_err(|e| e.to_string())?;
+        let signature = current.signature.raw_bytes();
+        if !key_of(&issuer)?.verifies(&tbs, signature) {
+            return Err("a certificate of the chain is not signed by its issuer".into());
+        }
+        current = issuer;
+    }
+    Ok(())
+}
+
+fn extension(cert: &Certificate, oid: spki::ObjectIdentifier) -> Option<&[u8]> {
+    cert.tbs_certificate
+        .extensions
+        .as_ref()?
+        .iter()
+        .find(|e| e.extn_id == oid)
+        .map(|e| e.extn_value.as_bytes())
+}
+
+fn identity(cert: &Certificate) -> Result<Identity, String> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    let mut out = Identity::default();
+    if let Some(san) = extension(cert, SAN) {
+        let names =
+            x509_cert::ext::pkix::SubjectAltName::from_der(san).map_err(|e| e.to_string())?;
+        out.subject = names.0.iter().find_map(|n| match n {
+            GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+            GeneralName::Rfc822Name(e) => Some(e.to_string()),
+            _ => None,
+        });
+    }
+    // The v2 extensions hold a DER UTF8String; the first issuer extension
+    // held the raw text.
+    let utf8 = |bytes: &[u8]| {
+        spki::der::asn1::Utf8StringRef::from_der(bytes)
+            .map(|s| s.as_str().to_string())
+            .ok()
+    };
+    out.issuer = extension(cert, ISSUER_V2)
+        .and_then(utf8)
+        .or_else(|| extension(cert, ISSUER_V1).and_then(|b| String::from_utf8(b.to_vec()).ok()));
+    for (oid, name) in CLAIMS {
+        let oid = spki::ObjectIdentifier::new_unwrap(oid);
+        if let Some(value) = extension(cert, oid).and_then(utf8) {
+            out.claims.insert(name, value);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn b64(s: &str) -> Vec<u8> {
+        base64::engine::general_purpose::STANDARD.decode(s).unwrap()
+    }
+
+    /// The corpus bundle's Fulcio certificate chains to the public-good
+    /// authority at the log's integrated time, names the release workflow
+    /// and GitHub's issuer, and its key verifies the envelope; an edited
+    /// certificate, another time, or another root does not.
+    #[test]
+    fn the_corpus_certificate_chains_to_the_public_good_root() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let leaf = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
+            .as_str()
+            .unwrap());
+        let at: i64 = bundle["verificationMaterial"]["tlogEntries"][0]["integratedTime"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let cas = authorities(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        let (identity, key) = verify(&leaf, at, &cas).unwrap();
+        assert_eq!(
+            identity.issuer.as_deref(),
+            Some("https://token.actions.githubusercontent.com")
+        );
+        let subject = identity.subject.clone().unwrap();
+        assert!(subject.starts_with("https://github.com/"), "{subject}");
+        assert!(
+            identity.claims.contains_key("source_repository"),
+            "{identity:?}"
+        );
+        // The envelope's signature is this certificate's key's.
+        let envelope = &bundle["dsseEnvelope"];
+        let payload = b64(envelope["payload"].as_str().unwrap());
+        let pae = crate::attest::pae(envelope["payloadType"].as_str().unwrap(), &payload);
+        let sig = b64(envelope["signatures"][0]["sig"].as_str().unwrap());
+        assert!(key.verifies(&pae, &sig));
+        // Outside its ten minutes, or with one edited byte, or without the right root.
+        assert!(verify(&leaf, at + 3600, &cas).is_err());
+        let mut edited = leaf.clone();
+        let n = edited.len() - 80;
+        edited[n] ^= 1;
+        assert!(verify(&edited, at, &cas).is_err());
+        assert!(verify(&leaf, at, &cas[..1]).is_err());
+    }
+}
