@@ -5,8 +5,10 @@
 //! RustCrypto `x509-cert` crate's; signatures are checked with the same
 //! keys code as key signers.
 //!
-//! Not here yet: the SCT (Fulcio's certificate-transparency promise). Until
-//! it is checked, a bundle is still refused (see the module above).
+//! And the SCT, the certificate-transparency log's promise that it logged
+//! the certificate (RFC 6962 section 3.2). What is not yet done is putting
+//! these together in the bundle reader; until then a bundle is refused
+//! (see the module above).
 
 use super::PublicKey;
 use spki::der::{Decode, Encode};
@@ -217,6 +219,126 @@ fn identity(cert: &Certificate) -> Result<Identity, String> {
     Ok(out)
 }
 
+const SCT_LIST: spki::ObjectIdentifier =
+    spki::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
+
+/// A certificate-transparency log of a trusted root: its key, by log id.
+#[derive(Clone, Debug)]
+pub struct CtLog {
+    pub log_id: [u8; 32],
+    pub key: PublicKey,
+}
+
+/// The CT logs of a trusted root.
+pub fn ct_logs(trusted_root: &str) -> Result<Vec<CtLog>, String> {
+    let root: serde_json::Value = serde_json::from_str(trusted_root)
+        .map_err(|e| format!("the trusted root is not JSON: {e}"))?;
+    let mut out = Vec::new();
+    for log in root["ctlogs"].as_array().into_iter().flatten() {
+        let der = log["publicKey"]["rawBytes"]
+            .as_str()
+            .and_then(super::dsse::base64_decode)
+            .ok_or("a CT log key of the trusted root is not base64")?;
+        let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, &der)
+            .map_err(|e| e.to_string())?;
+        let (key, key_id) = PublicKey::from_pem(&pem)?;
+        let log_id = log["logId"]["keyId"]
+            .as_str()
+            .and_then(super::dsse::base64_decode)
+            .and_then(|id| <[u8; 32]>::try_from(id).ok())
+            .ok_or("a CT log of the trusted root without its log id")?;
+        // The log id is the key's SHA-256: a root that says otherwise is wrong.
+        if super::keys::hex(&log_id) != key_id {
+            return Err("a CT log's id is not the SHA-256 of its key".into());
+        }
+        out.push(CtLog { log_id, key });
+    }
+    Ok(out)
+}
+
+/// Whether `leaf` carries an embedded SCT that a trusted CT log signed over
+/// this certificate (RFC 6962 section 3.2: the precertificate's TBS, which
+/// is the certificate's TBS without the SCT list, bound to the issuer's key
+/// hash). `issuer` is the certificate that issued `leaf`.
+pub fn sct_verifies(leaf: &[u8], issuer: &[u8], logs: &[CtLog]) -> Result<(), String> {
+    use sha2::{Digest, Sha256};
+    let cert = Certificate::from_der(leaf).map_err(|e| e.to_string())?;
+    let issuer = Certificate::from_der(issuer).map_err(|e| e.to_string())?;
+    let list = extension(&cert, SCT_LIST).ok_or("the signing certificate carries no SCT")?;
+    // The extension's value is an OCTET STRING holding the TLS-encoded list.
+    let list = spki::der::asn1::OctetStringRef::from_der(list).map_err(|e| e.to_string())?;
+    let list = list.as_bytes();
+    let mut tbs = cert.tbs_certificate.clone();
+    if let Some(exts) = &mut tbs.extensions {
+        exts.retain(|e| e.extn_id != SCT_LIST);
+    }
+    let tbs = tbs.to_der().map_err(|e| e.to_string())?;
+    let issuer_key_hash = Sha256::digest(
+        issuer
+            .tbs_certificate
+            .subject_public_key_info
+            .to_der()
+            .map_err(|e| e.to_string())?,
+    );
+    let mut r = Reader(list);
+    let mut scts = Reader(r.take_u16_prefixed().ok_or("a malformed SCT list")?);
+    let mut seen = false;
+    while !scts.0.is_empty() {
+        let mut sct = Reader(scts.take_u16_prefixed().ok_or("a malformed SCT")?);
+        seen = true;
+        let version = sct.take(1).ok_or("a truncated SCT")?;
+        let log_id = sct.take(32).ok_or("a truncated SCT")?;
+        let timestamp = sct.take(8).ok_or("a truncated SCT")?;
+        let extensions = sct.take_u16_prefixed().ok_or("a truncated SCT")?;
+        let _algorithms = sct.take(2).ok_or("a truncated SCT")?;
+        let signature = sct.take_u16_prefixed().ok_or("a truncated SCT")?;
+        let Some(log) = logs.iter().find(|l| l.log_id[..] == *log_id) else {
+            continue;
+        };
+        let mut signed = Vec::with_capacity(tbs.len() + 100);
+        signed.extend_from_slice(version);
+        signed.push(0); // signature_type: certificate_timestamp
+        signed.extend_from_slice(timestamp);
+        signed.extend_from_slice(&[0, 1]); // entry_type: precert_entry
+        signed.extend_from_slice(&issuer_key_hash);
+        let len = u32::try_from(tbs.len()).map_err(|_| "a certificate too large")?;
+        signed.extend_from_slice(&len.to_be_bytes()[1..]);
+        signed.extend_from_slice(&tbs);
+        signed.extend_from_slice(
+            &u16::try_from(extensions.len())
+                .unwrap_or(u16::MAX)
+                .to_be_bytes(),
+        );
+        signed.extend_from_slice(extensions);
+        if log.key.verifies(&signed, signature) {
+            return Ok(());
+        }
+        return Err("the SCT of a trusted CT log does not verify over this certificate".into());
+    }
+    Err(if seen {
+        "no SCT is from a CT log of the trusted root".into()
+    } else {
+        "the signing certificate's SCT list is empty".into()
+    })
+}
+
+/// A cursor over TLS-encoded bytes.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = (self.0.get(..n)?, self.0.get(n..)?);
+        self.0 = rest;
+        Some(head)
+    }
+
+    fn take_u16_prefixed(&mut self) -> Option<&'a [u8]> {
+        let len = self.take(2)?;
+        let len = usize::from(u16::from_be_bytes([*len.first()?, *len.get(1)?]));
+        self.take(len)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,5 +393,48 @@ mod tests {
         edited[n] ^= 1;
         assert!(verify(&edited, at, &cas).is_err());
         assert!(verify(&leaf, at, &cas[..1]).is_err());
+    }
+
+    /// The corpus certificate's embedded SCT is the 2022 CT log's, over
+    /// this certificate; another issuer or an edited certificate breaks it.
+    #[test]
+    fn the_corpus_certificate_has_a_valid_sct() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let leaf = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
+            .as_str()
+            .unwrap());
+        let cas = authorities(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        let logs = ct_logs(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        let intermediate = &cas[1].chain[0];
+        assert_eq!(sct_verifies(&leaf, intermediate, &logs), Ok(()));
+        let root = &cas[1].chain[1];
+        assert!(
+            sct_verifies(&leaf, root, &logs).is_err(),
+            "bound to the issuer's key"
+        );
+        assert!(
+            sct_verifies(&leaf, intermediate, &logs[..1]).is_err(),
+            "an unknown log"
+        );
+        // One byte of the certificate's public key (inside what the SCT signs).
+        let mut edited = leaf.clone();
+        let key = Certificate::from_der(&leaf)
+            .unwrap()
+            .tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        let at = leaf
+            .windows(key.len())
+            .position(|w| w == key.as_slice())
+            .unwrap();
+        edited[at + 10] ^= 1;
+        assert!(sct_verifies(&edited, intermediate, &logs).is_err());
     }
 }
