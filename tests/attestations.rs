@@ -233,7 +233,7 @@ fn the_tamper_matrix() {
     cases.push((
         "a Sigstore bundle",
         serde_json::json!({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "dsseEnvelope": good}),
-        Code::Tlog,
+        Code::Format,
     ));
 
     for (what, value, code) in cases {
@@ -288,8 +288,10 @@ fn trust_files_that_cannot_be_used_are_refused() {
     let dir = trust_dir(&key);
     for (text, message) in [
         ("[[signer]]\nname = \"a\"\nkey = \"release.pub\"\n[[signer]]\nname = \"a\"\nkey = \"release.pub\"\n", "two signers"),
-        ("[[signer]]\nname = \"a\"\nidentity = \"x\"\n", "needs an identity"),
-        ("[[signer]]\nname = \"a\"\nidentity = \"x\"\nissuer = \"y\"\n", "not in this version"),
+        ("[[signer]]\nname = \"a\"\nidentity = \"x\"\n", "needs `issuer`"),
+        ("[[signer]]\nname = \"a\"\nidentity = \"x\"\nidentity_regex = \"y\"\nissuer = \"z\"\n", "not both"),
+        ("[[signer]]\nname = \"a\"\nidentity_regex = \"(\"\nissuer = \"z\"\n", "not a regex"),
+        ("trusted_root = \"missing.json\"\n[[signer]]\nname = \"a\"\nidentity = \"x\"\nissuer = \"y\"\n", "cannot read the trusted root"),
         ("[[signer]]\nname = \"a\"\nkey = \"missing.pub\"\n", "cannot read"),
         ("[[signer]]\nname = \"a\"\nkey = \"trust.toml\"\n", "not a PEM"),
         ("[[signer]]\nname = \"a\"\n", "neither a `key`"),
@@ -304,11 +306,13 @@ fn trust_files_that_cannot_be_used_are_refused() {
     }
 }
 
-/// The real attestations of the corpus are signed by keyless (Fulcio)
-/// signers: with only key signers to trust, the envelope fails closed, and
-/// the Sigstore bundle is refused at its transparency-log check.
+/// The real envelope of the corpus is signed by a keyless signer with no
+/// bundle around it (no certificate or log entry to check): with key
+/// signers only it fails closed. The real Sigstore bundle verifies through
+/// the log and the certificate, and then fails at the signer: the trust
+/// file allows no keyless identity.
 #[test]
-fn corpus_attestations_fail_closed() {
+fn corpus_attestations_fail_closed_without_a_matching_signer() {
     let key = Key::ed25519(7);
     let dir = trust_dir(&key);
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/attestation");
@@ -319,9 +323,214 @@ fn corpus_attestations_fail_closed() {
         "{err}"
     );
     let bundle = corpus.join("slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl");
+    let err = verify(dir.path(), &bundle).err().unwrap();
+    assert_eq!(err.code(), Some(Code::Untrusted), "{err}");
+    assert!(
+        err.to_string()
+            .contains("https://token.actions.githubusercontent.com"),
+        "{err}"
+    );
+}
+
+const BUNDLE: &str =
+    "tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl";
+
+fn keyless_trust(dir: &Path, identity: &str, issuer: &str) -> Trust {
+    let path = dir.join("keyless.toml");
+    std::fs::write(
+        &path,
+        format!("[[signer]]\nname = \"bcr-publish\"\n{identity}\n{issuer}\n"),
+    )
+    .unwrap();
+    Trust::load(&path).unwrap()
+}
+
+fn corpus_bundle() -> serde_json::Value {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLE)).unwrap();
+    serde_json::from_str(text.lines().next().unwrap()).unwrap()
+}
+
+/// The corpus's Sigstore bundle (the Bazel Central Registry's real
+/// provenance) verifies offline against the built-in public-good root:
+/// Rekor entry, checkpoint and SET, Fulcio chain and SCT, the envelope's
+/// signature, and a keyless signer by identity regex and exact issuer; the
+/// mount carries the identity, issuer, CI claims and log position.
+#[test]
+fn the_corpus_sigstore_bundle_verifies_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = keyless_trust(
+        dir.path(),
+        "identity_regex = \"^https://github\\\\.com/.+$\"",
+        "issuer = \"https://token.actions.githubusercontent.com\"",
+    );
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLE);
+    let verified =
+        attest::verify_file("provenance", &path, &trust, &clearance::limits::DEFAULT).unwrap();
+    let mount = &verified.value[0];
+    assert_eq!(mount["statement_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(mount["predicate_type"], "https://slsa.dev/provenance/v1");
+    assert_eq!(mount["subjects"][0]["name"], "MODULE.bazel");
+    assert_eq!(mount["signer"]["kind"], "keyless");
+    assert_eq!(mount["signer"]["name"], "bcr-publish");
     assert_eq!(
-        verify(dir.path(), &bundle).err().unwrap().code(),
-        Some(Code::Tlog)
+        mount["signer"]["issuer"],
+        "https://token.actions.githubusercontent.com"
+    );
+    assert!(mount["signer"]["identity"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://github.com/"));
+    assert!(
+        mount["signer"]["source_repository"].is_string(),
+        "{}",
+        mount["signer"]
+    );
+    assert_eq!(mount["log"]["log_index"], 188622862);
+    assert_eq!(mount["log"]["integrated_time"], "2025-03-26T23:47:30Z");
+    assert_eq!(verified.log_indexes, [Some(188622862)]);
+}
+
+/// An edit of a bundle, for the tamper matrix.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
+/// Every edit of the corpus bundle is noticed, with its code.
+#[test]
+fn the_bundle_tamper_matrix() {
+    let dir = tempfile::tempdir().unwrap();
+    let issuer = "issuer = \"https://token.actions.githubusercontent.com\"";
+    let anyone = "identity_regex = \".*\"";
+    let trust = keyless_trust(dir.path(), anyone, issuer);
+    let good = corpus_bundle();
+    let run = |bundle: &serde_json::Value, trust: &Trust| {
+        let path = dir.path().join("b.sigstore.json");
+        std::fs::write(&path, bundle.to_string()).unwrap();
+        attest::verify_file("p", &path, trust, &clearance::limits::DEFAULT).map(|_| ())
+    };
+    assert!(run(&good, &trust).is_ok());
+    let entry = "/verificationMaterial/tlogEntries/0";
+    let edits: Vec<(&str, Edit, Code)> = vec![
+        (
+            "edited integrated time",
+            Box::new(move |b| {
+                *b.pointer_mut(&format!("{entry}/integratedTime")).unwrap() = "1743032851".into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "negative log index",
+            Box::new(move |b| {
+                *b.pointer_mut(&format!("{entry}/logIndex")).unwrap() = "-1".into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "edited canonicalized body",
+            Box::new(move |b| {
+                let body = b
+                    .pointer(&format!("{entry}/canonicalizedBody"))
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let mut bytes = B64.decode(body).unwrap();
+                bytes[60] ^= 1;
+                *b.pointer_mut(&format!("{entry}/canonicalizedBody"))
+                    .unwrap() = B64.encode(bytes).into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "corrupted inclusion proof",
+            Box::new(move |b| {
+                *b.pointer_mut(&format!("{entry}/inclusionProof/hashes/0"))
+                    .unwrap() = B64.encode([7u8; 32]).into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "edited checkpoint",
+            Box::new(move |b| {
+                let p = format!("{entry}/inclusionProof/checkpoint/envelope");
+                let note = b
+                    .pointer(&p)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .replace("rekor.sigstore.dev - ", "rekor.sigstore.dev - 1");
+                *b.pointer_mut(&p).unwrap() = note.into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "another log",
+            Box::new(move |b| {
+                *b.pointer_mut(&format!("{entry}/logId/keyId")).unwrap() =
+                    B64.encode([1u8; 32]).into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "edited payload",
+            Box::new(|b| {
+                let payload = b["dsseEnvelope"]["payload"].as_str().unwrap().to_string();
+                let mut bytes = B64.decode(payload).unwrap();
+                bytes[30] ^= 1;
+                b["dsseEnvelope"]["payload"] = B64.encode(bytes).into();
+            }),
+            Code::Tlog,
+        ),
+        (
+            "unknown bundle version",
+            Box::new(|b| {
+                b["mediaType"] = "application/vnd.dev.sigstore.bundle.v0.9+json".into();
+            }),
+            Code::Format,
+        ),
+    ];
+    for (what, edit, code) in edits {
+        let mut bundle = good.clone();
+        edit(&mut bundle);
+        let err = run(&bundle, &trust)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: verified"));
+        assert_eq!(err.code(), Some(code), "{what}: {err}");
+    }
+    let wrong_identity = keyless_trust(
+        dir.path(),
+        "identity = \"https://github.com/someone/else\"",
+        issuer,
+    );
+    assert_eq!(
+        run(&good, &wrong_identity).err().unwrap().code(),
+        Some(Code::Untrusted)
+    );
+    let wrong_issuer = keyless_trust(
+        dir.path(),
+        anyone,
+        "issuer = \"https://accounts.google.com\"",
+    );
+    let err = run(&good, &wrong_issuer).err().unwrap();
+    assert_eq!(err.code(), Some(Code::Untrusted));
+    assert!(err.to_string().contains("accounts.google.com"), "{err}");
+    // A certificate that does not chain: another trusted root (one without
+    // the authority that issued it) refuses it as a certificate problem.
+    let root = clearance::attest::certificate::PUBLIC_GOOD_TRUSTED_ROOT;
+    let mut other: serde_json::Value = serde_json::from_str(root).unwrap();
+    other["certificateAuthorities"]
+        .as_array_mut()
+        .unwrap()
+        .truncate(1);
+    std::fs::write(dir.path().join("root.json"), other.to_string()).unwrap();
+    let path = dir.path().join("rooted.toml");
+    std::fs::write(
+        &path,
+        format!("trusted_root = \"root.json\"\n[[signer]]\nname = \"x\"\n{anyone}\n{issuer}\n"),
+    )
+    .unwrap();
+    let rooted = Trust::load(&path).unwrap();
+    assert_eq!(
+        run(&good, &rooted).err().unwrap().code(),
+        Some(Code::Certificate)
     );
 }
 

@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
             kind: SignerKind::Key { key, key_id },
         }],
         file: "trust.toml".into(),
+        trusted_root: None,
     };
     for name in ["a.intoto.json", "a.intoto.jsonl"] {
         let verified = attest::verify_bytes("a", name, data, &trust, &clearance::limits::DEFAULT);

@@ -108,6 +108,16 @@ pub fn verify(
     at: i64,
     authorities: &[Authority],
 ) -> Result<(Identity, PublicKey), String> {
+    verify_with_issuer(leaf, at, authorities).map(|(i, k, _)| (i, k))
+}
+
+/// [`verify`], also giving the certificate that issued `leaf` (DER), which
+/// its SCT is bound to.
+pub fn verify_with_issuer(
+    leaf: &[u8],
+    at: i64,
+    authorities: &[Authority],
+) -> Result<(Identity, PublicKey, Vec<u8>), String> {
     let cert = Certificate::from_der(leaf)
         .map_err(|e| format!("the signing certificate does not parse: {e}"))?;
     within(&cert, at)?;
@@ -124,7 +134,8 @@ pub fn verify(
         match chain_verifies(&cert, &authority.chain, at) {
             Ok(()) => {
                 let key = key_of(&cert)?;
-                return Ok((identity(&cert)?, key));
+                let issuer = authority.chain.first().cloned().unwrap_or_default();
+                return Ok((identity(&cert)?, key, issuer));
             }
             Err(e) => last = e,
         }

@@ -76,7 +76,9 @@ pub fn open<'t>(
             named.push(keyid.to_string());
         }
         for signer in &trust.signers {
-            let SignerKind::Key { key, key_id } = &signer.kind;
+            let SignerKind::Key { key, key_id } = &signer.kind else {
+                continue;
+            };
             if key.verifies(&message, &sig) {
                 return Ok(Opened {
                     payload_type: payload_type.to_string(),
@@ -90,18 +92,22 @@ pub fn open<'t>(
     let trusted: Vec<String> = trust
         .signers
         .iter()
-        .map(|s| {
-            let SignerKind::Key { key, key_id } = &s.kind;
-            format!("`{}` ({}, key id {key_id})", s.name, key.algorithm())
+        .filter_map(|s| match &s.kind {
+            SignerKind::Key { key, key_id } => Some(format!(
+                "`{}` ({}, key id {key_id})",
+                s.name,
+                key.algorithm()
+            )),
+            SignerKind::Keyless { .. } => None,
         })
         .collect();
     // A signature that names a trusted key and does not verify under it is
     // an edit (of the payload, its type or the signature); one that names
     // only other keys was made by someone the trust file does not trust.
     let names_trusted = named.iter().any(|id| {
-        trust.signers.iter().any(|s| {
-            let SignerKind::Key { key_id, .. } = &s.kind;
-            id == key_id || *id == s.name
+        trust.signers.iter().any(|s| match &s.kind {
+            SignerKind::Key { key_id, .. } => id == key_id || *id == s.name,
+            SignerKind::Keyless { .. } => false,
         })
     });
     if !named.is_empty() && !names_trusted {

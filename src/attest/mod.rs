@@ -12,6 +12,7 @@
 //! file is a configuration error, never accepted unverified. Verification
 //! is offline.
 
+mod bundle;
 pub mod certificate;
 mod dsse;
 mod error;
@@ -48,6 +49,8 @@ pub struct Verified {
     pub value: serde_json::Value,
     /// The signer of each statement, in order.
     pub signers: Vec<String>,
+    /// The transparency-log index of each statement (none for a bare envelope).
+    pub log_indexes: Vec<Option<i64>>,
 }
 
 /// Reads `path` (within `--max-evidence-bytes`) and verifies every
@@ -108,6 +111,10 @@ pub fn verify_bytes(
         statements.push(statement);
         signers.push(signer);
     }
+    let log_indexes = statements
+        .iter()
+        .map(|s| s["log"]["log_index"].as_i64())
+        .collect();
     let value = if json_lines {
         serde_json::Value::Array(statements)
     } else {
@@ -119,6 +126,7 @@ pub fn verify_bytes(
         sha256,
         value,
         signers,
+        log_indexes,
     })
 }
 
@@ -156,30 +164,61 @@ fn verify_document(
     let document = crate::eval::parse_json(text, bounds)
         .map_err(|e| AttestError::verify(Code::Format, file, format!("not JSON: {e}")))?
         .to_json();
-    if document
+    let is_bundle = document
         .get("mediaType")
         .and_then(|m| m.as_str())
-        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"))
-    {
-        return Err(AttestError::verify(
-            Code::Tlog,
-            file,
-            "a Sigstore bundle is verified against its certificate chain and transparency-log entry, which this version does not check; it is refused rather than mounted unverified",
-        ));
-    }
-    let opened = dsse::open(file, &document, trust)?;
-    if opened.payload_type != IN_TOTO {
+        .is_some_and(|m| m.starts_with("application/vnd.dev.sigstore.bundle"));
+    // What each kind of signer gives the mount: the payload, and who signed
+    // it and where the log has it.
+    let (payload_type, statement_bytes, signer_name, signer, log) = if is_bundle {
+        let opened = bundle::open(file, &document, trust)?;
+        let mut signer = serde_json::json!({
+            "name": opened.signer.name,
+            "kind": "keyless",
+            "identity": opened.identity.subject,
+            "issuer": opened.identity.issuer,
+            "key_id": null,
+        });
+        for (claim, value) in &opened.identity.claims {
+            signer[*claim] = value.clone().into();
+        }
+        let time = jiff::Timestamp::from_second(opened.integrated_time)
+            .map(|t| t.to_string())
+            .unwrap_or_default();
+        let log = serde_json::json!({"integrated_time": time, "log_index": opened.log_index});
+        (
+            opened.payload_type,
+            opened.payload,
+            opened.signer.name.clone(),
+            signer,
+            log,
+        )
+    } else {
+        let opened = dsse::open(file, &document, trust)?;
+        let signer = serde_json::json!({
+            "name": opened.signer.name,
+            "kind": "key",
+            "identity": null,
+            "issuer": null,
+            "key_id": opened.key_id,
+        });
+        (
+            opened.payload_type,
+            opened.payload,
+            opened.signer.name.clone(),
+            signer,
+            serde_json::Value::Null,
+        )
+    };
+    if payload_type != IN_TOTO {
         return Err(AttestError::verify(
             Code::Payload,
             file,
-            format!(
-                "the payload type is `{}`, not `{IN_TOTO}`",
-                opened.payload_type
-            ),
+            format!("the payload type is `{payload_type}`, not `{IN_TOTO}`"),
         ));
     }
     let payload = |m: String| AttestError::verify(Code::Payload, file, m);
-    let statement_text = std::str::from_utf8(&opened.payload)
+    let statement_text = std::str::from_utf8(&statement_bytes)
         .map_err(|_| payload("the statement is not UTF-8".into()))?;
     let statement = crate::eval::parse_json(statement_text, bounds)
         .map_err(|e| payload(format!("the statement is not JSON: {e}")))?
@@ -226,17 +265,11 @@ fn verify_document(
         "predicate_type": predicate_type,
         "subjects": subjects,
         "predicate": predicate,
-        "signer": {
-            "name": opened.signer.name,
-            "kind": "key",
-            "identity": null,
-            "issuer": null,
-            "key_id": opened.key_id,
-        },
-        "log": null,
+        "signer": signer,
+        "log": log,
         "sha256": sha256,
     });
-    Ok((mount, opened.signer.name.clone()))
+    Ok((mount, signer_name))
 }
 
 /// `clearance attest verify`: `path` verifies under `trust`, and one of its
@@ -284,6 +317,7 @@ impl Trust {
                 kind: SignerKind::Key { key, key_id },
             }],
             file: file.to_string(),
+            trusted_root: None,
         })
     }
 }

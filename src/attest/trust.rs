@@ -11,6 +11,9 @@ pub struct Trust {
     pub signers: Vec<Signer>,
     /// The file it was read from, for messages.
     pub file: String,
+    /// The Sigstore trusted root (`trusted_root = FILE`); `None`: the
+    /// public-good root built into the binary.
+    pub trusted_root: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -21,7 +24,54 @@ pub struct Signer {
 
 #[derive(Clone, Debug)]
 pub enum SignerKind {
-    Key { key: PublicKey, key_id: String },
+    Key {
+        key: PublicKey,
+        key_id: String,
+    },
+    /// A Fulcio certificate's identity and issuer, each exact or a regex
+    /// that must match the whole value.
+    Keyless {
+        identity: Pattern,
+        issuer: Pattern,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub enum Pattern {
+    Exact(String),
+    Regex(String, regex_automata::meta::Regex),
+}
+
+impl Pattern {
+    fn new(exact: Option<String>, regex: Option<String>, what: &str) -> Result<Pattern, String> {
+        match (exact, regex) {
+            (Some(e), None) => Ok(Pattern::Exact(e)),
+            (None, Some(r)) => {
+                // Anchored at both ends: `...@refs/tags/v.*` must not match a
+                // longer identity that merely contains it.
+                let anchored = format!("^(?:{})$", r.trim_start_matches('^').trim_end_matches('$'));
+                regex_automata::meta::Regex::new(&anchored)
+                    .map(|re| Pattern::Regex(r, re))
+                    .map_err(|e| format!("`{what}_regex` is not a regex: {e}"))
+            }
+            (Some(_), Some(_)) => Err(format!("give `{what}` or `{what}_regex`, not both")),
+            (None, None) => Err(format!("a keyless signer needs `{what}` or `{what}_regex`")),
+        }
+    }
+
+    pub fn matches(&self, value: &str) -> bool {
+        match self {
+            Pattern::Exact(e) => e == value,
+            Pattern::Regex(_, re) => re.is_match(value),
+        }
+    }
+
+    pub fn shown(&self) -> String {
+        match self {
+            Pattern::Exact(e) => format!("`{e}`"),
+            Pattern::Regex(r, _) => format!("regex `{r}`"),
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -96,20 +146,17 @@ impl Trust {
                     SignerKind::Key { key, key_id }
                 }
                 (None, true) => {
-                    let identity = entry.identity.is_some() || entry.identity_regex.is_some();
-                    let issuer = entry.issuer.is_some() || entry.issuer_regex.is_some();
-                    if !identity || !issuer {
-                        return Err(config(format!(
-                            "keyless signer `{}` needs an identity (`identity` or `identity_regex`) and an issuer (`issuer` or `issuer_regex`)",
-                            entry.name
-                        )));
-                    }
-                    // Fail closed: a keyless signer could only be checked
-                    // against Fulcio and Rekor, which this version does not do.
-                    return Err(config(format!(
-                        "keyless signer `{}`: certificate and transparency-log verification (Fulcio, Rekor) is not in this version; only key signers can be trusted",
-                        entry.name
-                    )));
+                    let named = |m: String| config(format!("keyless signer `{}`: {m}", entry.name));
+                    let identity = Pattern::new(
+                        entry.identity.clone(),
+                        entry.identity_regex.clone(),
+                        "identity",
+                    )
+                    .map_err(named)?;
+                    let issuer =
+                        Pattern::new(entry.issuer.clone(), entry.issuer_regex.clone(), "issuer")
+                            .map_err(|m| config(format!("keyless signer `{}`: {m}", entry.name)))?;
+                    SignerKind::Keyless { identity, issuer }
                 }
                 (None, false) => {
                     return Err(config(format!(
@@ -123,14 +170,23 @@ impl Trust {
                 kind,
             });
         }
-        if file.trusted_root.is_some() {
-            return Err(config(
-                "`trusted_root` is for keyless signers, which this version does not verify".into(),
-            ));
-        }
+        let trusted_root = match &file.trusted_root {
+            None => None,
+            Some(root) => {
+                let path = dir.join(root);
+                Some(std::fs::read_to_string(&path).map_err(|e| {
+                    config(format!(
+                        "cannot read the trusted root `{}`: {}",
+                        path.display(),
+                        crate::evidence::source::io_reason(&e)
+                    ))
+                })?)
+            }
+        };
         Ok(Trust {
             signers,
             file: shown,
+            trusted_root,
         })
     }
 }

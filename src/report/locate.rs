@@ -65,7 +65,7 @@ impl EvidenceText {
             file: verified.file.clone(),
             sha256: verified.sha256.clone(),
             signers: verified.signers.clone(),
-            log_indexes: vec![None; verified.signers.len()],
+            log_indexes: verified.log_indexes.clone(),
         });
         file
     }
