@@ -694,7 +694,41 @@ fn attest_verify_checks_one_attestation_against_one_artifact() {
     let wrong_key = run(&["--artifact", "app.bin", "--key", "other.pub"]);
     assert_eq!(wrong_key.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong_key.stderr).contains("attestation::untrusted"));
+    // A bare envelope has no certificate: a keyless identity cannot match it.
     let keyless = run(&["--artifact", "app.bin", "--identity", "x", "--issuer", "y"]);
     assert_eq!(keyless.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&keyless.stderr).contains("keyless"));
+}
+
+/// `attest verify` on the corpus Sigstore bundle, keyless: exit 0 with its
+/// identity and issuer and MODULE.bazel's digest; 2 with another identity.
+#[test]
+fn attest_verify_a_keyless_bundle() {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLE);
+    let run = |identity: &str| {
+        assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .arg("attest")
+            .arg("verify")
+            .arg(&bundle)
+            .args([
+                "--digest",
+                "sha256:06ce330900a7d6403bc8d88e5dfad6aeeb8ae40179f66bb89e69c8bf6f6b1a0b",
+                "--identity",
+                identity,
+                "--issuer",
+                "https://token.actions.githubusercontent.com",
+            ])
+            .output()
+            .unwrap()
+    };
+    let ok = run("https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1");
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let other = run("https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.2");
+    assert_eq!(other.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&other.stderr).contains("attestation::untrusted"));
 }

@@ -188,6 +188,11 @@ fn recipe_runs(program: &clearance::check::Program, dir: &Path) -> usize {
             .as_array()
             .map(|a| a.iter().map(|v| v.as_str().unwrap()).collect())
             .unwrap_or_default();
+        // A verified statement is mounted as generated JSON, checked by
+        // tests/attestations.rs; this test reads files as their readers do.
+        if args.contains(&"--attestation") {
+            continue;
+        }
         let params = args
             .chunks(2)
             .map(|pair| {

@@ -6,9 +6,7 @@
 //! keys code as key signers.
 //!
 //! And the SCT, the certificate-transparency log's promise that it logged
-//! the certificate (RFC 6962 section 3.2). What is not yet done is putting
-//! these together in the bundle reader; until then a bundle is refused
-//! (see the module above).
+//! the certificate (RFC 6962 section 3.2). `bundle.rs` puts them together.
 
 use super::PublicKey;
 use spki::der::{Decode, Encode};

@@ -6,10 +6,6 @@
 //! Rekor entry's signed entry timestamp; and whether a `dsse` log entry is
 //! a given envelope. Each is tested on the corpus bundle's real Rekor entry
 //! with the public-good log's key.
-//!
-//! A Sigstore bundle also needs its certificate checked (the Fulcio chain at
-//! the signing time, the SCT, the identity); until that lands, a bundle is
-//! still refused (see the module above).
 
 use sha2::{Digest, Sha256};
 

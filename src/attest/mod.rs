@@ -3,14 +3,14 @@
 //! signer of the trust file, so a rule reads who built the artifact from a
 //! signature, not from JSON the CI job wrote itself.
 //!
-//! What this version verifies: bare DSSE envelopes and JSON Lines of them
-//! (`.intoto.jsonl`, as slsa-github-generator writes them), signed by key
-//! signers (Ed25519, ECDSA P-256 or P-384; ECDSA signatures in DER or raw
-//! `r || s`). Sigstore bundles and keyless signers need the certificate
-//! chain to Fulcio and the Rekor entry checked, which it does not do yet: a
-//! bundle is refused (`attestation::tlog`) and a keyless signer in the trust
-//! file is a configuration error, never accepted unverified. Verification
-//! is offline.
+//! What is verified: bare DSSE envelopes signed by key signers (Ed25519,
+//! ECDSA P-256 or P-384; ECDSA signatures in DER or raw `r || s`,
+//! `dsse.rs`), and Sigstore bundles signed by keyless signers (the Rekor
+//! entry, the Fulcio certificate and its SCT, the envelope's signature, the
+//! identity and issuer: `bundle.rs`, built on `merkle.rs` and
+//! `certificate.rs`), one file or JSON Lines of them (`.intoto.jsonl`, as
+//! slsa-github-generator writes them). Verification is offline: the
+//! public-good trusted root is built in.
 
 mod bundle;
 pub mod certificate;
@@ -23,7 +23,7 @@ mod trust;
 pub use dsse::pae;
 pub use error::{AttestError, Code};
 pub use keys::PublicKey;
-pub use trust::{Signer, SignerKind, Trust};
+pub use trust::{Pattern, Signer, SignerKind, Trust};
 
 use crate::limits::Limits;
 use sha2::{Digest, Sha256};
@@ -307,6 +307,23 @@ pub fn verify_for_artifact(
 }
 
 impl Trust {
+    /// A trust of one keyless identity and issuer (exact), as `attest
+    /// verify --identity --issuer` gives it; `trusted_root` replaces the
+    /// built-in public-good root.
+    pub fn of_identity(identity: &str, issuer: &str, trusted_root: Option<String>) -> Trust {
+        Trust {
+            signers: vec![Signer {
+                name: "identity".into(),
+                kind: SignerKind::Keyless {
+                    identity: trust::Pattern::Exact(identity.to_string()),
+                    issuer: trust::Pattern::Exact(issuer.to_string()),
+                },
+            }],
+            file: "--identity/--issuer".into(),
+            trusted_root,
+        }
+    }
+
     /// A trust of one key, as `attest verify --key` gives it.
     pub fn of_key(name: &str, pem: &str, file: &str) -> Result<Trust, AttestError> {
         let (key, key_id) = PublicKey::from_pem(pem)

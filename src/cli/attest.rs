@@ -1,5 +1,5 @@
 //! `clearance attest verify`: check one attestation against one artifact and
-//! one key, the way the Sigstore conformance suite's verify protocol asks
+//! one key or keyless identity, the way the Sigstore conformance suite's verify protocol asks
 //! (TRUST.md section 2). Exit 0 verified, 2 not (the code and the reason on
 //! stderr).
 
@@ -37,7 +37,7 @@ pub struct VerifyArgs {
     /// The signer's public key (PEM SubjectPublicKeyInfo: Ed25519, ECDSA P-256 or P-384).
     #[arg(long, value_name = "PUBKEY.pem")]
     pub key: Option<PathBuf>,
-    /// A keyless signer's certificate identity (not verified by this version: exit 2).
+    /// A keyless signer's certificate identity (exact), for a Sigstore bundle.
     #[arg(long, value_name = "ID", requires = "issuer")]
     pub identity: Option<String>,
     /// A keyless signer's OIDC issuer (with `--identity`).
@@ -79,23 +79,42 @@ pub fn run(args: AttestArgs, limits: &crate::limits::Limits) -> Result<u8, NoDec
             ))
         }
     };
-    let Some(key_path) = &v.key else {
-        return Err(plain_error(
-            "attestation::config: keyless verification (`--identity`, `--issuer`: Fulcio certificates and the Rekor log) is not in this version; give `--key`",
-        ));
+    let (trust, shown) = match (&v.key, &v.identity, &v.issuer) {
+        (Some(key_path), _, _) => {
+            let shown = key_path.display().to_string();
+            let pem = std::fs::read_to_string(key_path).map_err(|e| {
+                plain_error(format!(
+                    "cannot read the key `{shown}`: {}",
+                    crate::evidence::source::io_reason(&e)
+                ))
+            })?;
+            let trust = crate::attest::Trust::of_key("key", &pem, &shown).map_err(plain_error)?;
+            (trust, format!("the key {shown}"))
+        }
+        (None, Some(identity), Some(issuer)) => {
+            let root = match &v.trusted_root {
+                None => None,
+                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                    plain_error(format!(
+                        "cannot read the trusted root `{}`: {}",
+                        path.display(),
+                        crate::evidence::source::io_reason(&e)
+                    ))
+                })?),
+            };
+            let trust = crate::attest::Trust::of_identity(identity, issuer, root);
+            (trust, format!("identity `{identity}` (issuer `{issuer}`)"))
+        }
+        _ => {
+            return Err(plain_error(
+                "give `--key PUBKEY.pem`, or `--identity ID --issuer URL`",
+            ))
+        }
     };
-    let shown = key_path.display().to_string();
-    let pem = std::fs::read_to_string(key_path).map_err(|e| {
-        plain_error(format!(
-            "cannot read the key `{shown}`: {}",
-            crate::evidence::source::io_reason(&e)
-        ))
-    })?;
-    let trust = crate::attest::Trust::of_key("key", &pem, &shown).map_err(plain_error)?;
     let verified = crate::attest::verify_for_artifact(&v.bundle, &digest, &trust, limits)
         .map_err(plain_error)?;
     super::emit(&format!(
-        "verified: {} (sha256 {}) is about sha256:{digest}, signed by the key {shown}\n",
+        "verified: {} (sha256 {}) is about sha256:{digest}, signed by {shown}\n",
         verified.file, verified.sha256
     ))?;
     Ok(0)
