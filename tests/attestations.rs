@@ -704,7 +704,7 @@ fn attest_verify_checks_one_attestation_against_one_artifact() {
 #[test]
 fn attest_verify_a_keyless_bundle() {
     let bundle = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLE);
-    let run = |identity: &str| {
+    let run_for = |digest: &str, identity: &str| {
         assert_cmd::Command::cargo_bin("clearance")
             .unwrap()
             .arg("attest")
@@ -712,7 +712,7 @@ fn attest_verify_a_keyless_bundle() {
             .arg(&bundle)
             .args([
                 "--digest",
-                "sha256:06ce330900a7d6403bc8d88e5dfad6aeeb8ae40179f66bb89e69c8bf6f6b1a0b",
+                digest,
                 "--identity",
                 identity,
                 "--issuer",
@@ -721,6 +721,12 @@ fn attest_verify_a_keyless_bundle() {
             .output()
             .unwrap()
     };
+    const MODULE: &str = "sha256:06ce330900a7d6403bc8d88e5dfad6aeeb8ae40179f66bb89e69c8bf6f6b1a0b";
+    let run = |identity: &str| run_for(MODULE, identity);
+    let release = "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1";
+    let wrong_digest = run_for(&MODULE.replace("06ce", "06cf"), release);
+    assert_eq!(wrong_digest.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong_digest.stderr).contains("attestation::payload"));
     let ok = run("https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1");
     assert_eq!(
         ok.status.code(),

@@ -56,13 +56,13 @@ pub fn open<'t>(
         .and_then(super::dsse::base64_decode)
         .ok_or_else(|| {
             format(
-                "the bundle has no signing certificate (a key-signed bundle is not a keyless one)",
+                "the bundle's signing certificate is missing or not base64 (key-signed bundles are not read)",
             )
         })?;
     let envelope = &bundle["dsseEnvelope"];
     if !envelope.is_object() {
         return Err(format(
-            "the bundle holds no DSSE envelope (a message signature is for `attest verify`)",
+            "the bundle holds no DSSE envelope (bundles with a message signature are not read)",
         ));
     }
     let root_text = trust

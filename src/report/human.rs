@@ -495,9 +495,20 @@ fn render(
         if let (Some(a), Some(mount)) = (&f.attestation, &f.mount) {
             let mut signers = a.signers.clone();
             signers.dedup();
+            let logged: Vec<String> = a
+                .log_indexes
+                .iter()
+                .flatten()
+                .map(|i| i.to_string())
+                .collect();
+            let log = if logged.is_empty() {
+                String::new()
+            } else {
+                format!(", log index {}", logged.join(", "))
+            };
             let _ = writeln!(
                 out,
-                "verified: evidence.{mount} from {} (sha256 {}, signed by {})",
+                "verified: evidence.{mount} from {} (sha256 {}, signed by {}{log})",
                 a.file,
                 a.sha256,
                 signers.join(", ")
