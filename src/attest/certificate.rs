@@ -14,9 +14,9 @@ use std::collections::BTreeMap;
 use x509_cert::Certificate;
 
 /// The public-good Sigstore trusted root, built in (`trusted_root = FILE`
-/// in a trust file is to replace it): sigstore-python's embedded copy of
-/// the production root (tlogs, certificate authorities, CT logs; the
-/// timestamp authorities are left out, as nothing here uses them).
+/// in a trust file replaces it): sigstore-python's embedded copy of the
+/// production root, byte for byte (`sigstore/_store/https%3A%2F%2Ftuf-repo-cdn.sigstore.dev/trusted_root.json`
+/// at 27db13db; its timestamp authorities are not used here).
 pub const PUBLIC_GOOD_TRUSTED_ROOT: &str = include_str!("sigstore-public-good-trusted-root.json");
 
 /// A certificate authority of a trusted root: its chain (issuing
