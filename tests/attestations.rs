@@ -738,3 +738,63 @@ fn attest_verify_a_keyless_bundle() {
     assert_eq!(other.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&other.stderr).contains("attestation::untrusted"));
 }
+
+/// A production bundle v0.2 with a message signature (sigstore-python's test
+/// asset): `attest verify --digest` checks the hashedrekord entry, the
+/// certificate and the signature over the artifact's digest; another digest,
+/// another identity or an edited signature fails; `--attestation` refuses it
+/// (it has no statement to mount).
+#[test]
+fn attest_verify_a_message_signature_bundle() {
+    let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/corpus/attestation/sigstore-python-bundle_v3_github.whl.sigstore");
+    const DIGEST: &str = "sha256:c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201";
+    const IDENTITY: &str =
+        "https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2";
+    let run = |file: &Path, digest: &str, identity: &str| {
+        assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .args(["attest", "verify"])
+            .arg(file)
+            .args(["--digest", digest, "--identity", identity])
+            .args(["--issuer", "https://token.actions.githubusercontent.com"])
+            .output()
+            .unwrap()
+    };
+    let code = |out: &std::process::Output| {
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert_eq!(code(&run(&bundle, DIGEST, IDENTITY)).0, Some(0));
+    let other = code(&run(&bundle, &DIGEST.replace("c4e9", "c4ea"), IDENTITY));
+    assert!(
+        other.0 == Some(2) && other.1.contains("attestation::payload"),
+        "{other:?}"
+    );
+    let someone = code(&run(&bundle, DIGEST, "https://github.com/someone/else"));
+    assert!(
+        someone.0 == Some(2) && someone.1.contains("attestation::untrusted"),
+        "{someone:?}"
+    );
+    let mut edited: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    edited["messageSignature"]["signature"] = B64.encode([3u8; 71]).into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "edited.sigstore", &edited);
+    let tampered = code(&run(&path, DIGEST, IDENTITY));
+    assert!(
+        tampered.0 == Some(2) && tampered.1.contains("attestation::tlog"),
+        "{tampered:?}"
+    );
+    let trust = keyless_trust(
+        dir.path(),
+        "identity_regex = \".*\"",
+        "issuer_regex = \".*\"",
+    );
+    let err = attest::verify_file("a", &bundle, &trust, &clearance::limits::DEFAULT)
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), Some(Code::Format), "{err}");
+}

@@ -29,10 +29,14 @@ pub struct Opened<'t> {
     pub log_index: i64,
 }
 
+/// `message_digest`: the artifact's SHA-256, for a bundle that holds a
+/// message signature instead of an envelope (`attest verify --digest`);
+/// such a bundle has no statement, so a mount refuses it.
 pub fn open<'t>(
     file: &str,
     bundle: &serde_json::Value,
     trust: &'t Trust,
+    message_digest: Option<&[u8]>,
 ) -> Result<Opened<'t>, AttestError> {
     let fail = |code: Code, m: String| AttestError::verify(code, file, m);
     let format = |m: &str| fail(Code::Format, m.to_string());
@@ -60,11 +64,36 @@ pub fn open<'t>(
             )
         })?;
     let envelope = &bundle["dsseEnvelope"];
-    if !envelope.is_object() {
+    let message = &bundle["messageSignature"];
+    // The message signature's own bytes and the artifact digest it signs.
+    let signed_message: Option<(Vec<u8>, &[u8])> = if envelope.is_object() {
+        None
+    } else if message.is_object() {
+        let Some(digest) = message_digest else {
+            return Err(format(
+                "the bundle holds a message signature, not an in-toto statement to mount (check it with `clearance attest verify`)",
+            ));
+        };
+        let stated = message["messageDigest"]["digest"]
+            .as_str()
+            .and_then(super::dsse::base64_decode);
+        if message["messageDigest"]["algorithm"] != "SHA2_256" || stated.as_deref() != Some(digest)
+        {
+            return Err(fail(
+                Code::Payload,
+                "the message signature is over another artifact digest".into(),
+            ));
+        }
+        let sig = message["signature"]
+            .as_str()
+            .and_then(super::dsse::base64_decode)
+            .ok_or_else(|| format("the message signature is not base64"))?;
+        Some((sig, digest))
+    } else {
         return Err(format(
-            "the bundle holds no DSSE envelope (bundles with a message signature are not read)",
+            "the bundle holds neither a DSSE envelope nor a message signature",
         ));
-    }
+    };
     let root_text = trust
         .trusted_root
         .as_deref()
@@ -100,7 +129,11 @@ pub fn open<'t>(
         .ok_or_else(|| tlog("the entry has no body"))?;
     let body = super::dsse::base64_decode(body_b64)
         .ok_or_else(|| tlog("the entry's body is not base64"))?;
-    merkle::dsse_entry_matches(&body, envelope, &leaf).map_err(|m| fail(Code::Tlog, m))?;
+    match &signed_message {
+        None => merkle::dsse_entry_matches(&body, envelope, &leaf),
+        Some((sig, digest)) => merkle::hashedrekord_entry_matches(&body, digest, sig, &leaf),
+    }
+    .map_err(|m| fail(Code::Tlog, m))?;
     let proof = &entry["inclusionProof"];
     let set = entry["inclusionPromise"]["signedEntryTimestamp"].as_str();
     if proof.is_null() && set.is_none() {
@@ -175,29 +208,36 @@ pub fn open<'t>(
     let logs = certificate::ct_logs(root_text).map_err(|m| fail(Code::Certificate, m))?;
     certificate::sct_verifies(&leaf, &issuer, &logs).map_err(|m| fail(Code::Certificate, m))?;
 
-    // 3. The envelope's signature, by the certificate's key.
-    let payload_type = envelope["payloadType"]
-        .as_str()
-        .ok_or_else(|| format("the envelope has no `payloadType`"))?;
-    let payload = envelope["payload"]
-        .as_str()
-        .and_then(super::dsse::base64_decode)
-        .ok_or_else(|| format("the envelope's `payload` is not base64"))?;
-    let message = super::dsse::pae(payload_type, &payload);
-    let signed = envelope["signatures"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|s| {
-            s["sig"]
+    // 3. The signature, by the certificate's key: over the envelope's PAE,
+    // or over the artifact (its digest) for a message signature.
+    let (payload_type, payload, signed) = match &signed_message {
+        Some((sig, digest)) => (String::new(), Vec::new(), key.verifies_prehash(digest, sig)),
+        None => {
+            let payload_type = envelope["payloadType"]
+                .as_str()
+                .ok_or_else(|| format("the envelope has no `payloadType`"))?;
+            let payload = envelope["payload"]
                 .as_str()
                 .and_then(super::dsse::base64_decode)
-                .is_some_and(|sig| key.verifies(&message, &sig))
-        });
+                .ok_or_else(|| format("the envelope's `payload` is not base64"))?;
+            let message = super::dsse::pae(payload_type, &payload);
+            let signed = envelope["signatures"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|s| {
+                    s["sig"]
+                        .as_str()
+                        .and_then(super::dsse::base64_decode)
+                        .is_some_and(|sig| key.verifies(&message, &sig))
+                });
+            (payload_type.to_string(), payload, signed)
+        }
+    };
     if !signed {
         return Err(fail(
             Code::Signature,
-            "no signature of the envelope verifies under the certificate's key".into(),
+            "no signature verifies under the certificate's key".into(),
         ));
     }
 
@@ -232,7 +272,7 @@ pub fn open<'t>(
             )
         })?;
     Ok(Opened {
-        payload_type: payload_type.to_string(),
+        payload_type,
         payload,
         signer,
         identity,

@@ -93,6 +93,22 @@ impl PublicKey {
         }
     }
 
+    /// Whether `signature` is this key's over a message whose SHA-256 is
+    /// `digest` (a Sigstore message signature, checked from the artifact's
+    /// digest alone): ECDSA only, as Ed25519 signs messages, not digests.
+    pub fn verifies_prehash(&self, digest: &[u8], signature: &[u8]) -> bool {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            PublicKey::Ed25519(_) => false,
+            PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
+                .or_else(|_| p256::ecdsa::Signature::from_slice(signature))
+                .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
+            PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
+                .or_else(|_| p384::ecdsa::Signature::from_slice(signature))
+                .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
+        }
+    }
+
     pub fn algorithm(&self) -> &'static str {
         match self {
             PublicKey::Ed25519(_) => "Ed25519",

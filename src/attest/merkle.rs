@@ -225,6 +225,46 @@ pub fn dsse_entry_matches(
     Ok(())
 }
 
+/// Whether a Rekor `hashedrekord` entry is this message signature: the
+/// artifact's SHA-256 `digest`, the same signature, and the bundle's
+/// certificate as its public key.
+pub fn hashedrekord_entry_matches(
+    canonicalized_body: &[u8],
+    digest: &[u8],
+    signature: &[u8],
+    certificate_der: &[u8],
+) -> Result<(), String> {
+    let body: serde_json::Value = serde_json::from_slice(canonicalized_body)
+        .map_err(|_| "the log entry's body is not JSON".to_string())?;
+    if body["kind"] != "hashedrekord" || body["apiVersion"] != "0.0.1" {
+        return Err("the log entry is not a `hashedrekord` 0.0.1 entry".into());
+    }
+    let spec = &body["spec"];
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    if spec["data"]["hash"]["algorithm"] != "sha256"
+        || spec["data"]["hash"]["value"].as_str() != Some(hex.as_str())
+    {
+        return Err("the log entry records another artifact digest".into());
+    }
+    let logged = spec["signature"]["content"]
+        .as_str()
+        .and_then(super::dsse::base64_decode);
+    if logged.as_deref() != Some(signature) {
+        return Err("the log entry records another signature".into());
+    }
+    let pem = spec["signature"]["publicKey"]["content"]
+        .as_str()
+        .and_then(super::dsse::base64_decode)
+        .and_then(|p| String::from_utf8(p).ok())
+        .ok_or("the log entry's public key is not base64 PEM")?;
+    let (_, der) = spki::der::pem::decode_vec(pem.trim().as_bytes())
+        .map_err(|_| "the log entry's public key is not PEM")?;
+    if der != certificate_der {
+        return Err("the log entry was signed with another certificate".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

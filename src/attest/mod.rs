@@ -9,8 +9,9 @@
 //! entry, the Fulcio certificate and its SCT, the envelope's signature, the
 //! identity and issuer: `bundle.rs`, built on `merkle.rs` and
 //! `certificate.rs`), one file or JSON Lines of them (`.intoto.jsonl`, as
-//! slsa-github-generator writes them). Verification is offline: the
-//! public-good trusted root is built in.
+//! slsa-github-generator writes them). `attest verify` also checks bundles
+//! with a message signature over an artifact's digest. Verification is
+//! offline: the public-good trusted root is built in.
 
 mod bundle;
 pub mod certificate;
@@ -171,7 +172,7 @@ fn verify_document(
     // What each kind of signer gives the mount: the payload, and who signed
     // it and where the log has it.
     let (payload_type, statement_bytes, signer_name, signer, log) = if is_bundle {
-        let opened = bundle::open(file, &document, trust)?;
+        let opened = bundle::open(file, &document, trust, None)?;
         let mut signer = serde_json::json!({
             "name": opened.signer.name,
             "kind": "keyless",
@@ -281,12 +282,35 @@ pub fn verify_for_artifact(
     trust: &Trust,
     limits: &Limits,
 ) -> Result<Verified, AttestError> {
-    let verified = verify_file("attestation", path, trust, limits)?;
+    let file = path.display().to_string();
+    let wanted = artifact_sha256.to_ascii_lowercase();
+    // A bundle with a message signature signs the artifact itself: it has
+    // no statement, and is checked against the digest directly.
+    let bytes = read_bounded(path, limits.evidence_bytes)
+        .map_err(|m| AttestError::verify(Code::Format, &file, m))?;
+    let document = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok());
+    if let Some(doc) = document.filter(|d| d["messageSignature"].is_object()) {
+        let digest: Vec<u8> = (0..wanted.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(wanted.get(i..i + 2)?, 16).ok())
+            .collect();
+        let opened = bundle::open(&file, &doc, trust, Some(&digest))?;
+        return Ok(Verified {
+            mount: "attestation".into(),
+            file,
+            sha256: keys::hex(&Sha256::digest(&bytes)),
+            value: serde_json::json!({"signer": opened.signer.name, "identity": opened.identity.subject}),
+            signers: vec![opened.signer.name.clone()],
+            log_indexes: vec![Some(opened.log_index)],
+        });
+    }
+    let verified = verify_bytes("attestation", &file, &bytes, trust, limits)?;
     let statements = match &verified.value {
         serde_json::Value::Array(list) => list.clone(),
         one => vec![one.clone()],
     };
-    let wanted = artifact_sha256.to_ascii_lowercase();
     let covers = statements.iter().any(|s| {
         s["subjects"].as_array().is_some_and(|subjects| {
             subjects.iter().any(|subject| {
