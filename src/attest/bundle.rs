@@ -288,9 +288,7 @@ fn rekor_key(trusted_root: &str, log_id: &merkle::Hash) -> Option<super::PublicK
         let der = log["publicKey"]["rawBytes"]
             .as_str()
             .and_then(super::dsse::base64_decode)?;
-        let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, &der)
-            .ok()?;
-        let (key, key_id) = super::PublicKey::from_pem(&pem).ok()?;
+        let (key, key_id) = super::PublicKey::from_spki_der(&der).ok()?;
         (key_id == super::keys::hex(log_id)).then_some(key)
     })
 }

@@ -159,9 +159,7 @@ fn key_of(cert: &Certificate) -> Result<PublicKey, String> {
         .subject_public_key_info
         .to_der()
         .map_err(|e| e.to_string())?;
-    let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, &spki)
-        .map_err(|e| e.to_string())?;
-    PublicKey::from_pem(&pem).map(|(k, _)| k)
+    PublicKey::from_spki_der(&spki).map(|(k, _)| k)
 }
 
 /// `child` is signed by `chain[0]`, each by the next, and the last is a
@@ -248,9 +246,7 @@ pub fn ct_logs(trusted_root: &str) -> Result<Vec<CtLog>, String> {
             .as_str()
             .and_then(super::dsse::base64_decode)
             .ok_or("a CT log key of the trusted root is not base64")?;
-        let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, &der)
-            .map_err(|e| e.to_string())?;
-        let (key, key_id) = PublicKey::from_pem(&pem)?;
+        let (key, key_id) = PublicKey::from_spki_der(&der)?;
         let log_id = log["logId"]["keyId"]
             .as_str()
             .and_then(super::dsse::base64_decode)
@@ -357,18 +353,23 @@ mod tests {
         base64::engine::general_purpose::STANDARD.decode(s).unwrap()
     }
 
+    /// The corpus's Sigstore bundle (a real Fulcio certificate).
+    fn corpus_bundle() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        serde_json::from_str(text.lines().next().unwrap()).unwrap()
+    }
+
     /// The corpus bundle's Fulcio certificate chains to the public-good
     /// authority at the log's integrated time, names the release workflow
     /// and GitHub's issuer, and its key verifies the envelope; an edited
     /// certificate, another time, or another root does not.
     #[test]
     fn the_corpus_certificate_chains_to_the_public_good_root() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let bundle = corpus_bundle();
         let leaf = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
             .as_str()
             .unwrap());
@@ -408,12 +409,7 @@ mod tests {
     /// this certificate; another issuer or an edited certificate breaks it.
     #[test]
     fn the_corpus_certificate_has_a_valid_sct() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let bundle: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        let bundle = corpus_bundle();
         let leaf = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
             .as_str()
             .unwrap());

@@ -76,6 +76,14 @@ impl PublicKey {
         Ok((key, key_id))
     }
 
+    /// Parses a DER SubjectPublicKeyInfo (a trusted root's keys, a
+    /// certificate's key); returns the key and its key id.
+    pub fn from_spki_der(der: &[u8]) -> Result<(PublicKey, String), String> {
+        let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, der)
+            .map_err(|e| e.to_string())?;
+        PublicKey::from_pem(&pem)
+    }
+
     /// Whether `signature` is this key's over `message`: Ed25519; ECDSA
     /// with SHA-256 (P-256) or SHA-384 (P-384), the signature in DER or raw
     /// `r || s` (producers emit both).
