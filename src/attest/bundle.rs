@@ -122,7 +122,11 @@ pub fn open<'t>(
         .and_then(super::dsse::base64_decode)
         .and_then(|id| merkle::Hash::try_from(id).ok())
         .ok_or_else(|| tlog("the entry names no log"))?;
-    let log_key = rekor_key(root_text, &log_id)
+    let root =
+        certificate::TrustedRoot::parse(root_text).map_err(|m| fail(Code::Certificate, m))?;
+    let log_key = root
+        .tlog_key(&log_id)
+        .cloned()
         .ok_or_else(|| tlog("the entry is in a log the trusted root does not name"))?;
     let body_b64 = entry["canonicalizedBody"]
         .as_str()
@@ -200,13 +204,11 @@ pub fn open<'t>(
     }
 
     // 2. The certificate, at the time the log saw the entry.
-    let authorities =
-        certificate::authorities(root_text).map_err(|m| fail(Code::Certificate, m))?;
     let (identity, key, issuer) =
-        certificate::verify_with_issuer(&leaf, integrated_time, &authorities)
+        certificate::verify_with_issuer(&leaf, integrated_time, &root.authorities)
             .map_err(|m| fail(Code::Certificate, m))?;
-    let logs = certificate::ct_logs(root_text).map_err(|m| fail(Code::Certificate, m))?;
-    certificate::sct_verifies(&leaf, &issuer, &logs).map_err(|m| fail(Code::Certificate, m))?;
+    certificate::sct_verifies(&leaf, &issuer, &root.ct_logs)
+        .map_err(|m| fail(Code::Certificate, m))?;
 
     // 3. The signature, by the certificate's key: over the envelope's PAE,
     // or over the artifact (its digest) for a message signature.
@@ -278,17 +280,5 @@ pub fn open<'t>(
         identity,
         integrated_time,
         log_index,
-    })
-}
-
-/// The key of the transparency log `log_id` names, from the trusted root.
-fn rekor_key(trusted_root: &str, log_id: &merkle::Hash) -> Option<super::PublicKey> {
-    let root: serde_json::Value = serde_json::from_str(trusted_root).ok()?;
-    root["tlogs"].as_array()?.iter().find_map(|log| {
-        let der = log["publicKey"]["rawBytes"]
-            .as_str()
-            .and_then(super::dsse::base64_decode)?;
-        let (key, key_id) = super::PublicKey::from_spki_der(&der).ok()?;
-        (key_id == super::keys::hex(log_id)).then_some(key)
     })
 }

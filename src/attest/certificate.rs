@@ -30,9 +30,7 @@ pub struct Authority {
 
 /// The certificate authorities of a trusted root (Sigstore's
 /// `trusted_root.json`).
-pub fn authorities(trusted_root: &str) -> Result<Vec<Authority>, String> {
-    let root: serde_json::Value = serde_json::from_str(trusted_root)
-        .map_err(|e| format!("the trusted root is not JSON: {e}"))?;
+fn authorities_of(root: &serde_json::Value) -> Result<Vec<Authority>, String> {
     let time = |v: &serde_json::Value| {
         v.as_str()
             .and_then(|s| s.parse::<jiff::Timestamp>().ok())
@@ -236,25 +234,59 @@ pub struct CtLog {
     pub key: PublicKey,
 }
 
-/// The CT logs of a trusted root.
-pub fn ct_logs(trusted_root: &str) -> Result<Vec<CtLog>, String> {
-    let root: serde_json::Value = serde_json::from_str(trusted_root)
-        .map_err(|e| format!("the trusted root is not JSON: {e}"))?;
+/// A Sigstore trusted root, parsed once: its certificate authorities, its
+/// transparency logs (Rekor) and its certificate-transparency logs.
+#[derive(Clone, Debug)]
+pub struct TrustedRoot {
+    pub authorities: Vec<Authority>,
+    pub tlogs: Vec<CtLog>,
+    pub ct_logs: Vec<CtLog>,
+}
+
+impl TrustedRoot {
+    pub fn parse(trusted_root: &str) -> Result<TrustedRoot, String> {
+        let root: serde_json::Value = serde_json::from_str(trusted_root)
+            .map_err(|e| format!("the trusted root is not JSON: {e}"))?;
+        Ok(TrustedRoot {
+            authorities: authorities_of(&root)?,
+            // A transparency log may name itself otherwise than by its key's
+            // digest (newer log shards): only logs whose id is that digest
+            // are known here, so an entry of any other is refused.
+            tlogs: logs(&root["tlogs"], false)?,
+            ct_logs: logs(&root["ctlogs"], true)?,
+        })
+    }
+
+    /// The key of the transparency log `log_id` names.
+    pub fn tlog_key(&self, log_id: &[u8; 32]) -> Option<&PublicKey> {
+        self.tlogs
+            .iter()
+            .find(|l| l.log_id == *log_id)
+            .map(|l| &l.key)
+    }
+}
+
+/// The logs of one section of a trusted root, each by its id, which is its
+/// key's SHA-256 (`strict`: a log whose id is not is an error; otherwise it
+/// is left out).
+fn logs(section: &serde_json::Value, strict: bool) -> Result<Vec<CtLog>, String> {
     let mut out = Vec::new();
-    for log in root["ctlogs"].as_array().into_iter().flatten() {
+    for log in section.as_array().into_iter().flatten() {
         let der = log["publicKey"]["rawBytes"]
             .as_str()
             .and_then(super::dsse::base64_decode)
-            .ok_or("a CT log key of the trusted root is not base64")?;
+            .ok_or("a log key of the trusted root is not base64")?;
         let (key, key_id) = PublicKey::from_spki_der(&der)?;
         let log_id = log["logId"]["keyId"]
             .as_str()
             .and_then(super::dsse::base64_decode)
             .and_then(|id| <[u8; 32]>::try_from(id).ok())
-            .ok_or("a CT log of the trusted root without its log id")?;
-        // The log id is the key's SHA-256: a root that says otherwise is wrong.
+            .ok_or("a log of the trusted root without its log id")?;
         if super::keys::hex(&log_id) != key_id {
-            return Err("a CT log's id is not the SHA-256 of its key".into());
+            if strict {
+                return Err("a CT log's id is not the SHA-256 of its key".into());
+            }
+            continue;
         }
         out.push(CtLog { log_id, key });
     }
@@ -347,21 +379,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
-
-    fn b64(s: &str) -> Vec<u8> {
-        base64::engine::general_purpose::STANDARD.decode(s).unwrap()
-    }
-
-    /// The corpus's Sigstore bundle (a real Fulcio certificate).
-    fn corpus_bundle() -> serde_json::Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        serde_json::from_str(text.lines().next().unwrap()).unwrap()
-    }
+    use crate::attest::test_data::{b64, corpus_bundle};
 
     /// The corpus bundle's Fulcio certificate chains to the public-good
     /// authority at the log's integrated time, names the release workflow
@@ -378,7 +396,9 @@ mod tests {
             .unwrap()
             .parse()
             .unwrap();
-        let cas = authorities(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        let cas = TrustedRoot::parse(PUBLIC_GOOD_TRUSTED_ROOT)
+            .unwrap()
+            .authorities;
         let (identity, key) = verify(&leaf, at, &cas).unwrap();
         assert_eq!(
             identity.issuer.as_deref(),
@@ -413,8 +433,12 @@ mod tests {
         let leaf = b64(bundle["verificationMaterial"]["certificate"]["rawBytes"]
             .as_str()
             .unwrap());
-        let cas = authorities(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
-        let logs = ct_logs(PUBLIC_GOOD_TRUSTED_ROOT).unwrap();
+        let cas = TrustedRoot::parse(PUBLIC_GOOD_TRUSTED_ROOT)
+            .unwrap()
+            .authorities;
+        let logs = TrustedRoot::parse(PUBLIC_GOOD_TRUSTED_ROOT)
+            .unwrap()
+            .ct_logs;
         let intermediate = &cas[1].chain[0];
         assert_eq!(sct_verifies(&leaf, intermediate, &logs), Ok(()));
         let root = &cas[1].chain[1];

@@ -268,21 +268,8 @@ pub fn hashedrekord_entry_matches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attest::test_data::{b64, corpus_bundle};
     use base64::Engine;
-
-    fn b64(s: &str) -> Vec<u8> {
-        base64::engine::general_purpose::STANDARD.decode(s).unwrap()
-    }
-
-    /// The corpus's Sigstore bundle (a real Rekor entry of the public-good log).
-    fn corpus_bundle() -> serde_json::Value {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/corpus/attestation/slsa-v1-sigstore-bundle-bcr-module-bazel.intoto.jsonl"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        serde_json::from_str(text.lines().next().unwrap()).unwrap()
-    }
 
     /// A tree built here: every leaf's proof, computed by the textbook
     /// recursion, verifies, and a proof moved to another leaf does not.

@@ -19,6 +19,8 @@ mod dsse;
 mod error;
 mod keys;
 pub mod merkle;
+#[cfg(test)]
+mod test_data;
 mod trust;
 
 pub use dsse::pae;
