@@ -209,29 +209,32 @@ fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideE
     let lean = if req.strict_evidence {
         None
     } else {
-        let projection = projection::for_decision(req.program, &gate.lets, &gate.rules);
+        let projection = projection::of_gate(req.program, gate, false);
         evidence::assemble(req.evidence, limits, Load::Decide(&projection)).ok()
     };
     let Some(bundle) = lean else {
         return decide_explained(req, gate);
     };
     let first = eval::first_pass(req.program, gate, &bundle, req.options);
+    let subject = eval::evaluate_subject(req.program, gate, &bundle, req.options);
     finished_with(req, bundle);
-    match first {
-        eval::FirstPass::Decided(result) => Ok(result),
+    let mut result = match first {
+        eval::FirstPass::Decided(result) => result,
         eval::FirstPass::Explain(pending) => {
             let projection = projection::of_rules(req.program, &gate.lets, pending.rules());
             let bundle = evidence::assemble(req.evidence, limits, Load::Explain(&projection))?;
             let result = pending.finish_in(req.program, &bundle, req.options, req.evidence);
             finished_with(req, bundle);
-            Ok(result)
+            result
         }
-    }
+    };
+    result.subject = subject;
+    Ok(result)
 }
 
 /// One load with everything explanations show; every failing rule explained.
 fn decide_explained(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideError> {
-    let projection = projection::of_rules(req.program, &gate.lets, &gate.rules);
+    let projection = projection::of_gate(req.program, gate, true);
     let bundle = evidence::assemble(
         req.evidence,
         &req.options.limits,
@@ -258,7 +261,8 @@ fn decide_explained(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, De
             });
         }
     }
-    let result = eval::evaluate_gate_in(req.program, gate, &bundle, req.options, req.evidence);
+    let mut result = eval::evaluate_gate_in(req.program, gate, &bundle, req.options, req.evidence);
+    result.subject = eval::evaluate_subject(req.program, gate, &bundle, req.options);
     finished_with(req, bundle);
     Ok(result)
 }
@@ -284,7 +288,7 @@ impl<'p> Prepared<'p> {
         Prepared {
             gate,
             compiled: Compiled::new(program, &gate.lets, &gate.rules),
-            projection: projection::for_decision(program, &gate.lets, &gate.rules),
+            projection: projection::of_gate(program, gate, false),
         }
     }
 
@@ -296,12 +300,10 @@ impl<'p> Prepared<'p> {
         options: &EvalOptions,
     ) -> Result<GateResult, EvidenceError> {
         let bundle = evidence::assemble(evidence, &options.limits, Load::Decide(&self.projection))?;
-        Ok(eval::decide_gate(
-            &self.compiled,
-            self.gate,
-            &bundle,
-            options,
-        ))
+        let mut result = eval::decide_gate(&self.compiled, self.gate, &bundle, options);
+        result.subject =
+            eval::evaluate_subject(self.compiled.program(), self.gate, &bundle, options);
+        Ok(result)
     }
 }
 

@@ -48,6 +48,7 @@ pub mod load;
 pub mod params;
 pub mod report;
 pub mod schema;
+pub mod sign;
 mod stack;
 pub mod syntax;
 pub mod testing;

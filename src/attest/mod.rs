@@ -15,9 +15,9 @@
 
 mod bundle;
 pub mod certificate;
-mod dsse;
+pub(crate) mod dsse;
 mod error;
-mod keys;
+pub(crate) mod keys;
 pub mod merkle;
 #[cfg(test)]
 mod test_data;

@@ -79,6 +79,8 @@ pub struct Stage {
     pub name: String,
     pub span: Span,
     pub purpose: Option<String>,
+    /// `risk "..."`: the residual risks the stage accepts.
+    pub risks: Vec<String>,
     pub lets: Vec<Binding>,
     pub triggers: Vec<RuleDecl>,
 }
@@ -368,6 +370,7 @@ impl Checker<'_> {
             self.declare(&mut gates_seen, "gate", &g.label(), g.span);
             self.gate_edge(&program, g);
             let scope = self.let_scope(&g.lets, &global);
+            self.subject(g, &scope);
             let mut rules_seen: HashMap<String, Span> = HashMap::new();
             for r in &g.rules {
                 self.declare(&mut rules_seen, "rule", &r.name.name, r.name.span);
@@ -475,6 +478,7 @@ impl Checker<'_> {
                 name: name.clone(),
                 span: spans.get(name).copied().unwrap_or_default(),
                 purpose: None,
+                risks: Vec::new(),
                 lets: Vec::new(),
                 triggers: Vec::new(),
             })
@@ -493,6 +497,7 @@ impl Checker<'_> {
             match stages.iter_mut().find(|s| s.name == block.name.name) {
                 Some(stage) => {
                     stage.purpose = block.purpose.map(|p| p.value);
+                    stage.risks = block.risks.into_iter().map(|r| r.value).collect();
                     stage.lets = block.lets;
                     stage.triggers = block.triggers;
                 }
@@ -622,6 +627,44 @@ impl Checker<'_> {
         for e in r.whens.iter().chain(&r.requires) {
             let ty = self.expr(e, &scope);
             self.expect_bool(e, ty, "a condition");
+        }
+    }
+
+    /// A gate's `subject`: one of them, of a type that can hold a digest
+    /// (a string, an object or a list of these), and a literal digest
+    /// written in the policy must be well formed.
+    fn subject(&mut self, g: &GateDecl, scope: &Scope<'_>) {
+        for second in &g.repeated {
+            self.errors.push(CheckError::RepeatedClause {
+                what: "gate",
+                rule: g.label(),
+                clause: second.clause,
+                span: second.span,
+                hint: Some("a gate decides about one subject; list several digests in one `subject [...]`".into()),
+            });
+        }
+        let Some(subject) = &g.subject else { return };
+        let ty = self.expr(subject, scope);
+        if ty.known() && !matches!(ty, Ty::Str | Ty::Object | Ty::List) {
+            self.errors.push(CheckError::TypeMismatch {
+                message: format!(
+                    "a subject must be a `sha256:` digest, an object with `name` and `digest`, or a list of these; this is a {}",
+                    ty.name()
+                ),
+                span: subject.span,
+                label: format!("{}, not a digest", ty.name()),
+                hint: Some("for example `subject evidence.artifact.digest`".into()),
+            });
+        }
+        if let ExprKind::Str(text) = &subject.kind {
+            if let Err(why) = crate::sign::subject::parse_digest(text) {
+                self.errors.push(CheckError::InvalidLiteral {
+                    message: format!("the subject is not a digest: {why}"),
+                    span: subject.span,
+                    label: "not `sha256:` and 64 lowercase hex digits".into(),
+                    hint: None,
+                });
+            }
         }
     }
 

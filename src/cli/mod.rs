@@ -11,6 +11,7 @@ mod fmt;
 mod lint;
 mod output;
 mod rollback;
+mod sign;
 mod test;
 
 use clap::builder::TypedValueParser as _;
@@ -127,6 +128,17 @@ pub enum Command {
     ///
     /// Exit status: 0 verified, 2 not verified (the code and the reason on stderr).
     Attest(attest::AttestArgs),
+    /// Make an Ed25519 key pair for signed decisions: PREFIX.key (PKCS#8
+    /// PEM, mode 0600) and PREFIX.pub (SubjectPublicKeyInfo PEM).
+    ///
+    /// Never overwrites: exit 2, both files unchanged, when either exists.
+    Keygen(sign::KeygenArgs),
+    /// Verify a signed decision (`check --output vsa=` or `attestation=`)
+    /// against the signer's public key, and optionally its subject.
+    ///
+    /// Exit status: 0 the signature is valid and the result PASSED, 1 valid
+    /// and FAILED, 2 the signature, format or subject is wrong.
+    VerifyDecision(sign::VerifyDecisionArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -225,6 +237,8 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Schema(args) => describe::schema(args, &limits),
         Command::Batch(args) => batch::run(args, &limits),
         Command::Attest(args) => attest::run(args, &limits),
+        Command::Keygen(args) => sign::keygen(args),
+        Command::VerifyDecision(args) => sign::verify_decision(args),
     }
 }
 

@@ -5,11 +5,40 @@ use super::{files, plain_error, Format, NoDecision};
 use crate::check::Program;
 use crate::eval::{GateResult, Value};
 use crate::report::{self, ci, Evidence, JsonContext, Style};
+use crate::sign::{SigningKey, VsaOptions};
+use crate::syntax::ast::GateDecl;
+
+/// `--sign-key` and what the Verification Summary says besides the decision.
+pub struct Signing {
+    pub key: SigningKey,
+    pub vsa: VsaOptions,
+}
+
+/// What one `--output KIND=PATH` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// The report in a format.
+    Report(Format),
+    /// A signed SLSA Verification Summary.
+    Vsa,
+    /// A signed statement carrying the JSON report.
+    Attestation,
+}
+
+impl Output {
+    pub fn signed(self) -> bool {
+        matches!(self, Output::Vsa | Output::Attestation)
+    }
+}
 
 pub struct Run<'a> {
     pub program: &'a Program,
     pub result: &'a GateResult,
     pub subject: &'a str,
+    /// The gate decided; `None` for rollback.
+    pub gate: Option<&'a GateDecl>,
+    /// The signing key and summary options, when `--sign-key` was given.
+    pub signing: Option<&'a Signing>,
     /// `check` or `rollback`.
     pub command: &'a str,
     pub evidence: &'a Evidence,
@@ -51,6 +80,7 @@ pub fn render(format: Format, run: &Run<'_>) -> String {
             &JsonContext {
                 command: run.command,
                 subject: run.subject,
+                gate: run.gate,
                 now: run.now.clone(),
                 params: crate::params::effective(run.program, run.params),
                 evidence: run.evidence,
@@ -70,19 +100,81 @@ pub fn render(format: Format, run: &Run<'_>) -> String {
 }
 
 /// `FORMAT=PATH` of `--output`.
-pub fn parse_output(spec: &str) -> Result<(Format, std::path::PathBuf), NoDecision> {
+pub fn parse_output(spec: &str) -> Result<(Output, std::path::PathBuf), NoDecision> {
     use clap::ValueEnum;
     let (format, path) = spec.split_once('=').ok_or_else(|| {
         plain_error(format!(
             "`--output {spec}` is not of the form FORMAT=PATH (e.g. sarif=clearance.sarif)"
         ))
     })?;
-    let format = Format::from_str(format, true).map_err(|_| {
-        plain_error(format!(
-            "unknown format `{format}` in `--output {spec}`; formats: human, json, sarif, junit, github, markdown"
-        ))
-    })?;
-    Ok((format, std::path::PathBuf::from(path)))
+    let output = match format {
+        "vsa" => Output::Vsa,
+        "attestation" => Output::Attestation,
+        _ => Output::Report(Format::from_str(format, true).map_err(|_| {
+            plain_error(format!(
+                "unknown format `{format}` in `--output {spec}`; formats: human, json, sarif, junit, github, markdown, and with `--sign-key` vsa, attestation"
+            ))
+        })?),
+    };
+    Ok((output, std::path::PathBuf::from(path)))
+}
+
+/// The outputs of `--output`, refusing a signed one without `--sign-key`
+/// and `--sign-key` without a signed output (a key given for nothing is a
+/// mistake worth knowing about). Checked before anything is decided.
+pub fn check_signing(outputs: &[String], signing: bool) -> Result<(), NoDecision> {
+    let mut signed = None;
+    for spec in outputs {
+        let (output, _) = parse_output(spec)?;
+        if output.signed() {
+            signed.get_or_insert_with(|| spec.clone());
+        }
+    }
+    match (signed, signing) {
+        (Some(spec), false) => Err(plain_error(format!(
+            "`--output {spec}` is a signed decision and needs `--sign-key FILE` (or `--sign-key env:VAR`); `clearance keygen PREFIX` makes a key"
+        ))),
+        (None, true) => Err(plain_error(
+            "`--sign-key` is given, but no `--output vsa=PATH` or `--output attestation=PATH` uses it",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A signed decision envelope (`vsa` or `attestation`) for this run.
+fn signed(output: Output, run: &Run<'_>) -> Result<String, NoDecision> {
+    let Some(signing) = run.signing else {
+        return Err(plain_error("a signed output needs `--sign-key`"));
+    };
+    let Some(gate) = run.gate else {
+        return Err(plain_error(
+            "signed decisions are made for gates; a rollback decision is not signed",
+        ));
+    };
+    let subjects = crate::sign::subject::of_gate(gate, run.result)
+        .map_err(|e| NoDecision(e.render(&run.program.sources, run.style)))?;
+    let statement = match output {
+        Output::Vsa => {
+            let record =
+                crate::decide::record(run.program, run.evidence, run.invocation, run.result);
+            let levels: Vec<String> = gate.levels.iter().map(|l| l.value.clone()).collect();
+            crate::sign::vsa_statement(
+                &subjects,
+                &record,
+                &run.invocation.policy,
+                run.result.decision,
+                &levels,
+                &signing.vsa,
+                run.invocation.now,
+            )
+        }
+        _ => {
+            let report: serde_json::Value = serde_json::from_str(&render(Format::Json, run))
+                .map_err(|e| plain_error(format!("cannot re-read the JSON report: {e}")))?;
+            crate::sign::decision_statement(&subjects, report)
+        }
+    };
+    crate::sign::envelope(&statement, &signing.key).map_err(plain_error)
 }
 
 /// Prints the primary format, writes every `--output`, and appends the
@@ -103,19 +195,25 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
             .chain(run.evidence.files.iter().map(|f| f.name.as_str())),
     );
     let mut targets = Vec::new();
-    let mut formats = Vec::new();
+    let mut kinds = Vec::new();
     for spec in outputs {
-        let (f, path) = parse_output(spec)?;
+        let (kind, path) = parse_output(spec)?;
         targets.push(files::target(&path, &inputs, &format!("--output {spec}"))?);
-        formats.push(f);
+        kinds.push(kind);
     }
     files::distinct(&targets)?;
     let staged = targets
         .into_iter()
-        .zip(&formats)
-        .map(|(target, f)| files::Staged::new(target, render(*f, run)))
+        .zip(&kinds)
+        .map(|(target, kind)| {
+            let text = match kind {
+                Output::Report(f) => render(*f, run),
+                signed_kind => signed(*signed_kind, run)?,
+            };
+            files::Staged::new(target, text)
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    let github = format == Format::Github || formats.contains(&Format::Github);
+    let github = format == Format::Github || kinds.contains(&Output::Report(Format::Github));
     if github {
         if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
             use std::io::Write;

@@ -42,6 +42,13 @@ pub struct RollbackArgs {
 }
 
 pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoDecision> {
+    for spec in &args.outputs {
+        if output::parse_output(spec)?.0.signed() {
+            return Err(super::plain_error(format!(
+                "`--output {spec}`: rollback decisions are not signed; signed decisions (vsa, attestation) are made by `clearance check` for a gate"
+            )));
+        }
+    }
     let limits = *limits;
     let style = style(args.color);
     let program = crate::compile_path_with(&args.policy, &[], &limits)
@@ -99,6 +106,8 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
         program: &program,
         result: &result,
         subject: &stage.name,
+        gate: None,
+        signing: None,
         command: "rollback",
         evidence: &evidence_files,
         now: now.to_string(),

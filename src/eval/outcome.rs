@@ -118,6 +118,9 @@ pub struct GateResult {
     pub summary: Summary,
     /// Every waiver for this gate, and what became of it.
     pub waivers: Vec<WaiverStatus>,
+    /// The value of the gate's `subject`, when it declares one (evaluated
+    /// on the same evidence as the rules; see [`evaluate_subject`]).
+    pub subject: Option<Result<Value, EvalError>>,
 }
 
 impl GateResult {
@@ -133,8 +136,27 @@ impl GateResult {
             decision,
             summary,
             waivers: Vec::new(),
+            subject: None,
         }
     }
+}
+
+/// The value of `gate`'s `subject` expression on `evidence`, in the gate's
+/// scope (its lets, the params, `now`); `None` when it declares none.
+pub fn evaluate_subject(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> Option<Result<Value, EvalError>> {
+    let subject = gate.subject.as_ref()?;
+    let evaluator = Evaluator::new(program, evidence.clone(), options);
+    let scope = LetScope::new(&gate.lets);
+    let env = Env::Lets {
+        scope: &scope,
+        parent: &Env::Root,
+    };
+    Some(evaluator.eval(subject, &env))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

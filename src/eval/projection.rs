@@ -287,7 +287,7 @@ pub fn of_rules<'r>(
     lets: &[Binding],
     rules: impl IntoIterator<Item = &'r RuleDecl>,
 ) -> Projection {
-    analyse(program, lets, rules, true)
+    analyse(program, lets, rules, None, true)
 }
 
 /// What the rules can read, and nothing else: enough to decide, not to
@@ -297,13 +297,26 @@ pub fn for_decision<'r>(
     lets: &[Binding],
     rules: impl IntoIterator<Item = &'r RuleDecl>,
 ) -> Projection {
-    analyse(program, lets, rules, false)
+    analyse(program, lets, rules, None, false)
+}
+
+/// What deciding `gate` reads: its rules and its `subject` (evaluated on
+/// the same load), and with `for_explanations` what explanations show.
+pub fn of_gate(program: &Program, gate: &GateDecl, for_explanations: bool) -> Projection {
+    analyse(
+        program,
+        &gate.lets,
+        &gate.rules,
+        gate.subject.as_ref(),
+        for_explanations,
+    )
 }
 
 fn analyse<'r>(
     program: &Program,
     lets: &[Binding],
     rules: impl IntoIterator<Item = &'r RuleDecl>,
+    subject: Option<&Expr>,
     for_explanations: bool,
 ) -> Projection {
     let mut a = Analysis {
@@ -316,6 +329,9 @@ fn analyse<'r>(
     let mut env = a.globals();
     a.lets(lets, &mut env);
     a.rules(rules, &env);
+    if let Some(subject) = subject {
+        a.value(subject, &env);
+    }
     a.root
 }
 

@@ -22,6 +22,9 @@ pub struct JsonContext<'a> {
     pub command: &'a str,
     /// The gate (`staging -> prod`) or stage (`prod`) decided.
     pub subject: &'a str,
+    /// The gate decided (`None` for rollback): the report then states its
+    /// subjects and the chain of trust.
+    pub gate: Option<&'a crate::syntax::ast::GateDecl>,
     pub now: String,
     pub params: Vec<(String, serde_json::Value)>,
 }
@@ -72,12 +75,19 @@ struct Report<'a> {
     command: &'a str,
     decision: &'a str,
     subject: &'a str,
+    /// What the gate's `subject` names, when it declares one and it is a
+    /// digest (signed outputs refuse to run otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subjects: Option<Vec<crate::sign::Subject>>,
     policy: String,
     now: &'a str,
     params: serde_json::Map<String, serde_json::Value>,
     rules: Vec<Rule<'a>>,
     waivers: &'a [WaiverStatus],
     summary: Summary,
+    /// What the decision validated, what risk remains, what comes next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trust: Option<super::chain::TrustChain>,
     #[serde(skip_serializing_if = "Option::is_none")]
     record: Option<&'a DecisionRecord>,
 }
@@ -229,6 +239,11 @@ pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) 
             (_, d) => d.as_str(),
         },
         subject: ctx.subject,
+        subjects: result
+            .subject
+            .as_ref()
+            .and_then(|v| v.as_ref().ok())
+            .and_then(|v| crate::sign::subjects_of(v).ok()),
         policy: program
             .sources
             .files()
@@ -244,6 +259,9 @@ pub fn gate_json(program: &Program, result: &GateResult, ctx: &JsonContext<'_>) 
             .collect(),
         waivers: &result.waivers,
         summary: result.summary,
+        trust: ctx
+            .gate
+            .map(|g| super::chain::of_decision(program, g, result)),
         record: ctx.record.as_ref(),
     };
     let mut s = serde_json::to_string_pretty(&report)

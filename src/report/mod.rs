@@ -2,6 +2,7 @@
 //! miette; the JSON report has a documented, stable shape (docs/report.md).
 //! Nothing here decides an outcome.
 
+pub mod chain;
 pub mod ci;
 pub mod explain;
 pub mod graph;

@@ -81,6 +81,8 @@ pub struct StagesDecl {
 pub struct StageDecl {
     pub name: Ident,
     pub purpose: Option<Str>,
+    /// `risk "..."`: residual risks the stage accepts, in source order.
+    pub risks: Vec<Str>,
     pub lets: Vec<Binding>,
     pub triggers: Vec<RuleDecl>,
     /// Singular clauses written more than once (the first is kept above):
@@ -138,8 +140,14 @@ pub struct ImportDecl {
 pub struct GateDecl {
     pub from: Ident,
     pub to: Ident,
+    /// `subject EXPR`: the artifact digest(s) the decision is about.
+    pub subject: Option<Expr>,
+    /// `level "..."`: the verified levels a signed summary claims.
+    pub levels: Vec<Str>,
     pub lets: Vec<Binding>,
     pub rules: Vec<RuleDecl>,
+    /// A second `subject` (the first is kept above): refused by the checker.
+    pub repeated: Vec<Repeated>,
     pub span: Span,
 }
 

@@ -507,6 +507,7 @@ impl Lower<'_> {
                 let mut stage = StageDecl {
                     name,
                     purpose: None,
+                    risks: Vec::new(),
                     lets: Vec::new(),
                     triggers: Vec::new(),
                     repeated: Vec::new(),
@@ -519,6 +520,7 @@ impl Lower<'_> {
                             span: self.span(&p),
                         }),
                         Rule::purpose => stage.purpose = Some(self.keyword_string(p)?),
+                        Rule::risk => stage.risks.push(self.keyword_string(p)?),
                         Rule::let_decl => stage.lets.push(self.binding(p)?),
                         Rule::trigger_decl => stage.triggers.push(self.rule_decl(p)?),
                         _ => return Err(self.unexpected_rule(&p)),
@@ -557,12 +559,27 @@ impl Lower<'_> {
                 let mut gate = GateDecl {
                     from,
                     to,
+                    subject: None,
+                    levels: Vec::new(),
                     lets: Vec::new(),
                     rules: Vec::new(),
+                    repeated: Vec::new(),
                     span,
                 };
                 for p in inner {
                     match p.as_rule() {
+                        Rule::subject_decl if gate.subject.is_some() => {
+                            gate.repeated.push(Repeated {
+                                clause: "subject",
+                                span: self.span(&p),
+                            })
+                        }
+                        Rule::subject_decl => {
+                            let mut parts = p.into_inner();
+                            self.next(&mut parts, span)?; // keyword
+                            gate.subject = Some(self.expr(self.next(&mut parts, span)?)?);
+                        }
+                        Rule::level_decl => gate.levels.push(self.keyword_string(p)?),
                         Rule::let_decl => gate.lets.push(self.binding(p)?),
                         Rule::rule_decl => gate.rules.push(self.rule_decl(p)?),
                         _ => return Err(self.unexpected_rule(&p)),
