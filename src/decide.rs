@@ -292,6 +292,16 @@ impl<'p> Prepared<'p> {
         }
     }
 
+    /// The program this gate belongs to.
+    pub fn program(&self) -> &'p Program {
+        self.compiled.program()
+    }
+
+    /// The gate this was prepared for.
+    pub fn gate(&self) -> &'p GateDecl {
+        self.gate
+    }
+
     /// Rule outcomes, waivers, summary and decision for `evidence`: what
     /// [`decide`] gives, except that failing rules carry no explanation.
     pub fn outcomes(

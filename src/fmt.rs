@@ -298,6 +298,9 @@ impl<'s> Printer<'s> {
             self.line(1, &text);
             self.trailing(p.span.end);
         }
+        for r in &s.risks {
+            self.keyword_string(1, "risk", r);
+        }
         for l in &s.lets {
             self.binding(1, "let", l);
         }
@@ -317,6 +320,12 @@ impl<'s> Printer<'s> {
     fn gate(&mut self, g: &GateDecl) {
         self.line(0, &format!("gate {} -> {} {{", g.from.name, g.to.name));
         self.last_end = Some(g.to.span.end);
+        if let Some(subject) = &g.subject {
+            self.clause(1, "subject", subject);
+        }
+        for l in &g.levels {
+            self.keyword_string(1, "level", l);
+        }
         for l in &g.lets {
             self.binding(1, "let", l);
         }
@@ -663,7 +672,10 @@ fn refuse_repeated_clauses(file: &PolicyFile) -> Result<(), SyntaxError> {
                 repeated.extend(s.repeated.iter().cloned());
                 repeated.extend(rules(&s.triggers));
             }
-            Item::Gate(g) => repeated.extend(rules(&g.rules)),
+            Item::Gate(g) => {
+                repeated.extend(g.repeated.iter().cloned());
+                repeated.extend(rules(&g.rules));
+            }
             Item::Waive(w) => repeated.extend(w.repeated.iter().cloned()),
             _ => {}
         }

@@ -34,25 +34,78 @@ pub struct BatchArgs {
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// With `--sign-key`, one signed decision per bundle into DIR
+    /// (created if missing): `vsa=DIR` writes `BUNDLE.vsa.json`,
+    /// `attestation=DIR` writes `BUNDLE.attestation.json` (BUNDLE is the
+    /// bundle's file name without `.json`). Repeatable.
+    #[arg(long = "output", short = 'o', value_name = "vsa|attestation=DIR")]
+    pub outputs: Vec<String>,
+    #[command(flatten)]
+    pub signing: super::output::SigningArgs,
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
 }
 
-/// Decides one bundle: the JSON line and its exit status.
-fn decide(prepared: &decide::Prepared<'_>, options: &EvalOptions, path: &Path) -> (String, u8) {
+/// What a worker needs to sign each bundle's decision.
+struct SignedOutputs<'a> {
+    signing: &'a super::output::Signing,
+    vsa: Option<PathBuf>,
+    attestation: Option<PathBuf>,
+    policy: String,
+    gate_label: String,
+    waivers: Vec<String>,
+    raw_params: &'a [String],
+}
+
+/// One bundle's outcome: its JSON line, exit status, and the envelopes to
+/// write (path, text).
+type Decided = (String, u8, Vec<(PathBuf, String)>);
+
+/// Decides one bundle: the JSON line, its exit status, and with signing
+/// the envelopes to write.
+fn decide(
+    prepared: &decide::Prepared<'_>,
+    options: &EvalOptions,
+    path: &Path,
+    signed: Option<&SignedOutputs<'_>>,
+) -> Decided {
     let file = path.display().to_string();
     let source = [Source::File {
         mount: None,
         path: path.to_path_buf(),
     }];
-    let result = crate::evidence::read(&source, &options.limits)
-        .and_then(|evidence| prepared.outcomes(&evidence, options));
+    let refused = |message: String| {
+        let line = json!({"file": file, "decision": null, "error": message});
+        (line.to_string(), 2, Vec::new())
+    };
+    let evidence = match crate::evidence::read(&source, &options.limits) {
+        Ok(evidence) => evidence,
+        Err(e) => return refused(e.message()),
+    };
+    let result = match signed {
+        // A signed attestation carries the full report, explanations
+        // included: decide it the way `check` does.
+        Some(s) if s.attestation.is_some() => decide::decide(&decide::Request::new(
+            prepared.program(),
+            decide::Target::Gate(prepared.gate()),
+            &evidence,
+            options,
+        ))
+        .map_err(|e| e.to_string()),
+        _ => prepared
+            .outcomes(&evidence, options)
+            .map_err(|e| e.message()),
+    };
     let result = match result {
         Ok(result) => result,
-        Err(e) => {
-            let line = json!({"file": file, "decision": null, "error": e.message()});
-            return (line.to_string(), 2);
-        }
+        Err(message) => return refused(message),
+    };
+    let envelopes = match signed {
+        None => Vec::new(),
+        Some(s) => match sign_bundle(prepared, options, path, &evidence, &result, s) {
+            Ok(envelopes) => envelopes,
+            Err(message) => return refused(message),
+        },
     };
     let names = |o: Outcome| -> Vec<&str> {
         result
@@ -73,7 +126,75 @@ fn decide(prepared: &decide::Prepared<'_>, options: &EvalOptions, path: &Path) -
         Decision::Allowed => 0,
         Decision::Denied => 1,
     };
-    (line.to_string(), code)
+    (line.to_string(), code, envelopes)
+}
+
+/// The envelopes of one bundle's decision, named after the bundle.
+fn sign_bundle(
+    prepared: &decide::Prepared<'_>,
+    options: &EvalOptions,
+    path: &Path,
+    evidence: &crate::evidence::Evidence,
+    result: &crate::eval::GateResult,
+    s: &SignedOutputs<'_>,
+) -> Result<Vec<(PathBuf, String)>, String> {
+    let program = prepared.program();
+    let gate = prepared.gate();
+    let stem = bundle_stem(path);
+    let invocation = decide::Invocation {
+        command: "check",
+        policy: s.policy.clone(),
+        target: s.gate_label.clone(),
+        now: options.now,
+        params: s.raw_params.to_vec(),
+        waivers: s.waivers.clone(),
+        evidence: vec![path.display().to_string()],
+        attestations: Vec::new(),
+        trust: None,
+        strict_evidence: false,
+        limits: options.limits,
+    };
+    let record = decide::record(program, evidence, &invocation, result);
+    let mut out = Vec::new();
+    if let Some(dir) = &s.vsa {
+        let text = crate::sign::vsa_envelope(
+            gate,
+            result,
+            &record,
+            &s.policy,
+            options.now,
+            &s.signing.vsa,
+            &s.signing.key,
+        )
+        .map_err(|e| e.message())?;
+        out.push((dir.join(format!("{stem}.vsa.json")), text));
+    }
+    if let Some(dir) = &s.attestation {
+        let report = crate::report::gate_json(
+            program,
+            result,
+            &crate::report::JsonContext {
+                evidence,
+                record: Some(record),
+                command: "check",
+                subject: &s.gate_label,
+                gate: Some(gate),
+                now: options.now.to_string(),
+                params: crate::params::effective(program, &options.params),
+            },
+        );
+        let text = crate::sign::attestation_envelope(gate, result, &report, &s.signing.key)
+            .map_err(|e| e.message())?;
+        out.push((dir.join(format!("{stem}.attestation.json")), text));
+    }
+    Ok(out)
+}
+
+/// `payments-1` for `bundles/payments-1.json`.
+fn bundle_stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into())
 }
 
 pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
@@ -81,6 +202,8 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let program = crate::compile_path_with(&args.policy, &args.waivers, limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
+    super::output::check_signing(&args.outputs, args.signing.sign_key.is_some())?;
+    let signing = args.signing.load()?;
     let now = parse_now(args.now.as_deref())?;
     // Params are checked once here; each worker parses its own copy, since
     // values are not shared between threads.
@@ -94,6 +217,11 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
             &mut files,
         )?;
     }
+    let signed = match &signing {
+        None => None,
+        Some(signing) => Some(signed_outputs(&args, signing, gate, &files)?),
+    };
+    let signed = signed.as_ref();
     let jobs = args
         .jobs
         .unwrap_or_else(|| {
@@ -103,7 +231,7 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
         })
         .clamp(1, 256);
     // Each worker takes every `jobs`-th bundle; results are printed in input order.
-    let mut results: Vec<(String, u8)> = vec![(String::new(), 0); files.len()];
+    let mut results: Vec<Decided> = vec![(String::new(), 0, Vec::new()); files.len()];
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..jobs)
             .map(|w| {
@@ -124,7 +252,7 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
                             .enumerate()
                             .skip(w)
                             .step_by(jobs)
-                            .map(|(i, f)| (i, decide(&prepared, options, f)))
+                            .map(|(i, f)| (i, decide(&prepared, options, f, signed)))
                             .collect::<Vec<_>>()
                     })
             })
@@ -144,6 +272,7 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
                             json!({"decision": null, "error": "internal error: a worker failed"})
                                 .to_string(),
                             2,
+                            Vec::new(),
                         );
                     }
                 }
@@ -152,11 +281,75 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
     });
     let mut worst = 0;
     let mut out = String::new();
-    for (line, code) in &results {
-        out.push_str(line);
+    let mut staged = Vec::new();
+    // No envelope may replace the policy, an import, a waiver file or a bundle.
+    let inputs = super::files::inputs(
+        program
+            .sources
+            .files()
+            .iter()
+            .map(|f| f.name.as_str())
+            .chain(files.iter().filter_map(|f| f.to_str())),
+    );
+    for (line, code, envelopes) in results {
+        out.push_str(&line);
         out.push('\n');
-        worst = worst.max(*code);
+        worst = worst.max(code);
+        for (path, text) in envelopes {
+            let target = super::files::target(&path, &inputs, "--output")?;
+            staged.push(super::files::Staged::new(target, text)?);
+        }
     }
     super::emit(&out)?;
+    for s in staged {
+        s.commit()?;
+    }
     Ok(worst)
+}
+
+/// The output directories, created if missing; refuses two bundles with
+/// the same file name (their envelopes would replace each other).
+fn signed_outputs<'a>(
+    args: &'a BatchArgs,
+    signing: &'a super::output::Signing,
+    gate: &crate::syntax::ast::GateDecl,
+    files: &[PathBuf],
+) -> Result<SignedOutputs<'a>, NoDecision> {
+    use super::output::Output;
+    let (mut vsa, mut attestation) = (None, None);
+    for spec in &args.outputs {
+        let (kind, dir) = super::output::parse_output(spec)?;
+        let slot = match kind {
+            Output::Vsa => &mut vsa,
+            Output::Attestation => &mut attestation,
+            Output::Report(_) => {
+                return Err(super::plain_error(format!(
+                    "`--output {spec}`: batch writes signed decisions (vsa=DIR, attestation=DIR); its report is the JSON lines on standard output"
+                )))
+            }
+        };
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            super::plain_error(format!("cannot create the directory `{}`: {e}", dir.display()))
+        })?;
+        *slot = Some(dir);
+    }
+    let mut seen = std::collections::HashMap::new();
+    for f in files {
+        if let Some(first) = seen.insert(bundle_stem(f), f) {
+            return Err(super::plain_error(format!(
+                "`{}` and `{}` have the same name; their signed decisions would replace each other in the output directory",
+                first.display(),
+                f.display()
+            )));
+        }
+    }
+    Ok(SignedOutputs {
+        signing,
+        vsa,
+        attestation,
+        policy: args.policy.display().to_string(),
+        gate_label: gate.label(),
+        waivers: args.waivers.iter().map(|w| w.display().to_string()).collect(),
+        raw_params: &args.params,
+    })
 }

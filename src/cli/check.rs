@@ -62,23 +62,8 @@ pub struct CheckArgs {
     /// (DSSE envelopes; the gate must declare a `subject`).
     #[arg(long = "output", short = 'o', value_name = "FORMAT=PATH")]
     pub outputs: Vec<String>,
-    /// The Ed25519 private key (PKCS#8 PEM, from `clearance keygen`) that
-    /// signs the `vsa` and `attestation` outputs: a FILE, or `env:VAR` for a
-    /// CI secret held in an environment variable.
-    #[arg(long, value_name = "FILE|env:VAR")]
-    pub sign_key: Option<String>,
-    /// `verifier.id` of the Verification Summary [default: https://clearance.dev/verifier].
-    #[arg(long, value_name = "URI")]
-    pub verifier_id: Option<String>,
-    /// `resourceUri` of the Verification Summary, the artifact's location
-    /// (e.g. `oci://ghcr.io/acme/payments`) [default: the first subject's name].
-    #[arg(long, value_name = "URI")]
-    pub resource_uri: Option<String>,
-    /// A level the Verification Summary claims when the gate allows
-    /// (repeatable; replaces the gate's `level` declarations), e.g.
-    /// `SLSA_BUILD_LEVEL_3`.
-    #[arg(long = "verified-level", value_name = "LEVEL")]
-    pub verified_levels: Vec<String>,
+    #[command(flatten)]
+    pub signing: output::SigningArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -90,7 +75,8 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
     let program = crate::compile_path_with(&args.policy, &args.waivers, &limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
-    let signing = signing(&args)?;
+    output::check_signing(&args.outputs, args.signing.sign_key.is_some())?;
+    let signing = args.signing.load()?;
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
     let options = EvalOptions {
@@ -153,25 +139,6 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,
     })
-}
-
-/// The signing key and summary options, checked before anything is read:
-/// a signed output without a key, a key without a signed output, and a key
-/// that is missing, unreadable or public are exit 2.
-fn signing(args: &CheckArgs) -> Result<Option<output::Signing>, NoDecision> {
-    output::check_signing(&args.outputs, args.sign_key.is_some())?;
-    let Some(spec) = &args.sign_key else {
-        return Ok(None);
-    };
-    let key = crate::sign::SigningKey::load(spec).map_err(plain_error)?;
-    Ok(Some(output::Signing {
-        key,
-        vsa: crate::sign::VsaOptions {
-            verifier_id: args.verifier_id.clone(),
-            resource_uri: args.resource_uri.clone(),
-            levels: (!args.verified_levels.is_empty()).then(|| args.verified_levels.clone()),
-        },
-    }))
 }
 
 /// The `--attestation NAME=FILE` mounts, each verified against `--trust`

@@ -8,6 +8,47 @@ use crate::report::{self, ci, Evidence, JsonContext, Style};
 use crate::sign::{SigningKey, VsaOptions};
 use crate::syntax::ast::GateDecl;
 
+/// The signing flags of `check` and `batch`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SigningArgs {
+    /// The Ed25519 private key (PKCS#8 PEM, from `clearance keygen`) that
+    /// signs the `vsa` and `attestation` outputs: a FILE, or `env:VAR` for a
+    /// CI secret held in an environment variable.
+    #[arg(long, value_name = "FILE|env:VAR")]
+    pub sign_key: Option<String>,
+    /// `verifier.id` of the Verification Summary [default: https://clearance.dev/verifier].
+    #[arg(long, value_name = "URI")]
+    pub verifier_id: Option<String>,
+    /// `resourceUri` of the Verification Summary, the artifact's location
+    /// (e.g. `oci://ghcr.io/acme/payments`) [default: the first subject's name].
+    #[arg(long, value_name = "URI")]
+    pub resource_uri: Option<String>,
+    /// A level the Verification Summary claims when the gate allows
+    /// (repeatable; replaces the gate's `level` declarations), e.g.
+    /// `SLSA_BUILD_LEVEL_3`.
+    #[arg(long = "verified-level", value_name = "LEVEL")]
+    pub verified_levels: Vec<String>,
+}
+
+impl SigningArgs {
+    /// The key and summary options; a key that is missing, unreadable or
+    /// public is exit 2 before anything is decided.
+    pub fn load(&self) -> Result<Option<Signing>, NoDecision> {
+        let Some(spec) = &self.sign_key else {
+            return Ok(None);
+        };
+        let key = SigningKey::load(spec).map_err(plain_error)?;
+        Ok(Some(Signing {
+            key,
+            vsa: VsaOptions {
+                verifier_id: self.verifier_id.clone(),
+                resource_uri: self.resource_uri.clone(),
+                levels: (!self.verified_levels.is_empty()).then(|| self.verified_levels.clone()),
+            },
+        }))
+    }
+}
+
 /// `--sign-key` and what the Verification Summary says besides the decision.
 pub struct Signing {
     pub key: SigningKey,
@@ -151,30 +192,28 @@ fn signed(output: Output, run: &Run<'_>) -> Result<String, NoDecision> {
             "signed decisions are made for gates; a rollback decision is not signed",
         ));
     };
-    let subjects = crate::sign::subject::of_gate(gate, run.result)
-        .map_err(|e| NoDecision(e.render(&run.program.sources, run.style)))?;
-    let statement = match output {
+    let signed = match output {
         Output::Vsa => {
             let record =
                 crate::decide::record(run.program, run.evidence, run.invocation, run.result);
-            let levels: Vec<String> = gate.levels.iter().map(|l| l.value.clone()).collect();
-            crate::sign::vsa_statement(
-                &subjects,
+            crate::sign::vsa_envelope(
+                gate,
+                run.result,
                 &record,
                 &run.invocation.policy,
-                run.result.decision,
-                &levels,
-                &signing.vsa,
                 run.invocation.now,
+                &signing.vsa,
+                &signing.key,
             )
         }
-        _ => {
-            let report: serde_json::Value = serde_json::from_str(&render(Format::Json, run))
-                .map_err(|e| plain_error(format!("cannot re-read the JSON report: {e}")))?;
-            crate::sign::decision_statement(&subjects, report)
-        }
+        _ => crate::sign::attestation_envelope(
+            gate,
+            run.result,
+            &render(Format::Json, run),
+            &signing.key,
+        ),
     };
-    crate::sign::envelope(&statement, &signing.key).map_err(plain_error)
+    signed.map_err(|e| NoDecision(e.render(&run.program.sources, run.style)))
 }
 
 /// Prints the primary format, writes every `--output`, and appends the

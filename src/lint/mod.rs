@@ -26,6 +26,7 @@ mod cl015_waiver_never_matches;
 mod cl016_vacuous_all;
 mod cl017_duplicate_condition;
 mod cl018_defaulted_collection;
+mod cl019_gate_without_subject;
 
 use crate::check::Program;
 use crate::syntax::Span;
@@ -134,6 +135,7 @@ pub fn all() -> &'static [Lint] {
         cl016_vacuous_all::LINT,
         cl017_duplicate_condition::LINT,
         cl018_defaulted_collection::LINT,
+        cl019_gate_without_subject::LINT,
     ]
 }
 

@@ -163,6 +163,86 @@ fn rule_section(out: &mut String, w: &Words<'_>, r: &RuleDecl, trigger: bool) {
     out.push('\n');
 }
 
+/// What a gate's allow moves along the promotion path: what it validates,
+/// the risk it leaves, and what the next stage requires.
+fn chain_section(out: &mut String, program: &Program, g: &GateDecl, now: Timestamp) {
+    use super::text::{md_cell, printable};
+    let _ = writeln!(out, "### Chain of trust
+");
+    let validated: Vec<String> = g
+        .rules
+        .iter()
+        .filter(|r| !r.advisory)
+        .map(|r| match &r.title {
+            Some(t) => format!("`{}` ({})", r.name.name, printable(&t.value)),
+            None => format!("`{}`", r.name.name),
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "- **Validated** when it allows: {}.",
+        if validated.is_empty() {
+            "nothing (no blocking rule)".into()
+        } else {
+            validated.join(", ")
+        }
+    );
+    let mut risks: Vec<String> = program
+        .waivers
+        .iter()
+        .filter(|x| x.from.name == g.from.name && x.to.name == g.to.name)
+        .filter(|x| waiver_expiry(&x.until.value).is_ok_and(|end| now < end))
+        .map(|x| {
+            format!(
+                "`{}` may be waived until {} ({}{})",
+                x.rule.name,
+                x.until.value,
+                md_cell(&x.reason.value),
+                x.owner
+                    .as_ref()
+                    .map(|o| format!(", owner {}", md_cell(&o.value)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    risks.extend(
+        g.rules
+            .iter()
+            .filter(|r| r.advisory)
+            .map(|r| format!("advisory `{}` may fail without blocking", r.name.name)),
+    );
+    risks.extend(super::chain::accepted_risks(program, g).into_iter().filter_map(
+        |r| match r {
+            super::chain::Risk::Accepted { stage, risk } => {
+                Some(format!("`{stage}` accepts: {}", md_cell(&risk)))
+            }
+            _ => None,
+        },
+    ));
+    let _ = writeln!(
+        out,
+        "- **Remaining risk:** {}.",
+        if risks.is_empty() {
+            "none declared".into()
+        } else {
+            risks.join("; ")
+        }
+    );
+    let next: Vec<String> = super::chain::required_next(program, g)
+        .into_iter()
+        .map(|n| format!("gate `{n}`"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "- **Required next:** {}.",
+        if next.is_empty() {
+            format!("nothing: `{}` is the end of the path", g.to.name)
+        } else {
+            next.join(", ")
+        }
+    );
+}
+
 /// The Markdown explanation of a policy (one gate, or all of them).
 pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> String {
     let w = Words { program };
@@ -184,7 +264,7 @@ pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> St
     let _ = writeln!(out, "Promotion path: {}.\n", edges.join(", "));
     let _ = writeln!(
         out,
-        "| stage | purpose | rollback triggers |\n|---|---|---|"
+        "| stage | purpose | accepted risks | rollback triggers |\n|---|---|---|---|"
     );
     for s in &program.stages {
         let triggers: Vec<String> = s
@@ -192,11 +272,17 @@ pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> St
             .iter()
             .map(|t| format!("`{}`", t.name.name))
             .collect();
+        let risks: Vec<String> = s.risks.iter().map(|r| super::text::md_cell(r)).collect();
         let _ = writeln!(
             out,
-            "| `{}` | {} | {} |",
+            "| `{}` | {} | {} | {} |",
             s.name,
             super::text::md_cell(s.purpose.as_deref().unwrap_or("")),
+            if risks.is_empty() {
+                "none".into()
+            } else {
+                risks.join("; ")
+            },
             if triggers.is_empty() {
                 "none".into()
             } else {
@@ -245,10 +331,29 @@ pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> St
             g.rules.len(),
             if g.rules.len() == 1 { "" } else { "s" }
         );
+        if let Some(subject) = &g.subject {
+            let _ = writeln!(
+                out,
+                "- It decides about the artifact {}: signed decisions and the ledger name that digest.",
+                w.code(subject)
+            );
+        }
+        if !g.levels.is_empty() {
+            let levels: Vec<String> = g
+                .levels
+                .iter()
+                .map(|l| format!("`{}`", super::text::printable(&l.value)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "- When it allows, a signed summary claims {}.",
+                levels.join(", ")
+            );
+        }
         for l in &g.lets {
             let _ = writeln!(out, "- `{}` stands for {}.", l.name.name, w.code(&l.value));
         }
-        if !g.lets.is_empty() {
+        if !g.lets.is_empty() || g.subject.is_some() || !g.levels.is_empty() {
             out.push('\n');
         }
         for r in &g.rules {
@@ -276,6 +381,7 @@ pub fn explain(program: &Program, gate: Option<&GateDecl>, now: Timestamp) -> St
             }
             out.push('\n');
         }
+        chain_section(&mut out, program, g, now);
     }
     for s in program.stages.iter().filter(|s| !s.triggers.is_empty()) {
         let _ = writeln!(

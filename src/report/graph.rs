@@ -25,8 +25,17 @@ fn edge_label(
     let Some(g) = program.gate(from, to) else {
         return ("no gate".into(), None);
     };
-    let n = g.rules.len();
-    let mut label = format!("{n} rule{}", if n == 1 { "" } else { "s" });
+    // What an allow of this gate validates (its blocking rules), as in the
+    // chain of trust `explain` states.
+    let blocking = g.rules.iter().filter(|r| !r.advisory).count();
+    let advisory = g.rules.len() - blocking;
+    let mut label = format!(
+        "validates {blocking} rule{}",
+        if blocking == 1 { "" } else { "s" }
+    );
+    if advisory > 0 {
+        label.push_str(&format!(" + {advisory} advisory"));
+    }
     if let Some((f, t, result)) = decided {
         if f == from && t == to {
             let fails = failing(result);
@@ -70,9 +79,17 @@ pub fn mermaid(program: &Program, decided: Decided<'_>) -> String {
                 if s.triggers.len() == 1 { "" } else { "s" }
             )
         };
+        let risks = if s.risks.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<br/><small>accepts: {}</small>",
+                s.risks.join("; ").replace('"', "'")
+            )
+        };
         let _ = writeln!(
             out,
-            "  {}[\"<b>{}</b>{purpose}{triggers}\"]",
+            "  {}[\"<b>{}</b>{purpose}{risks}{triggers}\"]",
             id(&s.name),
             s.name
         );
@@ -117,6 +134,12 @@ pub fn dot(program: &Program, decided: Decided<'_>) -> String {
         let mut label = s.name.clone();
         if let Some(p) = &s.purpose {
             label.push_str(&format!("\\n{}", p.replace('"', "'")));
+        }
+        if !s.risks.is_empty() {
+            label.push_str(&format!(
+                "\\naccepts: {}",
+                s.risks.join("; ").replace('"', "'")
+            ));
         }
         if !s.triggers.is_empty() {
             label.push_str(&format!("\\n{} rollback triggers", s.triggers.len()));

@@ -44,7 +44,7 @@ pub fn of_gate(gate: &GateDecl, result: &GateResult) -> Result<Vec<Subject>, Sub
     let (Some(expr), Some(value)) = (&gate.subject, &result.subject) else {
         return Err(error(
             "declares no `subject`, so a signed or recorded decision would not say what it is about".into(),
-            gate.span,
+            gate.from.span.to(gate.to.span),
             "this gate has no `subject`",
             Some("declare the digest the gate decides about, e.g. `subject evidence.artifact.digest`"),
         ));
