@@ -117,6 +117,7 @@ fn end_to_end(c: &mut Criterion) {
                     &clearance::report::JsonContext {
                         command: "check",
                         subject: "staging -> prod",
+                        gate: None,
                         now: "2026-11-20T12:00:00Z".into(),
                         params: Vec::new(),
                         evidence: &Default::default(),

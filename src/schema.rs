@@ -437,7 +437,7 @@ impl Decided<'_> {
 }
 
 /// The schema body (no `$schema`, no title) of what `blocks` read.
-fn body(program: &Program, blocks: &[(&[Binding], &[RuleDecl])]) -> Json {
+fn body(program: &Program, blocks: &[(&[Binding], &[RuleDecl])], subject: Option<&Expr>) -> Json {
     let mut inf = Infer {
         program,
         root: Node::default(),
@@ -448,6 +448,10 @@ fn body(program: &Program, blocks: &[(&[Binding], &[RuleDecl])]) -> Json {
     for (lets, rules) in blocks {
         inf.lets(lets);
         inf.rules(rules);
+    }
+    // The gate's `subject` is read from the same bundle as its rules.
+    if let Some(subject) = subject {
+        inf.expr(subject);
     }
     add_type(&mut inf.root, "object");
     to_schema(&inf.root)
@@ -469,8 +473,8 @@ fn with_header(title: String, schema: Json) -> Json {
 /// The schema body of what one decision reads.
 fn body_of(program: &Program, what: Decided<'_>) -> Json {
     match what {
-        Decided::Gate(g) => body(program, &[(&g.lets, &g.rules)]),
-        Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)]),
+        Decided::Gate(g) => body(program, &[(&g.lets, &g.rules)], g.subject.as_ref()),
+        Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)], None),
     }
 }
 
@@ -508,8 +512,10 @@ pub fn infer(program: &Program, gate: Option<&GateDecl>) -> Json {
                     let mut alt = Map::new();
                     alt.insert("title".into(), json!(d.title()));
                     let schema = match d {
-                        Decided::Gate(g) => body(program, &[(&g.lets, &g.rules)]),
-                        Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)]),
+                        Decided::Gate(g) => {
+                            body(program, &[(&g.lets, &g.rules)], g.subject.as_ref())
+                        }
+                        Decided::Rollback(s) => body(program, &[(&s.lets, &s.triggers)], None),
                     };
                     if let Json::Object(m) = schema {
                         alt.extend(m);

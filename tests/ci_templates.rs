@@ -125,3 +125,26 @@ fn the_gitlab_ci_job_runs_as_written() {
         junit_report(&work.join(report.as_str().unwrap()));
     }
 }
+
+/// The Kyverno policy docs/signing.md shows is the file in docs/ci/, it
+/// parses, and it requires what Clearance's summary holds: the VSA
+/// predicate type, `PASSED`, the default verifier id and a level.
+#[test]
+fn the_kyverno_policy_is_the_documented_one_and_checks_the_summary_fields() {
+    let file = std::fs::read_to_string(root().join("docs/ci/kyverno-require-vsa.yaml")).unwrap();
+    let doc = std::fs::read_to_string(root().join("docs/signing.md")).unwrap();
+    assert!(
+        doc.contains(&format!("```yaml\n{file}```")),
+        "docs/signing.md shows another policy"
+    );
+    let policy = yaml(&root().join("docs/ci/kyverno-require-vsa.yaml"));
+    let check = &policy["spec"]["rules"][0]["verifyImages"][0]["attestations"][0];
+    assert_eq!(check["type"], clearance::sign::VSA_PREDICATE);
+    let conditions = check["conditions"][0]["all"].as_array().unwrap();
+    let wanted: Vec<(&str, &str)> = conditions
+        .iter()
+        .map(|c| (c["key"].as_str().unwrap(), c["value"].as_str().unwrap()))
+        .collect();
+    assert!(wanted.contains(&("{{ verificationResult }}", "PASSED")));
+    assert!(wanted.contains(&("{{ verifier.id }}", clearance::sign::DEFAULT_VERIFIER_ID)));
+}

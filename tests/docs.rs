@@ -121,10 +121,13 @@ fn synopses_match_the_help() {
         let mut synopses: Vec<(String, String)> = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("clearance ") {
-                // `check`, or `attest verify`: the lower-case words before the arguments.
+                // `check`, `attest verify` or `verify-decision`: the
+                // lower-case words before the arguments.
                 let sub = rest
                     .split_whitespace()
-                    .take_while(|w| w.chars().all(|c| c.is_ascii_lowercase()))
+                    .take_while(|w| {
+                        !w.starts_with('-') && w.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    })
                     .collect::<Vec<_>>()
                     .join(" ");
                 synopses.push((sub, rest.to_string()));

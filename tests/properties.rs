@@ -220,7 +220,7 @@ proptest! {
             let r = eval::evaluate_gate(p, g, &v, &options());
             let _ = report::render_gate(p, &g.label(), &r, Default::default(), &files);
             let _ = report::gate_json(p, &r, &JsonContext {
-                command: "check", subject: "x", now: "now".into(), params: Vec::new(), evidence: &files, record: None,
+                command: "check", subject: "x", gate: None, now: "now".into(), params: Vec::new(), evidence: &files, record: None,
             });
         }
         for s in &p.stages {

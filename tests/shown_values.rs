@@ -56,6 +56,7 @@ fn check_shown_values_of(
         &JsonContext {
             command: "check",
             subject: "x",
+            gate: None,
             now: "now".into(),
             params: Vec::new(),
             evidence: &files,

@@ -640,7 +640,10 @@ impl Checker<'_> {
                 rule: g.label(),
                 clause: second.clause,
                 span: second.span,
-                hint: Some("a gate decides about one subject; list several digests in one `subject [...]`".into()),
+                hint: Some(
+                    "a gate decides about one subject; list several digests in one `subject [...]`"
+                        .into(),
+                ),
             });
         }
         let Some(subject) = &g.subject else { return };

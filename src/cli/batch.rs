@@ -329,7 +329,10 @@ fn signed_outputs<'a>(
             }
         };
         std::fs::create_dir_all(&dir).map_err(|e| {
-            super::plain_error(format!("cannot create the directory `{}`: {e}", dir.display()))
+            super::plain_error(format!(
+                "cannot create the directory `{}`: {e}",
+                dir.display()
+            ))
         })?;
         *slot = Some(dir);
     }
@@ -349,7 +352,11 @@ fn signed_outputs<'a>(
         attestation,
         policy: args.policy.display().to_string(),
         gate_label: gate.label(),
-        waivers: args.waivers.iter().map(|w| w.display().to_string()).collect(),
+        waivers: args
+            .waivers
+            .iter()
+            .map(|w| w.display().to_string())
+            .collect(),
         raw_params: &args.params,
     })
 }

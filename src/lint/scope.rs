@@ -181,6 +181,9 @@ impl Walker<'_> {
         for g in &p.gates {
             self.scopes.push(ScopeDecls::default());
             self.lets(&g.lets);
+            if let Some(subject) = &g.subject {
+                self.expr(subject);
+            }
             for r in &g.rules {
                 self.rule(r);
             }

@@ -167,8 +167,11 @@ fn rule_section(out: &mut String, w: &Words<'_>, r: &RuleDecl, trigger: bool) {
 /// the risk it leaves, and what the next stage requires.
 fn chain_section(out: &mut String, program: &Program, g: &GateDecl, now: Timestamp) {
     use super::text::{md_cell, printable};
-    let _ = writeln!(out, "### Chain of trust
-");
+    let _ = writeln!(
+        out,
+        "### Chain of trust
+"
+    );
     let validated: Vec<String> = g
         .rules
         .iter()
@@ -211,14 +214,16 @@ fn chain_section(out: &mut String, program: &Program, g: &GateDecl, now: Timesta
             .filter(|r| r.advisory)
             .map(|r| format!("advisory `{}` may fail without blocking", r.name.name)),
     );
-    risks.extend(super::chain::accepted_risks(program, g).into_iter().filter_map(
-        |r| match r {
-            super::chain::Risk::Accepted { stage, risk } => {
-                Some(format!("`{stage}` accepts: {}", md_cell(&risk)))
-            }
-            _ => None,
-        },
-    ));
+    risks.extend(
+        super::chain::accepted_risks(program, g)
+            .into_iter()
+            .filter_map(|r| match r {
+                super::chain::Risk::Accepted { stage, risk } => {
+                    Some(format!("`{stage}` accepts: {}", md_cell(&risk)))
+                }
+                _ => None,
+            }),
+    );
     let _ = writeln!(
         out,
         "- **Remaining risk:** {}.",

@@ -177,7 +177,8 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), SignError> {
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let fail = |e: std::io::Error| SignError::new(format!("cannot write `{}`: {e}", path.display()));
+    let fail =
+        |e: std::io::Error| SignError::new(format!("cannot write `{}`: {e}", path.display()));
     let mut file = options.open(path).map_err(fail)?;
     file.write_all(bytes).map_err(fail)?;
     file.sync_all().map_err(fail)
@@ -198,7 +199,10 @@ mod tests {
         assert_eq!(key.sign(b"m"), key.sign(b"m"));
         let public = key.public_pem().unwrap_or_default();
         let parsed = crate::attest::keys::PublicKey::from_pem(&public);
-        assert!(matches!(&parsed, Ok((_, id)) if *id == key.key_id), "{parsed:?}");
+        assert!(
+            matches!(&parsed, Ok((_, id)) if *id == key.key_id),
+            "{parsed:?}"
+        );
         let Ok((public, _)) = parsed else { return };
         assert!(public.verifies(b"m", &key.sign(b"m")));
         assert!(!public.verifies(b"n", &key.sign(b"m")));
@@ -212,7 +216,8 @@ mod tests {
         let public = key.public_pem().unwrap_or_default();
         let err = SigningKey::from_pem(&public, "release.pub").err();
         assert!(
-            err.as_ref().is_some_and(|e| e.0.contains("is a public key")),
+            err.as_ref()
+                .is_some_and(|e| e.0.contains("is a public key")),
             "{err:?}"
         );
         let err = SigningKey::from_pem("not pem", "x").err();
@@ -231,7 +236,9 @@ mod tests {
         let prefix = dir.path().join("release");
         let made = keygen(&prefix);
         assert!(made.is_ok(), "{made:?}");
-        let Ok((private, public, id)) = made else { return };
+        let Ok((private, public, id)) = made else {
+            return;
+        };
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -104,7 +104,10 @@ pub fn attestation_envelope(
     key: &SigningKey,
 ) -> Result<String, Refused> {
     let subjects = subject::of_gate(gate, result).map_err(Refused::Subject)?;
-    let report: serde_json::Value = serde_json::from_str(report_json)
-        .map_err(|e| Refused::Sign(SignError::new(format!("cannot re-read the JSON report: {e}"))))?;
+    let report: serde_json::Value = serde_json::from_str(report_json).map_err(|e| {
+        Refused::Sign(SignError::new(format!(
+            "cannot re-read the JSON report: {e}"
+        )))
+    })?;
     envelope(&decision_statement(&subjects, report), key).map_err(Refused::Sign)
 }

@@ -25,7 +25,11 @@ pub struct SubjectError {
 
 impl SubjectError {
     /// The diagnostic as the CLI prints it, with the policy snippet.
-    pub fn render(&self, sources: &crate::syntax::SourceMap, style: crate::report::Style) -> String {
+    pub fn render(
+        &self,
+        sources: &crate::syntax::SourceMap,
+        style: crate::report::Style,
+    ) -> String {
         crate::report::render_diagnostic(self.clone(), Some(self.span), sources, style)
     }
 }
@@ -89,10 +93,7 @@ impl Subject {
 /// The hex of a `sha256:<64 lowercase hex>` digest, or why it is not one.
 pub fn parse_digest(text: &str) -> Result<&str, String> {
     let Some(hex) = text.strip_prefix("sha256:") else {
-        return Err(format!(
-            "{} does not start with `sha256:`",
-            shown(text)
-        ));
+        return Err(format!("{} does not start with `sha256:`", shown(text)));
     };
     if hex.len() != 64 {
         return Err(format!(
@@ -101,10 +102,7 @@ pub fn parse_digest(text: &str) -> Result<&str, String> {
             hex.len()
         ));
     }
-    if let Some(bad) = hex
-        .chars()
-        .find(|c| !matches!(c, '0'..='9' | 'a'..='f'))
-    {
+    if let Some(bad) = hex.chars().find(|c| !matches!(c, '0'..='9' | 'a'..='f')) {
         return Err(format!(
             "{} holds {bad:?}, which is not a lowercase hex digit",
             shown(text)
@@ -119,7 +117,9 @@ pub fn subjects_of(value: &Value) -> Result<Vec<Subject>, String> {
     match value {
         Value::List(items) => {
             if items.is_empty() {
-                return Err("the subject is an empty list: a decision must be about something".into());
+                return Err(
+                    "the subject is an empty list: a decision must be about something".into(),
+                );
             }
             items
                 .iter()

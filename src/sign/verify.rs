@@ -94,7 +94,9 @@ pub fn verify_decision(
         })
         .unwrap_or_default();
     if subjects.is_empty() {
-        return Err(fail("the statement has no subject with a sha256 digest".into()));
+        return Err(fail(
+            "the statement has no subject with a sha256 digest".into(),
+        ));
     }
     if let Some(wanted) = subject {
         if !subjects.iter().any(|s| s == wanted) {

@@ -50,6 +50,7 @@ pub fn report_json(
     let ctx = clearance::report::JsonContext {
         command: "check",
         subject: "x",
+        gate: None,
         now: "now".into(),
         params: Vec::new(),
         evidence: &evidence,
