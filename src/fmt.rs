@@ -292,14 +292,13 @@ impl<'s> Printer<'s> {
     fn stage(&mut self, s: &StageDecl) {
         self.line(0, &format!("stage {} {{", s.name.name));
         self.last_end = Some(s.name.span.end);
-        if let Some(p) = &s.purpose {
-            self.flush_before(p.span.start, 1);
-            let text = format!("purpose {}", self.snippet(p.span));
-            self.line(1, &text);
-            self.trailing(p.span.end);
-        }
-        for r in &s.risks {
-            self.keyword_string(1, "risk", r);
+        // `purpose` and `risk` lines in the order written, so each keeps
+        // the comments around it.
+        let mut heads: Vec<(&str, &Str)> = s.purpose.iter().map(|p| ("purpose", p)).collect();
+        heads.extend(s.risks.iter().map(|r| ("risk", r)));
+        heads.sort_by_key(|(_, s)| s.span.start);
+        for (keyword, text) in heads {
+            self.keyword_string(1, keyword, text);
         }
         for l in &s.lets {
             self.binding(1, "let", l);
@@ -320,11 +319,20 @@ impl<'s> Printer<'s> {
     fn gate(&mut self, g: &GateDecl) {
         self.line(0, &format!("gate {} -> {} {{", g.from.name, g.to.name));
         self.last_end = Some(g.to.span.end);
-        if let Some(subject) = &g.subject {
-            self.clause(1, "subject", subject);
-        }
+        // `subject` and `level` lines in the order written (see `stage`).
+        let subject_at = g.subject.as_ref().map(|e| e.span.start);
+        let mut subject_done = false;
         for l in &g.levels {
+            if let (Some(at), Some(subject)) = (subject_at, &g.subject) {
+                if !subject_done && at < l.span.start {
+                    self.clause(1, "subject", subject);
+                    subject_done = true;
+                }
+            }
             self.keyword_string(1, "level", l);
+        }
+        if let (false, Some(subject)) = (subject_done, &g.subject) {
+            self.clause(1, "subject", subject);
         }
         for l in &g.lets {
             self.binding(1, "let", l);

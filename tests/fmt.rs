@@ -238,3 +238,13 @@ proptest! {
         assert_round_trip("generated", &src);
     }
 }
+
+/// Issue 16: `subject`, `level` and `risk` keep their text, their order
+/// and their comments, and move to the head of their block.
+#[test]
+fn subject_level_and_risk_are_formatted() {
+    let src = "stages a -> b\nstage b {\n  risk \"untested at peak\"  # known\n  purpose \"serves\"\n}\ngate a -> b {\n  rule r {\n    require true\n  }\n  level \"SLSA_BUILD_LEVEL_3\"\n  subject   evidence.artifact.digest  # the artifact\n}\n";
+    let want = "stages a -> b\n\nstage b {\n  risk \"untested at peak\"  # known\n  purpose \"serves\"\n}\n\ngate a -> b {\n  level \"SLSA_BUILD_LEVEL_3\"\n  subject evidence.artifact.digest  # the artifact\n\n  rule r {\n    require true\n  }\n}\n";
+    assert_eq!(format_source(src).unwrap(), want);
+    assert_round_trip("subject, level, risk", src);
+}

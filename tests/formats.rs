@@ -441,7 +441,9 @@ fn graph_shows_the_path_and_the_decision() {
         "--evidence",
         "policies/payments/evidence/denied.json",
     ]);
-    assert!(dot.contains("\"staging\" -> \"prod\" [label=\"16 rules: denied (suites-green"));
+    assert!(dot.contains(
+        "\"staging\" -> \"prod\" [label=\"validates 15 rules + 1 advisory: denied (suites-green"
+    ));
     assert!(dot.contains("color=\"#cf222e\""));
     insta::assert_snapshot!("graph_dot_denied", dot);
 }
