@@ -52,6 +52,7 @@
 //!     trust: None,
 //!     strict_evidence: false,
 //!     limits: options.limits,
+//!     ledger: None,
 //! };
 //! let record = decide::record(&program, &evidence, &invocation, &result);
 //! assert_eq!(
@@ -204,6 +205,22 @@ pub fn decide(req: &Request<'_>) -> Result<GateResult, DecideError> {
     }
 }
 
+/// The value of `gate`'s `subject` on the request's evidence, before any
+/// rule runs (what the ledger is read for); `None` when it declares none.
+pub fn subject(
+    req: &Request<'_>,
+    gate: &GateDecl,
+) -> Result<Option<Result<eval::Value, eval::EvalError>>, DecideError> {
+    if gate.subject.is_none() {
+        return Ok(None);
+    }
+    let projection = projection::of_subject(req.program, gate);
+    let bundle = evidence::assemble(req.evidence, &req.options.limits, Load::Decide(&projection))?;
+    let value = eval::evaluate_subject(req.program, gate, &bundle, req.options);
+    finished_with(req, bundle);
+    Ok(value)
+}
+
 fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideError> {
     let limits = &req.options.limits;
     let lean = if req.strict_evidence {
@@ -337,6 +354,17 @@ pub struct Invocation {
     pub trust: Option<String>,
     pub strict_evidence: bool,
     pub limits: Limits,
+    /// The ledger the rules read, its trusted keys and the size read.
+    pub ledger: Option<LedgerRead>,
+}
+
+/// `--ledger LEDGER --ledger-trust PUB... --ledger-at SIZE` of a decision
+/// whose rules read `ledger`.
+#[derive(Clone, Debug)]
+pub struct LedgerRead {
+    pub ledger: String,
+    pub trust: Vec<String>,
+    pub snapshot: crate::ledger::Snapshot,
 }
 
 impl Invocation {
@@ -375,6 +403,15 @@ impl Invocation {
         }
         if self.strict_evidence {
             argv.push("--strict-evidence".into());
+        }
+        if let Some(l) = &self.ledger {
+            argv.extend(["--ledger".into(), l.ledger.clone()]);
+            for t in &l.trust {
+                argv.extend(["--ledger-trust".into(), t.clone()]);
+            }
+            // The size read, so the re-run reads the same history however
+            // much was appended since.
+            argv.extend(["--ledger-at".into(), l.snapshot.size.to_string()]);
         }
         for (flag, value) in self.limits.non_default_flags() {
             argv.extend([flag.to_string(), value]);
@@ -469,5 +506,12 @@ pub fn record(
             .map(|w| w.rule.clone())
             .collect(),
         command: invocation.command_line(),
+        ledger: invocation
+            .ledger
+            .as_ref()
+            .map(|l| crate::report::LedgerRecord {
+                size: l.snapshot.size,
+                root: l.snapshot.root_hex(),
+            }),
     }
 }

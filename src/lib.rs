@@ -42,6 +42,7 @@ pub mod decide;
 pub mod eval;
 pub mod evidence;
 pub mod fmt;
+pub mod ledger;
 pub mod limits;
 pub mod lint;
 pub mod load;

@@ -97,7 +97,7 @@ impl Infer<'_> {
             ExprKind::Name(_) => match self.program.resolution.of(e.span)? {
                 Resolved::Evidence => Some(Vec::new()),
                 Resolved::Let(at) | Resolved::Var(at) => self.binding(at),
-                Resolved::Param(_) | Resolved::Now => None,
+                Resolved::Param(_) | Resolved::Now | Resolved::Ledger => None,
             },
             ExprKind::Paren(inner) => self.expr(inner),
             ExprKind::Field(base, f) => {

@@ -410,6 +410,7 @@ fn run_case(
         now,
         params,
         limits: *ctx.limits,
+        ledger: None,
     };
     let stage = case.stage.clone().or_else(|| {
         if case.gate.is_some() {

@@ -195,6 +195,16 @@ pub enum CheckError {
         #[help]
         hint: Option<String>,
     },
+    /// `ledger.decision` and other fields a value of known shape lacks
+    #[error("{message}")]
+    #[diagnostic(code(clearance::check::unknown_field))]
+    UnknownField {
+        message: String,
+        #[label("no such field")]
+        span: Span,
+        #[help]
+        hint: Option<String>,
+    },
     /// `import "../x.clr"` and other import problems
     #[error("{message}")]
     #[diagnostic(code(clearance::check::import))]
@@ -228,6 +238,7 @@ impl CheckError {
             | CheckError::Cycle { span, .. }
             | CheckError::UnknownWaiverTarget { span, .. }
             | CheckError::InvalidLiteral { span, .. }
+            | CheckError::UnknownField { span, .. }
             | CheckError::Import { span, .. } => *span,
         }
     }

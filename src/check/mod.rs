@@ -4,6 +4,7 @@
 //! duplicates and definition cycles.
 
 pub mod error;
+pub mod ledger;
 pub mod types;
 
 pub use error::{suggest, CheckError};
@@ -14,7 +15,7 @@ use crate::syntax::{SourceMap, Span};
 use std::collections::{BTreeMap, HashMap};
 
 /// Names the language defines; they cannot be rebound.
-pub const RESERVED: &[&str] = &["evidence", "now"];
+pub const RESERVED: &[&str] = &["evidence", "now", "ledger"];
 
 /// A checked policy: every name resolves, every call has the right arity.
 #[derive(Clone, Debug)]
@@ -53,6 +54,8 @@ pub enum Resolved {
     Evidence,
     /// The evaluation time.
     Now,
+    /// The signed promotion history (TRUST.md section 4).
+    Ledger,
 }
 
 /// The binding of every name use in a program, by the use's position.
@@ -130,6 +133,11 @@ impl Program {
         for d in &self.defs {
             d.body.walk(f);
         }
+        for g in &self.gates {
+            if let Some(subject) = &g.subject {
+                subject.walk(f);
+            }
+        }
         for r in self.rules() {
             for l in &r.lets {
                 l.value.walk(f);
@@ -177,6 +185,8 @@ pub fn check(
     };
     let mut program = c.run(sources, items);
     program.resolution = std::mem::take(&mut c.resolution);
+    // On resolved names: which uses are `ledger`, and what is bound to it.
+    c.errors.extend(ledger::check(&program));
     for (i, d) in program.defs.iter().enumerate() {
         program.def_index.entry(d.name.name.clone()).or_insert(i);
     }
@@ -403,6 +413,7 @@ impl Checker<'_> {
                 span,
                 hint: Some(match name {
                     "evidence" => "`evidence` is the root of the evidence bundle".into(),
+                    "ledger" => "`ledger` is the signed promotion history (`--ledger`)".into(),
                     _ => "`now` is the evaluation time (set with `--now`)".into(),
                 }),
             });
@@ -921,6 +932,7 @@ impl Checker<'_> {
             Some(Binder::Param(_, i)) => Some(Resolved::Param(i)),
             Some(Binder::Var(at)) => Some(Resolved::Var(at)),
             Some(Binder::Reserved) if name == "now" => Some(Resolved::Now),
+            Some(Binder::Reserved) if name == "ledger" => Some(Resolved::Ledger),
             Some(Binder::Reserved) => Some(Resolved::Evidence),
             None => None,
         };

@@ -153,6 +153,7 @@ fn sign_bundle(
         trust: None,
         strict_evidence: false,
         limits: options.limits,
+        ledger: None,
     };
     let record = decide::record(program, evidence, &invocation, result);
     let mut out = Vec::new();
@@ -202,7 +203,7 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
     let program = crate::compile_path_with(&args.policy, &args.waivers, limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
-    super::output::check_signing(&args.outputs, args.signing.sign_key.is_some())?;
+    super::output::check_signing(&args.outputs, args.signing.sign_key.is_some(), false)?;
     let signing = args.signing.load()?;
     let now = parse_now(args.now.as_deref())?;
     // Params are checked once here; each worker parses its own copy, since
@@ -243,6 +244,7 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
                             now,
                             params: parse_params(program, raw_params).unwrap_or_default(),
                             limits: *limits,
+                            ledger: None,
                         };
                         let options = &options;
                         // Prepared once per worker: compiled code is not shared between threads.

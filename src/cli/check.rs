@@ -64,6 +64,8 @@ pub struct CheckArgs {
     pub outputs: Vec<String>,
     #[command(flatten)]
     pub signing: output::SigningArgs,
+    #[command(flatten)]
+    pub ledger: output::LedgerArgs,
     /// Colour in human output.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -75,20 +77,62 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
     let program = crate::compile_path_with(&args.policy, &args.waivers, &limits)
         .map_err(|f| NoDecision(report::render_compile_failure(&f, style)))?;
     let gate = select_gate(&program, args.gate.as_deref())?;
-    output::check_signing(&args.outputs, args.signing.sign_key.is_some())?;
+    let signs = args.signing.sign_key.is_some();
+    output::check_signing(&args.outputs, signs, args.ledger.record)?;
+    args.ledger.check(signs)?;
     let signing = args.signing.load()?;
     let now = parse_now(args.now.as_deref())?;
     let params = parse_params(&program, &args.params)?;
-    let options = EvalOptions {
+    let trusted = args
+        .ledger
+        .ledger_trust
+        .iter()
+        .map(|p| crate::ledger::TrustedKey::load(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(plain_error)?;
+    let store = match &args.ledger.ledger {
+        Some(spec) => Some(std::cell::RefCell::new(
+            crate::ledger::open(spec, false).map_err(plain_error)?,
+        )),
+        None => None,
+    };
+    let mut options = EvalOptions {
         now,
         params: params.clone(),
         limits,
+        ledger: None,
     };
     let mut evidence_files = crate::evidence::read(&evidence::sources(&args.evidence), &limits)
         .map_err(evidence::no_decision(style))?;
     evidence_files
         .files
         .extend(verified_attestations(&args, &limits)?);
+    let ledger_read = match (&store, &args.ledger.ledger) {
+        (Some(store), Some(spec)) if !trusted.is_empty() => {
+            let read = read_ledger(
+                &program,
+                gate,
+                &evidence_files,
+                &options,
+                &mut **store.borrow_mut(),
+                &trusted,
+                args.ledger.ledger_at,
+                style,
+            )?;
+            options.ledger = Some(read.0);
+            Some(decide::LedgerRead {
+                ledger: spec.clone(),
+                trust: args
+                    .ledger
+                    .ledger_trust
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+                snapshot: read.1,
+            })
+        }
+        _ => None,
+    };
     let request = decide::Request {
         strict_evidence: args.strict_evidence,
         process_exits: true,
@@ -116,6 +160,7 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         trust: args.trust.as_ref().map(|t| t.display().to_string()),
         strict_evidence: args.strict_evidence,
         limits,
+        ledger: ledger_read,
     };
     let subject = gate.label();
     let run = output::Run {
@@ -124,6 +169,12 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         subject: &subject,
         gate: Some(gate),
         signing: signing.as_ref(),
+        recording: match (&store, &args.ledger.ledger) {
+            (Some(store), Some(ledger)) if args.ledger.record => {
+                Some(output::Recording { store, ledger })
+            }
+            _ => None,
+        },
         command: "check",
         evidence: &evidence_files,
         now: now.to_string(),
@@ -139,6 +190,30 @@ pub fn run(args: CheckArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         eval::Decision::Allowed => 0,
         eval::Decision::Denied => 1,
     })
+}
+
+/// The `ledger` value of this decision and the snapshot it was read at:
+/// the gate's subject is evaluated first (the history is of that digest),
+/// and a subject that is missing or not a digest stops the run.
+#[allow(clippy::too_many_arguments)]
+fn read_ledger(
+    program: &Program,
+    gate: &GateDecl,
+    evidence: &crate::evidence::Evidence,
+    options: &EvalOptions,
+    store: &mut dyn crate::ledger::Store,
+    trusted: &[crate::ledger::TrustedKey],
+    at: Option<u64>,
+    style: report::Style,
+) -> Result<(Value, crate::ledger::Snapshot), NoDecision> {
+    let request = decide::Request::new(program, decide::Target::Gate(gate), evidence, options);
+    let value = decide::subject(&request, gate).map_err(|e| NoDecision(e.render(style)))?;
+    let subjects = crate::sign::subject::of_value(gate, value.as_ref())
+        .map_err(|e| NoDecision(e.render(&program.sources, style)))?;
+    let digests: Vec<String> = subjects.iter().map(|s| s.digest_string()).collect();
+    let snapshot = crate::ledger::snapshot(store, at).map_err(plain_error)?;
+    let value = crate::ledger::value(store, &digests, &snapshot, trusted).map_err(plain_error)?;
+    Ok((value, snapshot))
 }
 
 /// The `--attestation NAME=FILE` mounts, each verified against `--trust`

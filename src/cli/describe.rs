@@ -103,6 +103,7 @@ pub fn graph(args: GraphArgs, limits: &Limits) -> Result<u8, NoDecision> {
             now,
             params,
             limits: *limits,
+            ledger: None,
         };
         let request = decide::Request::new(&program, decide::Target::Gate(gate), &files, &options);
         let result = decide::decide(&request).map_err(|e| NoDecision(e.render(style)))?;

@@ -8,6 +8,7 @@ mod describe;
 mod evidence;
 mod files;
 mod fmt;
+mod ledger;
 mod lint;
 mod output;
 mod rollback;
@@ -139,6 +140,9 @@ pub enum Command {
     /// Exit status: 0 the signature is valid and the result PASSED, 1 valid
     /// and FAILED, 2 the signature, format or subject is wrong.
     VerifyDecision(sign::VerifyDecisionArgs),
+    /// The promotion ledger: `init`, `verify`, `show`, `prove`, `checkpoint`
+    /// (LEDGER is `sqlite:PATH`, `PATH.db` or `postgres://USER@HOST/DB`).
+    Ledger(ledger::LedgerArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -239,6 +243,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Attest(args) => attest::run(args, &limits),
         Command::Keygen(args) => sign::keygen(args),
         Command::VerifyDecision(args) => sign::verify_decision(args),
+        Command::Ledger(args) => ledger::run(args),
     }
 }
 

@@ -49,6 +49,54 @@ impl SigningArgs {
     }
 }
 
+/// The ledger flags of `check` (TRUST.md section 4).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LedgerArgs {
+    /// The promotion ledger: `sqlite:PATH` or `PATH.db` (embedded), or
+    /// `postgres://USER@HOST/DB` (shared). Needs `--record` or `--ledger-trust`.
+    #[arg(long, value_name = "LEDGER")]
+    pub ledger: Option<String>,
+    /// Append this decision (allowed or denied) to `--ledger`, signed with
+    /// `--sign-key`, before it is printed; a failed append is exit 2.
+    #[arg(long)]
+    pub record: bool,
+    /// A public key whose signed decisions rules may read as `ledger`
+    /// (repeatable); entries signed by other keys are left out.
+    #[arg(long = "ledger-trust", value_name = "PUB.pem")]
+    pub ledger_trust: Vec<std::path::PathBuf>,
+    /// Read the ledger as it was at SIZE entries (replays a recorded decision).
+    #[arg(long, value_name = "SIZE")]
+    pub ledger_at: Option<u64>,
+}
+
+impl LedgerArgs {
+    /// Refuses combinations that cannot mean anything, before any work.
+    pub fn check(&self, signing: bool) -> Result<(), NoDecision> {
+        let refuse = |m: &str| Err(plain_error(m));
+        match (&self.ledger, self.record, self.ledger_trust.is_empty()) {
+            (None, true, _) => return refuse("`--record` needs `--ledger LEDGER`"),
+            (None, _, false) => return refuse("`--ledger-trust` needs `--ledger LEDGER`"),
+            (Some(_), false, true) => {
+                return refuse("`--ledger` needs `--record` (append this decision) or `--ledger-trust PUB.pem` (let rules read the history)")
+            }
+            _ => {}
+        }
+        if self.record && !signing {
+            return refuse("`--record` needs `--sign-key`: the same key signs the entry and the ledger's new checkpoint");
+        }
+        if self.ledger_at.is_some() && self.ledger_trust.is_empty() {
+            return refuse("`--ledger-at` sets the history rules read, and needs `--ledger-trust`");
+        }
+        Ok(())
+    }
+}
+
+/// An append to make once the decision is known and before it is printed.
+pub struct Recording<'a> {
+    pub store: &'a std::cell::RefCell<Box<dyn crate::ledger::Store>>,
+    pub ledger: &'a str,
+}
+
 /// `--sign-key` and what the Verification Summary says besides the decision.
 pub struct Signing {
     pub key: SigningKey,
@@ -80,6 +128,8 @@ pub struct Run<'a> {
     pub gate: Option<&'a GateDecl>,
     /// The signing key and summary options, when `--sign-key` was given.
     pub signing: Option<&'a Signing>,
+    /// `--record`: the ledger this decision is appended to.
+    pub recording: Option<Recording<'a>>,
     /// `check` or `rollback`.
     pub command: &'a str,
     pub evidence: &'a Evidence,
@@ -163,7 +213,7 @@ pub fn parse_output(spec: &str) -> Result<(Output, std::path::PathBuf), NoDecisi
 /// The outputs of `--output`, refusing a signed one without `--sign-key`
 /// and `--sign-key` without a signed output (a key given for nothing is a
 /// mistake worth knowing about). Checked before anything is decided.
-pub fn check_signing(outputs: &[String], signing: bool) -> Result<(), NoDecision> {
+pub fn check_signing(outputs: &[String], signing: bool, record: bool) -> Result<(), NoDecision> {
     let mut signed = None;
     for spec in outputs {
         let (output, _) = parse_output(spec)?;
@@ -175,8 +225,8 @@ pub fn check_signing(outputs: &[String], signing: bool) -> Result<(), NoDecision
         (Some(spec), false) => Err(plain_error(format!(
             "`--output {spec}` is a signed decision and needs `--sign-key FILE` (or `--sign-key env:VAR`); `clearance keygen PREFIX` makes a key"
         ))),
-        (None, true) => Err(plain_error(
-            "`--sign-key` is given, but no `--output vsa=PATH` or `--output attestation=PATH` uses it",
+        (None, true) if !record => Err(plain_error(
+            "`--sign-key` is given, but no `--output vsa=PATH`, `--output attestation=PATH` or `--record` uses it",
         )),
         _ => Ok(()),
     }
@@ -269,6 +319,18 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
                 eprintln!("warning: cannot append the summary to $GITHUB_STEP_SUMMARY: {e}");
             }
         }
+    }
+    if let Some(recording) = &run.recording {
+        // The append is part of the decision: when it fails, nothing is
+        // printed and no output is put in place (the staged files go).
+        let envelope = signed(Output::Attestation, run)?;
+        let key = run
+            .signing
+            .map(|s| &s.key)
+            .ok_or_else(|| plain_error("`--record` needs `--sign-key`"))?;
+        let seq = crate::ledger::record(&mut **recording.store.borrow_mut(), &envelope, key)
+            .map_err(plain_error)?;
+        eprintln!("recorded in {} as seq {seq}", recording.ledger);
     }
     super::emit(&render(format, run))?;
     for s in staged {

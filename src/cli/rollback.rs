@@ -78,6 +78,7 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
         now,
         params: params.clone(),
         limits,
+        ledger: None,
     };
     let request = decide::Request {
         process_exits: true,
@@ -101,6 +102,7 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
         evidence: args.evidence.clone(),
         strict_evidence: false,
         limits,
+        ledger: None,
     };
     let run = output::Run {
         program: &program,
@@ -108,6 +110,7 @@ pub fn run(args: RollbackArgs, limits: &crate::limits::Limits) -> Result<u8, NoD
         subject: &stage.name,
         gate: None,
         signing: None,
+        recording: None,
         command: "rollback",
         evidence: &evidence_files,
         now: now.to_string(),

@@ -50,6 +50,8 @@ enum NodeKind {
     Const(Value),
     Evidence,
     Now,
+    /// The signed history, when the run has one.
+    Ledger,
     Param(usize),
     /// A bound variable: its position in the current frame.
     Local(usize),
@@ -187,6 +189,7 @@ impl<'p> Scope<'p> {
         Some(match self.program.resolution.of(span)? {
             Resolved::Evidence => NodeKind::Evidence,
             Resolved::Now => NodeKind::Now,
+            Resolved::Ledger => NodeKind::Ledger,
             Resolved::Param(i) => NodeKind::Param(i),
             Resolved::Var(at) => {
                 NodeKind::Local(self.locals.iter().rposition(|(_, s)| same(*s, at))?)
@@ -222,6 +225,7 @@ impl<'p> Scope<'p> {
         match name {
             "evidence" => NodeKind::Evidence,
             "now" => NodeKind::Now,
+            "ledger" => NodeKind::Ledger,
             _ => {
                 if let Some(&i) = self.program.param_index.get(name) {
                     NodeKind::Param(i)
@@ -544,6 +548,7 @@ struct Run<'a> {
     evidence: &'a Value,
     params: &'a [Option<Value>],
     now: Timestamp,
+    ledger: Option<Value>,
     budget: Budget,
     cache: builtins::Cache,
     global: RefCell<Vec<Slot<'a>>>,
@@ -575,6 +580,7 @@ impl<'a> Run<'a> {
             evidence,
             params,
             now: options.now,
+            ledger: options.ledger.clone(),
             budget: Budget::new(options.limits.max_steps),
             cache: builtins::Cache::new(options.limits),
             global: slots(compiled.globals.len()),
@@ -798,6 +804,10 @@ impl<'a> Run<'a> {
             NodeKind::Const(v) => Val::Ref(v),
             NodeKind::Evidence => Val::Ref(self.evidence),
             NodeKind::Now => Val::Own(Value::Time(self.now)),
+            NodeKind::Ledger => match &self.ledger {
+                Some(v) => Val::Own(v.clone()),
+                None => return Err(Box::new(EvalError::no_ledger(node.span))),
+            },
             NodeKind::Param(i) => match self.params.get(*i) {
                 Some(Some(v)) => Val::Ref(v),
                 _ => return Err(unbound(node.span, "a param without a value")),

@@ -16,6 +16,8 @@ pub enum ErrorKind {
     InvalidValue,
     /// the evaluation budget ran out
     BudgetExceeded,
+    /// a rule read `ledger` in a run without a ledger (`--ledger`, `--ledger-trust`)
+    NoLedger,
 }
 
 impl ErrorKind {
@@ -27,6 +29,7 @@ impl ErrorKind {
             ErrorKind::Overflow => "clearance::eval::overflow",
             ErrorKind::InvalidValue => "clearance::eval::invalid_value",
             ErrorKind::BudgetExceeded => "clearance::eval::budget_exceeded",
+            ErrorKind::NoLedger => "clearance::eval::no_ledger",
         }
     }
 }
@@ -48,6 +51,17 @@ pub struct EvalError {
 }
 
 impl EvalError {
+    /// `ledger` read in a run that has none: an error of the rule, so the
+    /// promotion is denied (fail closed), never a silent empty history.
+    pub fn no_ledger(span: Span) -> Self {
+        EvalError::new(
+            ErrorKind::NoLedger,
+            span,
+            "this run has no ledger: `ledger` is the signed history that `--ledger LEDGER --ledger-trust PUB.pem` reads",
+        )
+        .with_note("without it no history can be proven, so the rule cannot hold")
+    }
+
     pub fn new(kind: ErrorKind, span: Span, message: impl Into<String>) -> Self {
         EvalError {
             kind,

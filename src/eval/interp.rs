@@ -21,6 +21,7 @@ pub struct Evaluator<'p> {
     pub(crate) program: &'p Program,
     pub(crate) evidence: Value,
     pub(crate) now: Timestamp,
+    ledger: Option<Value>,
     params: HashMap<String, Value>,
     pub(crate) trace: bool,
     pub(crate) budget: Budget,
@@ -74,6 +75,7 @@ impl<'p> Evaluator<'p> {
             program,
             evidence,
             now: options.now,
+            ledger: options.ledger.clone(),
             params,
             trace,
             budget: Budget::new(options.limits.max_steps),
@@ -201,6 +203,10 @@ impl<'p> Evaluator<'p> {
         match name {
             "evidence" => Ok((self.evidence.clone(), self.trace.then(|| Rc::from("")))),
             "now" => Ok((Value::Time(self.now), None)),
+            "ledger" => match &self.ledger {
+                Some(v) => Ok((v.clone(), None)),
+                None => Err(EvalError::no_ledger(span)),
+            },
             _ => match self.params.get(name) {
                 Some(v) => Ok((v.clone(), None)),
                 None => match self.global.position(name) {

@@ -98,6 +98,9 @@ pub struct EvalOptions {
     pub params: Vec<(String, Value)>,
     /// Evaluation-time limits: steps, regex size, string length.
     pub limits: crate::limits::Limits,
+    /// The value of `ledger` (TRUST.md section 4), when the run reads one;
+    /// `None` makes every use of `ledger` an error of its rule.
+    pub ledger: Option<Value>,
 }
 
 impl EvalOptions {
@@ -106,6 +109,7 @@ impl EvalOptions {
             now,
             params: Vec::new(),
             limits: crate::limits::Limits::default(),
+            ledger: None,
         }
     }
 }

@@ -50,7 +50,7 @@ fn name_path(program: &Program, use_span: crate::syntax::Span, env: &Env) -> Opt
     match program.resolution.of(use_span)? {
         Resolved::Evidence => Some(Vec::new()),
         Resolved::Let(at) | Resolved::Var(at) => env.get(&binding(at)).cloned().flatten(),
-        Resolved::Param(_) | Resolved::Now => None,
+        Resolved::Param(_) | Resolved::Now | Resolved::Ledger => None,
     }
 }
 
@@ -310,6 +310,11 @@ pub fn of_gate(program: &Program, gate: &GateDecl, for_explanations: bool) -> Pr
         gate.subject.as_ref(),
         for_explanations,
     )
+}
+
+/// What a gate's `subject` alone reads (with the lets it uses).
+pub fn of_subject(program: &Program, gate: &GateDecl) -> Projection {
+    analyse(program, &gate.lets, &[], gate.subject.as_ref(), false)
 }
 
 fn analyse<'r>(

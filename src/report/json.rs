@@ -44,6 +44,17 @@ pub struct DecisionRecord {
     /// Every attestation verified before the rules ran.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attestations: Vec<AttestationRecord>,
+    /// The ledger snapshot the rules read (`--ledger-at` replays it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerRecord>,
+}
+
+#[derive(Serialize, Clone, Debug, PartialEq, Eq)]
+pub struct LedgerRecord {
+    /// How many entries the ledger had when it was read.
+    pub size: u64,
+    /// Hex RFC 6962 root of those entries.
+    pub root: String,
 }
 
 #[derive(Serialize, Clone, Debug)]

@@ -13,7 +13,9 @@ pub mod sarif;
 pub mod text;
 
 pub use human::{render_gate, render_rollback, render_rule};
-pub use json::{gate_json, AttestationRecord, DecisionRecord, FileDigest, JsonContext};
+pub use json::{
+    gate_json, AttestationRecord, DecisionRecord, FileDigest, JsonContext, LedgerRecord,
+};
 pub use locate::{Evidence, EvidenceText, Located};
 
 use crate::load::CompileFailure;

@@ -108,6 +108,11 @@ impl SigningKey {
         self.key.sign(message).to_bytes()
     }
 
+    /// The raw 32-byte Ed25519 public key (what signed notes name).
+    pub fn public_raw(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
+
     /// The public key as SubjectPublicKeyInfo PEM.
     pub fn public_pem(&self) -> Result<String, SignError> {
         self.key

@@ -36,12 +36,23 @@ pub struct VsaOptions {
 /// file in the record's order, as `sha256sum` prints them, so that
 /// `sha256sum FILES | sha256sum` recomputes it.
 pub fn policy_digest(record: &DecisionRecord) -> String {
-    match record.policy_files.as_slice() {
-        [only] => only.sha256.clone(),
+    let files: Vec<(&str, &str)> = record
+        .policy_files
+        .iter()
+        .map(|f| (f.file.as_str(), f.sha256.as_str()))
+        .collect();
+    policy_digest_of(&files)
+}
+
+/// [`policy_digest`] of `(file, hex sha256)` pairs, as a decision record
+/// lists them (the ledger reads them back from a signed report).
+pub fn policy_digest_of(files: &[(&str, &str)]) -> String {
+    match files {
+        [(_, only)] => only.to_string(),
         files => {
             let lines: String = files
                 .iter()
-                .map(|f| format!("{}  {}\n", f.sha256, f.file))
+                .map(|(file, sha)| format!("{sha}  {file}\n"))
                 .collect();
             hex(&Sha256::digest(lines.as_bytes()))
         }
@@ -162,6 +173,7 @@ mod tests {
             waivers_applied: Vec::new(),
             command: String::new(),
             attestations: Vec::new(),
+            ledger: None,
         };
         assert_eq!(policy_digest(&record), "aa");
         record.policy_files.push(file("common.clr", "bb"));

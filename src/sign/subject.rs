@@ -38,6 +38,15 @@ impl SubjectError {
 /// evaluated (`result.subject`); every output that needs a subject (signed
 /// decisions, the ledger) fails closed on the error.
 pub fn of_gate(gate: &GateDecl, result: &GateResult) -> Result<Vec<Subject>, SubjectError> {
+    of_value(gate, result.subject.as_ref())
+}
+
+/// [`of_gate`] from the subject's value as evaluated on its own (what
+/// the ledger is read for, before any rule runs).
+pub fn of_value(
+    gate: &GateDecl,
+    value: Option<&Result<Value, crate::eval::EvalError>>,
+) -> Result<Vec<Subject>, SubjectError> {
     let error = |what: String, span: Span, label: &str, help: Option<&str>| SubjectError {
         gate: gate.label(),
         what,
@@ -45,7 +54,7 @@ pub fn of_gate(gate: &GateDecl, result: &GateResult) -> Result<Vec<Subject>, Sub
         label: label.to_string(),
         help: help.map(str::to_string),
     };
-    let (Some(expr), Some(value)) = (&gate.subject, &result.subject) else {
+    let (Some(expr), Some(value)) = (&gate.subject, value) else {
         return Err(error(
             "declares no `subject`, so a signed or recorded decision would not say what it is about".into(),
             gate.from.span.to(gate.to.span),

@@ -37,9 +37,20 @@ pub fn verify_decision(
     public_pem: &str,
     subject: Option<&str>,
 ) -> Result<Verified, SignError> {
-    let fail = |what: String| SignError::new(format!("{file}: {what}"));
     let (key, key_id) =
         PublicKey::from_pem(public_pem).map_err(|e| SignError::new(format!("the key: {e}")))?;
+    open(file, envelope, &key, &key_id, subject).map(|(verified, _)| verified)
+}
+
+/// [`verify_decision`] with a parsed key; also returns the statement.
+pub fn open(
+    file: &str,
+    envelope: &str,
+    key: &PublicKey,
+    key_id: &str,
+    subject: Option<&str>,
+) -> Result<(Verified, Value), SignError> {
+    let fail = |what: String| SignError::new(format!("{file}: {what}"));
     if let Some(wanted) = subject {
         parse_digest(wanted).map_err(|e| SignError::new(format!("`--subject`: {e}")))?;
     }
@@ -133,12 +144,15 @@ pub fn verify_decision(
         }
     }
     .ok_or_else(|| fail("the predicate states no result (`verificationResult` PASSED or FAILED, or `decision`)".into()))?;
-    Ok(Verified {
-        predicate_type,
-        result,
-        subjects,
-        key_id,
-    })
+    Ok((
+        Verified {
+            predicate_type,
+            result,
+            subjects,
+            key_id: key_id.to_string(),
+        },
+        statement,
+    ))
 }
 
 fn shown(value: Option<&Value>) -> String {
