@@ -10,7 +10,16 @@ use std::path::Path;
 #[derive(serde::Deserialize)]
 struct Runs {
     command: String,
+    /// Commands run first, in a fresh directory (a ledger to record into):
+    /// `{ledger}` is a new SQLite ledger there, `{dir}` the recipe.
+    #[serde(default)]
+    setup: Vec<Vec<String>>,
     runs: Vec<Run>,
+}
+
+fn substitute(arg: &str, dir: &Path, ledger: &Path) -> String {
+    arg.replace("{dir}", &dir.display().to_string())
+        .replace("{ledger}", &ledger.display().to_string())
 }
 
 #[derive(serde::Deserialize)]
@@ -40,7 +49,7 @@ fn every_recipe_decides_as_documented() {
         .map(|e| e.unwrap().path())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 19, "the cookbook has {} recipes", dirs.len());
+    assert!(dirs.len() >= 20, "the cookbook has {} recipes", dirs.len());
     for dir in dirs {
         let policy = dir.join("policy.clr");
         let text = std::fs::read_to_string(&policy).unwrap();
@@ -52,7 +61,19 @@ fn every_recipe_decides_as_documented() {
         let runs: Runs =
             serde_json::from_str(&std::fs::read_to_string(dir.join("runs.json")).unwrap()).unwrap();
         assert!(runs.runs.iter().any(|r| r.exit == 0) && runs.runs.iter().any(|r| r.exit == 1));
+        let scratch = tempfile::tempdir().unwrap();
+        let ledger = scratch.path().join("ledger.db");
+        for step in &runs.setup {
+            let args: Vec<String> = step.iter().map(|a| substitute(a, &dir, &ledger)).collect();
+            let out = Command::cargo_bin("clearance").unwrap().args(&args).output().unwrap();
+            assert!(
+                out.status.success(),
+                "setup {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         for run in runs.runs {
+            let extra: Vec<String> = run.args.iter().map(|a| substitute(a, &dir, &ledger)).collect();
             let mut cmd = Command::cargo_bin("clearance").unwrap();
             cmd.env("NO_COLOR", "1").arg(&runs.command).arg(&policy);
             if runs.command == "rollback" {
@@ -72,7 +93,7 @@ fn every_recipe_decides_as_documented() {
                 cmd.arg("--evidence").arg(e);
             }
             let out = cmd
-                .args(&run.args)
+                .args(&extra)
                 .args(["--now", &run.now])
                 .output()
                 .unwrap();

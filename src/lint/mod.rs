@@ -27,6 +27,7 @@ mod cl016_vacuous_all;
 mod cl017_duplicate_condition;
 mod cl018_defaulted_collection;
 mod cl019_gate_without_subject;
+mod cl020_ledger_without_subject;
 
 use crate::check::Program;
 use crate::syntax::Span;
@@ -136,6 +137,7 @@ pub fn all() -> &'static [Lint] {
         cl017_duplicate_condition::LINT,
         cl018_defaulted_collection::LINT,
         cl019_gate_without_subject::LINT,
+        cl020_ledger_without_subject::LINT,
     ]
 }
 
