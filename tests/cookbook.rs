@@ -65,7 +65,11 @@ fn every_recipe_decides_as_documented() {
         let ledger = scratch.path().join("ledger.db");
         for step in &runs.setup {
             let args: Vec<String> = step.iter().map(|a| substitute(a, &dir, &ledger)).collect();
-            let out = Command::cargo_bin("clearance").unwrap().args(&args).output().unwrap();
+            let out = Command::cargo_bin("clearance")
+                .unwrap()
+                .args(&args)
+                .output()
+                .unwrap();
             assert!(
                 out.status.success(),
                 "setup {args:?}: {}",
@@ -73,7 +77,11 @@ fn every_recipe_decides_as_documented() {
             );
         }
         for run in runs.runs {
-            let extra: Vec<String> = run.args.iter().map(|a| substitute(a, &dir, &ledger)).collect();
+            let extra: Vec<String> = run
+                .args
+                .iter()
+                .map(|a| substitute(a, &dir, &ledger))
+                .collect();
             let mut cmd = Command::cargo_bin("clearance").unwrap();
             cmd.env("NO_COLOR", "1").arg(&runs.command).arg(&policy);
             if runs.command == "rollback" {
@@ -92,11 +100,7 @@ fn every_recipe_decides_as_documented() {
             for e in &evidence {
                 cmd.arg("--evidence").arg(e);
             }
-            let out = cmd
-                .args(&extra)
-                .args(["--now", &run.now])
-                .output()
-                .unwrap();
+            let out = cmd.args(&extra).args(["--now", &run.now]).output().unwrap();
             assert_eq!(
                 out.status.code(),
                 Some(run.exit),

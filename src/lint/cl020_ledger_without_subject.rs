@@ -49,10 +49,7 @@ Declare the gate's `subject`, and run `check` with `--ledger LEDGER
 };
 
 /// The first use of `ledger` in `rules` or `lets`.
-fn first_use<'a>(
-    ctx: &LintContext<'_>,
-    exprs: impl Iterator<Item = &'a Expr>,
-) -> Option<Span> {
+fn first_use<'a>(ctx: &LintContext<'_>, exprs: impl Iterator<Item = &'a Expr>) -> Option<Span> {
     let mut found = None;
     for e in exprs {
         e.walk(&mut |x| {
