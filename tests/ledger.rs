@@ -205,6 +205,14 @@ fn the_soak_rule_reads_only_history_signed_by_a_trusted_key() {
         .as_str()
         .unwrap()
         .ends_with("--ledger-trust tests/data/signing/test.pub --ledger-at 2"));
+    // The report with its ledger snapshot fits the published schema.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/schema/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(
         prod(&spec, "2026-11-20T12:00:00Z", &[]).status.code(),
         Some(0)

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS ledger_subjects (
   seq BIGINT NOT NULL,
   PRIMARY KEY (digest, seq)
 );
+-- An entry's subjects, by seq (reading an entry, and verify).
+CREATE INDEX IF NOT EXISTS ledger_subjects_by_seq ON ledger_subjects (seq);
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
   size BIGINT PRIMARY KEY,
   root BYTEA NOT NULL,

@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS ledger_subjects (
   seq INTEGER NOT NULL,
   PRIMARY KEY (digest, seq)
 ) WITHOUT ROWID;
+-- An entry's subjects, by seq (reading an entry, and verify).
+CREATE INDEX IF NOT EXISTS ledger_subjects_by_seq ON ledger_subjects (seq);
 CREATE TABLE IF NOT EXISTS ledger_checkpoints (
   size INTEGER PRIMARY KEY,
   root BLOB NOT NULL,
