@@ -101,7 +101,13 @@ fn big_ledger(dir: &Path, n: usize, target: &str, key: &SigningKey) -> String {
             };
             let leaf = ledger::merkle::leaf_hash(text.as_bytes());
             entry
-                .execute(rusqlite::params![i as i64, text, leaf.to_vec(), policy, key.key_id])
+                .execute(rusqlite::params![
+                    i as i64,
+                    text,
+                    leaf.to_vec(),
+                    policy,
+                    key.key_id
+                ])
                 .unwrap();
             subject
                 .execute(rusqlite::params![format!("sha256:{digest}"), i as i64])

@@ -54,4 +54,6 @@ mod stack;
 pub mod syntax;
 pub mod testing;
 
-pub use load::{compile_path, compile_path_with, compile_str, CompileError, CompileFailure};
+pub use load::{
+    compile_path, compile_path_named, compile_path_with, compile_str, CompileError, CompileFailure,
+};

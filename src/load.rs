@@ -299,7 +299,21 @@ pub fn compile_path_with(
     waiver_files: &[PathBuf],
     limits: &Limits,
 ) -> Result<Program, CompileFailure> {
-    let display = path.display().to_string();
+    compile_path_named(path, &path.display().to_string(), waiver_files, limits)
+}
+
+/// [`compile_path_with`], with the policy shown (in diagnostics, reports
+/// and the decision record) as `display` rather than as `path`: the
+/// decision service reads `DIR/payments/policy.clr` and names it
+/// `payments/policy.clr`, as `clearance check` run in DIR would; imports
+/// are named relative to it the same way.
+pub fn compile_path_named(
+    path: &Path,
+    display: &str,
+    waiver_files: &[PathBuf],
+    limits: &Limits,
+) -> Result<Program, CompileFailure> {
+    let display = display.to_string();
     let mut loader = Loader {
         sources: SourceMap::default(),
         errors: Vec::new(),
@@ -335,7 +349,7 @@ pub fn compile_path_with(
         }
     };
     loader.root_dir = canonical.parent().map(Path::to_path_buf);
-    loader.root_display = path.display().to_string();
+    loader.root_display = display.clone();
     loader.load(display, canonical, &mut Vec::new());
     for w in waiver_files {
         load_waivers(&mut loader, w);

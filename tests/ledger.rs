@@ -211,7 +211,10 @@ fn the_soak_rule_reads_only_history_signed_by_a_trusted_key() {
     )
     .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(
         prod(&spec, "2026-11-20T12:00:00Z", &[]).status.code(),
