@@ -61,7 +61,7 @@
 //! );
 //! ```
 
-use crate::check::{Program, Stage};
+use crate::check::{suggest, Program, Stage};
 use crate::eval::compiled::Compiled;
 use crate::eval::projection::{self, Projection};
 use crate::eval::{self, EvalOptions, GateResult};
@@ -513,5 +513,39 @@ pub fn record(
                 size: l.snapshot.size,
                 root: l.snapshot.root_hex(),
             }),
+    }
+}
+
+/// The gate `wanted` names (`FROM->TO`, spaces optional), or the policy's
+/// only gate when `None`; the message says what the policy has otherwise.
+pub fn select_gate<'p>(program: &'p Program, wanted: Option<&str>) -> Result<&'p GateDecl, String> {
+    let labels: Vec<String> = program.gates.iter().map(GateDecl::label).collect();
+    match wanted {
+        None => match program.gates.as_slice() {
+            [only] => Ok(only),
+            [] => Err("the policy has no gate to check".into()),
+            _ => Err(format!(
+                "the policy has {} gates; choose one with `--gate`: {}",
+                labels.len(),
+                labels.join(", ")
+            )),
+        },
+        Some(w) => {
+            let Some((from, to)) = w.split_once("->") else {
+                return Err(format!(
+                    "`--gate {w}` is not of the form FROM->TO (e.g. `--gate staging->prod`)"
+                ));
+            };
+            program.gate(from.trim(), to.trim()).ok_or_else(|| {
+                let wanted = format!("{} -> {}", from.trim(), to.trim());
+                let hint = suggest(&wanted, labels.iter().map(String::as_str))
+                    .map(|s| format!("; did you mean `{s}`?"))
+                    .unwrap_or_default();
+                format!(
+                    "the policy has no gate `{wanted}`{hint} (gates: {})",
+                    labels.join(", ")
+                )
+            })
+        }
     }
 }

@@ -49,6 +49,7 @@ pub mod load;
 pub mod params;
 pub mod report;
 pub mod schema;
+pub mod server;
 pub mod sign;
 mod stack;
 pub mod syntax;

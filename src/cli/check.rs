@@ -3,7 +3,7 @@
 use super::{
     evidence, output, plain_error, split_assignment, style, ColorChoice, Format, NoDecision,
 };
-use crate::check::{suggest, Program};
+use crate::check::Program;
 use crate::decide;
 use crate::eval::{self, EvalOptions, Value};
 use crate::report::{self};
@@ -296,33 +296,5 @@ pub(crate) fn select_gate<'p>(
     program: &'p Program,
     wanted: Option<&str>,
 ) -> Result<&'p GateDecl, NoDecision> {
-    let labels: Vec<String> = program.gates.iter().map(GateDecl::label).collect();
-    match wanted {
-        None => match program.gates.as_slice() {
-            [only] => Ok(only),
-            [] => Err(plain_error("the policy has no gate to check")),
-            _ => Err(plain_error(format!(
-                "the policy has {} gates; choose one with `--gate`: {}",
-                labels.len(),
-                labels.join(", ")
-            ))),
-        },
-        Some(w) => {
-            let Some((from, to)) = w.split_once("->") else {
-                return Err(plain_error(format!(
-                    "`--gate {w}` is not of the form FROM->TO (e.g. `--gate staging->prod`)"
-                )));
-            };
-            program.gate(from.trim(), to.trim()).ok_or_else(|| {
-                let wanted = format!("{} -> {}", from.trim(), to.trim());
-                let hint = suggest(&wanted, labels.iter().map(String::as_str))
-                    .map(|s| format!("; did you mean `{s}`?"))
-                    .unwrap_or_default();
-                plain_error(format!(
-                    "the policy has no gate `{wanted}`{hint} (gates: {})",
-                    labels.join(", ")
-                ))
-            })
-        }
-    }
+    decide::select_gate(program, wanted).map_err(plain_error)
 }

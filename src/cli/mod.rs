@@ -12,6 +12,7 @@ mod ledger;
 mod lint;
 mod output;
 mod rollback;
+mod serve;
 mod sign;
 mod test;
 
@@ -143,6 +144,13 @@ pub enum Command {
     /// The promotion ledger: `init`, `verify`, `show`, `prove`, `checkpoint`
     /// (LEDGER is `sqlite:PATH`, `PATH.db` or `postgres://USER@HOST/DB`).
     Ledger(ledger::LedgerArgs),
+    /// Run the decision service: `POST /v1/check` decides like `check
+    /// --format json`, with tokens, hot-reloaded policies, metrics, and
+    /// every decision signed and recorded by the service (docs/service.md).
+    ///
+    /// Exit status: 0 after SIGTERM (requests in flight finish first), 2 when
+    /// it cannot start.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -244,6 +252,7 @@ fn dispatch(cli: Cli) -> Result<u8, NoDecision> {
         Command::Keygen(args) => sign::keygen(args),
         Command::VerifyDecision(args) => sign::verify_decision(args),
         Command::Ledger(args) => ledger::run(args),
+        Command::Serve(args) => serve::run(args, &limits),
     }
 }
 

@@ -43,7 +43,7 @@ pub struct StoredCheckpoint {
 /// signed by the caller once the new root is known.
 pub type SignCheckpoint<'a> = dyn Fn(u64, &Hash) -> Result<String, LedgerError> + 'a;
 
-pub trait Store {
+pub trait Store: Send {
     /// Creates the tables, the subject index and the triggers that refuse
     /// UPDATE and DELETE, and records the ledger's origin. Idempotent:
     /// an initialised ledger keeps its origin and reports it.
