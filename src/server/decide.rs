@@ -26,9 +26,27 @@ pub struct Asked {
 }
 
 /// Parses the body far enough to authorise it (policy and gate).
-pub fn parse(body: &[u8]) -> Result<Asked, Problem> {
+pub fn parse(body: &[u8], limits: &crate::limits::Limits) -> Result<Asked, Problem> {
     let value: Json = serde_json::from_slice(body)
         .map_err(|e| Problem::unprocessable("the request body is not JSON", format!("{e}")))?;
+    // serde_json keeps the last of two equal keys; evidence with a key
+    // twice is ambiguous and refused, as `check` refuses such a file. The
+    // evidence reader checks the whole body once, with the same limits.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Problem::unprocessable("the request body is not UTF-8", e.to_string()))?;
+    crate::eval::parse_json(
+        text,
+        crate::eval::LoadLimits {
+            max_depth: limits.evidence_depth + 2,
+            max_string: limits.string_bytes,
+        },
+    )
+    .map_err(|e| {
+        Problem::unprocessable(
+            "the request body is not valid evidence JSON",
+            format!("{} (line {}, column {})", e.message(), e.line(), e.column()),
+        )
+    })?;
     let Json::Object(body) = value else {
         return Err(Problem::unprocessable(
             "the request body is not a JSON object",
@@ -221,7 +239,7 @@ pub fn decide_request(
         ledger: None,
     };
     let mut ledger_read = None;
-    if let (Some(store), Some(spec)) = (&state.ledger, &state.config.ledger) {
+    if let (Some(_), Some(spec)) = (&state.ledger, &state.config.ledger) {
         if !state.ledger_trust.is_empty() {
             let request = Request::new(program, Target::Gate(gate), &evidence, &options);
             let value = decide::subject(&request, gate).map_err(|e| {
@@ -231,14 +249,17 @@ pub fn decide_request(
                 Problem::unprocessable("the gate's subject", e.render(&program.sources, PLAIN))
             })?;
             let digests: Vec<String> = subjects.iter().map(|s| s.digest_string()).collect();
-            let mut store = store
-                .lock()
-                .map_err(|_| Problem::unavailable("the ledger is not usable"))?;
-            let snapshot = crate::ledger::snapshot(&mut **store, None)
-                .map_err(|e| Problem::unavailable(&e.to_string()))?;
-            let value =
-                crate::ledger::value(&mut **store, &digests, &snapshot, &state.ledger_trust)
-                    .map_err(|e| Problem::unavailable(&e.to_string()))?;
+            let (value, snapshot) = state
+                .with_ledger(|store| {
+                    let snapshot = crate::ledger::snapshot(store, None)?;
+                    let value =
+                        crate::ledger::value(store, &digests, &snapshot, &state.ledger_trust)?;
+                    Ok((value, snapshot))
+                })
+                .map_err(|e| {
+                    state.metrics.ledger_error();
+                    Problem::unavailable(&e.to_string())
+                })?;
             options.ledger = Some(value);
             ledger_read = Some(decide::LedgerRead {
                 ledger: spec.clone(),
@@ -289,7 +310,7 @@ pub fn decide_request(
             params: crate::params::effective(program, &params),
         },
     );
-    if let (Some(store), Some(key)) = (&state.ledger, &state.signing) {
+    if let (Some(_), Some(key)) = (&state.ledger, &state.signing) {
         let envelope =
             crate::sign::attestation_envelope(gate, &result, &report, key).map_err(|e| {
                 Problem::unprocessable(
@@ -297,18 +318,17 @@ pub fn decide_request(
                     e.render(&program.sources, PLAIN),
                 )
             })?;
-        let mut store = store
-            .lock()
-            .map_err(|_| Problem::unavailable("the ledger is not usable"))?;
         // Only a request still waited for is recorded: after a timeout
         // answered 503, nothing may be appended (no decision was given).
         if !cancelled.start_recording() {
             return Err(Problem::unavailable("the request timed out"));
         }
-        crate::ledger::record(&mut **store, &envelope, key).map_err(|e| {
-            state.metrics.ledger_error();
-            Problem::unavailable(&format!("the ledger cannot be written: {e}"))
-        })?;
+        state
+            .with_ledger(|store| crate::ledger::record(store, &envelope, key))
+            .map_err(|e| {
+                state.metrics.ledger_error();
+                Problem::unavailable(&format!("the ledger cannot be written: {e}"))
+            })?;
     }
     Ok((report, result.decision.as_str(), gate.label()))
 }

@@ -158,6 +158,33 @@ impl State {
         })
     }
 
+    /// Runs `f` on the ledger. When the store is unavailable (a restarted
+    /// database drops its connections), it reconnects once and runs `f`
+    /// again; if that fails too, the error stands (and the caller answers
+    /// 503 with no decision).
+    pub(crate) fn with_ledger<T>(
+        &self,
+        f: impl Fn(&mut dyn Store) -> Result<T, crate::ledger::LedgerError>,
+    ) -> Result<T, crate::ledger::LedgerError> {
+        use crate::ledger::LedgerError;
+        let (Some(slot), Some(spec)) = (&self.ledger, &self.config.ledger) else {
+            return Err(LedgerError::Unavailable("no ledger is configured".into()));
+        };
+        let mut store = slot
+            .lock()
+            .map_err(|_| LedgerError::Unavailable("the ledger connection is unusable".into()))?;
+        match f(&mut **store) {
+            Err(LedgerError::Unavailable(first)) => {
+                let fresh = crate::ledger::open(spec, false).map_err(|e| {
+                    LedgerError::Unavailable(format!("{first}; reconnecting failed: {e}"))
+                })?;
+                *store = fresh;
+                f(&mut **store)
+            }
+            other => other,
+        }
+    }
+
     fn current(&self) -> Arc<PolicySet> {
         match self.policies.read() {
             Ok(p) => p.clone(),
@@ -350,7 +377,7 @@ async fn answer(
         }
         Ok(Ok(b)) => b,
     };
-    let asked = decide::parse(&bytes)?;
+    let asked = decide::parse(&bytes, &state.config.limits)?;
     let set = state.current();
     let policy = set.policies.get(&asked.policy).cloned().ok_or_else(|| {
         Problem::new(
@@ -434,12 +461,10 @@ async fn readyz(Extract(state): Extract<Arc<State>>) -> Response {
     if state.ledger.is_some() {
         let probe = {
             let state = state.clone();
-            tokio::task::spawn_blocking(move || match &state.ledger {
-                Some(store) => match store.lock() {
-                    Ok(mut s) => s.head().map(|_| ()).map_err(|e| e.to_string()),
-                    Err(_) => Err("the ledger connection is unusable".to_string()),
-                },
-                None => Ok(()),
+            tokio::task::spawn_blocking(move || {
+                state
+                    .with_ledger(|s| s.head().map(|_| ()))
+                    .map_err(|e| e.to_string())
             })
         };
         if let Ok(Err(e)) | Err(e) = probe.await.map_err(|e| e.to_string()) {

@@ -13,6 +13,8 @@ pub struct TempPostgres {
     data: PathBuf,
     bin: PathBuf,
     as_postgres: bool,
+    /// The server options it was started with (`restart` reuses them).
+    options: String,
     pub url: String,
 }
 
@@ -78,6 +80,7 @@ impl TempPostgres {
             bin,
             as_postgres,
             url: format!("postgres://clearance@127.0.0.1:{port}/postgres"),
+            options: String::new(),
             _dir: dir,
         };
         let socket_dir = pg._dir.path().display().to_string();
@@ -98,6 +101,7 @@ impl TempPostgres {
         let options = format!(
             "-c listen_addresses=127.0.0.1 -p {port} -k {socket_dir} -c fsync=off -c max_connections=40"
         );
+        pg.options = options.clone();
         pg.run(
             "pg_ctl",
             &[
@@ -133,6 +137,54 @@ impl TempPostgres {
             out.status.success(),
             "{tool} {args:?}: {}{}",
             String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl TempPostgres {
+    /// Stops the server (fast shutdown), as an outage would.
+    #[allow(dead_code)]
+    pub fn stop(&self) {
+        let out = self
+            .command("pg_ctl")
+            .args([
+                "-D",
+                &self.data.display().to_string(),
+                "-m",
+                "fast",
+                "-w",
+                "stop",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Starts it again on the same port and data.
+    #[allow(dead_code)]
+    pub fn restart(&self) {
+        let out = self
+            .command("pg_ctl")
+            .args([
+                "-D",
+                &self.data.display().to_string(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ])
+            .args(["-l", &format!("{}/server.log", self._dir.path().display())])
+            .args(["-o", &self.options])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
