@@ -63,13 +63,19 @@ fn the_manifests_pass_a_schema_aware_validator() {
         .unwrap_or_else(|e| {
             panic!("kubernetes-validate is needed (`pip install kubernetes-validate`; .ci/run installs it): {e}")
         });
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
-    assert_eq!(text.matches(" passed for resource ").count(), files.len(), "{text}");
+    assert_eq!(
+        text.matches(" passed for resource ").count(),
+        files.len(),
+        "{text}"
+    );
     // The validator does check: a wrong type is refused.
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
-    let deployment = std::fs::read_to_string(root().join("deploy/kubernetes/deployment.yaml")).unwrap();
+    let deployment =
+        std::fs::read_to_string(root().join("deploy/kubernetes/deployment.yaml")).unwrap();
     std::fs::write(&bad, deployment.replace("replicas: 2", "replicas: two")).unwrap();
     let out = Command::new("python3")
         .args(["-m", "kubernetes_validate", "--strict"])
@@ -97,7 +103,10 @@ fn the_deployment_runs_the_repository_policies_with_real_flags() {
         .clone();
     let dir = tempfile::tempdir().unwrap();
     for item in &items {
-        let (key, path) = (item["key"].as_str().unwrap(), item["path"].as_str().unwrap());
+        let (key, path) = (
+            item["key"].as_str().unwrap(),
+            item["path"].as_str().unwrap(),
+        );
         let text = cm["data"][key].as_str().unwrap();
         let repo = std::fs::read_to_string(root().join("policies").join(path)).unwrap();
         assert_eq!(text, repo, "{key} is not policies/{path}");
@@ -118,10 +127,18 @@ fn the_deployment_runs_the_repository_policies_with_real_flags() {
         .output()
         .unwrap();
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    let args: Vec<&str> = container["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()).collect();
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
     assert_eq!(args[0], "serve");
     for flag in args.iter().filter(|a| a.starts_with("--")) {
-        assert!(help.contains(&format!("{flag} ")), "`clearance serve` has no {flag}");
+        assert!(
+            help.contains(&format!("{flag} ")),
+            "`clearance serve` has no {flag}"
+        );
     }
     // The Dockerfile: a build stage and a small non-root runtime stage.
     let docker = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
@@ -136,12 +153,24 @@ fn the_kargo_and_argo_examples_call_the_check_endpoint() {
     let kargo = yaml(&root().join("docs/ci/kargo-stage-http.yaml"));
     let step = &kargo["spec"]["promotionTemplate"]["spec"]["steps"][0];
     assert_eq!(step["uses"], "http");
-    assert!(step["config"]["url"].as_str().unwrap().ends_with("/v1/check"));
-    assert!(step["config"]["successExpression"].as_str().unwrap().contains("'allowed'"));
+    assert!(step["config"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/v1/check"));
+    assert!(step["config"]["successExpression"]
+        .as_str()
+        .unwrap()
+        .contains("'allowed'"));
     let argo = yaml(&root().join("docs/ci/argo-rollouts-analysis.yaml"));
     let metric = &argo["spec"]["metrics"][0];
-    assert!(metric["provider"]["web"]["url"].as_str().unwrap().ends_with("/v1/check"));
-    assert_eq!(metric["provider"]["web"]["jsonBody"]["policy"], "payments/policy.clr");
+    assert!(metric["provider"]["web"]["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/v1/check"));
+    assert_eq!(
+        metric["provider"]["web"]["jsonBody"]["policy"],
+        "payments/policy.clr"
+    );
     assert_eq!(metric["successCondition"], "result.decision == \"allowed\"");
 }
 
@@ -152,15 +181,30 @@ fn the_github_actions_step_runs_as_written_against_the_service() {
     let script = job["steps"][1]["run"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let token = "job-token";
-    let hash: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(token.as_bytes()))
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash: String = sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(
+        token.as_bytes(),
+    ))
+    .iter()
+    .map(|b| format!("{b:02x}"))
+    .collect();
     let tokens = dir.path().join("tokens.toml");
-    std::fs::write(&tokens, format!("[[token]]\nname = \"payments-ci\"\nsha256 = \"{hash}\"\npolicies = [\"payments/*\"]\n")).unwrap();
+    std::fs::write(
+        &tokens,
+        format!(
+            "[[token]]\nname = \"payments-ci\"\nsha256 = \"{hash}\"\npolicies = [\"payments/*\"]\n"
+        ),
+    )
+    .unwrap();
     let mut server = Command::new(assert_cmd::cargo::cargo_bin("clearance"))
         .current_dir(root())
-        .args(["serve", "--policies", "policies", "--listen", "127.0.0.1:0", "--tokens"])
+        .args([
+            "serve",
+            "--policies",
+            "policies",
+            "--listen",
+            "127.0.0.1:0",
+            "--tokens",
+        ])
         .arg(&tokens)
         .stderr(Stdio::piped())
         .spawn()
@@ -182,7 +226,10 @@ fn the_github_actions_step_runs_as_written_against_the_service() {
         }
         cmd.env("CLEARANCE_URL", &url).env("CLEARANCE_TOKEN", token);
         let out = cmd.output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
     };
     let (code, out) = run("allowed");
     assert_eq!(code, Some(0), "{out}");
@@ -190,6 +237,8 @@ fn the_github_actions_step_runs_as_written_against_the_service() {
     let (code, out) = run("denied");
     assert_eq!(code, Some(1), "{out}");
     assert!(out.starts_with("denied: staging -> prod"), "{out}");
-    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
     assert_eq!(server.wait().unwrap().code(), Some(0));
 }
