@@ -150,14 +150,8 @@ fn verify(a: VerifyArgs) -> Result<u8, NoDecision> {
             ))?;
             Ok(0)
         }
-        Ok(Verdict::Tampered { seq, what }) => {
-            super::emit(&format!(
-                "ledger {} tampered: seq {seq}: {what}\n",
-                a.ledger
-            ))?;
-            Ok(1)
-        }
-        Err(LedgerError::Tampered { seq, what }) => {
+        // A store that cannot even be walked to its end is tampered too.
+        Ok(Verdict::Tampered { seq, what }) | Err(LedgerError::Tampered { seq, what }) => {
             super::emit(&format!(
                 "ledger {} tampered: seq {seq}: {what}\n",
                 a.ledger

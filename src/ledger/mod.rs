@@ -17,6 +17,7 @@
 pub mod merkle;
 pub mod note;
 mod postgres;
+pub use postgres::redact;
 mod sqlite;
 pub mod store;
 

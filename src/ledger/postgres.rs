@@ -104,7 +104,7 @@ impl Postgres {
 }
 
 /// `postgres://user:secret@host/db` shown as `postgres://user:***@host/db`.
-fn redact(url: &str) -> String {
+pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };

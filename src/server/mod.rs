@@ -515,7 +515,7 @@ pub async fn serve(state: Arc<State>) -> Result<(), ServeError> {
         "addr": addr.to_string(),
         "policies": state.current().policies.keys().collect::<Vec<_>>(),
         "auth": if state.tokens.is_some() { "tokens" } else { "none" },
-        "ledger": state.config.ledger.as_deref().map(redact),
+        "ledger": state.config.ledger.as_deref().map(crate::ledger::redact),
     }));
     let reloader = {
         let state = state.clone();
@@ -547,20 +547,4 @@ pub async fn serve(state: Arc<State>) -> Result<(), ServeError> {
     reloader.abort();
     log(serde_json::json!({"level": "info", "msg": "stopped"}));
     served
-}
-
-/// A ledger URL with its password hidden.
-fn redact(spec: &str) -> String {
-    match spec.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((user, host)) if user.contains(':') => {
-                format!(
-                    "{scheme}://{}:***@{host}",
-                    user.split(':').next().unwrap_or_default()
-                )
-            }
-            _ => spec.to_string(),
-        },
-        None => spec.to_string(),
-    }
 }

@@ -143,21 +143,20 @@ impl TempPostgres {
 }
 
 impl TempPostgres {
+    /// Runs `pg_ctl ACTION` on this cluster's data, with `extra` options.
+    fn pg_ctl(&self, action: &str, extra: &[&str]) -> std::process::Output {
+        self.command("pg_ctl")
+            .args(["-D", &self.data.display().to_string(), "-w", "-t", "60"])
+            .args(extra)
+            .arg(action)
+            .output()
+            .unwrap()
+    }
+
     /// Stops the server (fast shutdown), as an outage would.
     #[allow(dead_code)]
     pub fn stop(&self) {
-        let out = self
-            .command("pg_ctl")
-            .args([
-                "-D",
-                &self.data.display().to_string(),
-                "-m",
-                "fast",
-                "-w",
-                "stop",
-            ])
-            .output()
-            .unwrap();
+        let out = self.pg_ctl("stop", &["-m", "fast"]);
         assert!(
             out.status.success(),
             "{}",
@@ -168,20 +167,8 @@ impl TempPostgres {
     /// Starts it again on the same port and data.
     #[allow(dead_code)]
     pub fn restart(&self) {
-        let out = self
-            .command("pg_ctl")
-            .args([
-                "-D",
-                &self.data.display().to_string(),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ])
-            .args(["-l", &format!("{}/server.log", self._dir.path().display())])
-            .args(["-o", &self.options])
-            .output()
-            .unwrap();
+        let log = format!("{}/server.log", self._dir.path().display());
+        let out = self.pg_ctl("start", &["-l", &log, "-o", &self.options]);
         assert!(
             out.status.success(),
             "{}",
@@ -192,15 +179,6 @@ impl TempPostgres {
 
 impl Drop for TempPostgres {
     fn drop(&mut self) {
-        let _ = self
-            .command("pg_ctl")
-            .args([
-                "-D",
-                &self.data.display().to_string(),
-                "-m",
-                "immediate",
-                "stop",
-            ])
-            .output();
+        let _ = self.pg_ctl("stop", &["-m", "immediate"]);
     }
 }
