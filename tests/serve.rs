@@ -753,3 +753,167 @@ fn two_services_share_one_postgres_ledger_and_survive_its_restart() {
         "{metrics}"
     );
 }
+
+/// Certificates for a test: a CA, a server certificate for 127.0.0.1 and a
+/// client certificate, all made with the openssl command.
+fn certificates(dir: &Path) {
+    let sh = |script: &str| {
+        let out = Command::new("bash")
+            .current_dir(dir)
+            .args(["-e", "-c", script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+          -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null
+        for who in server client; do
+          openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=$who \
+            -keyout $who.key -out $who.csr 2>/dev/null
+        done
+        printf 'subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' > server.ext
+        printf 'extendedKeyUsage=clientAuth\\n' > client.ext
+        for who in server client; do
+          openssl x509 -req -in $who.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile $who.ext -out $who.pem 2>/dev/null
+        done",
+    );
+}
+
+/// `curl` over TLS: (exit code, HTTP status or 0, body).
+fn curl(dir: &Path, url: &str, extra: &[&str]) -> (i32, u16, String) {
+    let out = Command::new("curl")
+        .current_dir(dir)
+        .args([
+            "-sS",
+            "--max-time",
+            "20",
+            "--cacert",
+            "ca.pem",
+            "-w",
+            "\n%{http_code}",
+        ])
+        .args(extra)
+        .arg(url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (
+        out.status.code().unwrap_or(-1),
+        status.trim().parse().unwrap_or(0),
+        body.to_string(),
+    )
+}
+
+#[test]
+fn tls_and_mutual_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    let file = |n: &str| dir.path().join(n).display().to_string();
+    let evidence = read_json(&root().join("policies/payments/evidence/allowed.json"));
+    let body = json!({"policy": "payments/policy.clr", "gate": "staging->prod", "evidence": evidence, "now": NOW}).to_string();
+    std::fs::write(dir.path().join("body.json"), &body).unwrap();
+    let post = [
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "--data-binary",
+        "@body.json",
+    ];
+    {
+        let server = Server::start(&[
+            "--policies",
+            "policies",
+            "--tls-cert",
+            &file("server.pem"),
+            "--tls-key",
+            &file("server.key"),
+        ]);
+        let https = format!("https://{}", server.addr);
+        let (code, status, report) = curl(dir.path(), &format!("{https}/v1/check"), &post);
+        assert_eq!((code, status), (0, 200), "{report}");
+        assert_eq!(
+            report.trim_end(),
+            cli_report(
+                &root().join("policies"),
+                "payments/policy.clr",
+                Some("staging->prod"),
+                &evidence,
+                NOW
+            )
+            .trim_end()
+        );
+        // Plain HTTP on the TLS port gets no answer.
+        let (code, _, _) = curl(dir.path(), &format!("http://{}/healthz", server.addr), &[]);
+        assert_ne!(code, 0);
+    }
+    let server = Server::start(&[
+        "--policies",
+        "policies",
+        "--tls-cert",
+        &file("server.pem"),
+        "--tls-key",
+        &file("server.key"),
+        "--client-ca",
+        &file("ca.pem"),
+    ]);
+    let https = format!("https://{}", server.addr);
+    // Without a client certificate: the handshake fails, nothing is answered.
+    let (code, status, _) = curl(dir.path(), &format!("{https}/healthz"), &[]);
+    assert!(
+        code != 0 && status == 0,
+        "answered without a client certificate"
+    );
+    // With a certificate of the client CA: answered.
+    let client = ["--cert", "client.pem", "--key", "client.key"];
+    let (code, status, text) = curl(dir.path(), &format!("{https}/healthz"), &client);
+    assert_eq!((code, status), (0, 200), "{text}");
+    let mut both: Vec<&str> = client.to_vec();
+    both.extend(post);
+    let (_, status, report) = curl(dir.path(), &format!("{https}/v1/check"), &both);
+    assert_eq!(status, 200, "{report}");
+    // A certificate from another CA is refused.
+    let other = tempfile::tempdir().unwrap();
+    certificates(other.path());
+    std::fs::copy(
+        other.path().join("client.pem"),
+        dir.path().join("stranger.pem"),
+    )
+    .unwrap();
+    std::fs::copy(
+        other.path().join("client.key"),
+        dir.path().join("stranger.key"),
+    )
+    .unwrap();
+    let (code, status, _) = curl(
+        dir.path(),
+        &format!("{https}/healthz"),
+        &["--cert", "stranger.pem", "--key", "stranger.key"],
+    );
+    assert!(code != 0 && status == 0, "answered a client of another CA");
+    // Bad certificate files stop the start (exit 2).
+    let out = Command::new(bin())
+        .current_dir(root())
+        .args([
+            "serve",
+            "--policies",
+            "policies",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &file("ca.key"),
+            "--tls-key",
+            &file("server.key"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-cert"));
+}

@@ -36,6 +36,15 @@ pub struct ServeArgs {
     /// Seconds a request may take to arrive and be decided (408 or 503 past it).
     #[arg(long, value_name = "SECS", default_value_t = 30.0)]
     pub request_timeout: f64,
+    /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Mutual TLS: answer only clients with a certificate from this CA (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub client_ca: Option<PathBuf>,
     /// Seconds between checks of the policy directory for changes.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     pub reload_interval: f64,
@@ -66,6 +75,14 @@ pub fn run(args: ServeArgs, limits: &crate::limits::Limits) -> Result<u8, NoDeci
         max_body_bytes: args.max_body_bytes,
         request_timeout: seconds("--request-timeout", args.request_timeout)?,
         reload_interval: seconds("--reload-interval", args.reload_interval)?,
+        tls: match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::server::tls::TlsFiles {
+                cert,
+                key,
+                client_ca: args.client_ca,
+            }),
+            _ => None,
+        },
     };
     let state = crate::server::State::new(config).map_err(plain_error)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -15,6 +15,7 @@ mod decide;
 pub mod metrics;
 pub mod policies;
 mod problem;
+pub mod tls;
 pub mod tokens;
 
 use crate::ledger::{Store, TrustedKey};
@@ -54,6 +55,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// How often the policy directory is checked for changes.
     pub reload_interval: Duration,
+    /// Serve HTTPS with these files (and ask for client certificates).
+    pub tls: Option<tls::TlsFiles>,
 }
 
 /// The service's state, shared by every request.
@@ -67,6 +70,7 @@ pub struct State {
     ledger_trust: Vec<TrustedKey>,
     metrics: metrics::Metrics,
     requests: AtomicU64,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// Why the service did not start.
@@ -139,6 +143,10 @@ impl State {
             .map(|p| TrustedKey::load(p))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| fail(e.to_string()))?;
+        let tls = match &config.tls {
+            Some(files) => Some(tls::acceptor(files)?),
+            None => None,
+        };
         let set = PolicySet::load(&config.policies, &config.limits, None);
         for (policy, error) in &set.errors {
             log(
@@ -154,6 +162,7 @@ impl State {
             ledger_trust,
             metrics: metrics::Metrics::default(),
             requests: AtomicU64::new(0),
+            tls,
             config,
         })
     }
@@ -515,6 +524,11 @@ pub async fn serve(state: Arc<State>) -> Result<(), ServeError> {
         "addr": addr.to_string(),
         "policies": state.current().policies.keys().collect::<Vec<_>>(),
         "auth": if state.tokens.is_some() { "tokens" } else { "none" },
+        "tls": match &state.config.tls {
+            None => "off",
+            Some(t) if t.client_ca.is_some() => "mutual",
+            Some(_) => "on",
+        },
         "ledger": state.config.ledger.as_deref().map(crate::ledger::redact),
     }));
     let reloader = {
@@ -540,10 +554,16 @@ pub async fn serve(state: Arc<State>) -> Result<(), ServeError> {
         }
         log(serde_json::json!({"level": "info", "msg": "draining"}));
     };
-    let served = axum::serve(listener, router(state.clone()))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| ServeError(e.to_string()));
+    let served = match state.tls.clone() {
+        Some(acceptor) => {
+            tls::serve(listener, acceptor, router(state.clone()), shutdown).await;
+            Ok(())
+        }
+        None => axum::serve(listener, router(state.clone()))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| ServeError(e.to_string())),
+    };
     reloader.abort();
     log(serde_json::json!({"level": "info", "msg": "stopped"}));
     served
