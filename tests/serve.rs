@@ -368,7 +368,7 @@ fn statuses_problems_and_the_openapi_description() {
         Some("{\"policy\": "),
     );
     assert_eq!(status, 422, "{text}");
-    assert!(text.contains("not JSON"));
+    assert!(text.contains("not a JSON object"), "{text}");
     let big = json!({"policy": "payments/policy.clr", "evidence": {"x": "a".repeat(300_000)}})
         .to_string();
     let (status, kind, text) = server.call("POST", "/v1/check", Some("admin-token"), Some(&big));

@@ -23,36 +23,100 @@ pub struct Asked {
     pub policy: String,
     pub gate: Option<String>,
     body: serde_json::Map<String, Json>,
+    /// `evidence` as sent, compacted: the text `check --evidence -` reads.
+    evidence: Option<String>,
+}
+
+/// The body's top-level members, each as its raw JSON text, in order; a
+/// member given twice is refused (serde_json would keep the last).
+struct Members(Vec<(String, Box<serde_json::value::RawValue>)>);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut out: Vec<(String, Box<serde_json::value::RawValue>)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    if out.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format!(
+                            "duplicate key `{key}` (ambiguous evidence is rejected)"
+                        )));
+                    }
+                    out.push((key, map.next_value()?));
+                }
+                Ok(Members(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `text` (valid JSON) without the whitespace between tokens: the same
+/// tokens, byte for byte, so every value is the one the client sent.
+fn compact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if !matches!(c, ' ' | '\t' | '\n' | '\r') {
+            if c == '"' {
+                in_string = true;
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Parses the body far enough to authorise it (policy and gate).
 pub fn parse(body: &[u8], limits: &crate::limits::Limits) -> Result<Asked, Problem> {
-    let value: Json = serde_json::from_slice(body)
-        .map_err(|e| Problem::unprocessable("the request body is not JSON", format!("{e}")))?;
-    // serde_json keeps the last of two equal keys; evidence with a key
-    // twice is ambiguous and refused, as `check` refuses such a file. The
-    // evidence reader checks the whole body once, with the same limits.
-    let text = std::str::from_utf8(body)
-        .map_err(|e| Problem::unprocessable("the request body is not UTF-8", e.to_string()))?;
-    crate::eval::parse_json(
-        text,
-        crate::eval::LoadLimits {
-            max_depth: limits.evidence_depth + 2,
-            max_string: limits.string_bytes,
-        },
-    )
-    .map_err(|e| {
-        Problem::unprocessable(
-            "the request body is not valid evidence JSON",
-            format!("{} (line {}, column {})", e.message(), e.line(), e.column()),
-        )
+    let Members(members) = serde_json::from_slice(body).map_err(|e| {
+        Problem::unprocessable("the request body is not a JSON object", format!("{e}"))
     })?;
-    let Json::Object(body) = value else {
-        return Err(Problem::unprocessable(
-            "the request body is not a JSON object",
-            "send {\"policy\": \"PATH\", \"evidence\": {...}}".into(),
-        ));
-    };
+    let mut evidence = None;
+    let mut fields = serde_json::Map::new();
+    for (key, raw) in members {
+        if key == "evidence" {
+            // Read once, by the decision's own load, which refuses
+            // duplicate keys and keeps every position, as for a file.
+            evidence = Some(compact(raw.get()));
+            continue;
+        }
+        // serde_json keeps the last of two equal keys: the evidence reader
+        // checks these (small) members first, with the same limits.
+        crate::eval::parse_json(
+            raw.get(),
+            crate::eval::LoadLimits {
+                max_depth: limits.evidence_depth + 1,
+                max_string: limits.string_bytes,
+            },
+        )
+        .map_err(|e| {
+            Problem::unprocessable(
+                "the request body is not valid evidence JSON",
+                format!("`{key}`: {}", e.message()),
+            )
+        })?;
+        let value: Json = serde_json::from_str(raw.get())
+            .map_err(|e| Problem::unprocessable("the request body is not JSON", format!("{e}")))?;
+        fields.insert(key, value);
+    }
+    let body = fields;
     for key in body.keys() {
         if !matches!(
             key.as_str(),
@@ -83,7 +147,12 @@ pub fn parse(body: &[u8], limits: &crate::limits::Limits) -> Result<Asked, Probl
             ))
         }
     };
-    Ok(Asked { policy, gate, body })
+    Ok(Asked {
+        policy,
+        gate,
+        body,
+        evidence,
+    })
 }
 
 /// The gate a request means (as `check --gate` chooses it).
@@ -122,11 +191,11 @@ pub fn decide_request(
     let body = &asked.body;
     let mut sources = Vec::new();
     let mut evidence_args = Vec::new();
-    if let Some(evidence) = body.get("evidence") {
+    if let Some(evidence) = &asked.evidence {
         sources.push(Source::Text {
             mount: None,
             name: "<stdin>".into(),
-            text: Arc::new(text_of(evidence)),
+            text: Arc::new(evidence.clone()),
         });
         evidence_args.push("-".to_string());
     }
