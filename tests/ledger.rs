@@ -840,25 +840,3 @@ fn postgres_ledger_end_to_end() {
         "{out}"
     );
 }
-
-#[test]
-fn a_retried_append_does_not_record_the_same_decision_twice() {
-    let dir = tempfile::tempdir().unwrap();
-    let spec = sqlite_ledger(dir.path(), 2);
-    let mut store = ledger::open(&spec, false).unwrap();
-    let k = key("test.key");
-    let envelope = clearance::sign::envelope(&decision(7, &digest_of(1)), &k).unwrap();
-    // The first attempt committed, then its connection broke: the retry
-    // finds the envelope it sent as the newest entry.
-    assert_eq!(ledger::record(&mut *store, &envelope, &k).unwrap(), 2);
-    assert_eq!(
-        ledger::record_retried(&mut *store, &envelope, &k).unwrap(),
-        2
-    );
-    assert_eq!(store.entries(u64::MAX).unwrap().len(), 3);
-    // A retry of a decision that never reached the database appends it.
-    let other = clearance::sign::envelope(&decision(8, &digest_of(1)), &k).unwrap();
-    assert_eq!(ledger::record_retried(&mut *store, &other, &k).unwrap(), 3);
-    // Outside a retry, an equal decision made again is recorded again.
-    assert_eq!(ledger::record(&mut *store, &other, &k).unwrap(), 4);
-}

@@ -297,28 +297,6 @@ pub fn record(store: &mut dyn Store, envelope: &str, key: &SigningKey) -> Result
     })
 }
 
-/// [`record`] after a failed attempt whose connection broke: if the
-/// newest entry already is this envelope (the first commit reached the
-/// database before the connection went), that entry's seq, else a new
-/// append. Only a retry asks this; two equal decisions made on purpose are
-/// both recorded.
-pub fn record_retried(
-    store: &mut dyn Store,
-    envelope: &str,
-    key: &SigningKey,
-) -> Result<u64, LedgerError> {
-    let entry = entry_of(envelope, key)?;
-    if let (Some(head), Some(digest)) = (store.head()?, entry.subjects.first()) {
-        let newest = store.entries_for_subject(digest, head.size)?;
-        if let Some(last) = newest.last() {
-            if last.seq + 1 == head.size && last.envelope == entry.envelope {
-                return Ok(last.seq);
-            }
-        }
-    }
-    record(store, envelope, key)
-}
-
 /// The size and root a decision read the ledger at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Snapshot {

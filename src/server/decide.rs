@@ -319,7 +319,7 @@ pub fn decide_request(
             })?;
             let digests: Vec<String> = subjects.iter().map(|s| s.digest_string()).collect();
             let (value, snapshot) = state
-                .with_ledger(|store, _| {
+                .with_ledger(|store| {
                     let snapshot = crate::ledger::snapshot(store, None)?;
                     let value =
                         crate::ledger::value(store, &digests, &snapshot, &state.ledger_trust)?;
@@ -393,12 +393,7 @@ pub fn decide_request(
             return Err(Problem::unavailable("the request timed out"));
         }
         state
-            // A retried append first looks for its own envelope: the commit
-            // may have reached the database before the connection broke.
-            .with_ledger(|store, retried| match retried {
-                false => crate::ledger::record(store, &envelope, key),
-                true => crate::ledger::record_retried(store, &envelope, key),
-            })
+            .with_ledger(|store| crate::ledger::record(store, &envelope, key))
             .map_err(|e| {
                 state.metrics.ledger_error();
                 Problem::unavailable(&format!("the ledger cannot be written: {e}"))

@@ -169,11 +169,11 @@ impl State {
 
     /// Runs `f` on the ledger. When the store is unavailable (a restarted
     /// database drops its connections), it reconnects once and runs `f`
-    /// again, telling it that it is a retry; if that fails too, the error
-    /// stands (and the caller answers 503 with no decision).
+    /// again; if that fails too, the error stands (and the caller answers
+    /// 503 with no decision).
     pub(crate) fn with_ledger<T>(
         &self,
-        f: impl Fn(&mut dyn Store, bool) -> Result<T, crate::ledger::LedgerError>,
+        f: impl Fn(&mut dyn Store) -> Result<T, crate::ledger::LedgerError>,
     ) -> Result<T, crate::ledger::LedgerError> {
         use crate::ledger::LedgerError;
         let (Some(slot), Some(spec)) = (&self.ledger, &self.config.ledger) else {
@@ -182,13 +182,13 @@ impl State {
         let mut store = slot
             .lock()
             .map_err(|_| LedgerError::Unavailable("the ledger connection is unusable".into()))?;
-        match f(&mut **store, false) {
+        match f(&mut **store) {
             Err(LedgerError::Unavailable(first)) => {
                 let fresh = crate::ledger::open(spec, false).map_err(|e| {
                     LedgerError::Unavailable(format!("{first}; reconnecting failed: {e}"))
                 })?;
                 *store = fresh;
-                f(&mut **store, true)
+                f(&mut **store)
             }
             other => other,
         }
@@ -472,7 +472,7 @@ async fn readyz(Extract(state): Extract<Arc<State>>) -> Response {
             let state = state.clone();
             tokio::task::spawn_blocking(move || {
                 state
-                    .with_ledger(|s, _| s.head().map(|_| ()))
+                    .with_ledger(|s| s.head().map(|_| ()))
                     .map_err(|e| e.to_string())
             })
         };
