@@ -798,3 +798,55 @@ fn attest_verify_a_message_signature_bundle() {
         .unwrap();
     assert_eq!(err.code(), Some(Code::Format), "{err}");
 }
+
+/// A Sigstore bundle v0.1 (the `x509CertificateChain` layout), from the
+/// staging instance, checked against the staging trusted root given with
+/// `--trusted-root`. That root holds a CT log key this version does not
+/// verify (RSA, PKCS#1): the log is left out and the rest of the root is
+/// used. Another artifact, another identity, or the built-in production
+/// root: not verified.
+#[test]
+fn attest_verify_a_v0_1_staging_bundle_with_its_trusted_root() {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus/attestation");
+    let run = |artifact: &str, identity: &str, root: bool| {
+        let mut cmd = assert_cmd::Command::cargo_bin("clearance").unwrap();
+        cmd.args(["attest", "verify"])
+            .arg(corpus.join("sigstore-python-bundle.txt.sigstore"))
+            .arg("--artifact")
+            .arg(corpus.join(artifact))
+            .args([
+                "--identity",
+                identity,
+                "--issuer",
+                "https://github.com/login/oauth",
+            ]);
+        if root {
+            cmd.arg("--trusted-root")
+                .arg(corpus.join("sigstore-staging-trusted-root.json"));
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert_eq!(
+        run("sigstore-python-bundle.txt", "a@tny.town", true).0,
+        Some(0)
+    );
+    let other = run("sigstore-python-bundle.txt.sigstore", "a@tny.town", true);
+    assert!(
+        other.0 == Some(2) && other.1.contains("attestation::payload"),
+        "{other:?}"
+    );
+    let someone = run("sigstore-python-bundle.txt", "b@tny.town", true);
+    assert!(
+        someone.0 == Some(2) && someone.1.contains("attestation::untrusted"),
+        "{someone:?}"
+    );
+    let production = run("sigstore-python-bundle.txt", "a@tny.town", false);
+    assert!(
+        production.0 == Some(2) && production.1.contains("attestation::tlog"),
+        "{production:?}"
+    );
+}
