@@ -33,6 +33,8 @@ pub struct Defaults {
     pub gate: Option<String>,
     pub stage: Option<String>,
     pub evidence: Option<String>,
+    /// A JSON fixture of the `ledger` value rules read (`{"decisions": [...]}`).
+    pub ledger: Option<String>,
     pub now: Option<String>,
     #[serde(default)]
     pub params: BTreeMap<String, toml::Value>,
@@ -48,6 +50,8 @@ pub struct CaseSpec {
     pub gate: Option<String>,
     pub stage: Option<String>,
     pub evidence: Option<String>,
+    /// A JSON fixture of the `ledger` value, as in [`Defaults::ledger`].
+    pub ledger: Option<String>,
     pub now: Option<String>,
     pub params: Option<BTreeMap<String, toml::Value>>,
     pub waivers: Option<Vec<String>>,
@@ -406,11 +410,15 @@ fn run_case(
         raw.extend(toml_params(p));
     }
     let params = crate::params::parse_overrides(program, &raw).map_err(err)?;
+    let ledger = match case.ledger.as_ref().or(defaults.ledger.as_ref()) {
+        None => None,
+        Some(rel) => Some(ledger_fixture(&resolve(ctx.dir, rel), ctx.limits).map_err(err)?),
+    };
     let options = EvalOptions {
         now,
         params,
         limits: *ctx.limits,
-        ledger: None,
+        ledger,
     };
     let stage = case.stage.clone().or_else(|| {
         if case.gate.is_some() {
@@ -583,4 +591,42 @@ pub fn junit(results: &[CaseResult]) -> String {
         report.add_test_suite(suite);
     }
     report::text::xml_chars(&report.to_string().unwrap_or_default()).into_owned()
+}
+
+/// A `ledger` fixture: read by the JSON evidence reader (so duplicate keys
+/// and limits are refused as for evidence), and of the shape `check`
+/// builds: an object whose `decisions` is a list of objects with `seq`,
+/// `gate`, `verdict`, `decided_at`, `policy_sha256` and `signer`. A policy
+/// test can then decide a rule that reads signed history without a ledger.
+fn ledger_fixture(
+    path: &Path,
+    limits: &crate::limits::Limits,
+) -> Result<crate::eval::Value, String> {
+    let shown = path.display().to_string();
+    let source = [Source::File {
+        mount: None,
+        path: path.to_path_buf(),
+    }];
+    let read =
+        evidence::read(&source, limits).map_err(|e| format!("ledger fixture: {}", e.message()))?;
+    let value = evidence::assemble(&read, limits, Load::Full)
+        .map_err(|e| format!("ledger fixture: {}", e.message()))?;
+    let json = value.to_json();
+    let decisions = json
+        .get("decisions")
+        .and_then(|d| d.as_array())
+        .ok_or_else(|| {
+            format!("ledger fixture {shown}: an object with a `decisions` list, as `ledger` is")
+        })?;
+    for (i, d) in decisions.iter().enumerate() {
+        for field in crate::check::ledger::DECISION_FIELDS {
+            if d.get(field).is_none() {
+                return Err(format!(
+                    "ledger fixture {shown}: decision {i} has no `{field}` (a decision has {})",
+                    crate::check::ledger::DECISION_FIELDS.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(value)
 }

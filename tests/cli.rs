@@ -594,7 +594,7 @@ fn test_command_passes_the_shipped_suite_with_full_coverage() {
     let out = test_cmd(&["policies", "--coverage", "--coverage-min", "100"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("rule coverage: 22 of 22 rules seen passing and failing (100.0%)"));
+    assert!(stdout.contains("rule coverage: 25 of 25 rules seen passing and failing (100.0%)"));
     assert!(stdout.trim_end().ends_with("0 failed"));
 }
 
@@ -644,6 +644,14 @@ fn broken_test_files_exit_2_naming_file_case_and_position() {
         "{err}"
     );
     assert!(err.contains("patch does not apply"), "{err}");
+    // A ledger fixture is checked for the shape `ledger` has.
+    let out = test_cmd(&["tests/testfiles/bad_ledger.test.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("decision 0 has no `verdict`"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = test_cmd(&["tests/testfiles/missing_fixture.test.toml"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("no-such-fixture.json"));
