@@ -221,6 +221,33 @@ pub fn subject(
     Ok(value)
 }
 
+/// Why the digests a decision is about are not known: the evidence could
+/// not be loaded, or the gate's subject is missing or not a digest.
+#[derive(Debug, Clone)]
+pub enum NoSubject {
+    Evidence(DecideError),
+    Subject(crate::sign::subject::SubjectError),
+}
+
+impl NoSubject {
+    /// The diagnostic as the CLI prints it.
+    pub fn render(&self, program: &Program, style: Style) -> String {
+        match self {
+            NoSubject::Evidence(e) => e.render(style),
+            NoSubject::Subject(e) => e.render(&program.sources, style),
+        }
+    }
+}
+
+/// The `sha256:HEX` digests of `gate`'s subject, evaluated before any rule
+/// runs: whose history the ledger is read for.
+pub fn subject_digests(req: &Request<'_>, gate: &GateDecl) -> Result<Vec<String>, NoSubject> {
+    let value = subject(req, gate).map_err(NoSubject::Evidence)?;
+    let subjects =
+        crate::sign::subject::of_value(gate, value.as_ref()).map_err(NoSubject::Subject)?;
+    Ok(subjects.iter().map(|s| s.digest_string()).collect())
+}
+
 fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideError> {
     let limits = &req.options.limits;
     let lean = if req.strict_evidence {
@@ -298,6 +325,10 @@ pub struct Prepared<'p> {
     gate: &'p GateDecl,
     compiled: Compiled<'p>,
     projection: Projection,
+    /// Whether each result carries the gate's subject (signed outputs need
+    /// it; plain outcomes do not, so neither its load nor its evaluation
+    /// is paid for).
+    with_subject: bool,
 }
 
 impl<'p> Prepared<'p> {
@@ -305,7 +336,17 @@ impl<'p> Prepared<'p> {
         Prepared {
             gate,
             compiled: Compiled::new(program, &gate.lets, &gate.rules),
+            projection: projection::for_decision(program, &gate.lets, &gate.rules),
+            with_subject: false,
+        }
+    }
+
+    /// [`Self::new`], with the gate's subject evaluated for every bundle.
+    pub fn with_subject(program: &'p Program, gate: &'p GateDecl) -> Self {
+        Prepared {
             projection: projection::of_gate(program, gate, false),
+            with_subject: true,
+            ..Self::new(program, gate)
         }
     }
 
@@ -328,8 +369,10 @@ impl<'p> Prepared<'p> {
     ) -> Result<GateResult, EvidenceError> {
         let bundle = evidence::assemble(evidence, &options.limits, Load::Decide(&self.projection))?;
         let mut result = eval::decide_gate(&self.compiled, self.gate, &bundle, options);
-        result.subject =
-            eval::evaluate_subject(self.compiled.program(), self.gate, &bundle, options);
+        if self.with_subject {
+            result.subject =
+                eval::evaluate_subject(self.compiled.program(), self.gate, &bundle, options);
+        }
         Ok(result)
     }
 }

@@ -248,7 +248,10 @@ pub fn run(args: BatchArgs, limits: &Limits) -> Result<u8, NoDecision> {
                         };
                         let options = &options;
                         // Prepared once per worker: compiled code is not shared between threads.
-                        let prepared = decide::Prepared::new(program, gate);
+                        let prepared = match signed {
+                            Some(_) => decide::Prepared::with_subject(program, gate),
+                            None => decide::Prepared::new(program, gate),
+                        };
                         files
                             .iter()
                             .enumerate()

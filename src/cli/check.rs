@@ -207,13 +207,9 @@ fn read_ledger(
     style: report::Style,
 ) -> Result<(Value, crate::ledger::Snapshot), NoDecision> {
     let request = decide::Request::new(program, decide::Target::Gate(gate), evidence, options);
-    let value = decide::subject(&request, gate).map_err(|e| NoDecision(e.render(style)))?;
-    let subjects = crate::sign::subject::of_value(gate, value.as_ref())
-        .map_err(|e| NoDecision(e.render(&program.sources, style)))?;
-    let digests: Vec<String> = subjects.iter().map(|s| s.digest_string()).collect();
-    let snapshot = crate::ledger::snapshot(store, at).map_err(plain_error)?;
-    let value = crate::ledger::value(store, &digests, &snapshot, trusted).map_err(plain_error)?;
-    Ok((value, snapshot))
+    let digests = decide::subject_digests(&request, gate)
+        .map_err(|e| NoDecision(e.render(program, style)))?;
+    crate::ledger::read(store, &digests, at, trusted).map_err(plain_error)
 }
 
 /// The `--attestation NAME=FILE` mounts, each verified against `--trust`

@@ -348,6 +348,19 @@ pub fn snapshot(store: &mut dyn Store, at: Option<u64>) -> Result<Snapshot, Ledg
     })
 }
 
+/// The `ledger` value of `subjects` and the snapshot it was read at: the
+/// newest checkpoint, or `at` entries (see [`snapshot`] and [`value`]).
+pub fn read(
+    store: &mut dyn Store,
+    subjects: &[String],
+    at: Option<u64>,
+    trusted: &[TrustedKey],
+) -> Result<(Value, Snapshot), LedgerError> {
+    let snapshot = snapshot(store, at)?;
+    let value = value(store, subjects, &snapshot, trusted)?;
+    Ok((value, snapshot))
+}
+
 /// The `ledger` value rules read (TRUST.md section 4): the entries of the
 /// snapshot whose subject is one of `subjects` and whose envelope a
 /// trusted key signed, oldest first. Entries that do not verify are left

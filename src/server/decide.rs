@@ -311,19 +311,16 @@ pub fn decide_request(
     if let (Some(_), Some(spec)) = (&state.ledger, &state.config.ledger) {
         if !state.ledger_trust.is_empty() {
             let request = Request::new(program, Target::Gate(gate), &evidence, &options);
-            let value = decide::subject(&request, gate).map_err(|e| {
-                Problem::unprocessable("the evidence cannot be read", e.render(PLAIN))
+            let digests = decide::subject_digests(&request, gate).map_err(|e| {
+                let title = match e {
+                    decide::NoSubject::Evidence(_) => "the evidence cannot be read",
+                    decide::NoSubject::Subject(_) => "the gate's subject",
+                };
+                Problem::unprocessable(title, e.render(program, PLAIN))
             })?;
-            let subjects = crate::sign::subject::of_value(gate, value.as_ref()).map_err(|e| {
-                Problem::unprocessable("the gate's subject", e.render(&program.sources, PLAIN))
-            })?;
-            let digests: Vec<String> = subjects.iter().map(|s| s.digest_string()).collect();
             let (value, snapshot) = state
                 .with_ledger(|store| {
-                    let snapshot = crate::ledger::snapshot(store, None)?;
-                    let value =
-                        crate::ledger::value(store, &digests, &snapshot, &state.ledger_trust)?;
-                    Ok((value, snapshot))
+                    crate::ledger::read(store, &digests, None, &state.ledger_trust)
                 })
                 .map_err(|e| {
                     state.metrics.ledger_error();

@@ -413,13 +413,12 @@ async fn answer(
         }
     }
     let cancel = Arc::new(Cancel::default());
-    let work = {
+    let mut work = {
         let (state, cancel) = (state.clone(), cancel.clone());
         tokio::task::spawn_blocking(move || {
             decide::decide_request(&state, &policy, &asked, &cancel)
         })
     };
-    let mut work = work;
     let decided = match tokio::time::timeout(deadline, &mut work).await {
         Ok(joined) => joined,
         Err(_) if cancel.cancel() => {
