@@ -382,9 +382,24 @@ fn statuses_problems_and_the_openapi_description() {
     let (status, _, text) = server.call("POST", "/v1/check", Some("admin-token"), Some(twice));
     assert_eq!(status, 422, "{text}");
     assert!(text.contains("duplicate key `digest`"), "{text}");
+    // The policy list needs a token, and shows only what it may decide.
+    let (status, kind, _) = server.call("GET", "/v1/policies", None, None);
+    assert_eq!((status, kind.as_str()), (401, "application/problem+json"));
+    let (status, _, body) = server.call("GET", "/v1/policies", Some("ci-token"), None);
+    assert_eq!(status, 200);
+    check_against("Policies", &body);
+    let listed: Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = listed["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["payments/policy.clr"]);
+    let (_, _, all) = server.call("GET", "/v1/policies", Some("admin-token"), None);
+    assert!(all.contains("cookbook/01-same-artifact/policy.clr"));
     // The open endpoints need no token, and answer as described.
     for (path, schema) in [
-        ("/v1/policies", Some("Policies")),
         ("/readyz", Some("Ready")),
         ("/healthz", None),
         ("/metrics", None),

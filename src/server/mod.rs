@@ -335,13 +335,13 @@ async fn check(Extract(state): Extract<Arc<State>>, headers: HeaderMap, body: Bo
     response
 }
 
-/// Authorises, reads the body within the limits, and decides.
-async fn answer(
-    state: &Arc<State>,
+/// The caller's token: `None` when the service has no tokens file; a
+/// missing or unknown bearer token is 401.
+fn authorise<'s>(
+    state: &'s State,
     headers: &HeaderMap,
-    body: Body,
-) -> Result<(String, &'static str, String, String), Problem> {
-    let token = match &state.tokens {
+) -> Result<Option<&'s tokens::Token>, Problem> {
+    Ok(match &state.tokens {
         None => None,
         Some(tokens) => {
             let bearer = headers
@@ -363,7 +363,16 @@ async fn answer(
                 )
             })?)
         }
-    };
+    })
+}
+
+/// Authorises, reads the body within the limits, and decides.
+async fn answer(
+    state: &Arc<State>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, &'static str, String, String), Problem> {
+    let token = authorise(state, headers)?;
     let deadline = state.config.request_timeout;
     let max = state.config.max_body_bytes;
     let bytes: Bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, max)).await {
@@ -435,11 +444,17 @@ async fn answer(
     Ok((report, verdict, policy_name, gate))
 }
 
-async fn list_policies(Extract(state): Extract<Arc<State>>) -> Response {
+/// The policies the caller's token may decide (all without a tokens file).
+async fn list_policies(Extract(state): Extract<Arc<State>>, headers: HeaderMap) -> Response {
+    let token = match authorise(&state, &headers) {
+        Ok(t) => t,
+        Err(p) => return p.into_response_with(&request_id(&state, &headers)),
+    };
     let set = state.current();
     let policies: Vec<serde_json::Value> = set
         .policies
         .iter()
+        .filter(|(path, _)| token.is_none_or(|t| t.allows_policy(path)))
         .map(|(path, p)| {
             serde_json::json!({
                 "policy": path,
