@@ -28,20 +28,17 @@ pub struct Authority {
     pub end: Option<i64>,
 }
 
-/// The certificate authorities of a trusted root (Sigstore's
-/// `trusted_root.json`).
-fn authorities_of(root: &serde_json::Value) -> Result<Vec<Authority>, String> {
+/// The authorities of one section of a trusted root (Sigstore's
+/// `trusted_root.json`): its `certificateAuthorities` (Fulcio) or its
+/// `timestampAuthorities` (RFC 3161), which have the same shape.
+fn authorities_of(section: &serde_json::Value) -> Result<Vec<Authority>, String> {
     let time = |v: &serde_json::Value| {
         v.as_str()
             .and_then(|s| s.parse::<jiff::Timestamp>().ok())
             .map(|t| t.as_second())
     };
     let mut out = Vec::new();
-    for ca in root["certificateAuthorities"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
+    for ca in section.as_array().into_iter().flatten() {
         let chain = ca["certChain"]["certificates"]
             .as_array()
             .into_iter()
@@ -79,7 +76,7 @@ pub struct Identity {
 }
 
 const SAN: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("2.5.29.17");
-const EKU: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("2.5.29.37");
+pub(crate) const EKU: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("2.5.29.37");
 const CODE_SIGNING: spki::ObjectIdentifier =
     spki::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.3");
 const ISSUER_V1: spki::ObjectIdentifier =
@@ -139,7 +136,15 @@ pub fn verify_with_issuer(
     Err(last)
 }
 
-fn within(cert: &Certificate, at: i64) -> Result<(), String> {
+/// Whether the certificate `der` names itself as its issuer (a root), or
+/// does not parse (which is refused anyway).
+pub fn is_self_issued(der: &[u8]) -> bool {
+    Certificate::from_der(der)
+        .map(|c| c.tbs_certificate.issuer == c.tbs_certificate.subject)
+        .unwrap_or(true)
+}
+
+pub(crate) fn within(cert: &Certificate, at: i64) -> Result<(), String> {
     let validity = &cert.tbs_certificate.validity;
     let start = validity.not_before.to_unix_duration().as_secs() as i64;
     let end = validity.not_after.to_unix_duration().as_secs() as i64;
@@ -151,7 +156,7 @@ fn within(cert: &Certificate, at: i64) -> Result<(), String> {
     Ok(())
 }
 
-fn key_of(cert: &Certificate) -> Result<PublicKey, String> {
+pub(crate) fn key_of(cert: &Certificate) -> Result<PublicKey, String> {
     let spki = cert
         .tbs_certificate
         .subject_public_key_info
@@ -162,7 +167,11 @@ fn key_of(cert: &Certificate) -> Result<PublicKey, String> {
 
 /// `child` is signed by `chain[0]`, each by the next, and the last is a
 /// trust anchor; every one valid at `at`.
-fn chain_verifies(child: &Certificate, chain: &[Vec<u8>], at: i64) -> Result<(), String> {
+pub(crate) fn chain_verifies(
+    child: &Certificate,
+    chain: &[Vec<u8>],
+    at: i64,
+) -> Result<(), String> {
     let mut current = child.clone();
     for der in chain {
         let issuer = Certificate::from_der(der)
@@ -176,7 +185,12 @@ fn chain_verifies(child: &Certificate, chain: &[Vec<u8>], at: i64) -> Result<(),
             .to_der()
             .map_err(|e| e.to_string())?;
         let signature = current.signature.raw_bytes();
-        if !key_of(&issuer)?.verifies(&tbs, signature) {
+        let hash = super::timestamp::HashAlg::of_signature(
+            &current.signature_algorithm.oid,
+            super::timestamp::HashAlg::Sha256,
+        )
+        .ok_or("a certificate of the chain is signed with an algorithm not verified here")?;
+        if !key_of(&issuer)?.verifies_hashed(hash, &tbs, signature) {
             return Err("a certificate of the chain is not signed by its issuer".into());
         }
         current = issuer;
@@ -184,7 +198,7 @@ fn chain_verifies(child: &Certificate, chain: &[Vec<u8>], at: i64) -> Result<(),
     Ok(())
 }
 
-fn extension(cert: &Certificate, oid: spki::ObjectIdentifier) -> Option<&[u8]> {
+pub(crate) fn extension(cert: &Certificate, oid: spki::ObjectIdentifier) -> Option<&[u8]> {
     cert.tbs_certificate
         .extensions
         .as_ref()?
@@ -227,20 +241,26 @@ fn identity(cert: &Certificate) -> Result<Identity, String> {
 const SCT_LIST: spki::ObjectIdentifier =
     spki::ObjectIdentifier::new_unwrap("1.3.6.1.4.1.11129.2.4.2");
 
-/// A certificate-transparency log of a trusted root: its key, by log id.
+/// A log of a trusted root: its key, by log id, and (for a transparency
+/// log) the window in which its key signed: `start` is `None` when the
+/// root leaves it out, and such a log vouches for nothing.
 #[derive(Clone, Debug)]
 pub struct CtLog {
     pub log_id: [u8; 32],
     pub key: PublicKey,
+    pub start: Option<i64>,
+    pub end: Option<i64>,
 }
 
 /// A Sigstore trusted root, parsed once: its certificate authorities, its
-/// transparency logs (Rekor) and its certificate-transparency logs.
+/// transparency logs (Rekor), its certificate-transparency logs and its
+/// timestamp authorities.
 #[derive(Clone, Debug)]
 pub struct TrustedRoot {
     pub authorities: Vec<Authority>,
     pub tlogs: Vec<CtLog>,
     pub ct_logs: Vec<CtLog>,
+    pub timestamp_authorities: Vec<Authority>,
 }
 
 impl TrustedRoot {
@@ -248,28 +268,48 @@ impl TrustedRoot {
         let root: serde_json::Value = serde_json::from_str(trusted_root)
             .map_err(|e| format!("the trusted root is not JSON: {e}"))?;
         Ok(TrustedRoot {
-            authorities: authorities_of(&root)?,
-            // A transparency log may name itself otherwise than by its key's
-            // digest (newer log shards): only logs whose id is that digest
-            // are known here, so an entry of any other is refused.
+            authorities: authorities_of(&root["certificateAuthorities"])?,
+            // A transparency log is known by the id the root gives it: the
+            // SHA-256 of its key for Rekor v1 logs, the signed-note key
+            // hash for Rekor v2 logs (the root is the trust anchor, so its
+            // naming is what an entry's `logId` is matched against).
             tlogs: logs(&root["tlogs"], false)?,
             ct_logs: logs(&root["ctlogs"], true)?,
+            timestamp_authorities: authorities_of(&root["timestampAuthorities"])?,
         })
     }
 
-    /// The key of the transparency log `log_id` names.
-    pub fn tlog_key(&self, log_id: &[u8; 32]) -> Option<&PublicKey> {
-        self.tlogs
+    /// The key of the transparency log `log_id` names, when that log's
+    /// window in the root holds every one of `times` (Unix seconds; its
+    /// end included).
+    pub fn tlog_key(&self, log_id: &[u8; 32], times: &[i64]) -> Result<&PublicKey, String> {
+        let log = self
+            .tlogs
             .iter()
             .find(|l| l.log_id == *log_id)
-            .map(|l| &l.key)
+            .ok_or("the entry is in a log the trusted root does not name")?;
+        let start = log
+            .start
+            .ok_or("the trusted root gives the entry's log no start of validity")?;
+        if times
+            .iter()
+            .any(|t| *t < start || log.end.is_some_and(|end| *t > end))
+        {
+            return Err("the entry was made outside its log's validity in the trusted root".into());
+        }
+        Ok(&log.key)
     }
 }
 
-/// The logs of one section of a trusted root, each by its id, which is its
-/// key's SHA-256 (`strict`: a log whose id is not is an error; otherwise it
-/// is left out).
+/// The logs of one section of a trusted root, each by the id the root
+/// gives it (`strict`, for CT logs: that id must be its key's SHA-256, as
+/// SCTs name their log).
 fn logs(section: &serde_json::Value, strict: bool) -> Result<Vec<CtLog>, String> {
+    let time = |v: &serde_json::Value| {
+        v.as_str()
+            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second())
+    };
     let mut out = Vec::new();
     for log in section.as_array().into_iter().flatten() {
         let der = log["publicKey"]["rawBytes"]
@@ -287,13 +327,16 @@ fn logs(section: &serde_json::Value, strict: bool) -> Result<Vec<CtLog>, String>
             .and_then(super::dsse::base64_decode)
             .and_then(|id| <[u8; 32]>::try_from(id).ok())
             .ok_or("a log of the trusted root without its log id")?;
-        if super::keys::hex(&log_id) != key_id {
-            if strict {
-                return Err("a CT log's id is not the SHA-256 of its key".into());
-            }
-            continue;
+        if strict && super::keys::hex(&log_id) != key_id {
+            return Err("a CT log's id is not the SHA-256 of its key".into());
         }
-        out.push(CtLog { log_id, key });
+        let validity = &log["publicKey"]["validFor"];
+        out.push(CtLog {
+            log_id,
+            key,
+            start: time(&validity["start"]),
+            end: time(&validity["end"]),
+        });
     }
     Ok(out)
 }

@@ -21,8 +21,17 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Base64 as DSSE allows it: standard or URL-safe alphabet, padded or not.
+/// Line breaks are skipped, as Go's decoder (which wrote most Sigstore
+/// bundles) skips them: an openssl-made timestamp is wrapped at 76.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let unwrapped: String;
+    let text = if text.contains(['\n', '\r']) {
+        unwrapped = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+        unwrapped.as_str()
+    } else {
+        text
+    };
     [STANDARD, URL_SAFE, STANDARD_NO_PAD, URL_SAFE_NO_PAD]
         .iter()
         .find_map(|engine| engine.decode(text).ok())

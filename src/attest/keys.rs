@@ -11,6 +11,11 @@ pub enum PublicKey {
     Ed25519(ed25519_dalek::VerifyingKey),
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    /// An RSA key (its PKCS#1 `RSAPublicKey` DER), PKCS#1 v1.5 signatures
+    /// only. Accepted in certificates and trusted roots (Fulcio, CT logs
+    /// and timestamp authorities that use RSA), never as a key signer:
+    /// TRUST.md names Ed25519, P-256 and P-384 for those.
+    Rsa(Vec<u8>),
 }
 
 const ED25519: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.3.101.112");
@@ -19,6 +24,7 @@ const EC_PUBLIC_KEY: spki::ObjectIdentifier =
 const P256_CURVE: spki::ObjectIdentifier =
     spki::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384_CURVE: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const RSA: spki::ObjectIdentifier = spki::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 impl PublicKey {
     /// Parses a PEM `PUBLIC KEY` (SubjectPublicKeyInfo); returns the key and
@@ -31,7 +37,17 @@ impl PublicKey {
                 "a PEM `{label}`, not a `PUBLIC KEY` (SubjectPublicKeyInfo)"
             ));
         }
-        let info = spki::SubjectPublicKeyInfoRef::from_der(&der)
+        Self::parse(&der, false)
+    }
+
+    /// Parses a DER SubjectPublicKeyInfo (a trusted root's keys, a
+    /// certificate's key), RSA included; returns the key and its key id.
+    pub fn from_spki_der(der: &[u8]) -> Result<(PublicKey, String), String> {
+        Self::parse(der, true)
+    }
+
+    fn parse(der: &[u8], allow_rsa: bool) -> Result<(PublicKey, String), String> {
+        let info = spki::SubjectPublicKeyInfoRef::from_der(der)
             .map_err(|e| format!("not a SubjectPublicKeyInfo: {e}"))?;
         let bits = info.subject_public_key.raw_bytes();
         let key = match info.algorithm.oid {
@@ -65,6 +81,7 @@ impl PublicKey {
                     }
                 }
             }
+            RSA if allow_rsa => PublicKey::Rsa(bits.to_vec()),
             other => {
                 return Err(format!(
                     "the key algorithm {other} (only Ed25519, ECDSA P-256 and P-384 are accepted)"
@@ -74,14 +91,6 @@ impl PublicKey {
         let canonical = info.to_der().map_err(|e| e.to_string())?;
         let key_id = hex(&Sha256::digest(&canonical));
         Ok((key, key_id))
-    }
-
-    /// Parses a DER SubjectPublicKeyInfo (a trusted root's keys, a
-    /// certificate's key); returns the key and its key id.
-    pub fn from_spki_der(der: &[u8]) -> Result<(PublicKey, String), String> {
-        let pem = spki::der::pem::encode_string("PUBLIC KEY", spki::der::pem::LineEnding::LF, der)
-            .map_err(|e| e.to_string())?;
-        PublicKey::from_pem(&pem)
     }
 
     /// Whether `signature` is this key's over `message`: Ed25519; ECDSA
@@ -98,6 +107,9 @@ impl PublicKey {
             PublicKey::P384(k) => p384::ecdsa::Signature::from_der(signature)
                 .or_else(|_| p384::ecdsa::Signature::from_slice(signature))
                 .is_ok_and(|s| k.verify(message, &s).is_ok()),
+            PublicKey::Rsa(_) => {
+                self.verifies_hashed(super::timestamp::HashAlg::Sha256, message, signature)
+            }
         }
     }
 
@@ -107,7 +119,7 @@ impl PublicKey {
     pub fn verifies_prehash(&self, digest: &[u8], signature: &[u8]) -> bool {
         use p256::ecdsa::signature::hazmat::PrehashVerifier;
         match self {
-            PublicKey::Ed25519(_) => false,
+            PublicKey::Ed25519(_) | PublicKey::Rsa(_) => false,
             PublicKey::P256(k) => p256::ecdsa::Signature::from_der(signature)
                 .or_else(|_| p256::ecdsa::Signature::from_slice(signature))
                 .is_ok_and(|s| k.verify_prehash(digest, &s).is_ok()),
@@ -117,11 +129,40 @@ impl PublicKey {
         }
     }
 
+    /// Whether `signature` is this key's over `message` hashed with `hash`
+    /// (an X.509 or CMS signature names its hash, which need not be the
+    /// curve's usual one); Ed25519 signs the message itself.
+    pub fn verifies_hashed(
+        &self,
+        hash: super::timestamp::HashAlg,
+        message: &[u8],
+        signature: &[u8],
+    ) -> bool {
+        use super::timestamp::HashAlg;
+        match self {
+            PublicKey::Ed25519(_) => self.verifies(message, signature),
+            // ring's PKCS#1 v1.5 verifier (ring is in the tree through
+            // rustls): it hashes the message itself, with the named hash.
+            PublicKey::Rsa(der) => {
+                let algorithm = match hash {
+                    HashAlg::Sha256 => &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    HashAlg::Sha384 => &ring::signature::RSA_PKCS1_2048_8192_SHA384,
+                    HashAlg::Sha512 => &ring::signature::RSA_PKCS1_2048_8192_SHA512,
+                };
+                ring::signature::UnparsedPublicKey::new(algorithm, der)
+                    .verify(message, signature)
+                    .is_ok()
+            }
+            _ => self.verifies_prehash(&hash.digest(message), signature),
+        }
+    }
+
     pub fn algorithm(&self) -> &'static str {
         match self {
             PublicKey::Ed25519(_) => "Ed25519",
             PublicKey::P256(_) => "ECDSA P-256",
             PublicKey::P384(_) => "ECDSA P-384",
+            PublicKey::Rsa(_) => "RSA",
         }
     }
 }

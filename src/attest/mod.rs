@@ -19,8 +19,10 @@ pub(crate) mod dsse;
 mod error;
 pub(crate) mod keys;
 pub mod merkle;
+mod rekor;
 #[cfg(test)]
 mod test_data;
+pub mod timestamp;
 mod trust;
 
 pub use dsse::pae;
@@ -175,19 +177,31 @@ fn verify_document(
     // it and where the log has it.
     let (payload_type, statement_bytes, signer_name, signer, log) = if is_bundle {
         let opened = bundle::open(file, &document, trust, None)?;
-        let mut signer = serde_json::json!({
-            "name": opened.signer.name,
-            "kind": "keyless",
-            "identity": opened.identity.subject,
-            "issuer": opened.identity.issuer,
-            "key_id": null,
-        });
-        for (claim, value) in &opened.identity.claims {
+        let mut signer = match &opened.identity {
+            Some(identity) => serde_json::json!({
+                "name": opened.signer.name,
+                "kind": "keyless",
+                "identity": identity.subject,
+                "issuer": identity.issuer,
+                "key_id": null,
+            }),
+            None => serde_json::json!({
+                "name": opened.signer.name,
+                "kind": "key",
+                "identity": null,
+                "issuer": null,
+                "key_id": opened.key_id,
+            }),
+        };
+        for (claim, value) in opened.identity.iter().flat_map(|i| &i.claims) {
             signer[*claim] = value.clone().into();
         }
-        let time = jiff::Timestamp::from_second(opened.integrated_time)
-            .map(|t| t.to_string())
-            .unwrap_or_default();
+        // A Rekor v2 entry has no integrated time: null, not a time it
+        // does not state (its signed timestamps are what was checked).
+        let time = opened
+            .integrated_time
+            .and_then(|t| jiff::Timestamp::from_second(t).ok())
+            .map(|t| t.to_string());
         let log = serde_json::json!({"integrated_time": time, "log_index": opened.log_index});
         (
             opened.payload_type,
@@ -303,7 +317,10 @@ pub fn verify_for_artifact(
             mount: "attestation".into(),
             file,
             sha256: keys::hex(&Sha256::digest(&bytes)),
-            value: serde_json::json!({"signer": opened.signer.name, "identity": opened.identity.subject}),
+            value: serde_json::json!({
+                "signer": opened.signer.name,
+                "identity": opened.identity.and_then(|i| i.subject),
+            }),
             signers: vec![opened.signer.name.clone()],
             log_indexes: vec![Some(opened.log_index)],
         });
@@ -350,8 +367,15 @@ impl Trust {
         }
     }
 
-    /// A trust of one key, as `attest verify --key` gives it.
-    pub fn of_key(name: &str, pem: &str, file: &str) -> Result<Trust, AttestError> {
+    /// A trust of one key, as `attest verify --key` gives it; a bundle it
+    /// signed is checked against `trusted_root` (its log and timestamp
+    /// authorities), or the built-in public-good root.
+    pub fn of_key(
+        name: &str,
+        pem: &str,
+        file: &str,
+        trusted_root: Option<String>,
+    ) -> Result<Trust, AttestError> {
         let (key, key_id) = PublicKey::from_pem(pem)
             .map_err(|m| AttestError::Config(format!("`{file}` is {m}")))?;
         Ok(Trust {
@@ -360,7 +384,7 @@ impl Trust {
                 kind: SignerKind::Key { key, key_id },
             }],
             file: file.to_string(),
-            trusted_root: None,
+            trusted_root,
         })
     }
 }

@@ -43,7 +43,8 @@ pub struct VerifyArgs {
     /// A keyless signer's OIDC issuer (with `--identity`).
     #[arg(long, value_name = "URL", requires = "identity")]
     pub issuer: Option<String>,
-    /// The Sigstore trusted root for keyless signers (with `--identity`).
+    /// The Sigstore trusted root (its Fulcio authorities, logs and timestamp
+    /// authorities) instead of the built-in public-good root.
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
 }
@@ -79,6 +80,16 @@ pub fn run(args: AttestArgs, limits: &crate::limits::Limits) -> Result<u8, NoDec
             ))
         }
     };
+    let root = match &v.trusted_root {
+        None => None,
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            plain_error(format!(
+                "cannot read the trusted root `{}`: {}",
+                path.display(),
+                crate::evidence::source::io_reason(&e)
+            ))
+        })?),
+    };
     let (trust, shown) = match (&v.key, &v.identity, &v.issuer) {
         (Some(key_path), _, _) => {
             let shown = key_path.display().to_string();
@@ -88,20 +99,11 @@ pub fn run(args: AttestArgs, limits: &crate::limits::Limits) -> Result<u8, NoDec
                     crate::evidence::source::io_reason(&e)
                 ))
             })?;
-            let trust = crate::attest::Trust::of_key("key", &pem, &shown).map_err(plain_error)?;
+            let trust =
+                crate::attest::Trust::of_key("key", &pem, &shown, root).map_err(plain_error)?;
             (trust, format!("the key {shown}"))
         }
         (None, Some(identity), Some(issuer)) => {
-            let root = match &v.trusted_root {
-                None => None,
-                Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                    plain_error(format!(
-                        "cannot read the trusted root `{}`: {}",
-                        path.display(),
-                        crate::evidence::source::io_reason(&e)
-                    ))
-                })?),
-            };
             let trust = crate::attest::Trust::of_identity(identity, issuer, root);
             (trust, format!("identity `{identity}` (issuer `{issuer}`)"))
         }
