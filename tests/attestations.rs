@@ -850,3 +850,93 @@ fn attest_verify_a_v0_1_staging_bundle_with_its_trusted_root() {
         "{production:?}"
     );
 }
+
+/// `check --attestation` mounts a Rekor v2 bundle (the conformance suite's
+/// DSSE happy path: a `hashedrekord` 0.0.2 entry, no integrated time, its
+/// signing time from an RFC 3161 timestamp of the staging authority) when
+/// the trust file names its trusted root and identity; the mount's
+/// `log.integrated_time` is null, as the entry states none. With the
+/// public-good root instead, the same bundle is refused: the production
+/// timestamp authority did not sign its timestamp.
+#[test]
+fn a_rekor_v2_bundle_mounts_with_its_timestamp() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/conformance/bundle-verify/rekor2-dsse-happy-path");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::copy(
+        case.join("bundle.sigstore.json"),
+        root.join("a.sigstore.json"),
+    )
+    .unwrap();
+    std::fs::copy(
+        case.join("trusted_root.json"),
+        root.join("staging-root.json"),
+    )
+    .unwrap();
+    let signer = r#"
+[[signer]]
+name = "conformance-beacon"
+identity = "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"
+issuer = "https://token.actions.githubusercontent.com"
+"#;
+    std::fs::write(
+        root.join("trust.toml"),
+        format!("trusted_root = \"staging-root.json\"\n{signer}"),
+    )
+    .unwrap();
+    std::fs::write(root.join("public-good.toml"), signer).unwrap();
+    std::fs::write(
+        root.join("p.clr"),
+        r#"stages staging -> prod
+gate staging -> prod {
+  rule provenance-of-this-artifact {
+    require any s in evidence.provenance.subjects: s.digest.sha256 == evidence.artifact.digest
+    require evidence.provenance.signer.name == "conformance-beacon"
+    require evidence.provenance.log.integrated_time == null
+  }
+}
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("bundle.json"),
+        r#"{"artifact": {"digest": "a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf"}}"#,
+    )
+    .unwrap();
+    let run = |trust: &str| {
+        assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .current_dir(root)
+            .env("NO_COLOR", "1")
+            .args(["check", "p.clr", "--evidence", "bundle.json"])
+            .args(["--now", "2026-11-20T12:00:00Z"])
+            .args([
+                "--attestation",
+                "provenance=a.sigstore.json",
+                "--trust",
+                trust,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run("trust.toml");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("verified: evidence.provenance from a.sigstore.json"),
+        "{text}"
+    );
+    let out = run("public-good.toml");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("attestation::tlog")
+            && stderr.contains("no timestamp authority of the trusted root signed the timestamp"),
+        "{stderr}"
+    );
+}
