@@ -1,7 +1,8 @@
 //! The Sigstore conformance suite's `bundle-verify` cases (issue 15),
 //! copied into tests/data/conformance/ (see its SOURCE.md), run against the
 //! real `clearance attest verify` the way the suite's `verify-bundle`
-//! protocol runs a client: the bundle, the artifact, the key or the
+//! protocol runs a client: the bundle, the artifact (as a file, and again
+//! as its `sha256:` digest), the key or the
 //! identity and issuer, and the case's trusted root when it has one.
 //!
 //! A happy path must exit 0; a `_fail` case must exit 2 with the stable
@@ -39,17 +40,34 @@ fn expected() -> BTreeMap<String, String> {
         .collect()
 }
 
-/// Runs one case as the conformance suite would; returns the exit code and
-/// stderr.
-fn verify(case: &Path) -> (i32, String, String) {
+/// How the artifact is given: as a file, or as its digest (the suite runs
+/// every case both ways).
+#[derive(Clone, Copy, Debug)]
+enum Input {
+    Path,
+    Digest,
+}
+
+/// Runs one case as the conformance suite would; returns the exit code,
+/// stdout and stderr.
+fn verify(case: &Path, input: Input) -> (i32, String, String) {
     let file = |name: &str| Some(case.join(name)).filter(|p| p.exists());
     let artifact = file("artifact").unwrap_or_else(|| suite().join("a.txt"));
     let mut command = Command::new(env!("CARGO_BIN_EXE_clearance"));
     command
         .args(["attest", "verify"])
-        .arg(case.join("bundle.sigstore.json"))
-        .arg("--artifact")
-        .arg(artifact);
+        .arg(case.join("bundle.sigstore.json"));
+    match input {
+        Input::Path => {
+            command.arg("--artifact").arg(artifact);
+        }
+        Input::Digest => {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(std::fs::read(artifact).unwrap());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            command.arg("--digest").arg(format!("sha256:{hex}"));
+        }
+    }
     match file("key.pub") {
         Some(key) => {
             command.arg("--key").arg(key);
@@ -101,17 +119,21 @@ fn every_bundle_verify_case_of_the_conformance_suite() {
     assert_eq!(cases.len(), 70);
     let mut wrong = Vec::new();
     for (case, name) in cases.iter().zip(&names) {
-        let (code, stdout, stderr) = verify(case);
-        let want = &expected[name];
-        let ok = if name.ends_with("_fail") {
-            code == 2 && stderr.contains(&format!("error: {want}:")) && !stderr.contains("panick")
-        } else {
-            want == "ok" && code == 0 && stdout.starts_with("verified: ")
-        };
-        if !ok {
-            wrong.push(format!(
-                "{name}: exit {code}, wanted {want}\n{stdout}{stderr}"
-            ));
+        for input in [Input::Path, Input::Digest] {
+            let (code, stdout, stderr) = verify(case, input);
+            let want = &expected[name];
+            let ok = if name.ends_with("_fail") {
+                code == 2
+                    && stderr.contains(&format!("error: {want}:"))
+                    && !stderr.contains("panick")
+            } else {
+                want == "ok" && code == 0 && stdout.starts_with("verified: ")
+            };
+            if !ok {
+                wrong.push(format!(
+                    "{name} ({input:?}): exit {code}, wanted {want}\n{stdout}{stderr}"
+                ));
+            }
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
@@ -122,7 +144,7 @@ fn every_bundle_verify_case_of_the_conformance_suite() {
 fn verification_output_is_deterministic() {
     for name in ["rekor2-happy-path", "intoto-expired-certificate_fail"] {
         let case = suite().join(name);
-        let first = verify(&case);
-        assert_eq!(first, verify(&case), "{name}");
+        let first = verify(&case, Input::Path);
+        assert_eq!(first, verify(&case, Input::Path), "{name}");
     }
 }
