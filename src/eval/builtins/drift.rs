@@ -5,7 +5,9 @@ use crate::check::{ArgTy, Ty};
 use crate::eval::error::EvalError;
 use crate::eval::value::{Object, Value};
 use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 pub(super) fn builtins() -> Vec<Builtin> {
     vec![Builtin {
@@ -27,8 +29,44 @@ fn ignore_glob(pattern: &str) -> Result<Glob, String> {
     Glob::new(pattern).map_err(|e| format!("invalid ignore glob `{pattern}`: {}", e.kind()))
 }
 
+/// Compiled ignore sets, by their patterns, shared by every evaluation in
+/// the process: `batch` and the service decide the same gate over many
+/// bundles, and building a set (an Aho-Corasick automaton and a regex per
+/// pattern) cost more than the rest of a small bundle's evaluation. A set
+/// is a pure function of its patterns, and building one is not charged to
+/// the evaluation budget, so sharing it changes no outcome. Bounded: at
+/// most [`MAX_SHARED_SETS`] sets of at most [`MAX_SHARED_PATTERN_BYTES`]
+/// each (larger ones, which only evidence could supply, are built per call).
+static SHARED_SETS: OnceLock<Mutex<HashMap<Vec<String>, Arc<GlobSet>>>> = OnceLock::new();
+const MAX_SHARED_SETS: usize = 256;
+const MAX_SHARED_PATTERN_BYTES: usize = 16 * 1024;
+
+fn shared_set(
+    patterns: &[String],
+    build: impl FnOnce() -> Result<GlobSet, EvalError>,
+) -> Result<Arc<GlobSet>, EvalError> {
+    let bytes: usize = patterns.iter().map(String::len).sum();
+    if bytes > MAX_SHARED_PATTERN_BYTES {
+        return build().map(Arc::new);
+    }
+    let sets = SHARED_SETS.get_or_init(Default::default);
+    // A poisoned lock (a panic elsewhere while holding it) only loses the
+    // cache: the set is built here instead.
+    if let Some(set) = sets.lock().ok().and_then(|m| m.get(patterns).cloned()) {
+        return Ok(set);
+    }
+    let set = Arc::new(build()?);
+    if let Ok(mut map) = sets.lock() {
+        if map.len() >= MAX_SHARED_SETS {
+            map.clear();
+        }
+        map.insert(patterns.to_vec(), Arc::clone(&set));
+    }
+    Ok(set)
+}
+
 struct Walk<'a> {
-    ignore: Option<GlobSet>,
+    ignore: Option<Arc<GlobSet>>,
     out: Vec<Value>,
     args: &'a Args<'a>,
 }
@@ -108,12 +146,10 @@ fn diff(a: &Args<'_>) -> Result<Value, EvalError> {
     let ignore = match a.values.get(2) {
         None => None,
         Some(Value::List(patterns)) => {
-            let mut builder = GlobSetBuilder::new();
+            let mut texts = Vec::with_capacity(patterns.len());
             for p in patterns.iter() {
                 match p {
-                    Value::Str(s) => {
-                        builder.add(ignore_glob(s).map_err(|m| a.invalid(2, m))?);
-                    }
+                    Value::Str(s) => texts.push(s.to_string()),
                     other => {
                         return Err(a.invalid(
                             2,
@@ -126,7 +162,13 @@ fn diff(a: &Args<'_>) -> Result<Value, EvalError> {
                     }
                 }
             }
-            Some(builder.build().map_err(|e| a.invalid(2, e.to_string()))?)
+            Some(shared_set(&texts, || {
+                let mut builder = GlobSetBuilder::new();
+                for s in &texts {
+                    builder.add(ignore_glob(s).map_err(|m| a.invalid(2, m))?);
+                }
+                builder.build().map_err(|e| a.invalid(2, e.to_string()))
+            })?)
         }
         Some(_) => return Err(a.type_error(2, "list of glob strings")),
     };
