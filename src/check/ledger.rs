@@ -35,6 +35,15 @@ fn key(s: Span) -> (u32, usize) {
 }
 
 pub(super) fn check(program: &Program) -> Vec<CheckError> {
+    // Every shape starts at a use of `ledger`: a program with none (most of
+    // them) has nothing to check, and is not walked.
+    if !program
+        .resolution
+        .all()
+        .any(|r| matches!(r, Resolved::Ledger))
+    {
+        return Vec::new();
+    }
     let mut bound: HashMap<(u32, usize), Shape> = HashMap::new();
     let lets: HashMap<(u32, usize), &Expr> = program
         .lets
