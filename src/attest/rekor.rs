@@ -316,16 +316,9 @@ fn dsse_v1(
     {
         return Err("the log entry records another payload".into());
     }
-    let mut logged = Vec::new();
-    for sig in spec["signatures"].as_array().into_iter().flatten() {
-        verifier.is_pem_b64(sig["verifier"].as_str(), "verifier")?;
-        logged.push(
-            sig["signature"]
-                .as_str()
-                .and_then(base64_decode)
-                .ok_or("a logged signature that is not base64")?,
-        );
-    }
+    let logged = logged_signatures(&spec["signatures"], "signature", |sig| {
+        verifier.is_pem_b64(sig["verifier"].as_str(), "verifier")
+    })?;
     same_signatures(logged, envelope)
 }
 
@@ -342,17 +335,30 @@ fn dsse_v2(
     if logged_hash.as_deref() != Some(alg.digest(&payload).as_slice()) {
         return Err("the log entry records another payload".into());
     }
+    let logged = logged_signatures(&spec["signatures"], "content", |sig| {
+        verifier.is_v2(&sig["verifier"])
+    })?;
+    same_signatures(logged, envelope)
+}
+
+/// The signatures a `dsse` entry logs (each base64 in its `field`), each
+/// one's verifier checked by `verifier_is_ours`.
+fn logged_signatures(
+    list: &serde_json::Value,
+    field: &str,
+    verifier_is_ours: impl Fn(&serde_json::Value) -> Result<(), String>,
+) -> Result<Vec<Vec<u8>>, String> {
     let mut logged = Vec::new();
-    for sig in spec["signatures"].as_array().into_iter().flatten() {
-        verifier.is_v2(&sig["verifier"])?;
+    for sig in list.as_array().into_iter().flatten() {
+        verifier_is_ours(sig)?;
         logged.push(
-            sig["content"]
+            sig[field]
                 .as_str()
                 .and_then(base64_decode)
                 .ok_or("a logged signature that is not base64")?,
         );
     }
-    same_signatures(logged, envelope)
+    Ok(logged)
 }
 
 /// Rekor's `intoto` 0.0.2: the envelope as logged, its payload and
