@@ -940,3 +940,83 @@ gate staging -> prod {
         "{stderr}"
     );
 }
+
+/// Hostile edits of a real Rekor v2 bundle (the conformance suite's happy
+/// path), each refused with `attestation::tlog` and its own reason: its
+/// timestamp twice, 33 timestamps, a timestamp that is not DER, and two
+/// log entries. The unedited bundle verifies.
+#[test]
+fn hostile_timestamps_and_entries_are_refused() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/conformance/bundle-verify/rekor2-happy-path");
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(case.join("bundle.sigstore.json")).unwrap())
+            .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let verify = |edited: &serde_json::Value| {
+        let path = dir.path().join("b.sigstore.json");
+        std::fs::write(&path, edited.to_string()).unwrap();
+        let out = assert_cmd::Command::cargo_bin("clearance")
+            .unwrap()
+            .args(["attest", "verify"])
+            .arg(&path)
+            .arg("--artifact")
+            .arg(case.join("../a.txt"))
+            .args(["--identity", "https://github.com/sigstore-conformance/extremely-dangerous-public-oidc-beacon/.github/workflows/extremely-dangerous-oidc-beacon.yml@refs/heads/main"])
+            .args(["--issuer", "https://token.actions.githubusercontent.com"])
+            .arg("--trusted-root")
+            .arg(case.join("trusted_root.json"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert_eq!(verify(&bundle), (Some(0), String::new()));
+    let stamps = "/verificationMaterial/timestampVerificationData/rfc3161Timestamps";
+    let one = bundle.pointer(stamps).unwrap()[0].clone();
+    let with = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut b = bundle.clone();
+        f(&mut b);
+        b
+    };
+    let cases: [(serde_json::Value, &str); 4] = [
+        (
+            with(&|b| *b.pointer_mut(stamps).unwrap() = serde_json::json!([one, one])),
+            "the same signed timestamp twice",
+        ),
+        (
+            with(&|b| {
+                let many: Vec<serde_json::Value> = (0..33)
+                    .map(|i| serde_json::json!({"signedTimestamp": B64.encode([i as u8; 40])}))
+                    .collect();
+                *b.pointer_mut(stamps).unwrap() = many.into();
+            }),
+            "33 signed timestamps (at most 32 are read)",
+        ),
+        (
+            with(&|b| {
+                *b.pointer_mut(stamps).unwrap() =
+                    serde_json::json!([{"signedTimestamp": B64.encode(b"not DER at all")}])
+            }),
+            "the signed timestamp is not a DER TimeStampResp",
+        ),
+        (
+            with(&|b| {
+                let entries = b.pointer_mut("/verificationMaterial/tlogEntries").unwrap();
+                let first = entries[0].clone();
+                entries.as_array_mut().unwrap().push(first);
+            }),
+            "2 transparency-log entries; one is verified",
+        ),
+    ];
+    for (edited, reason) in cases {
+        let (code, stderr) = verify(&edited);
+        assert_eq!(code, Some(2), "{reason}: {stderr}");
+        assert!(
+            stderr.contains("error: attestation::tlog:") && stderr.contains(reason),
+            "{reason}: {stderr}"
+        );
+    }
+}
