@@ -763,62 +763,133 @@ impl Lower<'_> {
                         e
                     })
                 }
-                Rule::disjunction
-                | Rule::conjunction
-                | Rule::additive
-                | Rule::multiplicative
-                | Rule::coalesce => self.left_assoc(pair),
-                Rule::comparison => {
-                    let mut inner = pair.into_inner();
-                    let left = self.expr(self.next(&mut inner, span)?)?;
-                    match inner.next() {
-                        None => Ok(left),
-                        Some(op) => {
-                            let op_inner = self.next(&mut op.into_inner(), span)?;
-                            let op = binary_op(op_inner.as_rule())
-                                .ok_or_else(|| self.unexpected_rule(&op_inner))?;
-                            let right = self.expr(self.next(&mut inner, span)?)?;
-                            Ok(self.node(
-                                ExprKind::Binary(op, Box::new(left), Box::new(right)),
-                                span,
-                            )?)
-                        }
-                    }
-                }
-                Rule::negation => self.prefix(pair, Rule::kw_not, UnaryOp::Not),
-                Rule::unary => self.prefix(pair, Rule::op_neg, UnaryOp::Neg),
+                Rule::disjunction => self.disjunction(pair),
+                Rule::negation => self.negation(pair),
+                Rule::coalesce => self.coalesce(pair),
                 Rule::postfix => self.postfix(pair),
                 _ => self.primary(pair),
             }
         })
     }
 
-    fn left_assoc(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+    /// `a and b or c and d`: the grammar's `conjunction` level is silent,
+    /// so the pair holds the `negation` operands and the `and`/`or` between
+    /// them in order; `and` binds tighter, both group to the left.
+    fn disjunction(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
         let span = self.span(&pair);
         let mut inner = pair.into_inner();
-        let mut left = self.expr(self.next(&mut inner, span)?)?;
+        let mut or_left: Option<Expr> = None;
+        let mut and_left = self.expr(self.next(&mut inner, span)?)?;
         while let Some(op) = inner.next() {
-            let op = binary_op(op.as_rule()).ok_or_else(|| self.unexpected_rule(&op))?;
             let right = self.expr(self.next(&mut inner, span)?)?;
-            let span = left.span.to(right.span);
-            left = self.node(ExprKind::Binary(op, Box::new(left), Box::new(right)), span)?;
-        }
-        Ok(left)
-    }
-
-    fn prefix(&self, pair: Pair<'_, Rule>, op_rule: Rule, op: UnaryOp) -> Res<Expr> {
-        let mut ops = Vec::new();
-        let mut operand = None;
-        for p in pair.into_inner() {
-            if p.as_rule() == op_rule {
-                ops.push(self.span(&p));
-            } else {
-                operand = Some(p);
+            match op.as_rule() {
+                Rule::kw_and => and_left = self.binary(BinaryOp::And, and_left, right)?,
+                Rule::kw_or => {
+                    let done = match or_left.take() {
+                        Some(l) => self.binary(BinaryOp::Or, l, and_left)?,
+                        None => and_left,
+                    };
+                    or_left = Some(done);
+                    and_left = right;
+                }
+                _ => return Err(self.unexpected_rule(&op)),
             }
         }
-        let operand = operand.ok_or_else(|| internal(self.file, 0, "prefix without operand"))?;
+        match or_left {
+            Some(l) => self.binary(BinaryOp::Or, l, and_left),
+            None => Ok(and_left),
+        }
+    }
+
+    fn binary(&self, op: BinaryOp, left: Expr, right: Expr) -> Res<Expr> {
+        let span = left.span.to(right.span);
+        self.node(ExprKind::Binary(op, Box::new(left), Box::new(right)), span)
+    }
+
+    /// `not not a == b`: the `not`s, then the silent `comparison` level's
+    /// one or two `coalesce` operands with the comparison between them.
+    fn negation(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let mut nots = Vec::new();
+        let mut inner = pair.into_inner().peekable();
+        while let Some(p) = inner.next_if(|p| p.as_rule() == Rule::kw_not) {
+            nots.push(self.span(&p));
+        }
+        let mut e = self.expr(self.next_of(&mut inner, span)?)?;
+        if let Some(op) = inner.next() {
+            let op_inner = self.next(&mut op.into_inner(), span)?;
+            let op =
+                binary_op(op_inner.as_rule()).ok_or_else(|| self.unexpected_rule(&op_inner))?;
+            let right = self.expr(self.next_of(&mut inner, span)?)?;
+            e = self.binary(op, e, right)?;
+        }
+        for op_span in nots.into_iter().rev() {
+            let span = op_span.to(e.span);
+            e = self.node(ExprKind::Unary(UnaryOp::Not, Box::new(e)), span)?;
+        }
+        Ok(e)
+    }
+
+    /// `-a * b + c ?? d`: the silent `additive`, `multiplicative` and
+    /// `unary` levels leave a flat run of operands (each a `postfix` after
+    /// its `-`s) and operators, grouped here by precedence (`??` loosest,
+    /// then `+ -`, then `* / %`), each level to the left.
+    fn coalesce(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
+        let span = self.span(&pair);
+        let precedence = |op: BinaryOp| match op {
+            BinaryOp::Coalesce => 1,
+            BinaryOp::Add | BinaryOp::Sub => 2,
+            _ => 3,
+        };
+        // Shunting-yard over the run: operands wait on `operands` until an
+        // operator of lower or equal precedence closes them.
+        let mut operands: Vec<Expr> = Vec::new();
+        let mut operators: Vec<BinaryOp> = Vec::new();
+        let mut negations: Vec<Span> = Vec::new();
+        let reduce = |operands: &mut Vec<Expr>, op: BinaryOp| -> Res<()> {
+            let (Some(right), Some(left)) = (operands.pop(), operands.pop()) else {
+                return Err(internal(self.file, span.start, "operator without operands"));
+            };
+            operands.push(self.binary(op, left, right)?);
+            Ok(())
+        };
+        for p in pair.into_inner() {
+            match p.as_rule() {
+                Rule::op_neg => negations.push(self.span(&p)),
+                Rule::postfix => {
+                    operands.push(self.negated(std::mem::take(&mut negations), p)?);
+                }
+                _ => {
+                    let op = binary_op(p.as_rule()).ok_or_else(|| self.unexpected_rule(&p))?;
+                    while let Some(&top) = operators.last() {
+                        if precedence(top) < precedence(op) {
+                            break;
+                        }
+                        operators.pop();
+                        reduce(&mut operands, top)?;
+                    }
+                    operators.push(op);
+                }
+            }
+        }
+        while let Some(top) = operators.pop() {
+            reduce(&mut operands, top)?;
+        }
+        match (operands.pop(), operands.is_empty()) {
+            (Some(e), true) => Ok(e),
+            _ => Err(internal(
+                self.file,
+                span.start,
+                "an operand run that does not reduce",
+            )),
+        }
+    }
+
+    /// A `postfix` operand under its `-`s.
+    fn negated(&self, ops: Vec<Span>, operand: Pair<'_, Rule>) -> Res<Expr> {
         // `-9223372036854775808` must lex as one literal: i64::MIN has no positive twin.
-        if op == UnaryOp::Neg && !ops.is_empty() && is_number_literal(&operand) {
+        let mut ops = ops;
+        if !ops.is_empty() && is_number_literal(&operand) {
             if let Some(op_span) = ops.pop() {
                 let text = format!("-{}", operand.as_str().trim());
                 let span = op_span.to(self.span(&operand));
@@ -833,7 +904,7 @@ impl Lower<'_> {
         let mut e = self.expr(operand)?;
         for op_span in ops.into_iter().rev() {
             let span = op_span.to(e.span);
-            e = self.node(ExprKind::Unary(op, Box::new(e)), span)?;
+            e = self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), span)?;
         }
         Ok(e)
     }
@@ -978,13 +1049,8 @@ impl Lower<'_> {
             Rule::expr
             | Rule::paren
             | Rule::disjunction
-            | Rule::conjunction
             | Rule::negation
-            | Rule::comparison
             | Rule::coalesce
-            | Rule::additive
-            | Rule::multiplicative
-            | Rule::unary
             | Rule::postfix => self.expr(pair),
             _ => Err(self.unexpected_rule(&pair)),
         }
@@ -1034,7 +1100,7 @@ fn comment_ends(text: &str) -> Vec<(usize, usize)> {
 }
 
 fn is_number_literal(pair: &Pair<'_, Rule>) -> bool {
-    // unary -> postfix -> number (with no accessors)
+    // postfix -> number (with no accessors)
     let mut p = pair.clone();
     loop {
         match p.as_rule() {
@@ -1191,6 +1257,58 @@ mod tests {
             panic!("expected or at the top")
         };
         assert!(matches!(r.kind, ExprKind::Binary(BinaryOp::And, _, _)));
+    }
+
+    /// The expression fully parenthesized, each node checked to span the
+    /// text from its first operand to its last.
+    fn grouped(src: &str) -> String {
+        fn show(src: &str, e: &Expr) -> String {
+            let text = src.get(e.span.start..e.span.end).unwrap_or("?");
+            match &e.kind {
+                ExprKind::Binary(op, l, r) => {
+                    assert_eq!(e.span.start, l.span.start, "{text}");
+                    assert_eq!(e.span.end, r.span.end, "{text}");
+                    format!("({} {} {})", show(src, l), op.symbol(), show(src, r))
+                }
+                ExprKind::Unary(UnaryOp::Not, x) => format!("(not {})", show(src, x)),
+                ExprKind::Unary(UnaryOp::Neg, x) => format!("(-{})", show(src, x)),
+                _ => text.to_string(),
+            }
+        }
+        let expr = parse_expr(FileId(0), src).expect("parses");
+        show(src, &expr)
+    }
+
+    /// Precedence and grouping over the flat runs the silent levels leave
+    /// (`conjunction`, `comparison`, `additive`, `multiplicative`, `unary`).
+    #[test]
+    fn operators_group_by_precedence_to_the_left() {
+        for (src, want) in [
+            ("a or b and c", "(a or (b and c))"),
+            ("a and b or c and d or e", "(((a and b) or (c and d)) or e)"),
+            ("a and b and c", "((a and b) and c)"),
+            ("not a == b", "(not (a == b))"),
+            ("not not a and b", "((not (not a)) and b)"),
+            ("a + b * c - d", "((a + (b * c)) - d)"),
+            ("a - b - c", "((a - b) - c)"),
+            ("a / b % c * d", "(((a / b) % c) * d)"),
+            ("a ?? b + c ?? d", "((a ?? (b + c)) ?? d)"),
+            ("-a * -b", "((-a) * (-b))"),
+            ("- -a", "(-(-a))"),
+            ("a + b == c * d", "((a + b) == (c * d))"),
+            (
+                "x.y[0] * 2 >= z ?? 1 and w in ws",
+                "(((x.y[0] * 2) >= (z ?? 1)) and (w in ws))",
+            ),
+            ("a not in b or c", "((a not in b) or c)"),
+        ] {
+            assert_eq!(grouped(src), want, "{src}");
+        }
+        // A negated number literal is one literal, before any operator.
+        assert!(
+            matches!(e("-5 * 2"), ExprKind::Binary(BinaryOp::Mul, l, _) if l.kind == ExprKind::Int(-5))
+        );
+        assert!(parse_expr(FileId(0), "a == b == c").is_err());
     }
 
     #[test]
