@@ -30,7 +30,7 @@ mod cl019_gate_without_subject;
 mod cl020_ledger_without_subject;
 
 use crate::check::Program;
-use crate::syntax::Span;
+use crate::syntax::{FileId, Span};
 use jiff::Timestamp;
 use miette::Diagnostic;
 
@@ -157,7 +157,16 @@ pub fn run(program: &Program, now: Timestamp) -> Vec<Finding> {
     for lint in all() {
         (lint.check)(&ctx, &mut out);
     }
-    out.retain(|f| !allowed(program, f));
+    // Each file's allow comments are read once, not once per finding: a
+    // policy with thousands of findings would otherwise rescan its text for
+    // every one.
+    let mut allows: std::collections::HashMap<FileId, Vec<String>> = Default::default();
+    out.retain(|f| {
+        let codes = allows
+            .entry(f.span.file)
+            .or_insert_with(|| allowed_codes(program, f.span.file));
+        !codes.iter().any(|c| c.eq_ignore_ascii_case(f.code))
+    });
     out.sort_by(|a, b| {
         (a.span.file, a.span.start, a.code).cmp(&(b.span.file, b.span.start, b.code))
     });
@@ -165,30 +174,34 @@ pub fn run(program: &Program, now: Timestamp) -> Vec<Finding> {
     out
 }
 
-/// `# lint: allow CL012, CL004` anywhere in a file (on its own line or at
-/// the end of one) turns those lints off for it. Comments are found by the
-/// lexer's trivia scan, so a `#` inside a string is not a comment.
-fn allowed(program: &Program, finding: &Finding) -> bool {
-    let Some(file) = program.sources.get(finding.span.file) else {
-        return false;
+/// The codes `# lint: allow CL012, CL004` comments anywhere in a file (on
+/// their own line or at the end of one) turn off for it. Comments are found
+/// by the lexer's trivia scan, so a `#` inside a string is not a comment.
+fn allowed_codes(program: &Program, file: FileId) -> Vec<String> {
+    let Some(file) = program.sources.get(file) else {
+        return Vec::new();
     };
     let text: &str = &file.text;
-    let mut allowed = false;
+    let mut codes = Vec::new();
     crate::syntax::trivia::scan(text, |piece| {
         if let crate::syntax::trivia::Piece::Comment { start, end } = piece {
-            let codes = text
+            let listed = text
                 .get(start..end)
                 .and_then(|c| c.strip_prefix('#'))
                 .map(str::trim_start)
                 .and_then(|c| c.strip_prefix("lint: allow"));
-            if let Some(codes) = codes {
-                allowed |= codes
-                    .split([',', ' '])
-                    .any(|c| c.trim().eq_ignore_ascii_case(finding.code));
+            if let Some(listed) = listed {
+                codes.extend(
+                    listed
+                        .split([',', ' '])
+                        .map(str::trim)
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string),
+                );
             }
         }
     });
-    allowed
+    codes
 }
 
 /// The lint reference as Markdown (docs/lints.md is generated from this).
