@@ -93,11 +93,10 @@ where
     if let Some((src, span)) = span.and_then(|s| sources.get(s.file).map(|f| (f, s))) {
         // Text with raw control characters (a policy refused for holding
         // one) is cited by position: shown, the terminal would act on them.
-        let controls = src
-            .text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
-        if !controls && fits_snippet(&src.text, span.start) && fits_snippet(&src.text, span.end) {
+        if !src.has_controls()
+            && fits_snippet(&src.text, span.start)
+            && fits_snippet(&src.text, span.end)
+        {
             report = report.with_source_code(src.named_source());
         } else {
             let (line, col) = src.line_col(span.start);

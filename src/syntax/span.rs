@@ -1,6 +1,6 @@
 //! Source files and byte spans.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in a [`SourceMap`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -41,6 +41,11 @@ pub struct SourceFile {
     /// The path as the user gave it (or as resolved from an import), used in messages.
     pub name: String,
     pub text: Arc<str>,
+    /// Where each line starts, as miette counts lines (after `\n`, `\r\n`
+    /// or a lone `\r`), built the first time a diagnostic is drawn.
+    line_starts: Arc<OnceLock<Vec<usize>>>,
+    /// Whether the text holds raw control characters, found once.
+    controls: Arc<OnceLock<bool>>,
 }
 
 impl SourceFile {
@@ -49,8 +54,99 @@ impl SourceFile {
         line_col(&self.text, offset)
     }
 
-    pub fn named_source(&self) -> miette::NamedSource<Arc<str>> {
-        miette::NamedSource::new(self.name.clone(), self.text.clone())
+    /// The file as miette reads it for a diagnostic's snippet.
+    pub fn named_source(&self) -> Snippets {
+        Snippets {
+            name: self.name.clone(),
+            text: self.text.clone(),
+            line_starts: self.line_starts.clone(),
+        }
+    }
+
+    /// Whether the text holds control characters other than tab, line feed
+    /// and carriage return (a diagnostic then cites it by position: shown,
+    /// the terminal would act on them).
+    pub fn has_controls(&self) -> bool {
+        *self.controls.get_or_init(|| {
+            self.text
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+        })
+    }
+}
+
+/// A source file for miette's snippets. miette finds a span's lines by
+/// reading the text from its first byte, once per label, which for many
+/// diagnostics over a large policy is quadratic; this gives miette only a
+/// window of whole lines around the span (found in the file's line index)
+/// and shifts what it reads back to the file's lines and offsets, so the
+/// drawn diagnostic is byte for byte the one miette draws from the whole
+/// text (tests/diagnostics.rs and every snapshot hold it to that).
+pub struct Snippets {
+    name: String,
+    text: Arc<str>,
+    line_starts: Arc<OnceLock<Vec<usize>>>,
+}
+
+impl Snippets {
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let bytes = self.text.as_bytes();
+            let mut starts = vec![0];
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes.get(i) {
+                    Some(b'\r') if bytes.get(i + 1) == Some(&b'\n') => {
+                        i += 1;
+                        starts.push(i + 1);
+                    }
+                    Some(b'\r' | b'\n') => starts.push(i + 1),
+                    _ => {}
+                }
+                i += 1;
+            }
+            starts
+        })
+    }
+}
+
+impl miette::SourceCode for Snippets {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let starts = self.line_starts();
+        let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let first = line_of(span.offset());
+        let last = line_of(span.offset() + span.len());
+        // Whole lines, with a line to spare on each side of the context
+        // miette keeps, so it makes the same choices as on the whole text.
+        let from_line = first.saturating_sub(context_lines_before + 1);
+        let to_line = last + context_lines_after + 2;
+        let from = starts.get(from_line).copied().unwrap_or(0);
+        let to = starts
+            .get(to_line)
+            .copied()
+            .unwrap_or(self.text.len())
+            .min(self.text.len());
+        let window = self.text.as_bytes().get(from..to).unwrap_or_default();
+        let shifted: miette::SourceSpan = (span.offset().saturating_sub(from), span.len()).into();
+        let inner = <[u8] as miette::SourceCode>::read_span(
+            window,
+            &shifted,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        Ok(Box::new(miette::MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            (inner.span().offset() + from, inner.span().len()).into(),
+            inner.line() + from_line,
+            inner.column(),
+            inner.line_count() + from_line,
+        )))
     }
 }
 
@@ -77,6 +173,8 @@ impl SourceMap {
         self.files.push(SourceFile {
             name: name.into(),
             text: text.into(),
+            line_starts: Default::default(),
+            controls: Default::default(),
         });
         id
     }
@@ -111,6 +209,52 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_read_what_miette_reads_from_the_whole_text() {
+        use miette::{SourceCode, SpanContents};
+        let text = "line one\nline two\r\nthird\rfourth\n\n\nseventh é\nlast";
+        let mut map = SourceMap::default();
+        let id = map.add("p.clr", text);
+        let Some(file) = map.get(id) else {
+            panic!("the file was added");
+        };
+        let window = file.named_source();
+        let whole = miette::NamedSource::new("p.clr", text.to_string());
+        for start in 0..=text.len() {
+            if !text.is_char_boundary(start) {
+                continue;
+            }
+            for len in [0, 1, 3, 12, 30] {
+                let len = len.min(text.len() - start);
+                for (before, after) in [(0, 0), (1, 1), (2, 3), (5, 5)] {
+                    let span: miette::SourceSpan = (start, len).into();
+                    let (Ok(a), Ok(b)) = (
+                        window.read_span(&span, before, after),
+                        whole.read_span(&span, before, after),
+                    ) else {
+                        panic!("{start}+{len}: both read");
+                    };
+                    let shown = |c: &dyn SpanContents<'_>| {
+                        (
+                            c.data().to_vec(),
+                            c.span().offset(),
+                            c.span().len(),
+                            c.line(),
+                            c.column(),
+                            c.line_count(),
+                            c.name().map(str::to_string),
+                        )
+                    };
+                    assert_eq!(
+                        shown(a.as_ref()),
+                        shown(b.as_ref()),
+                        "span {start}+{len}, context {before}/{after}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn line_col_counts_from_one_and_ignores_cr() {
