@@ -1,7 +1,8 @@
 //! How cost grows with input size, for the inputs that used to grow faster
 //! than linearly (issue 11): a chain of `let`s or `def`s, `def`s that each
 //! call the one below twice, many failing rules explained over one large
-//! file, and `fmt --check` on a file whose every line changes. Each group
+//! file, `fmt --check` on a file whose every line changes, and `lint` of a
+//! gate whose every rule has a finding. Each group
 //! runs three sizes, doubling: linear growth doubles the time.
 //!
 //! `cargo bench --bench scaling`; figures in docs/performance.md.
@@ -156,5 +157,43 @@ fn fmt_check(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, compile, explain, fmt_check);
+/// `clearance lint`'s work on a gate whose every rule has a finding (no
+/// title, CL004) and a twin-free condition: run the lints, locate and draw
+/// every finding. Was quadratic in the findings three ways (allow comments,
+/// duplicate conditions, snippets and locations read from the file start).
+fn lint_findings(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lint, a finding per rule");
+    g.sample_size(10);
+    for rules in [1_000, 2_000, 4_000] {
+        let mut text = String::from("stages a -> b\ngate a -> b {\n");
+        for i in 0..rules {
+            text.push_str(&format!(
+                "  rule r{i} {{\n    require evidence.x{i} == {i}\n  }}\n"
+            ));
+        }
+        text.push_str("}\n");
+        let program = clearance::compile_str("p.clr", &text).unwrap();
+        let now = "2026-11-20T12:00:00Z".parse().unwrap();
+        g.bench_function(BenchmarkId::from_parameter(rules), |b| {
+            b.iter(|| {
+                let findings = clearance::lint::run(black_box(&program), now);
+                let mut drawn = 0;
+                for f in findings {
+                    let _ = program.sources.location(f.span);
+                    drawn += clearance::report::render_diagnostic(
+                        f.clone(),
+                        Some(f.span),
+                        &program.sources,
+                        clearance::report::Style::default(),
+                    )
+                    .len();
+                }
+                drawn
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, compile, explain, fmt_check, lint_findings);
 criterion_main!(benches);

@@ -46,12 +46,29 @@ pub struct SourceFile {
     line_starts: Arc<OnceLock<Vec<usize>>>,
     /// Whether the text holds raw control characters, found once.
     controls: Arc<OnceLock<bool>>,
+    /// Where each line starts for [`SourceFile::line_col`] (after `\n`).
+    newlines: Arc<OnceLock<Vec<usize>>>,
 }
 
 impl SourceFile {
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset: what
+    /// [`line_col`] gives, from a line index built once per file (a lint
+    /// run locates every finding; scanning from the start for each was
+    /// quadratic).
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        line_col(&self.text, offset)
+        let offset = offset.min(self.text.len());
+        if !self.text.is_char_boundary(offset) {
+            return line_col(&self.text, offset);
+        }
+        let starts = self.newlines.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts.get(line - 1).copied().unwrap_or(0);
+        let col = self.text.get(start..offset).unwrap_or("").chars().count() + 1;
+        (line, col)
     }
 
     /// The file as miette reads it for a diagnostic's snippet.
@@ -175,6 +192,7 @@ impl SourceMap {
             text: text.into(),
             line_starts: Default::default(),
             controls: Default::default(),
+            newlines: Default::default(),
         });
         id
     }
@@ -253,6 +271,19 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn indexed_line_col_is_line_col() {
+        let text = "ab\r\ncd\n\né x\ry\nlast";
+        let mut map = SourceMap::default();
+        let id = map.add("p.clr", text);
+        let Some(file) = map.get(id) else {
+            panic!("the file was added");
+        };
+        for offset in 0..=text.len() + 2 {
+            assert_eq!(file.line_col(offset), line_col(text, offset), "{offset}");
         }
     }
 
