@@ -205,11 +205,6 @@ pub fn open<'t>(
             entries.len()
         )));
     };
-    let number = |v: &serde_json::Value| {
-        v.as_str()
-            .and_then(|s| s.parse::<i64>().ok())
-            .or_else(|| v.as_i64())
-    };
     let log_index = number(&entry["logIndex"])
         .filter(|i| *i >= 0)
         .ok_or_else(|| tlog("the entry's log index is not a non-negative integer"))?;
@@ -367,6 +362,14 @@ pub fn open<'t>(
     })
 }
 
+/// A protobuf JSON int64: a decimal string, as Sigstore writes them, or a
+/// JSON number.
+fn number(v: &serde_json::Value) -> Option<i64> {
+    v.as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .or_else(|| v.as_i64())
+}
+
 /// One of the envelope's signatures verifies under `key`, over its PAE.
 fn envelope_signed_by(envelope: &serde_json::Value, key: &super::PublicKey) -> bool {
     let (Some(payload_type), Some(payload)) = (
@@ -398,14 +401,10 @@ fn inclusion_verifies(
     body: &[u8],
     log: Option<(&super::PublicKey, &merkle::Hash)>,
 ) -> Result<(), String> {
-    let number = |v: &serde_json::Value| {
-        v.as_str()
-            .and_then(|s| s.parse::<u64>().ok())
-            .or_else(|| v.as_u64())
-    };
-    let index = number(&proof["logIndex"])
+    let unsigned = |v: &serde_json::Value| number(v).and_then(|n| u64::try_from(n).ok());
+    let index = unsigned(&proof["logIndex"])
         .ok_or("the inclusion proof's index is not a non-negative integer")?;
-    let size = number(&proof["treeSize"]).ok_or("the inclusion proof has no tree size")?;
+    let size = unsigned(&proof["treeSize"]).ok_or("the inclusion proof has no tree size")?;
     let hashes = proof["hashes"]
         .as_array()
         .into_iter()

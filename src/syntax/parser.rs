@@ -823,9 +823,15 @@ impl Lower<'_> {
             let right = self.expr(self.next_of(&mut inner, span)?)?;
             e = self.binary(op, e, right)?;
         }
-        for op_span in nots.into_iter().rev() {
+        self.prefixed(UnaryOp::Not, nots, e)
+    }
+
+    /// `e` under prefix operators written at `ops` (outermost first), each
+    /// node spanning from its operator to the end of `e`.
+    fn prefixed(&self, op: UnaryOp, ops: Vec<Span>, mut e: Expr) -> Res<Expr> {
+        for op_span in ops.into_iter().rev() {
             let span = op_span.to(e.span);
-            e = self.node(ExprKind::Unary(UnaryOp::Not, Box::new(e)), span)?;
+            e = self.node(ExprKind::Unary(op, Box::new(e)), span)?;
         }
         Ok(e)
     }
@@ -886,27 +892,16 @@ impl Lower<'_> {
     }
 
     /// A `postfix` operand under its `-`s.
-    fn negated(&self, ops: Vec<Span>, operand: Pair<'_, Rule>) -> Res<Expr> {
+    fn negated(&self, mut ops: Vec<Span>, operand: Pair<'_, Rule>) -> Res<Expr> {
         // `-9223372036854775808` must lex as one literal: i64::MIN has no positive twin.
-        let mut ops = ops;
-        if !ops.is_empty() && is_number_literal(&operand) {
+        if is_number_literal(&operand) {
             if let Some(op_span) = ops.pop() {
                 let text = format!("-{}", operand.as_str().trim());
                 let span = op_span.to(self.span(&operand));
-                let mut e = number(self.file, span, &text)?;
-                for op_span in ops.into_iter().rev() {
-                    let span = op_span.to(e.span);
-                    e = self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), span)?;
-                }
-                return Ok(e);
+                return self.prefixed(UnaryOp::Neg, ops, number(self.file, span, &text)?);
             }
         }
-        let mut e = self.expr(operand)?;
-        for op_span in ops.into_iter().rev() {
-            let span = op_span.to(e.span);
-            e = self.node(ExprKind::Unary(UnaryOp::Neg, Box::new(e)), span)?;
-        }
-        Ok(e)
+        self.prefixed(UnaryOp::Neg, ops, self.expr(operand)?)
     }
 
     fn postfix(&self, pair: Pair<'_, Rule>) -> Res<Expr> {
