@@ -55,6 +55,14 @@ fn assert_agree(program: &Program, evidence: &eval::Value, what: &str) -> usize 
                 fast, reference,
                 "{what}: `{label}` with a budget of {budget:?} steps"
             );
+            // The tracing mode explanations run in decides the same, even
+            // on when the budget runs out.
+            let traced =
+                compiled::traced_verdicts(program, lets, rules, evidence, &options(budget));
+            assert_eq!(
+                fast, traced,
+                "{what}: `{label}` traced, with a budget of {budget:?} steps"
+            );
             compared += fast.len();
         }
     }
@@ -244,11 +252,13 @@ proptest! {
         let options = &options;
         for g in &p.gates {
             let (fast, reference) = compiled::both_verdicts(p, &g.lets, &g.rules, &value, options);
-            prop_assert_eq!(fast, reference);
+            prop_assert_eq!(&fast, &reference);
+            prop_assert_eq!(fast, compiled::traced_verdicts(p, &g.lets, &g.rules, &value, options));
         }
         for s in &p.stages {
             let (fast, reference) = compiled::both_verdicts(p, &s.lets, &s.triggers, &value, options);
-            prop_assert_eq!(fast, reference);
+            prop_assert_eq!(&fast, &reference);
+            prop_assert_eq!(fast, compiled::traced_verdicts(p, &s.lets, &s.triggers, &value, options));
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Any JSON evidence against the example policies (every gate and rollback
 //! trigger), and any policy text against fixed evidence: never panic, every
 //! outcome renders, and the compiled evaluator agrees with the reference
-//! interpreter on every rule (outcome, failing clauses, kinds of error).
+//! interpreter on every rule (outcome, failing clauses, kinds of error), in
+//! its deciding form and in the tracing form explanations run in.
 #![no_main]
 use clearance::eval::{self, compiled, EvalOptions};
 use clearance::report::{self, Evidence};
@@ -29,6 +30,8 @@ fn decide_all(program: &clearance::check::Program, evidence: &eval::Value) {
         let (fast, reference) =
             compiled::both_verdicts(program, &gate.lets, &gate.rules, evidence, &options);
         assert_eq!(fast, reference, "evaluators disagree on {}", gate.label());
+        let traced = compiled::traced_verdicts(program, &gate.lets, &gate.rules, evidence, &options);
+        assert_eq!(fast, traced, "tracing disagrees on {}", gate.label());
         let r = eval::evaluate_gate(program, gate, evidence, &options);
         let _ = report::render_gate(program, &gate.label(), &r, Default::default(), &Evidence::default());
     }
@@ -36,6 +39,8 @@ fn decide_all(program: &clearance::check::Program, evidence: &eval::Value) {
         let (fast, reference) =
             compiled::both_verdicts(program, &stage.lets, &stage.triggers, evidence, &options);
         assert_eq!(fast, reference, "evaluators disagree on {}", stage.name);
+        let traced = compiled::traced_verdicts(program, &stage.lets, &stage.triggers, evidence, &options);
+        assert_eq!(fast, traced, "tracing disagrees on {}", stage.name);
         let r = eval::evaluate_triggers(program, stage, evidence, &options);
         let _ = report::render_rollback(program, &stage.name, &r, Default::default(), &Evidence::default());
     }

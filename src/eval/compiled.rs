@@ -20,7 +20,7 @@
 use super::access::{self, Val};
 use super::builtins::{self, Builtin};
 use super::verdict::{Clause, Outcome, Verdict};
-use super::{apply_values, const_value, Budget, ErrorKind, EvalError, EvalOptions, Value};
+use super::{apply_values, const_value, Budget, ErrorKind, EvalError, EvalOptions, Origin, Value};
 use crate::check::Program;
 use crate::syntax::ast::*;
 use crate::syntax::Span;
@@ -30,7 +30,7 @@ use std::rc::Rc;
 
 /// Which block of `let`s a name refers to.
 #[derive(Clone, Copy, Debug)]
-enum Level {
+pub(super) enum Level {
     /// File-level `let`s.
     Global,
     /// The `let`s of the gate (or stage) being decided.
@@ -39,14 +39,14 @@ enum Level {
     Rule,
 }
 
-struct Node {
-    kind: NodeKind,
-    span: Span,
+pub(super) struct Node {
+    pub(super) kind: NodeKind,
+    pub(super) span: Span,
     /// Budget steps charged on entry (see the module comment).
     steps: u32,
 }
 
-enum NodeKind {
+pub(super) enum NodeKind {
     Const(Value),
     Evidence,
     Now,
@@ -99,14 +99,24 @@ enum NodeKind {
         builtin: &'static Builtin,
         args: Vec<Node>,
         spans: Vec<Span>,
+        /// The function's name in the call, where explanations put its value.
+        name: Span,
     },
     /// A call of a `def` helper, by its index in [`Compiled::defs`].
-    Def(usize, Vec<Node>),
+    Def {
+        def: usize,
+        args: Vec<Node>,
+        name: Span,
+    },
     UnknownFunction(Ident, Vec<Node>),
+    /// `(inner)`, kept only in the tracing form (see [`Compiled::traced`]),
+    /// whose nodes stand one for one for the expressions an explanation
+    /// labels; the deciding form drops parentheses.
+    Paren(Box<Node>),
 }
 
 /// One `.name` of a [`NodeKind::Path`], innermost first.
-struct FieldStep {
+pub(super) struct FieldStep {
     name: Rc<str>,
     name_span: Span,
     /// The expression the field is read from, for error messages.
@@ -115,10 +125,10 @@ struct FieldStep {
     id: usize,
 }
 
-struct CompiledRule {
+pub(super) struct CompiledRule {
     lets: Vec<Node>,
-    whens: Vec<Node>,
-    requires: Vec<Node>,
+    pub(super) whens: Vec<Node>,
+    pub(super) requires: Vec<Node>,
 }
 
 struct CompiledDef {
@@ -158,6 +168,9 @@ struct Scope<'p> {
     compare_memos: usize,
     /// Recursion depth of `lower`, for the stack check.
     depth: usize,
+    /// Lowering for explanations: a node for every expression (parentheses
+    /// and each `.field` kept, nothing folded; see [`Compiled::traced`]).
+    trace: bool,
 }
 
 fn position(bindings: &[Binding], name: &str) -> Option<usize> {
@@ -176,6 +189,7 @@ impl<'p> Scope<'p> {
             field_steps: 0,
             compare_memos: 0,
             depth: 0,
+            trace: false,
         }
     }
 
@@ -244,6 +258,13 @@ impl<'p> Scope<'p> {
     }
 
     fn lower_node(&mut self, e: &'p Expr) -> Node {
+        if let (true, ExprKind::Paren(inner)) = (self.trace, &e.kind) {
+            return Node {
+                kind: NodeKind::Paren(Box::new(self.lower(inner))),
+                span: e.span,
+                steps: 1,
+            };
+        }
         let outer_extra = std::mem::take(&mut self.extra_steps);
         let mut steps = 1;
         let mut e = e;
@@ -272,7 +293,12 @@ impl<'p> Scope<'p> {
             _ => self.lower_composite(e),
         };
         let steps = steps + std::mem::replace(&mut self.extra_steps, outer_extra);
-        fold(Node { kind, span, steps })
+        let node = Node { kind, span, steps };
+        if self.trace {
+            node
+        } else {
+            fold(node)
+        }
     }
 
     fn lower_composite(&mut self, e: &'p Expr) -> NodeKind {
@@ -298,7 +324,11 @@ impl<'p> Scope<'p> {
                     BinaryOp::Or => NodeKind::Or(l, r),
                     BinaryOp::Coalesce => NodeKind::Coalesce(l, r),
                     op @ (BinaryOp::Eq | BinaryOp::Ne | BinaryOp::In | BinaryOp::NotIn)
-                        if matches!(r.kind, NodeKind::Const(Value::Str(_) | Value::List(_)))
+                        if !self.trace
+                            && matches!(
+                                r.kind,
+                                NodeKind::Const(Value::Str(_) | Value::List(_))
+                            )
                             && !matches!(l.kind, NodeKind::Const(_)) =>
                     {
                         let memo = self.compare_memos;
@@ -347,9 +377,14 @@ impl<'p> Scope<'p> {
                         builtin,
                         args,
                         spans,
+                        name: name.span,
                     }
                 } else if let Some(&i) = self.program.def_index.get(&name.name) {
-                    NodeKind::Def(i, args)
+                    NodeKind::Def {
+                        def: i,
+                        args,
+                        name: name.span,
+                    }
                 } else {
                     NodeKind::UnknownFunction(name.clone(), args)
                 }
@@ -373,6 +408,21 @@ impl<'p> Scope<'p> {
     /// it evaluates the root; the path node charges them all on entry.
     /// Returns the extra steps to add to the node's own.
     fn lower_path(&mut self, e: &'p Expr) -> NodeKind {
+        if let (true, ExprKind::Field(base, field)) = (self.trace, &e.kind) {
+            // One step a node: explanations and errors say where each
+            // `.field` of a chain led.
+            let step = FieldStep {
+                name: Rc::from(field.name.as_str()),
+                name_span: field.span,
+                base_span: base.span,
+                id: self.field_steps,
+            };
+            self.field_steps += 1;
+            return NodeKind::Path {
+                root: Box::new(self.lower(base)),
+                fields: vec![step],
+            };
+        }
         let mut fields = Vec::new();
         let mut current = e;
         loop {
@@ -454,11 +504,35 @@ impl<'p> Compiled<'p> {
     /// Lowers the rules of one block (a gate's or a stage's triggers) with the
     /// block's `let`s, the file-level `let`s and every `def`.
     pub fn new(program: &'p Program, block_lets: &'p [Binding], rules: &'p [RuleDecl]) -> Self {
+        Self::lower(program, block_lets, rules, false)
+    }
+
+    /// The tracing form of the same block: the same evaluator runs it, but
+    /// every expression keeps a node of its own (parentheses and each
+    /// `.field` included, no constant folded), so an explanation can label
+    /// any sub-expression with its value. It charges the budget the same
+    /// steps as the deciding form.
+    pub(crate) fn traced(
+        program: &'p Program,
+        block_lets: &'p [Binding],
+        rules: &'p [RuleDecl],
+    ) -> Self {
+        Self::lower(program, block_lets, rules, true)
+    }
+
+    fn lower(
+        program: &'p Program,
+        block_lets: &'p [Binding],
+        rules: &'p [RuleDecl],
+        trace: bool,
+    ) -> Self {
         let mut scope = Scope::new(program);
+        scope.trace = trace;
         let globals = program.lets.iter().map(|b| scope.lower(&b.value)).collect();
         let mut defs = Vec::with_capacity(program.defs.len());
         for d in &program.defs {
             let mut s = Scope::new(program);
+            s.trace = trace;
             s.in_def = true;
             s.locals = d.params.iter().map(|p| (p.name.as_str(), p.span)).collect();
             s.field_steps = scope.field_steps;
@@ -502,13 +576,13 @@ impl<'p> Compiled<'p> {
     /// Evaluates every rule on the fast path, in order.
     pub(crate) fn verdicts(&self, evidence: &Value, options: &EvalOptions) -> Vec<Verdict> {
         let params = param_values(self.program, options);
-        let run = Run::new(self, evidence, &params, options);
+        let run = Run::<false>::new(self, evidence, &params, options);
         (0..self.rules.len()).map(|i| run.rule(i)).collect()
     }
 }
 
 /// Each param's value: the `--param` override, else its declared default.
-fn param_values(program: &Program, options: &EvalOptions) -> Vec<Option<Value>> {
+pub(super) fn param_values(program: &Program, options: &EvalOptions) -> Vec<Option<Value>> {
     program
         .params
         .iter()
@@ -524,33 +598,92 @@ fn param_values(program: &Program, options: &EvalOptions) -> Vec<Option<Value>> 
         .collect()
 }
 
-/// A `let`'s memo: evaluated at most once per scope, errors included.
+/// A `let`'s memo: evaluated at most once per scope, errors included, with
+/// where its value came from (tracing only; `None` when deciding).
 enum Slot<'a> {
     Empty,
     InProgress,
-    Done(Result<Val<'a>>),
+    Done(Result<Val<'a>>, Origin),
 }
 
 fn slots<'a>(n: usize) -> RefCell<Vec<Slot<'a>>> {
     RefCell::new((0..n).map(|_| Slot::Empty).collect())
 }
 
-/// The bound variables in scope, outermost first; a `def` call starts a new one.
-type Frame<'a> = Vec<Val<'a>>;
+/// The bound variables in scope, outermost first; a `def` call starts a
+/// new frame. `origins` runs beside `values` when tracing (empty otherwise).
+pub(super) struct Frame<'a> {
+    values: Vec<Val<'a>>,
+    origins: Vec<Origin>,
+}
+
+impl<'a> Frame<'a> {
+    pub(super) fn new() -> Self {
+        Frame {
+            values: Vec::new(),
+            origins: Vec::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub(super) fn truncate(&mut self, len: usize) {
+        self.values.truncate(len);
+        self.origins.truncate(len);
+    }
+
+    /// Binds one more variable (with its origin, when tracing).
+    pub(super) fn push<const TRACE: bool>(&mut self, value: Val<'a>, origin: Origin) {
+        self.values.push(value);
+        if TRACE {
+            self.origins.push(origin);
+        }
+    }
+}
 
 // Errors are boxed on the fast path: a small `Result` keeps every node's
 // return cheap, and errors are rare.
 type Result<T, E = Box<EvalError>> = std::result::Result<T, E>;
 
+/// What a tracing run keeps besides the values (see [`Run`]).
+#[derive(Default)]
+pub(super) struct Tracing {
+    /// Where the value the last `eval` returned came from in the evidence.
+    origin: RefCell<Origin>,
+    /// Where each element of a list a comprehension or `flatten` built came
+    /// from, by the list's address (the list is kept with them, so the
+    /// address cannot be reused): an element reached through a filter is
+    /// reported at its pointer in the evidence, not as "element 1".
+    list_origins: RefCell<rustc_hash::FxHashMap<usize, BuiltList>>,
+    /// The evidence files as read: a value an explanation shows or cites is
+    /// taken from its file by its pointer, because the tree a run reads may
+    /// be a projected load whose unread fields are placeholders (see
+    /// [`Run::file_value`]).
+    pub(super) texts: Option<crate::report::Evidence>,
+    /// YAML and JUnit files of `texts` parsed whole, by file index.
+    whole_files: RefCell<std::collections::HashMap<usize, Option<Value>>>,
+}
+
+/// A list a comprehension or `flatten` built, and where each element came from.
+type BuiltList = (Rc<Vec<Value>>, Vec<Origin>);
+
 /// The state of one evaluation of a compiled block against one bundle.
-struct Run<'a> {
-    compiled: &'a Compiled<'a>,
+///
+/// `TRACE` is the tracing mode explanations run in: every value carries
+/// where it came from in the evidence (a JSON pointer, handed from each
+/// `eval` to its caller in [`Tracing::origin`]), and errors say which
+/// evidence their operands were. Deciding runs with `TRACE = false`, where
+/// all of that compiles away.
+pub(super) struct Run<'a, const TRACE: bool> {
+    pub(super) compiled: &'a Compiled<'a>,
     evidence: &'a Value,
     params: &'a [Option<Value>],
     now: Timestamp,
     ledger: Option<Value>,
-    budget: Budget,
-    cache: builtins::Cache,
+    pub(super) budget: Budget,
+    pub(super) cache: builtins::Cache,
     global: RefCell<Vec<Slot<'a>>>,
     block: RefCell<Vec<Slot<'a>>>,
     rule: RefCell<Vec<Slot<'a>>>,
@@ -566,10 +699,11 @@ struct Run<'a> {
     /// strings are interned, so each test case's `"passed"` is one
     /// allocation and is compared once per run, not once per case.
     compared: Vec<Cell<(usize, bool)>>,
+    pub(super) tracing: Tracing,
 }
 
-impl<'a> Run<'a> {
-    fn new(
+impl<'a, const TRACE: bool> Run<'a, TRACE> {
+    pub(super) fn new(
         compiled: &'a Compiled<'a>,
         evidence: &'a Value,
         params: &'a [Option<Value>],
@@ -593,33 +727,61 @@ impl<'a> Run<'a> {
             compared: (0..compiled.compare_memos)
                 .map(|_| Cell::new((0, false)))
                 .collect(),
+            tracing: Tracing::default(),
         }
     }
 
-    /// The fast pass over one rule, as [`super::Evaluator::run_rule`] does it.
+    /// Starts rule `i`: its `let`s not evaluated yet, the budget full.
+    /// Returns the rule.
+    pub(super) fn enter_rule(&self, i: usize) -> Option<&'a CompiledRule> {
+        let rule = self.compiled.rules.get(i)?;
+        self.budget.reset();
+        self.vacuous.borrow_mut().clear();
+        self.current_rule.set(i);
+        *self.rule.borrow_mut() = slots(rule.lets.len()).into_inner();
+        Some(rule)
+    }
+
+    /// Forgets the block's `let`s, so a rule explained evaluates them in its
+    /// own budget, as it did when it was decided.
+    pub(super) fn forget_block_lets(&self) {
+        *self.block.borrow_mut() = slots(self.compiled.block.len()).into_inner();
+    }
+
+    /// The fast pass over one rule: its `when`s, then its `require`s.
     fn rule(&self, i: usize) -> Verdict {
-        let Some(rule) = self.compiled.rules.get(i) else {
+        let Some(rule) = self.enter_rule(i) else {
             return Verdict {
                 outcome: Outcome::Error,
                 problems: Vec::new(),
                 vacuous: Vec::new(),
             };
         };
-        self.budget.reset();
-        self.vacuous.borrow_mut().clear();
-        self.current_rule.set(i);
-        *self.rule.borrow_mut() = slots(rule.lets.len()).into_inner();
         super::verdict::run_clauses(
             &self.budget,
             (&rule.whens, &rule.requires),
-            |node, what| self.truth(node, &mut self.frame(), what).map_err(|e| *e),
+            |node, what| self.truth(node, &mut Frame::new(), what).map_err(|e| *e),
             || self.vacuous.borrow().clone(),
         )
     }
 
-    /// The frame of a rule's clause or a `let`: no variables bound yet.
-    fn frame(&self) -> Frame<'a> {
-        Vec::new()
+    /// Records where the value about to be returned came from (tracing).
+    #[inline(always)]
+    fn set_origin(&self, origin: impl FnOnce() -> Origin) {
+        if TRACE {
+            *self.tracing.origin.borrow_mut() = origin();
+        }
+    }
+
+    /// Where the value the last `eval` returned came from (tracing; `None`
+    /// when deciding).
+    #[inline(always)]
+    pub(super) fn take_origin(&self) -> Origin {
+        if TRACE {
+            self.tracing.origin.borrow_mut().take()
+        } else {
+            None
+        }
     }
 
     fn let_value(&self, level: Level, i: usize, span: Span) -> Result<Val<'a>> {
@@ -635,7 +797,10 @@ impl<'a> Run<'a> {
             ),
         };
         match memo.borrow().get(i) {
-            Some(Slot::Done(r)) => return r.clone(),
+            Some(Slot::Done(r, origin)) => {
+                self.set_origin(|| origin.clone());
+                return r.clone();
+            }
             Some(Slot::InProgress) => {
                 return Err(Box::new(EvalError::new(
                     ErrorKind::InvalidValue,
@@ -649,22 +814,28 @@ impl<'a> Run<'a> {
             *s = Slot::InProgress;
         }
         let result = match nodes.get(i) {
-            Some(node) => self.eval(node, &mut self.frame()),
+            Some(node) => self.eval(node, &mut Frame::new()),
             None => Err(Box::new(EvalError::new(
                 ErrorKind::InvalidValue,
                 span,
                 "unbound name",
             ))),
         };
+        let origin = if result.is_ok() {
+            self.take_origin()
+        } else {
+            None
+        };
         if let Some(s) = memo.borrow_mut().get_mut(i) {
-            *s = Slot::Done(result.clone());
+            *s = Slot::Done(result.clone(), origin.clone());
         }
+        self.set_origin(|| origin);
         result
     }
 
     /// Evaluates a condition that must be a boolean. Connectives,
     /// comparisons and quantifiers answer without building a value.
-    fn truth(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool> {
+    pub(super) fn truth(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool> {
         self.depth.descend(|| {
             let fast = match &node.kind {
                 NodeKind::And(l, r) => Some((BinaryOp::And, l, r, None)),
@@ -687,8 +858,13 @@ impl<'a> Run<'a> {
                     || self.truth(r, frame, "the right side of `or`")?),
                 op => {
                     let lv = self.operand(l, frame)?;
+                    let lo = self.take_origin();
                     let rv = self.operand(r, frame)?;
+                    let ro = self.take_origin();
                     self.compare(op, (&lv, &rv), (l, r), node, memo, what)
+                        .map_err(|err| {
+                            self.in_evidence_terms(err, op, (&lv, &rv), (l, r, node.span), (lo, ro))
+                        })
                 }
             }
         })
@@ -755,13 +931,19 @@ impl<'a> Run<'a> {
             // A bound variable: read in place, no recursion.
             NodeKind::Local(i) => {
                 self.budget.charge(u64::from(root.steps), root.span)?;
-                match frame.get(*i) {
-                    Some(v) => v.clone(),
+                match frame.values.get(*i) {
+                    Some(v) => {
+                        self.set_origin(|| frame.origins.get(*i).cloned().flatten());
+                        v.clone()
+                    }
                     None => return Err(unbound(root.span, "a variable outside its scope")),
                 }
             }
             _ => self.eval(root, frame)?,
         };
+        if TRACE {
+            return self.traced_fields(v, fields);
+        }
         for f in fields {
             // The common case, a field of a borrowed object that is there.
             if let Val::Ref(Value::Object(map)) = v {
@@ -776,6 +958,31 @@ impl<'a> Run<'a> {
         Ok(v)
     }
 
+    /// The field steps of [`Self::path`] when tracing: each knows the
+    /// pointer of what it read, and an error is said of the value as the
+    /// file holds it.
+    fn traced_fields(&self, mut v: Val<'a>, fields: &'a [FieldStep]) -> Result<Val<'a>> {
+        let program = self.compiled.program;
+        let mut origin = self.take_origin();
+        for f in fields {
+            let of_object = matches!(&*v, Value::Object(_));
+            v = v
+                .step(|x| access::field(program, x, f.base_span, &f.name, f.name_span, &origin))
+                .map_err(|err| {
+                    self.as_in_file(err, &origin, |x| {
+                        access::field(program, x, f.base_span, &f.name, f.name_span, &origin).err()
+                    })
+                })?;
+            origin = if of_object {
+                super::env::pointer_child(&origin, &f.name)
+            } else {
+                None
+            };
+        }
+        self.set_origin(|| origin);
+        Ok(v)
+    }
+
     /// An operand of a comparison: constants answered in place, the rest
     /// evaluated.
     #[inline]
@@ -783,6 +990,7 @@ impl<'a> Run<'a> {
         match &node.kind {
             NodeKind::Const(v) => {
                 self.budget.charge(u64::from(node.steps), node.span)?;
+                self.set_origin(|| None);
                 Ok(Val::Ref(v))
             }
             NodeKind::Path { root, fields } => {
@@ -793,16 +1001,22 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
+    pub(super) fn eval(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
         self.depth.descend(|| self.eval_node(node, frame))
     }
 
+    /// Evaluates `node`. When tracing, the value's origin is left in
+    /// [`Tracing::origin`]: arms that pass on what another node returned
+    /// (a name, a branch, a field) leave that node's; every other arm
+    /// computes a new value and sets none.
     fn eval_node(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
         self.budget.charge(u64::from(node.steps), node.span)?;
-        let program = self.compiled.program;
-        Ok(match &node.kind {
+        let value = match &node.kind {
             NodeKind::Const(v) => Val::Ref(v),
-            NodeKind::Evidence => Val::Ref(self.evidence),
+            NodeKind::Evidence => {
+                self.set_origin(|| Some(Rc::from("")));
+                return Ok(Val::Ref(self.evidence));
+            }
             NodeKind::Now => Val::Own(Value::Time(self.now)),
             NodeKind::Ledger => match &self.ledger {
                 Some(v) => Val::Own(v.clone()),
@@ -812,12 +1026,16 @@ impl<'a> Run<'a> {
                 Some(Some(v)) => Val::Ref(v),
                 _ => return Err(unbound(node.span, "a param without a value")),
             },
-            NodeKind::Local(i) => match frame.get(*i) {
-                Some(v) => v.clone(),
+            NodeKind::Local(i) => match frame.values.get(*i) {
+                Some(v) => {
+                    self.set_origin(|| frame.origins.get(*i).cloned().flatten());
+                    return Ok(v.clone());
+                }
                 None => return Err(unbound(node.span, "a variable outside its scope")),
             },
             NodeKind::Let(level, i) => return self.let_value(*level, *i, node.span),
             NodeKind::Unbound(name) => return Err(unbound(node.span, name)),
+            NodeKind::Paren(inner) => return self.eval(inner, frame),
             NodeKind::List(items) => Val::Own(Value::list(
                 items
                     .iter()
@@ -832,14 +1050,7 @@ impl<'a> Run<'a> {
                 Val::Own(Value::Object(Rc::new(map)))
             }
             NodeKind::Path { root, fields } => return self.path(root, fields, frame),
-            NodeKind::Index(base, index) => {
-                let b = self.eval(base, frame)?;
-                let i = self.eval(index, frame)?;
-                return Ok(b.step(|v| {
-                    access::index(program, v, base.span, &i, index.span, &None)
-                        .map(|(got, _)| Val::Ref(got))
-                })?);
-            }
+            NodeKind::Index(base, index) => return self.index(base, index, frame),
             NodeKind::Exists(inner) => match self.eval(inner, frame) {
                 Ok(_) => Val::Own(Value::Bool(true)),
                 Err(err) if err.access => Val::Own(Value::Bool(false)),
@@ -864,14 +1075,20 @@ impl<'a> Run<'a> {
             )),
             NodeKind::Coalesce(l, r) => match self.eval(l, frame) {
                 Ok(v) if matches!(*v, Value::Null) => return self.eval(r, frame),
-                Ok(found) => found,
+                Ok(found) => return Ok(found),
                 Err(err) if err.access => return self.eval(r, frame),
                 Err(err) => return Err(err),
             },
             NodeKind::Binary(op, l, r) | NodeKind::Compare { op, l, r, .. } => {
                 let lv = self.eval(l, frame)?;
+                let lo = self.take_origin();
                 let rv = self.eval(r, frame)?;
-                let v = apply_values(*op, &lv, &rv, l.span, r.span, node.span, &self.budget)?;
+                let ro = self.take_origin();
+                let v = apply_values(*op, &lv, &rv, l.span, r.span, node.span, &self.budget)
+                    .map_err(|err| {
+                        let at = (&**l, &**r, node.span);
+                        self.in_evidence_terms(Box::new(err), *op, (&lv, &rv), at, (lo, ro))
+                    })?;
                 // Only `+` makes strings.
                 if *op == BinaryOp::Add {
                     access::check_string_length(&v, &self.cache.limits, node.span)?;
@@ -893,8 +1110,9 @@ impl<'a> Run<'a> {
             } => {
                 let mut verdict = *kind != QuantKind::Any;
                 // Each element costs two steps, as in the interpreter: one to
-                // bind it, one for the body.
-                let n = self.each(*vars, collection, 2, frame, |run, frame| {
+                // bind it, one for the body. Its origin is not needed: a
+                // quantifier's explanation points at the elements it shows.
+                let n = self.each(*vars, collection, 2, false, frame, |run, frame| {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;
                     Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
@@ -910,45 +1128,63 @@ impl<'a> Run<'a> {
                 element,
             } => {
                 let mut out = Vec::new();
-                self.each(*vars, collection, 1, frame, |run, frame| {
+                let mut origins = Vec::new();
+                self.each(*vars, collection, 1, true, frame, |run, frame| {
                     if let Some(filter) = filter {
                         if !run.truth(filter, frame, "the filter of a comprehension")? {
                             return Ok(true);
                         }
                     }
                     let value = run.eval(element, frame)?.into_value();
+                    if TRACE {
+                        origins.push(run.take_origin());
+                    }
                     run.budget.charge(super::ops::ELEMENT_BYTES, element.span)?;
                     out.push(value);
                     Ok(true)
                 })?;
-                Val::Own(Value::list(out))
+                let list = Value::list(out);
+                if TRACE {
+                    self.note_built(&list, origins);
+                }
+                Val::Own(list)
             }
             NodeKind::Builtin {
                 builtin,
                 args,
                 spans,
+                ..
             } => {
-                let values = self.arguments(args, frame)?;
-                Val::Own((builtin.run)(&builtins::Args {
+                let (values, origins) = self.arguments(args, frame)?;
+                let result = (builtin.run)(&builtins::Args {
                     values: &values,
                     spans,
                     call: node.span,
                     sig: &builtin.sig,
                     budget: &self.budget,
                     cache: &self.cache,
-                })?)
+                })?;
+                // `flatten` keeps where each element came from.
+                if TRACE && builtin.sig.name == "flatten" {
+                    self.note_flattened(&values, &origins, &result);
+                }
+                Val::Own(result)
             }
-            NodeKind::Def(i, args) => {
-                let values = self.arguments(args, frame)?;
-                let Some(def) = self.compiled.defs.get(*i) else {
+            NodeKind::Def { def, args, .. } => {
+                let (values, _) = self.arguments(args, frame)?;
+                let Some(def) = self.compiled.defs.get(*def) else {
                     return Err(unbound(node.span, "an unknown helper"));
                 };
-                // A def sees file-level names and its own parameters only: a new frame.
+                // A def sees file-level names and its own parameters only: a
+                // new frame. Its parameters and its result have no origin.
                 let mut values = values.into_iter();
-                let mut inner: Frame<'a> = (0..def.params)
-                    .map(|_| Val::Own(values.next().unwrap_or(Value::Null)))
-                    .collect();
-                return self.eval(&def.body, &mut inner);
+                let mut inner = Frame::new();
+                for _ in 0..def.params {
+                    inner.push::<TRACE>(Val::Own(values.next().unwrap_or(Value::Null)), None);
+                }
+                let result = self.eval(&def.body, &mut inner)?;
+                self.set_origin(|| None);
+                return Ok(result);
             }
             NodeKind::UnknownFunction(name, args) => {
                 self.arguments(args, frame)?;
@@ -958,38 +1194,99 @@ impl<'a> Run<'a> {
                     format!("unknown function `{}`", name.name),
                 )));
             }
-        })
+        };
+        self.set_origin(|| None);
+        Ok(value)
     }
 
-    fn arguments(&self, args: &'a [Node], frame: &mut Frame<'a>) -> Result<Vec<Value>> {
-        args.iter()
-            .map(|a| self.eval(a, frame).map(Val::into_value))
-            .collect()
+    /// `base[index]`, with the element's pointer when tracing.
+    fn index(&self, base: &'a Node, index: &'a Node, frame: &mut Frame<'a>) -> Result<Val<'a>> {
+        let program = self.compiled.program;
+        let b = self.eval(base, frame)?;
+        let origin = self.take_origin();
+        let i = self.eval(index, frame)?;
+        if !TRACE {
+            return Ok(b.step(|v| {
+                access::index(program, v, base.span, &i, index.span, &None)
+                    .map(|(got, _)| Val::Ref(got))
+            })?);
+        }
+        let mut pointer = None;
+        let got = b
+            .step(|v| {
+                access::index(program, v, base.span, &i, index.span, &origin).map(|(got, at)| {
+                    pointer = Some(match at {
+                        access::Step::At(at) => super::env::pointer_child(&origin, &at.to_string()),
+                        access::Step::Key(k) => super::env::pointer_child(&origin, k),
+                    });
+                    Val::Ref(got)
+                })
+            })
+            .map_err(|err| {
+                self.as_in_file(err, &origin, |v| {
+                    access::index(program, v, base.span, &i, index.span, &origin).err()
+                })
+            })?;
+        self.set_origin(|| pointer.flatten());
+        Ok(got)
+    }
+
+    /// The arguments of a call, with their origins when tracing.
+    fn arguments(
+        &self,
+        args: &'a [Node],
+        frame: &mut Frame<'a>,
+    ) -> Result<(Vec<Value>, Vec<Origin>)> {
+        let mut values = Vec::with_capacity(args.len());
+        let mut origins = Vec::new();
+        for a in args {
+            values.push(self.eval(a, frame)?.into_value());
+            if TRACE {
+                origins.push(self.take_origin());
+            }
+        }
+        Ok((values, origins))
     }
 
     /// Runs `f` once per element of `collection` with `vars` names bound
-    /// (the element; or the index or key, then the element), charging one
-    /// step per element. `f` returns `false` to stop. Returns the number of
-    /// elements.
+    /// (the element; or the index or key, then the element), charging
+    /// `per_element` steps per element. `f` returns `false` to stop. Returns
+    /// the number of elements. When tracing and `with_origins`, a single
+    /// bound element carries its pointer (comprehensions keep their
+    /// elements'; quantifiers do not need them).
     fn each(
         &self,
         vars: usize,
         collection: &'a Node,
         per_element: u64,
+        with_origins: bool,
         frame: &mut Frame<'a>,
         mut f: impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
     ) -> Result<usize> {
         let coll = self.eval(collection, frame)?;
+        let coll_origin = self.take_origin();
         if let (Value::List(items), 0) = (&*coll, vars) {
             // No names to bind: the interpreter only counts the elements.
             return Ok(items.len());
         }
+        let with_origins = TRACE && with_origins;
+        let element_origin = |items: &Rc<Vec<Value>>, i: usize| {
+            if with_origins {
+                self.element_origin(items, &coll_origin, i)
+            } else {
+                None
+            }
+        };
         let mark = frame.len();
+        let at = (collection, per_element);
         let result = match (coll, vars) {
             (Val::Ref(Value::List(items)), 1) => self
                 .bind_each(
-                    items.iter().map(|v| [Val::Ref(v)]),
-                    (collection, per_element),
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| ([Val::Ref(v)], element_origin(items, i))),
+                    at,
                     frame,
                     &mut f,
                 )
@@ -999,8 +1296,8 @@ impl<'a> Run<'a> {
                     items
                         .iter()
                         .enumerate()
-                        .map(|(i, v)| [Val::Own(Value::Int(i as i64)), Val::Ref(v)]),
-                    (collection, per_element),
+                        .map(|(i, v)| ([Val::Own(Value::Int(i as i64)), Val::Ref(v)], None)),
+                    at,
                     frame,
                     &mut f,
                 )
@@ -1008,8 +1305,8 @@ impl<'a> Run<'a> {
             (Val::Ref(Value::Object(map)), 2..) => self
                 .bind_each(
                     map.iter()
-                        .map(|(k, v)| [Val::Own(Value::Str(k.clone())), Val::Ref(v)]),
-                    (collection, per_element),
+                        .map(|(k, v)| ([Val::Own(Value::Str(k.clone())), Val::Ref(v)], None)),
+                    at,
                     frame,
                     &mut f,
                 )
@@ -1017,28 +1314,31 @@ impl<'a> Run<'a> {
             // Computed collections: their elements are shared, not borrowed.
             (Val::Own(Value::List(items)), 1) => self
                 .bind_each(
-                    items.iter().map(|v| [Val::Own(v.clone())]),
-                    (collection, per_element),
+                    items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| ([Val::Own(v.clone())], element_origin(&items, i))),
+                    at,
                     frame,
                     &mut f,
                 )
                 .map(|()| items.len()),
             (Val::Own(Value::List(items)), 2..) => self
                 .bind_each(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| [Val::Own(Value::Int(i as i64)), Val::Own(v.clone())]),
-                    (collection, per_element),
+                    items.iter().enumerate().map(|(i, v)| {
+                        ([Val::Own(Value::Int(i as i64)), Val::Own(v.clone())], None)
+                    }),
+                    at,
                     frame,
                     &mut f,
                 )
                 .map(|()| items.len()),
             (Val::Own(Value::Object(map)), 2..) => self
                 .bind_each(
-                    map.iter()
-                        .map(|(k, v)| [Val::Own(Value::Str(k.clone())), Val::Own(v.clone())]),
-                    (collection, per_element),
+                    map.iter().map(|(k, v)| {
+                        ([Val::Own(Value::Str(k.clone())), Val::Own(v.clone())], None)
+                    }),
+                    at,
                     frame,
                     &mut f,
                 )
@@ -1053,23 +1353,179 @@ impl<'a> Run<'a> {
         result
     }
 
+    /// Binds each group of values in turn (the last one with `origin`, when
+    /// tracing) and runs `f`.
     fn bind_each<const N: usize>(
         &self,
-        elements: impl Iterator<Item = [Val<'a>; N]>,
+        elements: impl Iterator<Item = ([Val<'a>; N], Origin)>,
         (collection, per_element): (&Node, u64),
         frame: &mut Frame<'a>,
         f: &mut impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
     ) -> Result<()> {
         let mark = frame.len();
-        for bound in elements {
+        for (bound, origin) in elements {
             self.budget.charge(per_element, collection.span)?;
             frame.truncate(mark);
-            frame.extend(bound);
+            frame.values.extend(bound);
+            if TRACE {
+                // Only the element itself has a pointer; an index or key has none.
+                frame
+                    .origins
+                    .resize(frame.values.len().saturating_sub(1), None);
+                frame.origins.push(origin);
+            }
             if !f(self, frame)? {
                 break;
             }
         }
         Ok(())
+    }
+}
+
+/// What tracing adds to a run: where values came from, and errors said of
+/// the evidence as its files hold it. Every method is a no-op when deciding.
+impl<'a, const TRACE: bool> Run<'a, TRACE> {
+    /// The value at `origin` exactly as its evidence file holds it (parsed
+    /// from the file's text), when the files are known; `None` for a value
+    /// that did not come from evidence, or the evidence root itself.
+    pub(super) fn file_value(&self, origin: &Origin) -> Option<Value> {
+        let pointer = origin.as_deref().filter(|p| !p.is_empty())?;
+        let texts = self.tracing.texts.as_ref()?;
+        let (i, inner) = texts.resolve(pointer)?;
+        let file = texts.files.get(i)?;
+        if file.format != crate::evidence::Format::Json {
+            // YAML and JUnit values are not JSON text: take them from the
+            // file parsed whole, once per file.
+            let mut parsed = self.tracing.whole_files.borrow_mut();
+            let whole = parsed.entry(i).or_insert_with(|| {
+                file.format
+                    .parse(
+                        &file.name,
+                        &file.text,
+                        &self.cache.limits,
+                        crate::evidence::Load::Full,
+                    )
+                    .ok()
+            });
+            return crate::evidence::tree::at_pointer(whole.as_ref()?, &inner);
+        }
+        let at = texts.locate(pointer)?;
+        let text = file.text.get(at.start..at.end)?;
+        let limits = super::LoadLimits {
+            max_depth: self.cache.limits.evidence_depth,
+            max_string: self.cache.limits.string_bytes,
+        };
+        super::parse_json(text, limits).ok()
+    }
+
+    /// `err`, about a value that came from evidence at `origin`, said of the
+    /// value as the file holds it (`again` re-runs the failing step on it).
+    /// Explanations may run on a projected load whose unread fields are
+    /// placeholders; an error message must not show those as evidence.
+    fn as_in_file(
+        &self,
+        err: EvalError,
+        origin: &Origin,
+        again: impl FnOnce(&Value) -> Option<EvalError>,
+    ) -> EvalError {
+        match self.file_value(origin) {
+            Some(v) => again(&v).filter(|e| e.kind == err.kind).unwrap_or(err),
+            None => err,
+        }
+    }
+
+    /// An operator's error said of its operands as their files hold them,
+    /// with a note and a pointer for each operand that came from evidence.
+    fn in_evidence_terms(
+        &self,
+        err: Box<EvalError>,
+        op: BinaryOp,
+        (lv, rv): (&Value, &Value),
+        (l, r, at): (&Node, &Node, Span),
+        (lo, ro): (Origin, Origin),
+    ) -> Box<EvalError> {
+        if !TRACE {
+            return err;
+        }
+        let (flv, frv) = (self.file_value(&lo), self.file_value(&ro));
+        let mut err = match (&flv, &frv) {
+            (None, None) => err,
+            _ => {
+                let (a, b) = (flv.as_ref().unwrap_or(lv), frv.as_ref().unwrap_or(rv));
+                let budget = Budget::new(self.budget.max);
+                apply_values(op, a, b, l.span, r.span, at, &budget)
+                    .err()
+                    .filter(|e| e.kind == err.kind)
+                    .map(Box::new)
+                    .unwrap_or(err)
+            }
+        };
+        let lv = flv.as_ref().unwrap_or(lv);
+        let rv = frv.as_ref().unwrap_or(rv);
+        for (node, v, o) in [(l, lv, lo), (r, rv, ro)] {
+            if let Some(p) = o.filter(|p| !p.is_empty()) {
+                err.notes.push(format!(
+                    "`{}` is {} at {p}",
+                    self.compiled.program.sources.snippet(node.span),
+                    v.short(60)
+                ));
+                err.pointers.push(p.to_string());
+            }
+        }
+        err
+    }
+
+    /// Where element `i` of `items` (found at `origin`) came from: its
+    /// pointer under the list's, or, for a list a comprehension built, the
+    /// pointer of the evidence element it was.
+    pub(super) fn element_origin(
+        &self,
+        items: &Rc<Vec<Value>>,
+        origin: &Origin,
+        i: usize,
+    ) -> Origin {
+        if !TRACE {
+            return None;
+        }
+        if origin.is_none() {
+            let address = Rc::as_ptr(items) as usize;
+            if let Some((_, origins)) = self.tracing.list_origins.borrow().get(&address) {
+                return origins.get(i).cloned().flatten();
+            }
+        }
+        super::env::pointer_child(origin, &i.to_string())
+    }
+
+    /// Remembers where each element of a list just built came from.
+    fn note_built(&self, list: &Value, origins: Vec<Origin>) {
+        if let Value::List(items) = list {
+            if origins.iter().any(Option::is_some) {
+                self.tracing
+                    .list_origins
+                    .borrow_mut()
+                    .insert(Rc::as_ptr(items) as usize, (items.clone(), origins));
+            }
+        }
+    }
+
+    /// `flatten` keeps each element's pointer: an element of an inner list
+    /// is found under that list's.
+    fn note_flattened(&self, args: &[Value], arg_origins: &[Origin], result: &Value) {
+        let (Some(Value::List(outer)), Value::List(flat)) = (args.first(), result) else {
+            return;
+        };
+        let outer_origin = arg_origins.first().cloned().flatten();
+        let mut origins = Vec::with_capacity(flat.len());
+        for (i, element) in outer.iter().enumerate() {
+            let at = self.element_origin(outer, &outer_origin, i);
+            match element {
+                Value::List(inner) => origins.extend(
+                    (0..inner.len()).map(|j| super::env::pointer_child(&at, &j.to_string())),
+                ),
+                _ => origins.push(at),
+            }
+        }
+        self.note_built(result, origins);
     }
 }
 
@@ -1106,8 +1562,8 @@ fn comparable(rule: &RuleDecl, v: Verdict) -> Comparable {
 }
 
 /// Decides a block of rules with both evaluators, for differential tests:
-/// (compiled, reference interpreter). Production code uses the compiled
-/// verdicts and asks the interpreter only to explain.
+/// (compiled, reference interpreter). The product uses only the compiled
+/// evaluator; the interpreter is the oracle it is held to.
 pub fn both_verdicts(
     program: &Program,
     lets: &[Binding],
@@ -1122,16 +1578,61 @@ pub fn both_verdicts(
         .map(|(v, r)| comparable(r, v))
         .collect();
     let reference = super::Evaluator::new(program, evidence.clone(), options);
-    let scope = super::env::LetScope::new(lets);
-    let env = super::env::Env::Lets {
+    let scope = super::interp::LetScope::new(lets);
+    let env = super::interp::Env::Lets {
         scope: &scope,
-        parent: &super::env::Env::Root,
+        parent: &super::interp::Env::Root,
     };
     let reference = rules
         .iter()
         .map(|r| comparable(r, reference.run_rule(r, &env)))
         .collect();
     (compiled, reference)
+}
+
+/// Decides a block of rules in the tracing mode explanations run in (the
+/// tracing form, origins carried), for differential tests: it must decide
+/// exactly as the deciding form, or an explanation could describe an
+/// evaluation that is not the one that decided.
+pub fn traced_verdicts(
+    program: &Program,
+    lets: &[Binding],
+    rules: &[RuleDecl],
+    evidence: &Value,
+    options: &EvalOptions,
+) -> Vec<Comparable> {
+    let traced = Compiled::traced(program, lets, rules);
+    let params = param_values(program, options);
+    let run = Run::<true>::new(&traced, evidence, &params, options);
+    (0..rules.len())
+        .map(|i| run.rule(i))
+        .zip(rules)
+        .map(|(v, r)| comparable(r, v))
+        .collect()
+}
+
+/// The value of `expr` (a gate's `subject`) in the scope of a block whose
+/// `let`s are `lets`: those, the file-level `let`s, params and `now`.
+pub fn evaluate_in_block(
+    program: &Program,
+    lets: &[Binding],
+    expr: &Expr,
+    evidence: &Value,
+    options: &EvalOptions,
+) -> Result<Value, EvalError> {
+    let mut compiled = Compiled::new(program, lets, &[]);
+    let mut scope = Scope::new(program);
+    scope.block = Some(lets);
+    scope.field_steps = compiled.field_steps;
+    scope.compare_memos = compiled.compare_memos;
+    let node = scope.lower(expr);
+    compiled.field_steps = scope.field_steps;
+    compiled.compare_memos = scope.compare_memos;
+    let params = param_values(program, options);
+    let run = Run::<false>::new(&compiled, evidence, &params, options);
+    run.eval(&node, &mut Frame::new())
+        .map(Val::into_value)
+        .map_err(|e| *e)
 }
 
 /// The value of a file-level `let`, computed by the compiled evaluator (the
@@ -1144,7 +1645,7 @@ pub fn global_let(
 ) -> Result<Value, EvalError> {
     let compiled = Compiled::new(program, &[], &[]);
     let params = param_values(program, options);
-    let run = Run::new(&compiled, evidence, &params, options);
+    let run = Run::<false>::new(&compiled, evidence, &params, options);
     let Some(i) = position(&program.lets, name) else {
         return Err(*unbound(Span::default(), name));
     };

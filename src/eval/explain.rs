@@ -1,11 +1,17 @@
 //! Why a condition came out false: labels with the values of the
 //! sub-expressions that decided it, the evidence each value came from, and for
-//! quantifiers the elements that broke it. Runs only in trace mode, and only
-//! for rules that failed.
+//! quantifiers the elements that broke it. The compiled evaluator makes them
+//! in its tracing mode ([`Compiled::traced`](super::compiled::Compiled),
+//! where every expression has a node of its own), and only for the rules
+//! that failed or errored.
 
-use super::env::{Env, Origin};
-use super::{EvalError, Evaluator, Value};
-use crate::syntax::ast::*;
+use super::access::Val;
+use super::compiled::{Frame, Node, NodeKind, Run};
+use super::env::Origin;
+use super::outcome::Problem;
+use super::verdict::{Clause, Verdict};
+use super::{Element, EvalError, Value};
+use crate::syntax::ast::{BinaryOp, QuantKind};
 use crate::syntax::Span;
 
 /// How many breaking elements of a quantifier are listed.
@@ -102,74 +108,237 @@ fn where_they_differ(l: &Value, r: &Value) -> Option<String> {
 /// Builtins that only convert their argument; its value is cited, not labelled.
 const CONVERSIONS: &[&str] = &["time", "time_unix", "semver", "json"];
 
-impl Evaluator<'_> {
-    /// Explains why `e` evaluated to `actual` in `env`.
-    pub(crate) fn explain(&self, e: &Expr, env: &Env<'_>, actual: bool, out: &mut Explanation) {
-        crate::stack::guard(|| {
-            match &e.kind {
-                ExprKind::Paren(inner) => self.explain(inner, env, actual, out),
-                ExprKind::Binary(BinaryOp::And, l, r) => {
-                    if actual {
-                        self.explain(l, env, true, out);
-                        self.explain(r, env, true, out);
+/// `node` without the parentheses around it.
+fn unparen(node: &Node) -> &Node {
+    match &node.kind {
+        NodeKind::Paren(inner) => unparen(inner),
+        _ => node,
+    }
+}
+
+/// True for a literal: a value written in the policy, known without
+/// evidence (as [`crate::syntax::ast::Expr::is_literal`] says of its
+/// expression; the tracing form folds nothing, so a constant node is one).
+fn is_literal(node: &Node) -> bool {
+    match &unparen(node).kind {
+        NodeKind::Const(_) => true,
+        NodeKind::Neg(inner) => is_literal(inner),
+        NodeKind::List(items) => items.iter().all(is_literal),
+        NodeKind::Object(entries) => entries.iter().all(|(_, v)| is_literal(v)),
+        _ => false,
+    }
+}
+
+/// A call's function name (its span) and arguments.
+fn call_of(node: &Node) -> Option<(Span, &[Node])> {
+    match &node.kind {
+        NodeKind::Builtin { name, args, .. } | NodeKind::Def { name, args, .. } => {
+            Some((*name, args))
+        }
+        NodeKind::UnknownFunction(name, args) => Some((name.span, args)),
+        _ => None,
+    }
+}
+
+impl<'a> Run<'a, true> {
+    /// Explains the failing and erroring clauses of rule `i` (decided as
+    /// `verdict`): a failing one value by value, an erroring one with the
+    /// error evaluated again here, where values know their evidence.
+    pub(super) fn explain_rule(&self, i: usize, verdict: &Verdict) -> Vec<Problem> {
+        let Some(rule) = self.enter_rule(i) else {
+            return Vec::new();
+        };
+        // The block's `let`s are evaluated again for each rule explained,
+        // under that rule's budget, as when it was decided.
+        self.forget_block_lets();
+        let mut out = Vec::new();
+        for (clause, index, fast_error) in &verdict.problems {
+            let nodes = match clause {
+                Clause::When => &rule.whens,
+                Clause::Require => &rule.requires,
+            };
+            let Some(node) = nodes.get(*index) else {
+                continue;
+            };
+            self.budget.reset();
+            let mut explanation = Explanation::default();
+            let error = match fast_error {
+                // Evaluating a condition that exhausted the budget again
+                // would only exhaust it again: its error is reported as it is.
+                Some(fast) if fast.kind == super::ErrorKind::BudgetExceeded => Some(fast.clone()),
+                // The traced error knows evidence pointers; it is preferred
+                // when tracing reproduced the same kind of error.
+                Some(fast) => Some(match self.holds(node, &mut Frame::new(), "condition") {
+                    Err(e) if e.kind == fast.kind => e,
+                    _ => fast.clone(),
+                }),
+                None => {
+                    self.explain(node, &mut Frame::new(), false, &mut explanation);
+                    None
+                }
+            };
+            out.push(Problem {
+                clause: *clause,
+                span: node.span,
+                error,
+                explanation,
+            });
+        }
+        out
+    }
+
+    fn snippet(&self, span: Span) -> &'a str {
+        self.compiled.program().sources.snippet(span)
+    }
+
+    /// The value of `node` and where it came from in the evidence.
+    fn traced(&self, node: &'a Node, frame: &mut Frame<'a>) -> Result<(Value, Origin), EvalError> {
+        match self.eval(node, frame) {
+            Ok(v) => Ok((v.into_value(), self.take_origin())),
+            Err(e) => Err(*e),
+        }
+    }
+
+    fn holds(&self, node: &'a Node, frame: &mut Frame<'a>, what: &str) -> Result<bool, EvalError> {
+        self.truth(node, frame, what).map_err(|e| *e)
+    }
+
+    /// The elements a quantifier ranges over: (index or key, element,
+    /// origin). Only an element of a list a comprehension built knows its
+    /// origin here; the explanation points at the elements it shows itself.
+    fn iterate(
+        &self,
+        vars: usize,
+        collection: &'a Node,
+        frame: &mut Frame<'a>,
+    ) -> Result<(Vec<Element>, Origin), EvalError> {
+        let (coll, origin) = self.traced(collection, frame)?;
+        let program = self.compiled.program();
+        let items = match &coll {
+            Value::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let o = if origin.is_none() {
+                        self.element_origin(items, &origin, i)
                     } else {
-                        match self.eval_bool(l, env, "the left side of `and`") {
-                            Ok(false) => self.explain(l, env, false, out),
-                            Ok(true) => self.explain(r, env, false, out),
-                            Err(err) => self.label_error(&err, out),
-                        }
+                        None
+                    };
+                    (Value::Int(i as i64), v.clone(), o)
+                })
+                .collect(),
+            Value::Object(map) if vars >= 2 => map
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        Value::Str(k.clone()),
+                        v.clone(),
+                        super::env::pointer_child(&origin, k),
+                    )
+                })
+                .collect(),
+            other => return Err(super::access::not_iterable(program, other, collection.span)),
+        };
+        Ok((items, origin))
+    }
+
+    /// Runs `f` with the quantifier's names bound to one element: the
+    /// element, or its index or key and then the element.
+    fn with_bound<T>(
+        &self,
+        vars: usize,
+        (key, value, origin): &Element,
+        frame: &mut Frame<'a>,
+        f: impl FnOnce(&mut Frame<'a>) -> T,
+    ) -> T {
+        let mark = frame.len();
+        match vars {
+            0 => {}
+            1 => frame.push::<true>(Val::Own(value.clone()), origin.clone()),
+            _ => {
+                frame.push::<true>(Val::Own(key.clone()), None);
+                frame.push::<true>(Val::Own(value.clone()), origin.clone());
+            }
+        }
+        let out = f(frame);
+        frame.truncate(mark);
+        out
+    }
+
+    /// Explains why `node` evaluated to `actual` in `frame`.
+    fn explain(&self, node: &'a Node, frame: &mut Frame<'a>, actual: bool, out: &mut Explanation) {
+        crate::stack::guard(|| match &node.kind {
+            NodeKind::Paren(inner) => self.explain(inner, frame, actual, out),
+            NodeKind::And(l, r) => {
+                if actual {
+                    self.explain(l, frame, true, out);
+                    self.explain(r, frame, true, out);
+                } else {
+                    match self.holds(l, frame, "the left side of `and`") {
+                        Ok(false) => self.explain(l, frame, false, out),
+                        Ok(true) => self.explain(r, frame, false, out),
+                        Err(err) => label_error(&err, out),
                     }
-                }
-                ExprKind::Binary(BinaryOp::Or, l, r) => {
-                    if actual {
-                        match self.eval_bool(l, env, "the left side of `or`") {
-                            Ok(true) => self.explain(l, env, true, out),
-                            Ok(false) => self.explain(r, env, true, out),
-                            Err(err) => self.label_error(&err, out),
-                        }
-                    } else {
-                        self.explain(l, env, false, out);
-                        self.explain(r, env, false, out);
-                    }
-                }
-                ExprKind::Unary(UnaryOp::Not, inner) => self.explain(inner, env, !actual, out),
-                ExprKind::Binary(op, l, r) if op.is_comparison() => {
-                    self.explain_comparison(*op, l, r, env, actual, out)
-                }
-                ExprKind::Quantifier(q) => self.explain_quantifier(q, env, actual, out),
-                ExprKind::Exists(inner) => match self.eval_t(inner, env) {
-                    Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
-                    Ok((v, origin)) => {
-                        let v = self.file_value(&origin).unwrap_or(v);
-                        out.cite(self.snippet(inner.span), &origin, &v);
-                        out.label(inner.span, format!("exists: {}", v.short(LABEL_WIDTH)));
-                    }
-                },
-                ExprKind::If(c, t, f) => match self.eval_bool(c, env, "the condition of `if`") {
-                    Ok(true) => {
-                        self.explain(c, env, true, out);
-                        self.explain(t, env, actual, out)
-                    }
-                    Ok(false) => {
-                        self.explain(c, env, false, out);
-                        self.explain(f, env, actual, out)
-                    }
-                    Err(err) => self.label_error(&err, out),
-                },
-                ExprKind::Call(name, args) => {
-                    // The value goes under the function name, so it does not
-                    // overlap the labels of the arguments.
-                    out.label(name.span, format!("{actual}"));
-                    for a in args {
-                        if !a.is_literal() {
-                            self.label_operand(a, env, None, out);
-                        }
-                    }
-                }
-                _ => {
-                    self.label_operand(e, env, None, out);
                 }
             }
+            NodeKind::Or(l, r) => {
+                if actual {
+                    match self.holds(l, frame, "the left side of `or`") {
+                        Ok(true) => self.explain(l, frame, true, out),
+                        Ok(false) => self.explain(r, frame, true, out),
+                        Err(err) => label_error(&err, out),
+                    }
+                } else {
+                    self.explain(l, frame, false, out);
+                    self.explain(r, frame, false, out);
+                }
+            }
+            NodeKind::Not(inner) => self.explain(inner, frame, !actual, out),
+            NodeKind::Binary(op, l, r) | NodeKind::Compare { op, l, r, .. }
+                if op.is_comparison() =>
+            {
+                self.explain_comparison(*op, l, r, frame, actual, out)
+            }
+            NodeKind::Quantifier {
+                kind,
+                vars,
+                collection,
+                body,
+            } => self.explain_quantifier((*kind, *vars, collection, body), frame, actual, out),
+            NodeKind::Exists(inner) => match self.traced(inner, frame) {
+                Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
+                Ok((v, origin)) => {
+                    let v = self.file_value(&origin).unwrap_or(v);
+                    out.cite(self.snippet(inner.span), &origin, &v);
+                    out.label(inner.span, format!("exists: {}", v.short(LABEL_WIDTH)));
+                }
+            },
+            NodeKind::If(c, t, f) => match self.holds(c, frame, "the condition of `if`") {
+                Ok(true) => {
+                    self.explain(c, frame, true, out);
+                    self.explain(t, frame, actual, out)
+                }
+                Ok(false) => {
+                    self.explain(c, frame, false, out);
+                    self.explain(f, frame, actual, out)
+                }
+                Err(err) => label_error(&err, out),
+            },
+            _ => match call_of(node) {
+                Some((name, args)) => {
+                    // The value goes under the function name, so it does not
+                    // overlap the labels of the arguments.
+                    out.label(name, format!("{actual}"));
+                    for a in args {
+                        if !is_literal(a) {
+                            self.label_operand(a, frame, None, out);
+                        }
+                    }
+                }
+                None => {
+                    self.label_operand(node, frame, None, out);
+                }
+            },
         })
     }
 
@@ -193,12 +362,18 @@ impl Evaluator<'_> {
     /// Cites both sides of each drifted path of a `diff` (the first
     /// [`MAX_DRIFT_CITED`]), at their pointers in the evidence, so every
     /// output format locates them in both files.
-    fn cite_drift(&self, args: &[Expr], env: &Env<'_>, drift: &Value, out: &mut Explanation) {
+    fn cite_drift(
+        &self,
+        args: &'a [Node],
+        frame: &mut Frame<'a>,
+        drift: &Value,
+        out: &mut Explanation,
+    ) {
         let (Some(from), Some(to), Value::List(items)) = (args.first(), args.get(1), drift) else {
             return;
         };
         let (Ok((from_value, from_origin)), Ok((to_value, to_origin))) =
-            (self.eval_t(from, env), self.eval_t(to, env))
+            (self.traced(from, frame), self.traced(to, frame))
         else {
             return;
         };
@@ -233,97 +408,87 @@ impl Evaluator<'_> {
         }
     }
 
-    fn label_error(&self, err: &EvalError, out: &mut Explanation) {
-        out.label(err.span, format!("error: {}", err.message));
-    }
-
     /// Labels an operand with its value (and `suffix`), citing its evidence pointer.
     fn label_operand(
         &self,
-        e: &Expr,
-        env: &Env<'_>,
+        node: &'a Node,
+        frame: &mut Frame<'a>,
         suffix: Option<String>,
         out: &mut Explanation,
     ) -> Option<Value> {
-        match self.eval_t(e, env) {
-            Ok((v, origin)) => {
-                let v = self.file_value(&origin).unwrap_or(v);
-                out.cite(self.snippet(e.span), &origin, &v);
-                let mut text = v.short(LABEL_WIDTH);
-                if let Some(s) = suffix {
-                    text.push_str(", ");
-                    text.push_str(&s);
-                }
-                if let ExprKind::Call(name, _) = &e.unparen().kind {
-                    if name.name == "diff" {
-                        out.label(
-                            name.span,
-                            format!(
-                                "{} drifted",
-                                if let Value::List(l) = &v { l.len() } else { 0 }
-                            ),
-                        );
-                        out.notes.extend(drift_notes(&v));
-                        if let ExprKind::Call(_, args) = &e.unparen().kind {
-                            self.cite_drift(args, env, &v, out);
-                        }
-                        return Some(v);
-                    }
-                }
-                match &e.unparen().kind {
-                    // Conversions (`time(x)`, `semver(x)`): the converted value
-                    // under the name; the raw argument is only cited.
-                    ExprKind::Call(name, args) if CONVERSIONS.contains(&name.name.as_str()) => {
-                        out.label(name.span, text);
-                        for a in args {
-                            if let Ok((v, o)) = self.eval_t(a, env) {
-                                let v = self.file_value(&o).unwrap_or(v);
-                                out.cite(self.snippet(a.span), &o, &v);
-                            }
-                        }
-                    }
-                    // `count(approvers)`: the value under `count`, and what was counted.
-                    ExprKind::Call(name, args) => {
-                        out.label(name.span, text);
-                        for a in args.iter().filter(|a| !a.is_literal()) {
-                            self.label_operand(a, env, None, out);
-                        }
-                    }
-                    // `time(a) - time(b)`: the result, and both operands.
-                    ExprKind::Binary(
-                        BinaryOp::Add
-                        | BinaryOp::Sub
-                        | BinaryOp::Mul
-                        | BinaryOp::Div
-                        | BinaryOp::Rem,
-                        l,
-                        r,
-                    ) => {
-                        // The result goes under the operator, clear of the operands' labels.
-                        out.label(self.operator_span(l.span, r.span), text);
-                        for side in [l, r] {
-                            if !side.is_literal() {
-                                self.label_operand(side, env, None, out);
-                            }
-                        }
-                    }
-                    _ => out.label(e.span, text),
-                }
-                Some(v)
-            }
+        let (v, origin) = match self.traced(node, frame) {
+            Ok(found) => found,
             Err(err) => {
-                self.label_error(&err, out);
-                None
+                label_error(&err, out);
+                return None;
             }
+        };
+        let v = self.file_value(&origin).unwrap_or(v);
+        out.cite(self.snippet(node.span), &origin, &v);
+        let mut text = v.short(LABEL_WIDTH);
+        if let Some(s) = suffix {
+            text.push_str(", ");
+            text.push_str(&s);
         }
+        let bare = unparen(node);
+        match (call_of(bare), &bare.kind) {
+            (Some((name, args)), _) if self.snippet(name) == "diff" => {
+                out.label(
+                    name,
+                    format!(
+                        "{} drifted",
+                        if let Value::List(l) = &v { l.len() } else { 0 }
+                    ),
+                );
+                out.notes.extend(drift_notes(&v));
+                self.cite_drift(args, frame, &v, out);
+            }
+            // Conversions (`time(x)`, `semver(x)`): the converted value
+            // under the name; the raw argument is only cited.
+            (Some((name, args)), _) if CONVERSIONS.contains(&self.snippet(name)) => {
+                out.label(name, text);
+                for a in args {
+                    if let Ok((v, o)) = self.traced(a, frame) {
+                        let v = self.file_value(&o).unwrap_or(v);
+                        out.cite(self.snippet(a.span), &o, &v);
+                    }
+                }
+            }
+            // `count(approvers)`: the value under `count`, and what was counted.
+            (Some((name, args)), _) => {
+                out.label(name, text);
+                for a in args.iter().filter(|a| !is_literal(a)) {
+                    self.label_operand(a, frame, None, out);
+                }
+            }
+            // `time(a) - time(b)`: the result, and both operands.
+            (
+                None,
+                NodeKind::Binary(
+                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem,
+                    l,
+                    r,
+                ),
+            ) => {
+                // The result goes under the operator, clear of the operands' labels.
+                out.label(self.operator_span(l.span, r.span), text);
+                for side in [l, r] {
+                    if !is_literal(side) {
+                        self.label_operand(side, frame, None, out);
+                    }
+                }
+            }
+            _ => out.label(node.span, text),
+        }
+        Some(v)
     }
 
     fn explain_comparison(
         &self,
         op: BinaryOp,
-        l: &Expr,
-        r: &Expr,
-        env: &Env<'_>,
+        l: &'a Node,
+        r: &'a Node,
+        frame: &mut Frame<'a>,
         actual: bool,
         out: &mut Explanation,
     ) {
@@ -337,22 +502,21 @@ impl Evaluator<'_> {
                 _ => format!("expected {} {v}", op.symbol()),
             }
         };
-        let (Ok(lv), Ok(rv)) = (self.eval(l, env), self.eval(r, env)) else {
+        let (Ok((lv, _)), Ok((rv, _))) = (self.traced(l, frame), self.traced(r, frame)) else {
             // One side cannot be evaluated: label what can be.
-            self.label_operand(l, env, None, out);
-            self.label_operand(r, env, None, out);
+            self.label_operand(l, frame, None, out);
+            self.label_operand(r, frame, None, out);
             return;
         };
-        if r.is_literal() && !l.is_literal() {
+        if is_literal(r) && !is_literal(l) {
             let suffix = (!actual).then(|| expected(op, &rv));
-            self.label_operand(l, env, suffix, out);
-        } else if l.is_literal() && !r.is_literal() && !matches!(op, BinaryOp::In | BinaryOp::NotIn)
-        {
+            self.label_operand(l, frame, suffix, out);
+        } else if is_literal(l) && !is_literal(r) && !matches!(op, BinaryOp::In | BinaryOp::NotIn) {
             let suffix = (!actual).then(|| expected(flip(op), &lv));
-            self.label_operand(r, env, suffix, out);
+            self.label_operand(r, frame, suffix, out);
         } else {
-            self.label_operand(l, env, None, out);
-            self.label_operand(r, env, None, out);
+            self.label_operand(l, frame, None, out);
+            self.label_operand(r, frame, None, out);
         }
         if !actual {
             if let Some(note) = shortfall(op, &lv, &rv) {
@@ -368,29 +532,28 @@ impl Evaluator<'_> {
 
     fn explain_quantifier(
         &self,
-        q: &Quantifier,
-        env: &Env<'_>,
+        (kind, vars, collection, body): (QuantKind, usize, &'a Node, &'a Node),
+        frame: &mut Frame<'a>,
         actual: bool,
         out: &mut Explanation,
     ) {
-        let (items, coll_origin) = match self.iterate(&q.vars, &q.collection, env, false) {
+        let (items, coll_origin) = match self.iterate(vars, collection, frame) {
             Ok(x) => x,
-            Err(err) => return self.label_error(&err, out),
+            Err(err) => return label_error(&err, out),
         };
         let n = items.len();
-        let noun = noun_for(self.snippet(q.collection.span));
-        let coll = self.snippet(q.collection.span);
+        let coll = self.snippet(collection.span);
+        let noun = noun_for(coll);
         // The elements worth showing are those whose body has this value.
-        let want_body = match (q.kind, actual) {
-            (QuantKind::All, a) => a,
-            (QuantKind::Any, a) => a,
-            (QuantKind::None, a) => !a,
+        let want_body = match kind {
+            QuantKind::All | QuantKind::Any => actual,
+            QuantKind::None => !actual,
         };
         let mut matching = Vec::new();
         let mut errors = 0usize;
         for (i, item) in items.iter().enumerate() {
-            match self.with_bound(&q.vars, item, env, |inner| {
-                self.eval_bool(&q.body, inner, "the body of a quantifier")
+            match self.with_bound(vars, item, frame, |inner| {
+                self.holds(body, inner, "the body of a quantifier")
             }) {
                 Ok(b) if b == want_body => matching.push(i),
                 Ok(_) => {}
@@ -398,8 +561,8 @@ impl Evaluator<'_> {
             }
         }
         let k = matching.len();
-        let headline = match (q.kind, actual) {
-            (_, _) if n == 0 => match q.kind {
+        let headline = match (kind, actual) {
+            (_, _) if n == 0 => match kind {
                 QuantKind::Any => format!("`{coll}` is empty, so `any` found nothing"),
                 _ => format!("`{coll}` is empty"),
             },
@@ -449,8 +612,8 @@ impl Evaluator<'_> {
                     .or_else(|| super::env::pointer_child(&coll_origin, &step)),
             );
             let mut sub = Explanation::default();
-            self.with_bound(&q.vars, item, env, |inner| {
-                self.explain(&q.body, inner, want_body, &mut sub)
+            self.with_bound(vars, item, frame, |inner| {
+                self.explain(body, inner, want_body, &mut sub)
             });
             let (key, value, origin) = item;
             let value = self.file_value(origin).unwrap_or_else(|| value.clone());
@@ -471,6 +634,10 @@ impl Evaluator<'_> {
             }
         }
     }
+}
+
+fn label_error(err: &EvalError, out: &mut Explanation) {
+    out.label(err.span, format!("error: {}", err.message));
 }
 
 /// How far a failed ordering or equality is from holding, in words.
@@ -608,7 +775,7 @@ fn noun_for(collection: &str) -> String {
 }
 
 /// `/tests/suites/3 ("integration"): failed = 2`
-fn element_line(index: usize, item: &super::Element, sub: &Explanation) -> String {
+fn element_line(index: usize, item: &Element, sub: &Explanation) -> String {
     let (key, value, origin) = item;
     let mut head = match origin {
         Some(p) => p.to_string(),

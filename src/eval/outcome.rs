@@ -1,14 +1,13 @@
 //! Rule outcomes and gate decisions (LANGUAGE.md section 4).
 
-use super::env::{Env, LetScope};
 use super::explain::Explanation;
-use super::{EvalError, EvalOptions, Evaluator, Value};
+use super::{EvalError, EvalOptions, Value};
 use crate::check::Program;
-use crate::syntax::ast::{Binding, Expr, GateDecl, QuantKind, RuleDecl};
+use crate::syntax::ast::{Binding, GateDecl, QuantKind, RuleDecl};
 use crate::syntax::Span;
 use serde::Serialize;
 
-pub(crate) use super::verdict::{run_clauses, Verdict};
+pub(crate) use super::verdict::Verdict;
 pub use super::verdict::{Clause, Outcome};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -150,13 +149,9 @@ pub fn evaluate_subject(
     options: &EvalOptions,
 ) -> Option<Result<Value, EvalError>> {
     let subject = gate.subject.as_ref()?;
-    let evaluator = Evaluator::new(program, evidence.clone(), options);
-    let scope = LetScope::new(&gate.lets);
-    let env = Env::Lets {
-        scope: &scope,
-        parent: &Env::Root,
-    };
-    Some(evaluator.eval(subject, &env))
+    Some(super::compiled::evaluate_in_block(
+        program, &gate.lets, subject, evidence, options,
+    ))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -503,36 +498,13 @@ fn results(
         Explain::No => (false, None),
         Explain::On(texts) => (true, texts),
     };
-    // The reference interpreter's fast pass, built only when a rule errored:
-    // its errors (messages, spans) are the ones reports show.
-    let mut reference: Option<(Evaluator<'_>, LetScope<'_>)> = None;
-    // The tracing evaluator is built only when a rule needs explaining.
-    let mut tracer: Option<Evaluator<'_>> = None;
+    // The tracing form of the block, lowered only when a rule needs
+    // explaining, and the run that explains on it.
+    let traced = std::cell::OnceCell::new();
+    let params = super::compiled::param_values(program, options);
+    let mut tracer = None;
     let mut results = Vec::with_capacity(rules.len());
-    for (rule, verdict) in rules.iter().zip(verdicts) {
-        // A rule that ran out of budget is not run again: that would only
-        // spend the whole budget a second time to reach the same error.
-        let exhausted = verdict.problems.iter().any(|(_, _, e)| {
-            e.as_ref()
-                .is_some_and(|e| e.kind == super::ErrorKind::BudgetExceeded)
-        });
-        let verdict = if explain && verdict.outcome == Outcome::Error && !exhausted {
-            let (fast, fast_lets) = reference.get_or_insert_with(|| {
-                (
-                    Evaluator::new(program, evidence.clone(), options),
-                    LetScope::new(lets),
-                )
-            });
-            fast.run_rule(
-                rule,
-                &Env::Lets {
-                    scope: fast_lets,
-                    parent: &Env::Root,
-                },
-            )
-        } else {
-            verdict
-        };
+    for (i, (rule, verdict)) in rules.iter().zip(verdicts).enumerate() {
         let mut result = RuleResult {
             name: rule.name.name.clone(),
             title: rule.title.as_ref().map(|t| t.value.clone()),
@@ -546,17 +518,15 @@ fn results(
         };
         match verdict.outcome {
             super::Outcome::Fail | super::Outcome::Error if explain => {
-                let t = tracer.get_or_insert_with(|| {
-                    let mut t = Evaluator::with_trace(program, evidence.clone(), options, true);
-                    t.texts = texts.cloned();
-                    t
+                let run = tracer.get_or_insert_with(|| {
+                    let block = traced
+                        .get_or_init(|| super::compiled::Compiled::traced(program, lets, rules));
+                    let mut run =
+                        super::compiled::Run::<true>::new(block, evidence, &params, options);
+                    run.tracing.texts = texts.cloned();
+                    run
                 });
-                let trace_lets = LetScope::new(lets);
-                let env = Env::Lets {
-                    scope: &trace_lets,
-                    parent: &Env::Root,
-                };
-                result.problems = t.explain_rule(rule, &env, &verdict);
+                result.problems = run.explain_rule(i, &verdict);
             }
             super::Outcome::Pass => {
                 for (span, kind) in verdict.vacuous {
@@ -576,78 +546,4 @@ fn results(
         results.push(result);
     }
     GateResult::from_rules(results)
-}
-
-impl Evaluator<'_> {
-    pub(crate) fn run_rule(&self, rule: &RuleDecl, parent: &Env<'_>) -> Verdict {
-        self.budget.reset();
-        self.vacuous.borrow_mut().clear();
-        let scope = LetScope::new(&rule.lets);
-        let env = Env::Lets {
-            scope: &scope,
-            parent,
-        };
-        run_clauses(
-            &self.budget,
-            (&rule.whens, &rule.requires),
-            |e, what| self.eval_bool(e, &env, what),
-            || self.vacuous.borrow().clone(),
-        )
-    }
-
-    /// Re-evaluates the problem clauses of a rule in trace mode.
-    pub(crate) fn explain_rule(
-        &self,
-        rule: &RuleDecl,
-        parent: &Env<'_>,
-        verdict: &Verdict,
-    ) -> Vec<Problem> {
-        let scope = LetScope::new(&rule.lets);
-        let env = Env::Lets {
-            scope: &scope,
-            parent,
-        };
-        let mut out = Vec::new();
-        for (clause, i, fast_error) in &verdict.problems {
-            let exprs: &[Expr] = match clause {
-                Clause::When => &rule.whens,
-                Clause::Require => &rule.requires,
-            };
-            let Some(expr) = exprs.get(*i) else { continue };
-            self.budget.reset();
-            match fast_error {
-                Some(fast_error) => {
-                    // Prefer the traced error (it knows evidence pointers), but only
-                    // if tracing reproduced the same kind of error.
-                    // Re-running a condition that exhausted the budget would only
-                    // exhaust it again: report the fast pass's error as it is.
-                    let error = if fast_error.kind == super::ErrorKind::BudgetExceeded {
-                        fast_error.clone()
-                    } else {
-                        match self.eval_bool(expr, &env, "condition") {
-                            Err(e) if e.kind == fast_error.kind => e,
-                            _ => fast_error.clone(),
-                        }
-                    };
-                    out.push(Problem {
-                        clause: *clause,
-                        span: expr.span,
-                        error: Some(error),
-                        explanation: Explanation::default(),
-                    });
-                }
-                None => {
-                    let mut explanation = Explanation::default();
-                    self.explain(expr, &env, false, &mut explanation);
-                    out.push(Problem {
-                        clause: *clause,
-                        span: expr.span,
-                        error: None,
-                        explanation,
-                    });
-                }
-            }
-        }
-        out
-    }
 }
