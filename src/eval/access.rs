@@ -1,6 +1,6 @@
-//! Access steps shared by both evaluators: `.field`, `[index]`, iteration
-//! shapes, and the errors they raise. The AST interpreter adds JSON pointers
-//! (trace mode); the compiled evaluator passes no origin.
+//! Access steps shared by the evaluator and the test oracle: `.field`,
+//! `[index]`, iteration shapes, and the errors they raise. The tracing mode
+//! passes the JSON pointer of the value stepped into; deciding passes none.
 
 use super::env::Origin;
 use super::{ErrorKind, EvalError, Value};

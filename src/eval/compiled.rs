@@ -9,13 +9,17 @@
 //! borrows what it reads from the evidence, constants and params
 //! (`Val::Ref`) and never clones a subtree it only reads.
 //!
-//! The AST interpreter ([`super::Evaluator`]) stays the reference: it
-//! explains failing rules and reports errors, and tests run both over every
-//! example, case table and generated input and compare what they decide. To
-//! agree even on when the evaluation budget runs out, a node charges every
-//! step the interpreter charges for the expressions it stands for (a
-//! parenthesized expression costs one more, a folded or chained one all of
-//! its parts), before anything in it can fail.
+//! The same evaluator explains: [`Compiled::traced`] lowers a block with a
+//! node for every expression, and `Run<TRACE = true>` carries each value's
+//! JSON pointer, which [`super::explain`] turns into labels and citations.
+//!
+//! The step budget is defined here, on the form that runs
+//! (docs/guarantees.md, "What a step is"): one step per expression, so a
+//! node charges every step of the expressions it stands for (a
+//! parenthesized expression one more, a folded or chained one all of its
+//! parts), before anything in it can fail. The tracing form and the AST
+//! interpreter kept as the test oracle ([`super::Evaluator`]) charge the
+//! same, and tests hold all three to the same verdicts.
 
 use super::access::{self, Val};
 use super::builtins::{self, Builtin};
@@ -403,10 +407,10 @@ impl<'p> Scope<'p> {
         }
     }
 
-    /// Lowers a chain of field steps into one [`NodeKind::Path`]. The
-    /// interpreter charges every `.field` and parenthesis of the chain before
-    /// it evaluates the root; the path node charges them all on entry.
-    /// Returns the extra steps to add to the node's own.
+    /// Lowers a chain of field steps into one [`NodeKind::Path`]. Every
+    /// `.field` and parenthesis of the chain is a step, charged before the
+    /// root is evaluated; the path node charges them all on entry. (The
+    /// tracing form keeps one node per `.field`.)
     fn lower_path(&mut self, e: &'p Expr) -> NodeKind {
         if let (true, ExprKind::Field(base, field)) = (self.trace, &e.kind) {
             // One step a node: explanations and errors say where each
@@ -466,7 +470,7 @@ impl<'p> Scope<'p> {
 }
 
 /// Folds an operator over constants into its value, charging on entry every
-/// step the interpreter would charge evaluating it (its operands', and one per
+/// step evaluating it unfolded would charge (its operands', and one per
 /// element for `in` over a list). Leaves alone what fails (the error belongs to
 /// run time) and what makes a string (its length limit is a run-time option).
 fn fold(node: Node) -> Node {
@@ -1109,8 +1113,8 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 body,
             } => {
                 let mut verdict = *kind != QuantKind::Any;
-                // Each element costs two steps, as in the interpreter: one to
-                // bind it, one for the body. Its origin is not needed: a
+                // Each element costs two steps: one to bind it, one for the
+                // body. Its origin is not needed: a
                 // quantifier's explanation points at the elements it shows.
                 let n = self.each(*vars, collection, 2, false, frame, |run, frame| {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;

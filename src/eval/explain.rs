@@ -823,6 +823,48 @@ fn name_of(v: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::eval::compiled::{param_values, Compiled};
+    use crate::eval::{ErrorKind, EvalOptions, Outcome};
+
+    #[test]
+    fn a_condition_that_exhausted_its_budget_is_not_evaluated_again() {
+        let program = crate::compile_str(
+            "t.clr",
+            "stages a -> b\ngate a -> b {\n  rule r {\n    require all x in evidence.xs: x > 0\n  }\n}\n",
+        )
+        .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors));
+        let evidence = crate::eval::parse_json(r#"{"xs": [1, 2, 3]}"#, Default::default())
+            .unwrap_or(Value::Null);
+        let options = EvalOptions::at(jiff::Timestamp::UNIX_EPOCH);
+        let gate = &program.gates[0];
+        let traced = Compiled::traced(&program, &gate.lets, &gate.rules);
+        let params = param_values(&program, &options);
+        let run = Run::<true>::new(&traced, &evidence, &params, &options);
+        // As the deciding pass reported it (here under a budget that ran out).
+        let exhausted = EvalError::new(ErrorKind::BudgetExceeded, Span::default(), "ran out");
+        let verdict = Verdict {
+            outcome: Outcome::Error,
+            problems: vec![(Clause::Require, 0, Some(exhausted))],
+            vacuous: Vec::new(),
+        };
+        let problems = run.explain_rule(0, &verdict);
+        let [problem] = problems.as_slice() else {
+            unreachable!("one problem expected: {problems:?}")
+        };
+        let error = problem.error.as_ref().map(|e| (e.kind, e.message.as_str()));
+        assert_eq!(error, Some((ErrorKind::BudgetExceeded, "ran out")));
+        // Nothing was evaluated: the condition would have held.
+        assert_eq!(run.budget.used(), 0);
+        // Any other error is evaluated again, where values know their evidence.
+        let other = EvalError::new(ErrorKind::Missing, Span::default(), "stale");
+        let verdict = Verdict {
+            outcome: Outcome::Error,
+            problems: vec![(Clause::Require, 0, Some(other))],
+            vacuous: Vec::new(),
+        };
+        run.explain_rule(0, &verdict);
+        assert!(run.budget.used() > 0);
+    }
 
     #[test]
     fn long_strings_that_differ_late_say_where() {

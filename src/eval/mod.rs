@@ -1,19 +1,21 @@
 //! Eval: a checked [`Program`](crate::check::Program) and evidence -> rule
 //! outcomes and explanations. This module is the facade; the parts:
 //!
-//! - `compiled`: the evaluator every rule is decided by (names resolved to
-//!   slots, constants built once, evidence borrowed);
-//! - `interp` ([`Evaluator`]): the reference interpreter, which re-runs a
-//!   failing rule in trace mode to build its explanation (`explain`) and
-//!   reports errors with their evidence pointers;
+//! - `compiled`: the one evaluator of the product. It decides every rule
+//!   (names resolved to slots, constants built once, evidence borrowed), and
+//!   in its tracing mode, on a lowering with a node per expression, it
+//!   explains the failing ones (`explain`) and reports errors with their
+//!   evidence pointers;
+//! - `interp` ([`Evaluator`]): a plain AST interpreter, kept only as the
+//!   oracle the differential tests hold the compiled evaluator to;
 //! - `verdict`: outcome kinds and the clause runner both evaluators share;
 //!   `outcome`: rule and gate results, waivers, the two-pass entry points;
 //! - `ops` (operators), `access` (field and index steps), `builtins`,
 //!   `value` (the evidence tree and its JSON loader), `projection` (what a
 //!   gate reads, for lean loads).
 //!
-//! Evaluation is pure, so the interpreter's trace sees the same values the
-//! compiled pass decided on.
+//! Evaluation is pure, so the tracing mode sees the same values the deciding
+//! pass decided on.
 
 mod access;
 pub mod builtins;
