@@ -2,7 +2,8 @@
 //! than linearly (issue 11): a chain of `let`s or `def`s, `def`s that each
 //! call the one below twice, many failing rules explained over one large
 //! file, `fmt --check` on a file whose every line changes, and `lint` of a
-//! gate whose every rule has a finding. Each group
+//! gate whose every rule has a finding, locating the last element of a large
+//! array. Each group
 //! runs three sizes, doubling: linear growth doubles the time.
 //!
 //! `cargo bench --bench scaling`; figures in docs/performance.md.
@@ -195,5 +196,42 @@ fn lint_findings(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, compile, explain, fmt_check, lint_findings);
+/// An SBOM-like file of `n` components, each with a few vulnerabilities.
+fn components(n: usize) -> String {
+    let mut s = String::from("{\"sbom\": {\"components\": [");
+    for i in 0..n {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!(
+            "{{\"name\":\"component-{i}\",\"version\":\"1.{i}.0\",\"purl\":\"pkg:cargo/component-{i}@1.{i}.0\",\"vulnerabilities\":[{{\"id\":\"CVE-2026-{i}\",\"severity\":\"low\"}},{{\"id\":\"CVE-2025-{i}\",\"severity\":\"medium\",\"note\":\"a \\\"quoted\\\" word\"}}]}}"
+        ));
+    }
+    s.push_str("]}}");
+    s
+}
+
+/// Finding the evidence a report cites, when it is the last element of a
+/// large array: the scan skips every element before it.
+fn locate_deep(c: &mut Criterion) {
+    let mut g = c.benchmark_group("locate the last of n components");
+    g.sample_size(20);
+    for n in [50_000, 100_000, 200_000] {
+        let text = components(n);
+        let pointer = format!("/sbom/components/{}/vulnerabilities/1/severity", n - 1);
+        g.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, t| {
+            b.iter(|| clearance::report::locate::locate(black_box(t), &pointer).unwrap())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    compile,
+    explain,
+    fmt_check,
+    lint_findings,
+    locate_deep
+);
 criterion_main!(benches);

@@ -261,7 +261,13 @@ fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideE
     };
     let first = eval::first_pass(req.program, gate, &bundle, req.options);
     let subject = eval::evaluate_subject(req.program, gate, &bundle, req.options);
-    finished_with(req, bundle);
+    match first {
+        eval::FirstPass::Decided(_) => finished_with(req, bundle),
+        // The second load reuses the first one's memory: freeing it costs
+        // less than the fresh pages the second load would fault in beside
+        // it (large-denied: see docs/performance.md), and halves the peak.
+        eval::FirstPass::Explain(_) => drop(bundle),
+    }
     let mut result = match first {
         eval::FirstPass::Decided(result) => result,
         eval::FirstPass::Explain(pending) => {

@@ -77,6 +77,10 @@ struct LocateIndex {
     lines: OnceLock<LineIndex>,
     /// By the offset where a container starts: its children found so far.
     containers: Mutex<HashMap<usize, Children>>,
+    /// By the offset where a located value starts: where it ends. A report
+    /// locates one value several times (to read it, cite it, draw it), and
+    /// the end of a large container is a scan of all of it.
+    ends: Mutex<HashMap<usize, usize>>,
     /// For YAML and JUnit files: where every value is, read on first use.
     positions: OnceLock<Option<crate::evidence::tree::Pos>>,
 }
@@ -111,17 +115,15 @@ impl LineIndex {
         let mut line_starts = vec![0];
         let mut chars_before_block = Vec::with_capacity(bytes.len() / BLOCK + 1);
         let mut chars = 0usize;
-        for (i, b) in bytes.iter().enumerate() {
-            if i % BLOCK == 0 {
-                chars_before_block.push(chars);
-            }
-            if *b == b'\n' {
-                line_starts.push(i + 1);
-            }
+        // A block at a time: newlines found by `memchr`, characters counted
+        // by a loop the compiler vectorizes (a 100 MB bundle is indexed when
+        // its first located value is described).
+        for (i, block) in bytes.chunks(BLOCK).enumerate() {
+            chars_before_block.push(chars);
+            let at = i * BLOCK;
+            line_starts.extend(memchr::memchr_iter(b'\n', block).map(|j| at + j + 1));
             // Every byte that does not continue a UTF-8 sequence starts a character.
-            if b & 0xC0 != 0x80 {
-                chars += 1;
-            }
+            chars += block.iter().filter(|b| **b & 0xC0 != 0x80).count();
         }
         LineIndex {
             line_starts,
@@ -182,7 +184,15 @@ impl LocateIndex {
                 };
             }
         }
-        let end = skip_value(bytes, pos)?;
+        let mut ends = self.ends.lock().ok()?;
+        let end = match ends.get(&pos) {
+            Some(&end) => end,
+            None => {
+                let end = skip_value(bytes, pos)?;
+                ends.insert(pos, end);
+                end
+            }
+        };
         Some((pos, end))
     }
 }
