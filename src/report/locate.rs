@@ -75,27 +75,49 @@ impl EvidenceText {
 #[derive(Debug, Default)]
 struct LocateIndex {
     lines: OnceLock<LineIndex>,
-    /// By the offset where a container starts: its children found so far.
-    containers: Mutex<HashMap<usize, Children>>,
-    /// By the offset where a located value starts: where it ends. A report
-    /// locates one value several times (to read it, cite it, draw it), and
-    /// the end of a large container is a scan of all of it.
-    ends: Mutex<HashMap<usize, usize>>,
+    /// What scans of the JSON text found so far.
+    scan: Mutex<Scan>,
     /// For YAML and JUnit files: where every value is, read on first use.
     positions: OnceLock<Option<crate::evidence::tree::Pos>>,
 }
+
+/// What scanning a JSON text has found, kept so no byte is scanned twice
+/// for the same purpose: a large bundle is located in many times.
+#[derive(Debug, Default)]
+struct Scan {
+    /// By the offset where a container starts: its children found so far.
+    containers: HashMap<usize, Children>,
+    /// By the offset where a value starts: where it ends (values located,
+    /// and containers larger than [`REMEMBER_END`] that a scan went past).
+    ends: HashMap<usize, usize>,
+}
+
+/// A skipped container at least this long has its end remembered.
+const REMEMBER_END: usize = 4096;
 
 #[derive(Debug)]
 enum Children {
     Object {
         members: HashMap<String, usize>,
-        /// Where the next member not yet scanned starts (`None`: all are).
-        next: Option<usize>,
+        next: Next,
     },
     Array {
         starts: Vec<usize>,
-        next: Option<usize>,
+        next: Next,
     },
+}
+
+/// Where a container's scan goes on from.
+#[derive(Clone, Copy, Debug)]
+enum Next {
+    /// The next child (for an object, its key) starts here.
+    At(usize),
+    /// The next child, if any, follows the value that starts here: found
+    /// children are not skipped until a later one is asked for, so a path
+    /// into the last child found scans nothing twice.
+    After(usize),
+    /// Every child is found; the container ends here (exclusive).
+    End(usize),
 }
 
 /// Line starts and character counts, for `line:column` in O(log n).
@@ -173,97 +195,194 @@ impl LocateIndex {
     fn locate(&self, text: &str, pointer: &str) -> Option<(usize, usize)> {
         let bytes = text.as_bytes();
         let mut pos = skip_ws(bytes, skip_bom(bytes));
+        let mut scan = self.scan.lock().ok()?;
         if !pointer.is_empty() {
-            let mut containers = self.containers.lock().ok()?;
             for raw in pointer.strip_prefix('/')?.split('/') {
                 let token = unescape_token(raw);
                 pos = match bytes.get(pos)? {
-                    b'{' => member(&mut containers, text, pos, &token)?,
-                    b'[' => element(&mut containers, bytes, pos, token.parse().ok()?)?,
+                    b'{' => scan.member(text, pos, &token)?,
+                    b'[' => scan.element(bytes, pos, token.parse().ok()?)?,
                     _ => return None,
                 };
             }
         }
-        let mut ends = self.ends.lock().ok()?;
-        let end = match ends.get(&pos) {
-            Some(&end) => end,
-            None => {
-                let end = skip_value(bytes, pos)?;
-                ends.insert(pos, end);
-                end
-            }
-        };
+        let end = scan.end_of(bytes, pos)?;
+        scan.ends.insert(pos, end);
         Some((pos, end))
     }
 }
 
-/// Start of the value of member `key` of the object at `at`, scanning only
-/// the members no earlier call has.
-fn member(
-    containers: &mut HashMap<usize, Children>,
-    text: &str,
-    at: usize,
-    key: &str,
-) -> Option<usize> {
-    let b = text.as_bytes();
-    let entry = containers.entry(at).or_insert_with(|| {
-        let first = skip_ws(b, at + 1);
-        Children::Object {
-            members: HashMap::new(),
-            next: (b.get(first) != Some(&b'}')).then_some(first),
-        }
-    });
-    let Children::Object { members, next } = entry else {
-        return None;
-    };
-    if let Some(&found) = members.get(key) {
-        return Some(found);
+/// The container starting at `at` (`{` or `[`), not scanned yet.
+fn unscanned(b: &[u8], at: usize, close: u8) -> Next {
+    let first = skip_ws(b, at + 1);
+    if b.get(first) == Some(&close) {
+        Next::End(first + 1)
+    } else {
+        Next::At(first)
     }
-    while let Some(j) = *next {
-        let key_end = skip_string(b, j)?;
-        let name: String = serde_json::from_str(text.get(j..key_end)?).ok()?;
-        let mut v = skip_ws(b, key_end);
-        if b.get(v) != Some(&b':') {
-            *next = None;
-            return None;
-        }
-        v = skip_ws(b, v + 1);
-        let after = skip_ws(b, skip_value(b, v)?);
-        *next = (b.get(after) == Some(&b',')).then(|| skip_ws(b, after + 1));
-        let is_it = name == key;
-        members.insert(name, v);
-        if is_it {
-            return Some(v);
-        }
-    }
-    None
 }
 
-/// Start of element `n` of the array at `at`, scanning only the elements
-/// no earlier call has.
-fn element(
-    containers: &mut HashMap<usize, Children>,
-    b: &[u8],
-    at: usize,
-    n: usize,
-) -> Option<usize> {
-    let entry = containers.entry(at).or_insert_with(|| {
-        let first = skip_ws(b, at + 1);
-        Children::Array {
-            starts: Vec::new(),
-            next: (b.get(first) != Some(&b']')).then_some(first),
+impl Scan {
+    /// End (exclusive) of the value starting at `at`, going on from what
+    /// earlier scans found inside it.
+    fn end_of(&mut self, b: &[u8], at: usize) -> Option<usize> {
+        if let Some(&end) = self.ends.get(&at) {
+            return Some(end);
         }
-    });
-    let Children::Array { starts, next } = entry else {
-        return None;
-    };
-    while starts.len() <= n {
-        let j = (*next)?;
-        starts.push(j);
-        let after = skip_ws(b, skip_value(b, j)?);
-        *next = (b.get(after) == Some(&b',')).then(|| skip_ws(b, after + 1));
+        let end = if self.containers.contains_key(&at) {
+            // Finish the container's own scan: its found children (and
+            // theirs) are not scanned again.
+            let is_object = b.get(at) == Some(&b'{');
+            loop {
+                match self.cursor(at)? {
+                    Next::End(end) => break end,
+                    next => {
+                        // `None` is the end reached (the next turn breaks)
+                        // or text that is not JSON (the cursor stays).
+                        if self.advance(b, at, next, is_object).is_none()
+                            && !matches!(self.cursor(at)?, Next::End(_))
+                        {
+                            return None;
+                        }
+                    }
+                }
+            }
+        } else {
+            skip_value(b, at)?
+        };
+        if end - at >= REMEMBER_END {
+            self.ends.insert(at, end);
+        }
+        Some(end)
     }
-    starts.get(n).copied()
+
+    /// Scans one more child of the container at `at` (from `next`, its
+    /// cursor), recording it; returns its value's start (and, in an object,
+    /// its key).
+    fn advance(
+        &mut self,
+        b: &[u8],
+        at: usize,
+        next: Next,
+        is_object: bool,
+    ) -> Option<(usize, Option<String>)> {
+        let start = match next {
+            Next::At(j) => j,
+            Next::After(v) => {
+                let after = skip_ws(b, self.end_of(b, v)?);
+                let cursor = match b.get(after)? {
+                    b',' => Next::At(skip_ws(b, after + 1)),
+                    b'}' | b']' => Next::End(after + 1),
+                    _ => return None,
+                };
+                self.set_next(at, cursor);
+                match cursor {
+                    Next::At(j) => j,
+                    _ => return None,
+                }
+            }
+            Next::End(_) => return None,
+        };
+        if is_object {
+            let key_end = skip_string(b, start)?;
+            let name: String =
+                serde_json::from_str(std::str::from_utf8(b.get(start..key_end)?).ok()?).ok()?;
+            let colon = skip_ws(b, key_end);
+            if b.get(colon) != Some(&b':') {
+                return None;
+            }
+            let v = skip_ws(b, colon + 1);
+            if let Some(Children::Object { members, .. }) = self.containers.get_mut(&at) {
+                // A key written twice (refused when loading) keeps its first value.
+                members.entry(name.clone()).or_insert(v);
+            }
+            self.set_next(at, Next::After(v));
+            Some((v, Some(name)))
+        } else {
+            if let Some(Children::Array { starts, .. }) = self.containers.get_mut(&at) {
+                starts.push(start);
+            }
+            self.set_next(at, Next::After(start));
+            Some((start, None))
+        }
+    }
+
+    fn set_next(&mut self, at: usize, cursor: Next) {
+        if let Some(Children::Object { next, .. } | Children::Array { next, .. }) =
+            self.containers.get_mut(&at)
+        {
+            *next = cursor;
+        }
+    }
+
+    /// Start of the value of member `key` of the object at `at`, scanning
+    /// only the members no earlier call has.
+    fn member(&mut self, text: &str, at: usize, key: &str) -> Option<usize> {
+        let b = text.as_bytes();
+        let entry = self
+            .containers
+            .entry(at)
+            .or_insert_with(|| Children::Object {
+                members: HashMap::new(),
+                next: unscanned(b, at, b'}'),
+            });
+        let Children::Object { members, next } = entry else {
+            return None;
+        };
+        if let Some(&found) = members.get(key) {
+            return Some(found);
+        }
+        let mut next = *next;
+        loop {
+            let (v, name) = self.advance(b, at, next, true)?;
+            if name.as_deref() == Some(key) {
+                return Some(v);
+            }
+            next = self.cursor(at)?;
+        }
+    }
+
+    /// The container at `at`'s cursor.
+    fn cursor(&self, at: usize) -> Option<Next> {
+        match self.containers.get(&at)? {
+            Children::Object { next, .. } | Children::Array { next, .. } => Some(*next),
+        }
+    }
+
+    /// How many children of the container at `at` are found.
+    fn found(&self, at: usize) -> usize {
+        match self.containers.get(&at) {
+            Some(Children::Object { members, .. }) => members.len(),
+            Some(Children::Array { starts, .. }) => starts.len(),
+            None => 0,
+        }
+    }
+
+    /// Start of element `n` of the array at `at`, scanning only the
+    /// elements no earlier call has.
+    fn element(&mut self, b: &[u8], at: usize, n: usize) -> Option<usize> {
+        let entry = self
+            .containers
+            .entry(at)
+            .or_insert_with(|| Children::Array {
+                starts: Vec::new(),
+                next: unscanned(b, at, b']'),
+            });
+        let Children::Array { starts, next } = entry else {
+            return None;
+        };
+        if let Some(&found) = starts.get(n) {
+            return Some(found);
+        }
+        let mut next = *next;
+        loop {
+            let (v, _) = self.advance(b, at, next, false)?;
+            if self.found(at) == n + 1 {
+                return Some(v);
+            }
+            next = self.cursor(at)?;
+        }
+    }
 }
 
 /// Evidence text as a miette source, without copying it.
@@ -477,6 +596,58 @@ mod tests {
                     crate::syntax::span::line_col(&long, offset)
                 );
             }
+        }
+    }
+
+    /// Every pointer of a nested document, asked of one index in three
+    /// orders, names exactly the value `serde_json` finds there (so paths
+    /// into children found earlier, and containers finished after their
+    /// children were found, are located right).
+    #[test]
+    fn every_pointer_in_any_order_names_its_value() {
+        fn pointers(v: &serde_json::Value, at: String, out: &mut Vec<String>) {
+            out.push(at.clone());
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, child) in m {
+                        let step = k.replace('~', "~0").replace('/', "~1");
+                        pointers(child, format!("{at}/{step}"), out);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, child) in items.iter().enumerate() {
+                        pointers(child, format!("{at}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let big: String = (0..300)
+            .map(|i| format!("{{\"n\": {i}, \"s\": \"x\\\"{i}\", \"l\": [[], {{}}, [{i}]]}}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let text = format!(
+            "{{\"a\": [1, {{\"k\": \"é\", \"e\": {{}}}}, [2, [3, []]]],\n \"big\": [{big}],\n \"a/b\": {{\"m~n\": null, \"deep\": {{\"x\": {{\"y\": [true, false]}}}}}}, \"z\": []}}"
+        );
+        let whole: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut all = Vec::new();
+        pointers(&whole, String::new(), &mut all);
+        let n = all.len();
+        let orders: [Vec<usize>; 3] = [
+            (0..n).collect(),
+            (0..n).rev().collect(),
+            (0..n).map(|i| (i * 7919) % n).collect(),
+        ];
+        for order in orders {
+            let index = LocateIndex::default();
+            for i in order {
+                let p = &all[i];
+                let (start, end) = index.locate(&text, p).unwrap_or_else(|| panic!("{p}"));
+                let found: serde_json::Value = serde_json::from_str(&text[start..end]).unwrap();
+                assert_eq!(Some(&found), whole.pointer(p), "{p}");
+            }
+            assert!(index.locate(&text, "/big/300").is_none());
+            assert!(index.locate(&text, "/a/1/missing").is_none());
         }
     }
 
