@@ -8,12 +8,15 @@
 //! it reproducible: digests of every input and the [`Invocation`] that
 //! re-runs it.
 //!
-//! A gate is decided in two passes. First a lean load of only what the rules
-//! read, on which every rule is decided: when all pass, that is the result.
-//! Otherwise a second load holds what the failing rules' explanations show,
-//! and only those rules are explained. With `strict_evidence` (which checks
+//! A gate is decided on a lean load of only what its rules read. When every
+//! rule passes, that is the result. Otherwise the failing rules are
+//! explained on the same load by the evaluator's tracing mode, which carries
+//! each value's JSON pointer and reads every value it shows (and every
+//! "fields present" of an error) from the evidence file's text, so no field
+//! the lean load left out is misstated. With `strict_evidence` (which checks
 //! the evidence as loaded for explanations) or when the lean load fails (the
-//! full load then reports the problem), everything is decided on one load.
+//! full load then reports the problem), everything is decided on a load for
+//! explanations.
 //!
 //! ```
 //! use clearance::decide::{self, Request, Target};
@@ -261,23 +264,16 @@ fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideE
     };
     let first = eval::first_pass(req.program, gate, &bundle, req.options);
     let subject = eval::evaluate_subject(req.program, gate, &bundle, req.options);
-    match first {
-        eval::FirstPass::Decided(_) => finished_with(req, bundle),
-        // The second load reuses the first one's memory: freeing it costs
-        // less than the fresh pages the second load would fault in beside
-        // it (large-denied: see docs/performance.md), and halves the peak.
-        eval::FirstPass::Explain(_) => drop(bundle),
-    }
     let mut result = match first {
         eval::FirstPass::Decided(result) => result,
+        // Explained on the load that decided: values shown are read from
+        // the files (see the module docs; `tests/shown_values.rs` holds the
+        // reports to those of a whole load).
         eval::FirstPass::Explain(pending) => {
-            let projection = projection::of_rules(req.program, &gate.lets, pending.rules());
-            let bundle = evidence::assemble(req.evidence, limits, Load::Explain(&projection))?;
-            let result = pending.finish_in(req.program, &bundle, req.options, req.evidence);
-            finished_with(req, bundle);
-            result
+            pending.finish_in(req.program, &bundle, req.options, req.evidence)
         }
     };
+    finished_with(req, bundle);
     result.subject = subject;
     Ok(result)
 }

@@ -1114,9 +1114,9 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             } => {
                 let mut verdict = *kind != QuantKind::Any;
                 // Each element costs two steps: one to bind it, one for the
-                // body. Its origin is not needed: a
-                // quantifier's explanation points at the elements it shows.
-                let n = self.each(*vars, collection, 2, false, frame, |run, frame| {
+                // body. When tracing, it is bound with its pointer, so an
+                // error in the body is said of the element in the file.
+                let n = self.each(*vars, collection, 2, true, frame, |run, frame| {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;
                     Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
@@ -1175,20 +1175,22 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 Val::Own(result)
             }
             NodeKind::Def { def, args, .. } => {
-                let (values, _) = self.arguments(args, frame)?;
+                let (values, origins) = self.arguments(args, frame)?;
                 let Some(def) = self.compiled.defs.get(*def) else {
                     return Err(unbound(node.span, "an unknown helper"));
                 };
                 // A def sees file-level names and its own parameters only: a
-                // new frame. Its parameters and its result have no origin.
+                // new frame. When tracing, each parameter keeps where its
+                // argument came from, and the result where the body's did, so
+                // evidence read through a helper is still said of the file.
                 let mut values = values.into_iter();
+                let mut origins = origins.into_iter();
                 let mut inner = Frame::new();
                 for _ in 0..def.params {
-                    inner.push::<TRACE>(Val::Own(values.next().unwrap_or(Value::Null)), None);
+                    let value = Val::Own(values.next().unwrap_or(Value::Null));
+                    inner.push::<TRACE>(value, origins.next().flatten());
                 }
-                let result = self.eval(&def.body, &mut inner)?;
-                self.set_origin(|| None);
-                return Ok(result);
+                return self.eval(&def.body, &mut inner);
             }
             NodeKind::UnknownFunction(name, args) => {
                 self.arguments(args, frame)?;
@@ -1281,6 +1283,13 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 None
             }
         };
+        let member_origin = |key: &str| {
+            if with_origins {
+                super::env::pointer_child(&coll_origin, key)
+            } else {
+                None
+            }
+        };
         let mark = frame.len();
         let at = (collection, per_element);
         let result = match (coll, vars) {
@@ -1297,10 +1306,12 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 .map(|()| items.len()),
             (Val::Ref(Value::List(items)), 2..) => self
                 .bind_each(
-                    items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| ([Val::Own(Value::Int(i as i64)), Val::Ref(v)], None)),
+                    items.iter().enumerate().map(|(i, v)| {
+                        (
+                            [Val::Own(Value::Int(i as i64)), Val::Ref(v)],
+                            element_origin(items, i),
+                        )
+                    }),
                     at,
                     frame,
                     &mut f,
@@ -1308,8 +1319,12 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 .map(|()| items.len()),
             (Val::Ref(Value::Object(map)), 2..) => self
                 .bind_each(
-                    map.iter()
-                        .map(|(k, v)| ([Val::Own(Value::Str(k.clone())), Val::Ref(v)], None)),
+                    map.iter().map(|(k, v)| {
+                        (
+                            [Val::Own(Value::Str(k.clone())), Val::Ref(v)],
+                            member_origin(k),
+                        )
+                    }),
                     at,
                     frame,
                     &mut f,
@@ -1330,7 +1345,10 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             (Val::Own(Value::List(items)), 2..) => self
                 .bind_each(
                     items.iter().enumerate().map(|(i, v)| {
-                        ([Val::Own(Value::Int(i as i64)), Val::Own(v.clone())], None)
+                        (
+                            [Val::Own(Value::Int(i as i64)), Val::Own(v.clone())],
+                            element_origin(&items, i),
+                        )
                     }),
                     at,
                     frame,
@@ -1340,7 +1358,10 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             (Val::Own(Value::Object(map)), 2..) => self
                 .bind_each(
                     map.iter().map(|(k, v)| {
-                        ([Val::Own(Value::Str(k.clone())), Val::Own(v.clone())], None)
+                        (
+                            [Val::Own(Value::Str(k.clone())), Val::Own(v.clone())],
+                            member_origin(k),
+                        )
                     }),
                     at,
                     frame,

@@ -326,15 +326,16 @@ fn decide_and_explain(
     )
 }
 
-/// The first of two passes over a gate (what `clearance check` does): every
+/// The deciding pass over a gate (what `clearance check` does first): every
 /// rule decided by the compiled evaluator on a lean load of only what the
 /// rules read ([`super::projection::for_decision`]).
 pub enum FirstPass<'p> {
     /// Every rule passed or was skipped: the gate's result, the one
     /// [`evaluate_gate`] gives (nothing in it reads the evidence).
     Decided(GateResult),
-    /// Some rule failed or errored: [`ToExplain::finish`] explains them on a
-    /// second load.
+    /// Some rule failed or errored: [`ToExplain::finish_in`] explains them,
+    /// on the same load with the files' texts (what `check` does), or
+    /// [`ToExplain::finish`] on a load for explanations.
     Explain(ToExplain<'p>),
 }
 
@@ -345,9 +346,9 @@ pub struct ToExplain<'p> {
 }
 
 impl<'p> ToExplain<'p> {
-    /// The rules to explain: those that failed or errored. A second load with
+    /// The rules to explain: those that failed or errored. A load with
     /// [`super::projection::of_rules`] over just these holds everything their
-    /// explanations show.
+    /// explanations show, for [`Self::finish`] without the files' texts.
     pub fn rules(&self) -> impl Iterator<Item = &'p RuleDecl> + '_ {
         self.gate
             .rules
