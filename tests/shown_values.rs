@@ -50,19 +50,7 @@ fn check_shown_values_of(
     let full = evidence::assemble(&files, &options.limits, evidence::Load::Full)
         .unwrap()
         .to_json();
-    let json = report::gate_json(
-        program,
-        &result,
-        &JsonContext {
-            command: "check",
-            subject: "x",
-            gate: None,
-            now: "now".into(),
-            params: Vec::new(),
-            evidence: &files,
-            record: None,
-        },
-    );
+    let (human, json) = reports_of(program, &result, &files);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     let mut checked = 0;
     for rule in report["rules"].as_array().unwrap() {
@@ -81,7 +69,6 @@ fn check_shown_values_of(
         }
     }
     // The human report: `  /pointer = VALUE` and `/pointer ("name"): VALUE`.
-    let human = report::render_gate(program, "x", &result, Default::default(), &files);
     for line in human.lines() {
         let line = line.trim_start().trim_start_matches("evidence: ");
         if !line.starts_with('/') {

@@ -12,7 +12,7 @@ use super::{builtins, value, Budget, Element, ErrorKind, EvalError, EvalOptions,
 use crate::check::Program;
 use crate::syntax::ast::*;
 use crate::syntax::Span;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -239,12 +239,12 @@ impl<'p> Evaluator<'p> {
             }
         }
         Ok(match &e.kind {
-            ExprKind::Null => Value::Null,
-            ExprKind::Bool(b) => Value::Bool(*b),
-            ExprKind::Int(i) => Value::Int(*i),
-            ExprKind::Float(f) => Value::Float(*f),
-            ExprKind::Str(s) => Value::str(s),
-            ExprKind::Duration(n) => Value::Duration(SignedDuration::from_nanos(*n)),
+            ExprKind::Null
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Duration(_) => const_value(e)?,
             ExprKind::List(items) => Value::list(
                 items
                     .iter()
