@@ -284,9 +284,11 @@ fn assert_projection_is_invisible(program: &Program, text: &str) {
     }
 }
 
-/// `clearance check` decides in two passes: every rule on a lean load (unread
-/// fields left out), then, if some rule failed or errored, those rules
-/// explained on a second load holding only what their explanations show.
+/// The library's two passes for callers without the files' texts: every
+/// rule on a lean load (unread fields left out), then, if some rule failed
+/// or errored, those rules explained on a second load holding only what
+/// their explanations show. (`clearance check` explains on the lean load
+/// itself, with the texts: `tests/shown_values.rs`.)
 /// The result must be the one a single load for explanations gives, in JSON
 /// and in the human report; the first pass decides alone exactly when no rule
 /// needs explaining.

@@ -8,7 +8,7 @@
 
 use super::access;
 use super::ops::{self, apply_values, const_value, quantifier_step};
-use super::{builtins, value, Budget, Element, ErrorKind, EvalError, EvalOptions, Value};
+use super::{builtins, value, Budget, ErrorKind, EvalError, EvalOptions, Value};
 use crate::check::Program;
 use crate::syntax::ast::*;
 use crate::syntax::Span;
@@ -332,30 +332,6 @@ impl<'p> Evaluator<'p> {
         })
     }
 
-    /// The elements a quantifier or comprehension ranges over, for the
-    /// shapes [`Self::for_each_element`] does not walk in place (where it
-    /// reports the error).
-    fn iterate(
-        &self,
-        vars: &[Ident],
-        collection: &Expr,
-        env: &Env<'_>,
-    ) -> Result<Vec<Element>, EvalError> {
-        let coll = self.eval(collection, env)?;
-        match &coll {
-            Value::List(items) => Ok(items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (Value::Int(i as i64), v.clone(), None))
-                .collect()),
-            Value::Object(map) if vars.len() >= 2 => Ok(map
-                .iter()
-                .map(|(k, v)| (Value::Str(k.clone()), v.clone(), None))
-                .collect()),
-            other => Err(access::not_iterable(self.program, other, collection.span)),
-        }
-    }
-
     /// The two-name loop of [`Self::for_each_element`]: `k, v` bound to each
     /// (index or key, element) pair until `f` returns `false`.
     fn each_pair<'v>(
@@ -423,8 +399,10 @@ impl<'p> Evaluator<'p> {
                 self.each_pair(pairs, (k, v), collection, env, f)?;
                 Ok(map.len())
             }
-            // Wrong shapes: the materializing path reports them with the full message.
-            _ => self.iterate(vars, collection, env).map(|items| items.len()),
+            // No names to bind: only the elements are counted. Anything else
+            // cannot be iterated with these names.
+            (Value::List(items), []) => Ok(items.len()),
+            (other, _) => Err(access::not_iterable(self.program, other, collection.span)),
         }
     }
 
