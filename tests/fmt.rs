@@ -86,6 +86,20 @@ fn comments_in_literals_stay_on_their_entries() {
     assert_round_trip("literal comments", src);
 }
 
+/// A comment whose text ends in spaces made the parser see parentheses
+/// that were never written: `let x = 1 + 2 # sum  ` came out as
+/// `let x = (1 + 2)`, its comment moved below.
+#[test]
+fn a_comment_ending_in_spaces_adds_no_parentheses() {
+    let src = "stages a -> b\nlet x = 1 + 2 # sum  \ngate a -> b {\n  rule r {\n    require x == 3 # three\t\n  }\n}\n";
+    let out = format_source(src).unwrap();
+    assert_eq!(
+        out,
+        "stages a -> b\nlet x = 1 + 2  # sum\n\ngate a -> b {\n  rule r {\n    require x == 3  # three\n  }\n}\n"
+    );
+    assert_round_trip("comment ending in spaces", src);
+}
+
 #[test]
 fn long_conditions_break_at_operators() {
     let src = "stages a -> b\ngate a -> b {\n  rule r {\n    require evidence.first.very.long.path.to.a.value == 1 and evidence.second.very.long.path.to.another.value == 2 and all s in evidence.suites: s.failed == 0\n  }\n}\n";

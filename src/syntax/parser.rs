@@ -31,8 +31,41 @@ pub fn parse_file_with(
     max_depth: usize,
 ) -> Result<PolicyFile, SyntaxError> {
     refuse_lone_cr(file, text)?;
+    // A text the fast path accepts nests no deeper than `check_nesting`
+    // allows: its tree is at most `max_depth` deep, every bracket of an
+    // expression opens a node of it, and blocks add two braces. So the
+    // bracket count is only needed before pest, which recurses per bracket.
+    if let Some(parsed) = super::descent::file(file, text, max_depth) {
+        return Ok(parsed);
+    }
     // Every bracket adds a level to the tree, except the few braces of blocks.
     check_nesting(file, text, max_depth)?;
+    pest_file(file, text, max_depth)
+}
+
+/// [`parse_file_with`] by the pest grammar alone: the definition of the
+/// language the fast path (src/syntax/descent.rs) is held to. For the
+/// differential tests and the `parse` fuzz target.
+#[doc(hidden)]
+pub fn parse_file_reference(
+    file: FileId,
+    text: &str,
+    max_depth: usize,
+) -> Result<PolicyFile, SyntaxError> {
+    refuse_lone_cr(file, text)?;
+    check_nesting(file, text, max_depth)?;
+    pest_file(file, text, max_depth)
+}
+
+/// [`parse_file_with`] by the fast path alone: `None` where it leaves the
+/// text to pest. For the differential tests and the `parse` fuzz target.
+#[doc(hidden)]
+pub fn parse_file_fast(file: FileId, text: &str, max_depth: usize) -> Option<PolicyFile> {
+    refuse_lone_cr(file, text).ok()?;
+    super::descent::file(file, text, max_depth)
+}
+
+fn pest_file(file: FileId, text: &str, max_depth: usize) -> Result<PolicyFile, SyntaxError> {
     let mut pairs = PolicyParser::parse(Rule::file, text).map_err(|e| from_pest(file, text, e))?;
     let lower = Lower {
         file,
@@ -57,6 +90,9 @@ pub fn parse_file_with(
 /// Parses a single expression (used by tests, the case table and `--param`).
 pub fn parse_expr(file: FileId, text: &str) -> Result<Expr, SyntaxError> {
     check_nesting(file, text, MAX_NESTING)?;
+    if let Some(parsed) = super::descent::expr(file, text, MAX_EXPR_DEPTH) {
+        return Ok(parsed);
+    }
     let mut pairs =
         PolicyParser::parse(Rule::expr_only, text).map_err(|e| from_pest(file, text, e))?;
     let root = pairs
@@ -83,7 +119,6 @@ fn next_char_len(text: &str, at: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// Rejects bracket nesting deeper than [`MAX_NESTING`] before pest sees it.
 /// Control characters other than tab and line breaks are refused anywhere in
 /// a policy, and so is a carriage return not followed by a line feed:
 /// terminals and editors disagree on whether a lone CR ends a line (so
@@ -92,11 +127,28 @@ fn next_char_len(text: &str, at: usize) -> usize {
 /// one writes it as an escape (`\u{1b}`).
 fn refuse_lone_cr(file: FileId, text: &str) -> Result<(), SyntaxError> {
     let bytes = text.as_bytes();
-    let bad = text.char_indices().find(|&(i, c)| match c {
-        '\t' | '\n' => false,
-        '\r' => bytes.get(i + 1) != Some(&b'\n'),
-        c => c.is_control(),
-    });
+    // Every control character but tab and LF starts with a byte below 0x20,
+    // 0x7F, or 0xC2 (U+0080 to U+009F): only the 64-byte blocks that hold
+    // one of those are decoded, and a block is tested in one vectorized pass.
+    let suspect = |b: u8| (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F || b == 0xC2;
+    const BLOCK: usize = 64;
+    let bad = bytes
+        .chunks(BLOCK)
+        .enumerate()
+        .filter(|(_, block)| block.iter().fold(false, |any, &b| any | suspect(b)))
+        .flat_map(|(k, block)| {
+            let start = k * BLOCK;
+            block
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| suspect(b))
+                .map(move |(j, _)| start + j)
+        })
+        .filter_map(|i| Some((i, text.get(i..)?.chars().next()?)))
+        .find(|&(i, c)| match c {
+            '\r' => bytes.get(i + 1) != Some(&b'\n'),
+            c => c.is_control(),
+        });
     match bad {
         Some((i, '\r')) => Err(SyntaxError::BadText {
             message: "a carriage return (CR) that does not end a CRLF line break".into(),
@@ -442,13 +494,13 @@ impl Lower<'_> {
             while end > s.start() && bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
                 end -= 1;
             }
-            let comment = self
-                .comments
-                .binary_search_by_key(&end, |&(end, _)| end)
-                .ok()
-                .and_then(|i| self.comments.get(i));
-            match comment {
-                Some(&(_, start)) if start >= s.start() => end = start,
+            // The comment `end` is in, if any: the first to end at or after
+            // it, if it starts before it. Not only one that ends exactly
+            // there: a comment's own text can end in spaces (`# note  `),
+            // which the loop above has already stripped.
+            let first_ending_after = self.comments.partition_point(|&(c_end, _)| c_end < end);
+            match self.comments.get(first_ending_after) {
+                Some(&(_, start)) if start >= s.start() && start < end => end = start,
                 _ => break,
             }
         }
@@ -896,8 +948,15 @@ impl Lower<'_> {
         // `-9223372036854775808` must lex as one literal: i64::MIN has no positive twin.
         if is_number_literal(&operand) {
             if let Some(op_span) = ops.pop() {
-                let text = format!("-{}", operand.as_str().trim());
-                let span = op_span.to(self.span(&operand));
+                // The operand's pair can end with the whitespace and comments
+                // after the number (`-5 # note`): read the number's own span.
+                let number_span = self.span(&operand);
+                let digits = self
+                    .text
+                    .get(number_span.start..number_span.end)
+                    .unwrap_or("");
+                let text = format!("-{digits}");
+                let span = op_span.to(number_span);
                 return self.prefixed(UnaryOp::Neg, ops, number(self.file, span, &text)?);
             }
         }
@@ -1134,7 +1193,7 @@ fn binary_op(rule: Rule) -> Option<BinaryOp> {
     })
 }
 
-fn number(file: FileId, span: Span, text: &str) -> Res<Expr> {
+pub(super) fn number(file: FileId, span: Span, text: &str) -> Res<Expr> {
     let is_float = text.contains(['.', 'e', 'E']);
     let kind = if is_float {
         match text.parse::<f64>() {
@@ -1190,7 +1249,7 @@ pub fn duration_nanos(text: &str) -> Option<i64> {
 }
 
 /// Removes the quotes and resolves escapes; `offset` is the literal's start.
-fn unescape(file: FileId, offset: usize, quoted: &str) -> Res<String> {
+pub(super) fn unescape(file: FileId, offset: usize, quoted: &str) -> Res<String> {
     let body = quoted
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
@@ -1340,6 +1399,35 @@ mod tests {
         assert!(err.to_string().contains("expected an expression"), "{err}");
         let err = parse_expr(FileId(0), r#""\q""#).unwrap_err();
         assert!(matches!(err, SyntaxError::BadEscape { .. }));
+    }
+
+    /// The block scan finds what decoding every character finds, wherever
+    /// the character falls against the 64-byte blocks.
+    #[test]
+    fn control_characters_are_found_across_block_edges() {
+        let naive = |text: &str| {
+            let bytes = text.as_bytes();
+            text.char_indices()
+                .find(|&(i, c)| match c {
+                    '\t' | '\n' => false,
+                    '\r' => bytes.get(i + 1) != Some(&b'\n'),
+                    c => c.is_control(),
+                })
+                .map(|(i, _)| i)
+        };
+        let found = |text: &str| match refuse_lone_cr(FileId(0), text) {
+            Err(SyntaxError::BadText { span, .. }) => Some(span.start),
+            _ => None,
+        };
+        for inserted in [
+            "\r\n", "\r", "\u{1b}", "\u{7f}", "\u{85}", "\u{a0}", "\t", "\n", "\0", "é",
+        ] {
+            for at in [0, 1, 62, 63, 64, 65, 127, 128, 200] {
+                let text = format!("{}{inserted}{}", "a".repeat(at), "b".repeat(70));
+                assert_eq!(found(&text), naive(&text), "{inserted:?} at {at}");
+            }
+        }
+        assert_eq!(found("a\r"), Some(1));
     }
 
     #[test]
