@@ -14,7 +14,6 @@ use crate::syntax::ast::*;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::rc::Rc;
 
 /// What to load at one point of the evidence tree.
 #[derive(Default, Debug, Clone, PartialEq)]
@@ -375,15 +374,17 @@ fn parse_with(
         return super::value::parse_json(text, limits);
     }
     super::value::load_text(text, |de| {
-        let interner = std::cell::RefCell::new(super::value::Interner::default());
-        Seed {
+        let loading = super::value::Loading::new();
+        let value = Seed {
             node: projection,
             depth: 0,
             limits,
-            interner: &interner,
+            loading: &loading,
             drop_unread,
         }
-        .deserialize(de)
+        .deserialize(de);
+        super::value::Loading::finish(loading);
+        value
     })
 }
 
@@ -392,7 +393,7 @@ struct Seed<'a> {
     node: &'a Projection,
     depth: usize,
     limits: LoadLimits,
-    interner: &'a std::cell::RefCell<super::value::Interner>,
+    loading: &'a std::cell::RefCell<super::value::Loading>,
     /// Leave unread fields out instead of loading them as `null`.
     drop_unread: bool,
 }
@@ -407,7 +408,7 @@ impl<'a> Seed<'a> {
     }
 
     fn full(self) -> super::value::ValueSeed<'a> {
-        super::value::ValueSeed::at(self.depth, self.limits, self.interner)
+        super::value::ValueSeed::at(self.depth, self.limits, self.loading)
     }
 
     fn skip(self) -> Skip {
@@ -468,25 +469,27 @@ impl<'de> Visitor<'de> for Seed<'_> {
             return self.full().visit_seq(seq);
         }
         self.check_depth()?;
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
         match &self.node.items {
             Some(n) => {
+                let start = self.loading.borrow().begin_list();
                 while let Some(v) = seq.next_element_seed(self.child(n))? {
-                    items.push(v);
+                    self.loading.borrow_mut().add_item(v);
                 }
+                Ok(self.loading.borrow_mut().end_list(start))
             }
             None => {
                 // Not read element by element: keep the count, check but do not build the contents.
+                let mut count = 0usize;
                 while seq.next_element_seed(self.skip())?.is_some() {
-                    items.push(Value::Null);
+                    count += 1;
                 }
+                Ok(Value::list(vec![Value::Null; count]))
             }
         }
-        Ok(Value::list(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         self.check_depth()?;
-        let mut out = super::value::object_with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let mut object = self.loading.borrow().begin_object();
         // Keys left out (`drop_unread`), still checked for duplicates.
         let mut dropped = SeenKeys::default();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
@@ -495,14 +498,11 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 .fields
                 .get(key.as_ref())
                 .or(self.node.items.as_deref());
-            let duplicate = |key: &str, out: &super::value::Object| {
-                out.contains_key(key) || dropped.contains(key)
-            };
             let value = match child {
                 Some(n) => map.next_value_seed(self.child(n))?,
                 None if self.drop_unread => {
                     map.next_value_seed(self.skip())?;
-                    if duplicate(&key, &out) {
+                    if dropped.contains(&key) || self.loading.borrow().has_key(&object, &key) {
                         return Err(duplicate_key(&key));
                     }
                     dropped.insert(key);
@@ -513,23 +513,32 @@ impl<'de> Visitor<'de> for Seed<'_> {
                     Value::Null
                 }
             };
-            if duplicate(&key, &out) {
+            if dropped.contains(&key) {
                 return Err(duplicate_key(&key));
             }
-            let key: Rc<str> = self.interner.borrow_mut().get(key.as_ref());
-            out.insert(key, value);
+            if let Err(key) = self
+                .loading
+                .borrow_mut()
+                .add_entry(&mut object, &key, value)
+            {
+                return Err(duplicate_key(&key));
+            }
         }
-        out.shrink();
-        Ok(Value::Object(Rc::new(out)))
+        Ok(self.loading.borrow_mut().end_object(object))
     }
 }
 
 /// Keys of one object seen without being kept (left out by a decision load,
 /// or skipped): a short list, and a hash set once it is long, so that an
 /// object of many keys is not checked for duplicates in quadratic time.
+///
+/// The few are kept in place, not in a vector: most skipped objects have a
+/// handful of keys, and growing a vector for them was a reallocation per
+/// doubling, for every skipped object.
 #[derive(Default)]
 struct SeenKeys<'de> {
-    few: Vec<std::borrow::Cow<'de, str>>,
+    few: [Option<std::borrow::Cow<'de, str>>; SeenKeys::FEW],
+    len: usize,
     many:
         Option<std::collections::HashSet<std::borrow::Cow<'de, str>, foldhash::fast::RandomState>>,
 }
@@ -540,7 +549,12 @@ impl<'de> SeenKeys<'de> {
     fn contains(&self, key: &str) -> bool {
         match &self.many {
             Some(set) => set.contains(key),
-            None => self.few.iter().any(|k| k.as_ref() == key),
+            None => self
+                .few
+                .iter()
+                .take(self.len)
+                .flatten()
+                .any(|k| k.as_ref() == key),
         }
     }
 
@@ -549,10 +563,15 @@ impl<'de> SeenKeys<'de> {
             Some(set) => {
                 set.insert(key);
             }
-            None if self.few.len() < Self::FEW => self.few.push(key),
+            None if self.len < Self::FEW => {
+                if let Some(slot) = self.few.get_mut(self.len) {
+                    *slot = Some(key);
+                }
+                self.len += 1;
+            }
             None => {
                 let mut set: std::collections::HashSet<_, foldhash::fast::RandomState> =
-                    self.few.drain(..).collect();
+                    self.few.iter_mut().filter_map(Option::take).collect();
                 set.insert(key);
                 self.many = Some(set);
             }
@@ -729,6 +748,21 @@ mod tests {
         for text in [few, many.as_str(), read_twice, skipped_few, &skipped_many] {
             for parse in [parse_for_decision, parse_projected] {
                 let err = parse(text, LoadLimits::default(), &reads_a());
+                assert!(
+                    err.is_err_and(|e| e.to_string().contains("duplicate key")),
+                    "{text}"
+                );
+            }
+        }
+        // Every value read (`all k, v in evidence: ...`): the kept keys,
+        // few and many, are checked too.
+        let reads_every_value = Projection {
+            items: Some(Box::default()),
+            ..Projection::default()
+        };
+        for text in [few, many.as_str()] {
+            for parse in [parse_for_decision, parse_projected] {
+                let err = parse(text, LoadLimits::default(), &reads_every_value);
                 assert!(
                     err.is_err_and(|e| e.to_string().contains("duplicate key")),
                     "{text}"

@@ -129,6 +129,21 @@ impl Object {
         None
     }
 
+    /// An object of entries whose keys the caller has checked are distinct,
+    /// in their order, indexed as inserting them one by one would index it.
+    pub(crate) fn from_distinct(entries: Vec<(Rc<str>, Value)>) -> Object {
+        let index = (entries.len() >= Self::INDEXED_FROM).then(|| {
+            Box::new(
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect(),
+            )
+        });
+        Object { entries, index }
+    }
+
     /// Appends an entry whose key the caller knows is new, without ever
     /// building the hash index: for objects of a fixed, small shape (a JUnit
     /// case has ten fields), where a scan of ten interned keys is cheaper
@@ -651,13 +666,15 @@ fn out_of_range_integer(text: &str) -> Option<(usize, usize)> {
 /// never silently resolved.
 pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, LoadError> {
     load_text(text, |de| {
-        let interner = std::cell::RefCell::new(Interner::default());
-        ValueSeed {
+        let loading = Loading::new();
+        let value = ValueSeed {
             depth: 0,
             limits,
-            interner: &interner,
+            loading: &loading,
         }
-        .deserialize(de)
+        .deserialize(de);
+        Loading::finish(loading);
+        value
     })
 }
 
@@ -685,11 +702,139 @@ impl Interner {
     }
 }
 
+/// What one JSON load shares down its recursion: the interned strings, and
+/// the stacks every object's entries and every list's items are gathered on
+/// until the container ends, to be moved into a vector of exactly their
+/// number. Grown in place instead, each vector was reallocated at every
+/// doubling and kept up to half its room unused (a few percent of a batch
+/// run, and a tenth of a large bundle's memory).
+#[derive(Default)]
+pub(crate) struct Loading {
+    pub(crate) strings: Interner,
+    entries: Vec<(Rc<str>, Value)>,
+    items: Vec<Value>,
+}
+
+thread_local! {
+    /// What the loads this thread made before leave to the next one: the
+    /// strings they interned, and the stacks' room. `batch` and the service
+    /// load bundle after bundle of the same shape on each worker, and would
+    /// otherwise intern every key of every bundle anew (a hash table built
+    /// and an allocation per distinct string, each time). Bounded like any
+    /// interner (at most 65,536 strings of at most 32 bytes), and it only
+    /// ever shares text: the values loaded are the same with it.
+    static LEFT_BY_LAST_LOAD: std::cell::RefCell<Loading> = std::cell::RefCell::default();
+}
+
+impl Loading {
+    /// The state for a new load, starting from what this thread's last
+    /// load left.
+    pub(crate) fn new() -> std::cell::RefCell<Loading> {
+        let loading = LEFT_BY_LAST_LOAD.with(|kept| std::mem::take(&mut *kept.borrow_mut()));
+        std::cell::RefCell::new(loading)
+    }
+
+    /// Leaves the interned strings and the stacks' room to the thread's
+    /// next load. A load that failed can leave entries on the stacks: they
+    /// are dropped here.
+    pub(crate) fn finish(loading: std::cell::RefCell<Loading>) {
+        let mut loading = loading.into_inner();
+        loading.entries.clear();
+        loading.items.clear();
+        LEFT_BY_LAST_LOAD.with(|kept| *kept.borrow_mut() = loading);
+    }
+}
+
+/// Past this many entries an object being loaded checks new keys against a
+/// hash set of its keys instead of comparing them one by one.
+const FEW_KEYS: usize = 16;
+
+/// The keys of one object being loaded, from `start` on the entry stack,
+/// checked for duplicates.
+pub(crate) struct NewObject {
+    start: usize,
+    many: Option<std::collections::HashSet<Rc<str>, foldhash::fast::RandomState>>,
+}
+
+impl Loading {
+    /// Starts an object: its entries go on the stack from here.
+    pub(crate) fn begin_object(&self) -> NewObject {
+        NewObject {
+            start: self.entries.len(),
+            many: None,
+        }
+    }
+
+    /// Adds `key: value` to the object `at`; `Err` with the key if the
+    /// object already has it.
+    pub(crate) fn add_entry(
+        &mut self,
+        at: &mut NewObject,
+        key: &str,
+        value: Value,
+    ) -> Result<(), Rc<str>> {
+        let key = self.strings.get(key);
+        let mine = self.entries.get(at.start..).unwrap_or(&[]);
+        let duplicate = match &mut at.many {
+            Some(set) => !set.insert(key.clone()),
+            None => {
+                let seen = mine.iter().any(|(k, _)| **k == *key);
+                if !seen && mine.len() + 1 > FEW_KEYS {
+                    let mut set: std::collections::HashSet<_, _> =
+                        mine.iter().map(|(k, _)| k.clone()).collect();
+                    set.insert(key.clone());
+                    at.many = Some(set);
+                }
+                seen
+            }
+        };
+        if duplicate {
+            return Err(key);
+        }
+        self.entries.push((key, value));
+        Ok(())
+    }
+
+    /// Whether the object `at` has `key` so far.
+    pub(crate) fn has_key(&self, at: &NewObject, key: &str) -> bool {
+        match &at.many {
+            Some(set) => set.contains(key),
+            None => self
+                .entries
+                .get(at.start..)
+                .unwrap_or(&[])
+                .iter()
+                .any(|(k, _)| k.as_ref() == key),
+        }
+    }
+
+    /// Ends the object `at`: its entries leave the stack for one vector of
+    /// their size.
+    pub(crate) fn end_object(&mut self, at: NewObject) -> Value {
+        let entries: Vec<_> = self.entries.drain(at.start..).collect();
+        Value::Object(Rc::new(Object::from_distinct(entries)))
+    }
+
+    /// Starts a list: its items go on the stack from here.
+    pub(crate) fn begin_list(&self) -> usize {
+        self.items.len()
+    }
+
+    pub(crate) fn add_item(&mut self, value: Value) {
+        self.items.push(value);
+    }
+
+    /// Ends the list begun at `start`.
+    pub(crate) fn end_list(&mut self, start: usize) -> Value {
+        Value::list(self.items.drain(start..).collect())
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct ValueSeed<'i> {
     depth: usize,
     limits: LoadLimits,
-    interner: &'i std::cell::RefCell<Interner>,
+    loading: &'i std::cell::RefCell<Loading>,
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -703,12 +848,12 @@ impl<'i> ValueSeed<'i> {
     pub(crate) fn at(
         depth: usize,
         limits: LoadLimits,
-        interner: &'i std::cell::RefCell<Interner>,
+        loading: &'i std::cell::RefCell<Loading>,
     ) -> Self {
         ValueSeed {
             depth,
             limits,
-            interner,
+            loading,
         }
     }
 
@@ -716,7 +861,7 @@ impl<'i> ValueSeed<'i> {
         Ok(ValueSeed {
             depth: self.limits.deeper(self.depth)?,
             limits: self.limits,
-            interner: self.interner,
+            loading: self.loading,
         })
     }
 }
@@ -761,39 +906,78 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
             )));
         }
         if s.len() <= INTERN_MAX {
-            return Ok(Value::Str(self.interner.borrow_mut().get(s)));
+            return Ok(Value::Str(self.loading.borrow_mut().strings.get(s)));
         }
         Ok(Value::str(s))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let seed = self.nested()?;
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        let start = self.loading.borrow().begin_list();
         while let Some(v) = seq.next_element_seed(seed)? {
-            items.push(v);
+            self.loading.borrow_mut().add_item(v);
         }
-        Ok(Value::list(items))
+        Ok(self.loading.borrow_mut().end_list(start))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let seed = self.nested()?;
-        let mut out = object_with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        let mut object = self.loading.borrow().begin_object();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let value = map.next_value_seed(seed)?;
-            let key: Rc<str> = self.interner.borrow_mut().get(key.as_ref());
-            if out.contains_key(&key) {
+            if let Err(key) = self
+                .loading
+                .borrow_mut()
+                .add_entry(&mut object, &key, value)
+            {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{key}` (ambiguous evidence is rejected)"
                 )));
             }
-            out.insert(key, value);
         }
-        out.shrink();
-        Ok(Value::Object(Rc::new(out)))
+        Ok(self.loading.borrow_mut().end_object(object))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Objects and lists are gathered on the load's shared stacks: nested
+    /// ones must come out whole and in order, and a duplicate key be found
+    /// wherever it falls, below and past the few keys compared one by one
+    /// and the size from which an object is indexed.
+    #[test]
+    fn loads_build_nested_containers_and_find_every_duplicate() {
+        let text = r#"{"a": {"b": 1, "c": {"d": [2, {"e": []}, {}]}}, "f": [[1, 2], [], [{"g": null}]], "h": "x"}"#;
+        let loaded = parse_json(text, LoadLimits::default()).expect("loads");
+        let want: serde_json::Value = serde_json::from_str(text).expect("json");
+        assert_eq!(loaded.to_json(), want);
+        for n in [2, 8, 9, 10, 16, 17, 40] {
+            let keys: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            let body: Vec<String> = keys
+                .iter()
+                .map(|k| format!(r#""{k}": {{"in": [1]}}"#))
+                .collect();
+            let text = format!("{{{}}}", body.join(", "));
+            let Value::Object(o) = parse_json(&text, LoadLimits::default()).expect("loads") else {
+                panic!("not an object")
+            };
+            let order: Vec<&str> = o.keys().map(|k| k.as_ref()).collect();
+            assert_eq!(order, keys, "{n} keys keep their order");
+            assert!(
+                keys.iter().all(|k| o.get(k).is_some()),
+                "{n} keys all found"
+            );
+            for repeated in [0, n / 2, n - 1] {
+                let text = format!("{{{}, \"k{repeated}\": 0}}", body.join(", "));
+                let err = parse_json(&text, LoadLimits::default()).expect_err("a duplicate");
+                assert!(
+                    err.to_string()
+                        .contains(&format!("duplicate key `k{repeated}`")),
+                    "{err}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn ints_and_floats_compare_exactly() {
