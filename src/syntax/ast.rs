@@ -91,6 +91,21 @@ pub struct StageDecl {
     pub span: Span,
 }
 
+impl StageDecl {
+    /// A stage with no clauses yet (both parsers fill them in).
+    pub(crate) fn new(name: Ident, span: Span) -> Self {
+        StageDecl {
+            name,
+            purpose: None,
+            risks: Vec::new(),
+            lets: Vec::new(),
+            triggers: Vec::new(),
+            repeated: Vec::new(),
+            span,
+        }
+    }
+}
+
 /// A second `purpose`, `owner`, `ticket` (or rule `title`/`help`) where one is allowed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Repeated {
@@ -152,6 +167,22 @@ pub struct GateDecl {
 }
 
 impl GateDecl {
+    /// A gate with no clauses yet (both parsers fill them in).
+    pub(crate) fn new(from: Ident, to: Ident, span: Span) -> Self {
+        GateDecl {
+            from,
+            to,
+            subject: None,
+            levels: Vec::new(),
+            lets: Vec::new(),
+            rules: Vec::new(),
+            repeated: Vec::new(),
+            span,
+        }
+    }
+}
+
+impl GateDecl {
     pub fn label(&self) -> String {
         format!("{} -> {}", self.from.name, self.to.name)
     }
@@ -172,6 +203,24 @@ pub struct RuleDecl {
     /// Second `title`s and `help`s (the first is kept above).
     pub repeated: Vec<Repeated>,
     pub span: Span,
+}
+
+impl RuleDecl {
+    /// A rule with an empty body (both parsers fill it in).
+    pub(crate) fn new(name: Ident, advisory: bool, span: Span) -> Self {
+        RuleDecl {
+            name,
+            advisory,
+            title: None,
+            help: None,
+            whens: Vec::new(),
+            requires: Vec::new(),
+            lets: Vec::new(),
+            order: Vec::new(),
+            repeated: Vec::new(),
+            span,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -196,6 +245,28 @@ pub struct WaiverDecl {
     /// Singular clauses written more than once (the first is kept above).
     pub repeated: Vec<Repeated>,
     pub span: Span,
+}
+
+impl WaiverDecl {
+    /// A waiver with its required clauses and none of the optional ones.
+    pub(crate) fn new(
+        (from, to, rule): (Ident, Ident, Ident),
+        until: Str,
+        reason: Str,
+        span: Span,
+    ) -> Self {
+        WaiverDecl {
+            from,
+            to,
+            rule,
+            until,
+            reason,
+            owner: None,
+            ticket: None,
+            repeated: Vec::new(),
+            span,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -418,15 +418,7 @@ impl<'t> Descent<'t> {
     fn stage(&mut self, start: usize) -> Step<StageDecl> {
         let name = self.stage_name()?;
         self.expect("{")?;
-        let mut stage = StageDecl {
-            name,
-            purpose: None,
-            risks: Vec::new(),
-            lets: Vec::new(),
-            triggers: Vec::new(),
-            repeated: Vec::new(),
-            span: Span::new(self.file, start, start),
-        };
+        let mut stage = StageDecl::new(name, Span::new(self.file, start, start));
         loop {
             let clause = self.pos;
             if self.eat_keyword("purpose") {
@@ -472,16 +464,7 @@ impl<'t> Descent<'t> {
         self.expect("->")?;
         let to = self.stage_name()?;
         self.expect("{")?;
-        let mut gate = GateDecl {
-            from,
-            to,
-            subject: None,
-            levels: Vec::new(),
-            lets: Vec::new(),
-            rules: Vec::new(),
-            repeated: Vec::new(),
-            span: Span::new(self.file, start, start),
-        };
+        let mut gate = GateDecl::new(from, to, Span::new(self.file, start, start));
         loop {
             let clause = self.pos;
             if self.eat_keyword("subject") {
@@ -514,18 +497,7 @@ impl<'t> Descent<'t> {
     /// `{ title ... when ... require ... }` of a rule or a rollback trigger.
     fn rule_body(&mut self, start: usize, name: Ident, advisory: bool) -> Step<RuleDecl> {
         self.expect("{")?;
-        let mut rule = RuleDecl {
-            name,
-            advisory,
-            title: None,
-            help: None,
-            whens: Vec::new(),
-            requires: Vec::new(),
-            lets: Vec::new(),
-            order: Vec::new(),
-            repeated: Vec::new(),
-            span: Span::new(self.file, start, start),
-        };
+        let mut rule = RuleDecl::new(name, advisory, Span::new(self.file, start, start));
         loop {
             let clause = self.pos;
             if self.eat_keyword("title") {
@@ -584,17 +556,12 @@ impl<'t> Descent<'t> {
             return None;
         }
         let reason = self.string()?;
-        let mut waiver = WaiverDecl {
-            from,
-            to,
-            rule,
+        let mut waiver = WaiverDecl::new(
+            (from, to, rule),
             until,
             reason,
-            owner: None,
-            ticket: None,
-            repeated: Vec::new(),
-            span: Span::new(self.file, start, start),
-        };
+            Span::new(self.file, start, start),
+        );
         loop {
             let clause_start = self.pos;
             let clause = if self.eat_keyword("owner") {

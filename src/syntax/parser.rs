@@ -556,15 +556,7 @@ impl Lower<'_> {
             Rule::stage_decl => {
                 self.next(&mut inner, span)?; // keyword
                 let name = self.ident(self.next(&mut inner, span)?);
-                let mut stage = StageDecl {
-                    name,
-                    purpose: None,
-                    risks: Vec::new(),
-                    lets: Vec::new(),
-                    triggers: Vec::new(),
-                    repeated: Vec::new(),
-                    span,
-                };
+                let mut stage = StageDecl::new(name, span);
                 for p in inner {
                     match p.as_rule() {
                         Rule::purpose if stage.purpose.is_some() => stage.repeated.push(Repeated {
@@ -608,16 +600,7 @@ impl Lower<'_> {
                 let from = self.ident(self.next(&mut inner, span)?);
                 self.next(&mut inner, span)?; // arrow
                 let to = self.ident(self.next(&mut inner, span)?);
-                let mut gate = GateDecl {
-                    from,
-                    to,
-                    subject: None,
-                    levels: Vec::new(),
-                    lets: Vec::new(),
-                    rules: Vec::new(),
-                    repeated: Vec::new(),
-                    span,
-                };
+                let mut gate = GateDecl::new(from, to, span);
                 for p in inner {
                     match p.as_rule() {
                         Rule::subject_decl if gate.subject.is_some() => {
@@ -658,17 +641,7 @@ impl Lower<'_> {
                 };
                 self.next(&mut inner, span)?; // reason
                 let reason = self.str_lit(self.next(&mut inner, span)?)?;
-                let mut waiver = WaiverDecl {
-                    from,
-                    to,
-                    rule,
-                    until,
-                    reason,
-                    owner: None,
-                    ticket: None,
-                    repeated: Vec::new(),
-                    span,
-                };
+                let mut waiver = WaiverDecl::new((from, to, rule), until, reason, span);
                 for p in inner {
                     let clause = match p.as_rule() {
                         Rule::waive_owner => "owner",
@@ -720,18 +693,7 @@ impl Lower<'_> {
         let mut inner = pair.into_inner();
         self.next(&mut inner, span)?; // `rule` / `rollback`
         let name = self.ident(self.next(&mut inner, span)?);
-        let mut rule = RuleDecl {
-            name,
-            advisory: false,
-            title: None,
-            help: None,
-            whens: Vec::new(),
-            requires: Vec::new(),
-            lets: Vec::new(),
-            order: Vec::new(),
-            repeated: Vec::new(),
-            span,
-        };
+        let mut rule = RuleDecl::new(name, false, span);
         for p in inner {
             match p.as_rule() {
                 Rule::advisory => rule.advisory = true,
