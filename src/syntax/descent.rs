@@ -820,14 +820,9 @@ impl<'t> Descent<'t> {
             _ if self.eat_keyword("null") => ExprKind::Null,
             _ if self.eat_keyword("true") => ExprKind::Bool(true),
             _ if self.eat_keyword("false") => ExprKind::Bool(false),
-            _ if self.at_keyword("all") || self.at_keyword("any") || self.at_keyword("none") => {
-                let kind = match first {
-                    b'a' if self.at("all") => QuantKind::All,
-                    b'a' => QuantKind::Any,
-                    _ => QuantKind::None,
-                };
-                let len = if kind == QuantKind::None { 4 } else { 3 };
-                self.take(len);
+            _ if self.quantifier_next().is_some() => {
+                let (kind, word) = self.quantifier_next()?;
+                self.take(word.len());
                 let vars = self.bound_vars()?;
                 let collection = self.coalesce()?;
                 self.expect(":")?;
@@ -873,6 +868,17 @@ impl<'t> Descent<'t> {
             }
         };
         self.node(kind, self.span_from(start))
+    }
+
+    /// The quantifier keyword next (`all`, `any` or `none`), if one is.
+    fn quantifier_next(&self) -> Option<(QuantKind, &'static str)> {
+        [
+            (QuantKind::All, "all"),
+            (QuantKind::Any, "any"),
+            (QuantKind::None, "none"),
+        ]
+        .into_iter()
+        .find(|(_, word)| self.at_keyword(word))
     }
 
     /// `x` or `k, v`, then `in`: the names a quantifier or comprehension binds.
