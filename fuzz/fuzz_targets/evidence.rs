@@ -45,9 +45,31 @@ fuzz_target!(|data: &[u8]| {
                     located_values_are_the_files(&evidence, &text);
                 }
             }
+            if format == Format::Json {
+                the_json_readers_agree(&text, limits, &lean);
+            }
         }
     }
 });
+
+/// The fast JSON reader loads what serde_json loads, to the same value
+/// (key order, integer or float, the float's digits), whole and lean, or
+/// leaves the text to serde_json: never loads what serde_json refuses.
+fn the_json_readers_agree(text: &str, limits: &clearance::limits::Limits, lean: &Projection) {
+    use clearance::eval::json::readers;
+    let bounds = clearance::eval::LoadLimits {
+        max_depth: limits.evidence_depth,
+        max_string: limits.string_bytes,
+    };
+    for (projection, drop_unread) in [(None, false), (Some(lean), false), (Some(lean), true)] {
+        let Some(fast) = readers::fast(text, bounds, projection, drop_unread) else {
+            continue;
+        };
+        let serde = readers::serde(text, bounds, projection, drop_unread)
+            .unwrap_or_else(|e| panic!("the fast reader loaded what serde_json refuses: {e}"));
+        assert_eq!(fast.to_json().to_string(), serde.to_json().to_string());
+    }
+}
 
 /// Every pointer of a JSON document (the first 256, in an order that jumps
 /// about), located by one index, names the value `serde_json` finds there.

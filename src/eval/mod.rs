@@ -24,6 +24,8 @@ mod env;
 pub mod error;
 pub mod explain;
 mod interp;
+#[doc(hidden)]
+pub mod json;
 pub(crate) mod ops;
 mod outcome;
 pub mod projection;

@@ -373,6 +373,26 @@ fn parse_with(
     if projection.whole {
         return super::value::parse_json(text, limits);
     }
+    let shape = super::json::Shape::Projected {
+        projection,
+        drop_unread,
+    };
+    if let Some(value) = super::json::load(text, limits, shape) {
+        return Ok(value);
+    }
+    parse_with_serde(text, limits, projection, drop_unread)
+}
+
+/// [`parse_with`] by serde_json alone (see `json`).
+pub(crate) fn parse_with_serde(
+    text: &str,
+    limits: LoadLimits,
+    projection: &Projection,
+    drop_unread: bool,
+) -> Result<Value, super::value::LoadError> {
+    if projection.whole {
+        return super::value::parse_json_with_serde(text, limits);
+    }
     super::value::load_text(text, |de| {
         let loading = super::value::Loading::new();
         let value = Seed {

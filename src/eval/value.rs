@@ -794,6 +794,15 @@ fn out_of_range_integer(text: &str) -> Option<(usize, usize)> {
 /// bits and nesting beyond the limit are errors (with the line and column),
 /// never silently resolved.
 pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, LoadError> {
+    if let Some(value) = super::json::load(text, limits, super::json::Shape::Whole) {
+        return Ok(value);
+    }
+    parse_json_with_serde(text, limits)
+}
+
+/// [`parse_json`] by serde_json alone: what every file the fast reader
+/// leaves loads by, and says what is wrong with.
+pub(crate) fn parse_json_with_serde(text: &str, limits: LoadLimits) -> Result<Value, LoadError> {
     load_text(text, |de| {
         let loading = Loading::new();
         let value = ValueSeed {
@@ -812,6 +821,21 @@ pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, LoadError> {
 #[derive(Default)]
 pub(crate) struct Interner {
     set: std::collections::HashSet<Rc<str>, foldhash::fast::RandomState>,
+    /// The string last interned in each of a few slots, by a hash of its
+    /// length and three of its bytes: most strings are the one a slot saw
+    /// last (the same few keys and statuses, object after object), and
+    /// comparing with it is cheaper than hashing the whole string.
+    recent: Recent,
+}
+
+const RECENT_SLOTS: usize = 64;
+
+struct Recent([Option<Rc<str>>; RECENT_SLOTS]);
+
+impl Default for Recent {
+    fn default() -> Self {
+        Recent(std::array::from_fn(|_| None))
+    }
 }
 
 /// Strings at most this long are interned.
@@ -819,16 +843,53 @@ const INTERN_MAX: usize = 32;
 
 impl Interner {
     pub(crate) fn get(&mut self, s: &str) -> Rc<str> {
-        if let Some(r) = self.set.get(s) {
-            return r.clone();
+        let bytes = s.as_bytes();
+        let slot = match (bytes.first(), bytes.get(bytes.len() / 2), bytes.last()) {
+            (Some(&a), Some(&m), Some(&z)) => {
+                (bytes.len() ^ usize::from(a) << 1 ^ usize::from(m) << 2 ^ usize::from(z) << 3)
+                    % RECENT_SLOTS
+            }
+            _ => 0,
+        };
+        if let Some(Some(r)) = self.recent.0.get(slot) {
+            if same_bytes(r.as_bytes(), bytes) {
+                return r.clone();
+            }
         }
-        let r: Rc<str> = Rc::from(s);
-        // INVARIANT: the set stays small: keys and short values only.
-        if self.set.len() < 1 << 16 {
-            self.set.insert(r.clone());
+        let r = match self.set.get(s) {
+            Some(r) => r.clone(),
+            None => {
+                let r: Rc<str> = Rc::from(s);
+                // INVARIANT: the set stays small: keys and short values only.
+                if self.set.len() < 1 << 16 {
+                    self.set.insert(r.clone());
+                }
+                r
+            }
+        };
+        if let Some(recent) = self.recent.0.get_mut(slot) {
+            *recent = Some(r.clone());
         }
         r
     }
+}
+
+/// Whether two short byte strings are equal, compared in place: `==` on
+/// slices calls `memcmp`, whose call costs more than comparing the few
+/// bytes of a key.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() > 16 {
+        return a == b;
+    }
+    let mut same = true;
+    for (x, y) in a.iter().zip(b) {
+        same &= x == y;
+    }
+    same
 }
 
 /// What one JSON load shares down its recursion: the interned strings, and
@@ -924,6 +985,13 @@ impl Loading {
         Ok(())
     }
 
+    /// Adds `key: value` to the object being loaded, its keys checked for
+    /// duplicates by the caller.
+    pub(crate) fn push_entry(&mut self, key: &str, value: Value) {
+        let key = self.strings.get(key);
+        self.entries.push((key, value));
+    }
+
     /// Whether the object `at` has `key` so far.
     pub(crate) fn has_key(&self, at: &NewObject, key: &str) -> bool {
         match &at.many {
@@ -952,6 +1020,14 @@ impl Loading {
             Object::from_distinct(self.entries.drain(at.start..).collect())
         };
         Value::Object(Rc::new(object))
+    }
+
+    /// A string value: short ones shared with the load's other copies.
+    pub(crate) fn string_value(&mut self, s: &str) -> Value {
+        if s.len() <= INTERN_MAX {
+            return Value::Str(self.strings.get(s));
+        }
+        Value::str(s)
     }
 
     /// Starts a list: its items go on the stack from here.
@@ -1044,10 +1120,7 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
                 self.limits.max_string
             )));
         }
-        if s.len() <= INTERN_MAX {
-            return Ok(Value::Str(self.loading.borrow_mut().strings.get(s)));
-        }
-        Ok(Value::str(s))
+        Ok(self.loading.borrow_mut().string_value(s))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let seed = self.nested()?;
