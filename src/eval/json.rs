@@ -555,7 +555,7 @@ fn field<'p>(node: &'p Projection, key: &str) -> Option<&'p Projection> {
 
 /// The index of the first quote, backslash or control character at or
 /// after `from` (the length of `bytes` if none): eight bytes at a time.
-fn special_byte(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn special_byte(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
     const QUOTES: u64 = u64::from_le_bytes([b'"'; 8]);

@@ -131,6 +131,16 @@ struct LineIndex {
 
 const BLOCK: usize = 4096;
 
+/// The characters of a run of UTF-8 bytes: every byte that does not
+/// continue a sequence starts one. Evidence is mostly ASCII, and checking
+/// that is a word at a time, so an ASCII run is counted by its length.
+fn chars_in(bytes: &[u8]) -> usize {
+    if bytes.is_ascii() {
+        return bytes.len();
+    }
+    bytes.iter().filter(|b| **b & 0xC0 != 0x80).count()
+}
+
 impl LineIndex {
     fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
@@ -144,8 +154,7 @@ impl LineIndex {
             chars_before_block.push(chars);
             let at = i * BLOCK;
             line_starts.extend(memchr::memchr_iter(b'\n', block).map(|j| at + j + 1));
-            // Every byte that does not continue a UTF-8 sequence starts a character.
-            chars += block.iter().filter(|b| **b & 0xC0 != 0x80).count();
+            chars += chars_in(block);
         }
         LineIndex {
             line_starts,
@@ -157,10 +166,7 @@ impl LineIndex {
         let block = offset / BLOCK;
         let base = self.chars_before_block.get(block).copied().unwrap_or(0);
         let from = (block * BLOCK).min(offset);
-        base + text
-            .as_bytes()
-            .get(from..offset)
-            .map_or(0, |b| b.iter().filter(|b| **b & 0xC0 != 0x80).count())
+        base + text.as_bytes().get(from..offset).map_or(0, chars_in)
     }
 
     /// 1-based line and column (in characters), as `span::line_col` counts
@@ -490,6 +496,9 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
+        // Eight bytes at a time to the next quote or backslash (or control
+        // character, which a loaded file has none of in a string).
+        i = crate::eval::json::special_byte(b, i);
         match b.get(i)? {
             b'\\' => i += 2,
             b'"' => return Some(i + 1),
