@@ -449,6 +449,7 @@ impl<'t> Reader<'t, '_> {
     }
 
     /// An object's key and the colon after it.
+    #[inline]
     fn key(&mut self) -> Fast<Cow<'t, str>> {
         if self.next_byte()? != b'"' {
             return Err(GiveUp);
@@ -461,36 +462,40 @@ impl<'t> Reader<'t, '_> {
     }
 
     /// A string whose opening quote was just read: borrowed from the text
-    /// when it has no escape; one with escapes is unescaped by serde_json,
-    /// so escapes mean what they mean there, surrogates included.
+    /// when it has no escape (inlined: most strings are keys and short
+    /// values, and a call costs about as much as finding their end).
+    #[inline]
     fn string(&mut self) -> Fast<Cow<'t, str>> {
         let start = self.at;
-        let mut end = special_byte(self.bytes, start);
-        match self.bytes.get(end) {
-            Some(b'"') => {
-                self.at = end + 1;
-                // Both ends are ASCII quotes, so this is a whole UTF-8 slice.
-                self.text.get(start..end).map(Cow::Borrowed).ok_or(GiveUp)
-            }
-            Some(b'\\') => {
-                // Find the closing quote: every escape is a backslash and
-                // the byte after it (the rest of `\uXXXX` is plain hex).
-                loop {
-                    match self.bytes.get(end) {
-                        Some(b'\\') => end = special_byte(self.bytes, end + 2),
-                        Some(b'"') => break,
-                        _ => return Err(GiveUp),
-                    }
-                }
-                self.at = end + 1;
-                let quoted = self.text.get(start - 1..end + 1).ok_or(GiveUp)?;
-                serde_json::from_str::<String>(quoted)
-                    .map(Cow::Owned)
-                    .map_err(|_| GiveUp)
-            }
-            // A control character (serde_json refuses it) or no closing quote.
-            _ => Err(GiveUp),
+        let end = special_byte(self.bytes, start);
+        if self.bytes.get(end) == Some(&b'"') {
+            self.at = end + 1;
+            // Both ends are ASCII quotes, so this is a whole UTF-8 slice.
+            return self.text.get(start..end).map(Cow::Borrowed).ok_or(GiveUp);
         }
+        self.escaped_string(start, end)
+    }
+
+    /// The rest of a string from `start` that has a special byte at `end`:
+    /// an escape, unescaped by serde_json, so escapes mean what they mean
+    /// there, surrogates included; or a control character or the end of
+    /// the text, which serde_json refuses.
+    #[inline(never)]
+    fn escaped_string(&mut self, start: usize, mut end: usize) -> Fast<Cow<'t, str>> {
+        // Find the closing quote: every escape is a backslash and the byte
+        // after it (the rest of `\uXXXX` is plain hex).
+        loop {
+            match self.bytes.get(end) {
+                Some(b'\\') => end = special_byte(self.bytes, end + 2),
+                Some(b'"') => break,
+                _ => return Err(GiveUp),
+            }
+        }
+        self.at = end + 1;
+        let quoted = self.text.get(start - 1..end + 1).ok_or(GiveUp)?;
+        serde_json::from_str::<String>(quoted)
+            .map(Cow::Owned)
+            .map_err(|_| GiveUp)
     }
 
     /// A number starting at `start` (its first byte already read). An
@@ -555,6 +560,7 @@ fn field<'p>(node: &'p Projection, key: &str) -> Option<&'p Projection> {
 
 /// The index of the first quote, backslash or control character at or
 /// after `from` (the length of `bytes` if none): eight bytes at a time.
+#[inline]
 pub(crate) fn special_byte(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);

@@ -37,17 +37,17 @@ fn ignore_glob(pattern: &str) -> Result<Glob, String> {
 /// the evaluation budget, so sharing it changes no outcome. Bounded: at
 /// most [`MAX_SHARED_SETS`] sets of at most [`MAX_SHARED_PATTERN_BYTES`]
 /// each (larger ones, which only evidence could supply, are built per call).
-static SHARED_SETS: OnceLock<Mutex<HashMap<Vec<String>, Arc<GlobSet>>>> = OnceLock::new();
+static SHARED_SETS: OnceLock<Mutex<HashMap<Vec<String>, Arc<Ignore>>>> = OnceLock::new();
 const MAX_SHARED_SETS: usize = 256;
 const MAX_SHARED_PATTERN_BYTES: usize = 16 * 1024;
 
 fn shared_set(
     patterns: &[String],
     build: impl FnOnce() -> Result<GlobSet, EvalError>,
-) -> Result<Arc<GlobSet>, EvalError> {
+) -> Result<Arc<Ignore>, EvalError> {
     let bytes: usize = patterns.iter().map(String::len).sum();
     if bytes > MAX_SHARED_PATTERN_BYTES {
-        return build().map(Arc::new);
+        return build().map(|set| Arc::new(Ignore::new(patterns, set)));
     }
     let sets = SHARED_SETS.get_or_init(Default::default);
     // A poisoned lock (a panic elsewhere while holding it) only loses the
@@ -55,7 +55,7 @@ fn shared_set(
     if let Some(set) = sets.lock().ok().and_then(|m| m.get(patterns).cloned()) {
         return Ok(set);
     }
-    let set = Arc::new(build()?);
+    let set = Arc::new(Ignore::new(patterns, build()?));
     if let Ok(mut map) = sets.lock() {
         if map.len() >= MAX_SHARED_SETS {
             map.clear();
@@ -65,8 +65,56 @@ fn shared_set(
     Ok(set)
 }
 
+/// An ignore list, compiled.
+struct Ignore {
+    set: GlobSet,
+    /// The same patterns as exact paths and path prefixes, when each is a
+    /// plain string or a plain string and a final `*` (as `"replicas"` and
+    /// `"endpoint.*"`): matched by comparing, where the set makes a
+    /// candidate (an allocation) and runs its strategies for every path and
+    /// parent the walk meets.
+    plain: Option<Vec<Plain>>,
+}
+
+enum Plain {
+    Exact(String),
+    Prefix(String),
+}
+
+impl Ignore {
+    fn new(patterns: &[String], set: GlobSet) -> Self {
+        let plain = patterns.iter().map(|p| Plain::of(p)).collect();
+        Ignore { set, plain }
+    }
+
+    fn is_match(&self, path: &str) -> bool {
+        match &self.plain {
+            // globset reads `\` as a separator on some systems: such a path
+            // is left to it.
+            Some(plain) if !path.contains('\\') => plain.iter().any(|p| match p {
+                Plain::Exact(exact) => path == exact,
+                Plain::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            }),
+            _ => self.set.is_match(path),
+        }
+    }
+}
+
+impl Plain {
+    /// `pattern` as a plain path or prefix, if it is one: no glob syntax
+    /// but a final `*` (which matches any rest, dots and slashes included).
+    fn of(pattern: &str) -> Option<Plain> {
+        let syntax = |c: char| matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\');
+        match pattern.strip_suffix('*') {
+            Some(prefix) if !prefix.contains(syntax) => Some(Plain::Prefix(prefix.to_string())),
+            _ if !pattern.contains(syntax) => Some(Plain::Exact(pattern.to_string())),
+            _ => None,
+        }
+    }
+}
+
 struct Walk<'a> {
-    ignore: Option<Arc<GlobSet>>,
+    ignore: Option<Arc<Ignore>>,
     out: Vec<Value>,
     args: &'a Args<'a>,
 }
@@ -179,4 +227,84 @@ fn diff(a: &Args<'_>) -> Result<Value, EvalError> {
     };
     walk.walk("", Some(a.get(0)?), Some(a.get(1)?))?;
     Ok(Value::list(walk.out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Plain patterns match exactly what globset matches them with, and
+    /// any other pattern is left to globset.
+    #[test]
+    fn plain_patterns_match_as_globset_does() {
+        let patterns = [
+            "replicas",
+            "endpoint.*",
+            "*",
+            "",
+            "a.b",
+            "x*",
+            "a.*.c",
+            "a?",
+            "[ab]",
+            "{a,b}",
+            "a\\*",
+            "**",
+            "a/b*",
+            "\u{e9}*",
+            "a*b",
+            "a.**",
+            "!a",
+            "a]",
+            "a,b",
+        ];
+        let paths = [
+            "replicas",
+            "replicas.x",
+            "xreplicas",
+            "endpoint",
+            "endpoint.",
+            "endpoint.url",
+            "endpoint.a.b",
+            "a.b",
+            "a.b.c",
+            "a.x.c",
+            "x",
+            "xy",
+            "",
+            "a/b/c",
+            "a/b",
+            "\u{e9}",
+            "\u{e9}t\u{e9}",
+            "a\\b",
+            "a*",
+            "ab",
+            "a",
+            "b",
+            "!a",
+            "a]",
+            "a,b",
+        ];
+        let mut plain = 0;
+        for (i, first) in patterns.iter().enumerate() {
+            for second in patterns.iter().skip(i) {
+                let list = vec![first.to_string(), second.to_string()];
+                let mut builder = GlobSetBuilder::new();
+                for p in &list {
+                    builder.add(ignore_glob(p).unwrap());
+                }
+                let set = builder.build().unwrap();
+                let ignore = Ignore::new(&list, set.clone());
+                plain += usize::from(ignore.plain.is_some());
+                for path in paths {
+                    assert_eq!(
+                        ignore.is_match(path),
+                        set.is_match(path),
+                        "{list:?} on {path:?}"
+                    );
+                }
+            }
+        }
+        assert!(plain > 20, "only {plain} lists were plain");
+    }
 }
