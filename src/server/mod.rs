@@ -366,6 +366,41 @@ fn authorise<'s>(
     })
 }
 
+/// How far past `--max-body-bytes` a body is still read (and dropped)
+/// before the 413 goes out; see [`read_body`].
+const DRAINED_PAST_THE_LIMIT: usize = 4 * 1024 * 1024;
+
+/// The request body, or `Err` past `max` bytes (or when it cannot be read).
+///
+/// A body past the limit is still read to its end, up to
+/// [`DRAINED_PAST_THE_LIMIT`] more bytes (and within the request's
+/// deadline), and dropped: hyper closes a connection whose request it did
+/// not read whole, and with bytes still unread the kernel resets it, so a
+/// client still sending would lose the 413 and see a broken connection
+/// instead (nginx's lingering close does the same).
+async fn read_body(mut body: Body, max: usize) -> Result<Bytes, ()> {
+    use axum::body::HttpBody;
+    let mut kept = Vec::new();
+    let mut read = 0usize;
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let Ok(data) = frame.map_err(drop)?.into_data() else {
+            continue;
+        };
+        read = read.saturating_add(data.len());
+        if read <= max {
+            kept.extend_from_slice(&data);
+        } else if read > max.saturating_add(DRAINED_PAST_THE_LIMIT) {
+            return Err(());
+        }
+    }
+    if read > max {
+        return Err(());
+    }
+    Ok(Bytes::from(kept))
+}
+
 /// Authorises, reads the body within the limits, and decides.
 async fn answer(
     state: &Arc<State>,
@@ -375,7 +410,7 @@ async fn answer(
     let token = authorise(state, headers)?;
     let deadline = state.config.request_timeout;
     let max = state.config.max_body_bytes;
-    let bytes: Bytes = match tokio::time::timeout(deadline, axum::body::to_bytes(body, max)).await {
+    let bytes: Bytes = match tokio::time::timeout(deadline, read_body(body, max)).await {
         Err(_) => {
             return Err(Problem::new(
                 StatusCode::REQUEST_TIMEOUT,
