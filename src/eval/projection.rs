@@ -1,8 +1,10 @@
 //! Projection loading: from a checked program, the parts of the evidence its
 //! rules can read, so loading builds only those and skips the rest without
-//! materializing it (serde's `IgnoredAny`). Keys are always kept (diagnostics
-//! list the fields an object has); a value no rule can read is loaded as
-//! `null` in its place.
+//! materializing it. A projected load keeps every key, a value no rule can
+//! read loaded as `null` in its place; a decision's load leaves those
+//! fields out. The loads are made by the fast reader (`json`) first; the
+//! serde_json loads here read every file it gives up on, and say what is
+//! wrong with it.
 //!
 //! The analysis is conservative: an evidence path used in any way other than
 //! as the base of a field access, a collection to iterate, the argument of

@@ -903,6 +903,78 @@ pub(crate) struct Loading {
     pub(crate) strings: Interner,
     entries: Vec<(Rc<str>, Value)>,
     items: Vec<Value>,
+    shared: SharedObjects,
+}
+
+/// Objects of one entry whose value is a scalar (`{"status": "passed"}`),
+/// one object for each key and value, as strings are: a test report
+/// repeats the same few a million times, and each copy was an allocation
+/// of 64 bytes, the fault of fresh memory to hold it and a free at the end.
+/// Values are never changed once loaded, and nothing tells two equal
+/// objects apart (the evaluator remembers addresses only to find the same
+/// answer again for the same contents), so sharing changes no result.
+///
+/// A slot per hash of the key's interned text and the value, each holding
+/// the last object made for it: bounded, and the few shapes a file
+/// repeats stay in their slots.
+#[derive(Default)]
+struct SharedObjects(Vec<Option<Rc<Object>>>);
+
+const SHARED_OBJECT_SLOTS: usize = 1024;
+
+impl SharedObjects {
+    fn object(&mut self, key: Rc<str>, value: Value) -> Rc<Object> {
+        let Some(fingerprint) = scalar_fingerprint(&value) else {
+            return Rc::new(Object {
+                entries: Entries::One((key, value)),
+            });
+        };
+        let key_address = Rc::as_ptr(&key) as *const u8 as usize;
+        let slot = (key_address ^ fingerprint).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54;
+        if self.0.is_empty() {
+            self.0.resize(SHARED_OBJECT_SLOTS, None);
+        }
+        if let Some(Some(shared)) = self.0.get(slot) {
+            if let Entries::One((k, v)) = &shared.entries {
+                if Rc::ptr_eq(k, &key) && same_scalar(v, &value) {
+                    return Rc::clone(shared);
+                }
+            }
+        }
+        let object = Rc::new(Object {
+            entries: Entries::One((key, value)),
+        });
+        if let Some(slot) = self.0.get_mut(slot) {
+            *slot = Some(Rc::clone(&object));
+        }
+        object
+    }
+}
+
+/// A hash of a scalar that can be shared, and `None` for any other value.
+fn scalar_fingerprint(value: &Value) -> Option<usize> {
+    Some(match value {
+        Value::Null => 1,
+        Value::Bool(b) => 2 + usize::from(*b),
+        Value::Int(i) => (*i as usize).rotate_left(17) ^ 5,
+        Value::Float(f) => (f.to_bits() as usize).rotate_left(29) ^ 7,
+        // Only the very same (interned) text is shared: its address is its hash.
+        Value::Str(s) => Rc::as_ptr(s) as *const u8 as usize,
+        _ => return None,
+    })
+}
+
+/// Whether two scalars are the same value, to the float's bits and the
+/// string's text in memory.
+fn same_scalar(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Null, Value::Null) => true,
+        (Value::Bool(a), Value::Bool(b)) => a == b,
+        (Value::Int(a), Value::Int(b)) => a == b,
+        (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+        (Value::Str(a), Value::Str(b)) => Rc::ptr_eq(a, b),
+        _ => false,
+    }
 }
 
 thread_local! {
@@ -1008,18 +1080,15 @@ impl Loading {
     /// Ends the object `at`: its entries leave the stack for one vector of
     /// their size.
     pub(crate) fn end_object(&mut self, at: NewObject) -> Value {
-        let object = if self.entries.len() == at.start + 1 {
+        if self.entries.len() == at.start + 1 {
             // One entry, held in place: no vector to make.
-            match self.entries.pop() {
-                Some(entry) => Object {
-                    entries: Entries::One(entry),
-                },
-                None => Object::default(),
+            if let Some((key, value)) = self.entries.pop() {
+                return Value::Object(self.shared.object(key, value));
             }
-        } else {
-            Object::from_distinct(self.entries.drain(at.start..).collect())
-        };
-        Value::Object(Rc::new(object))
+        }
+        Value::Object(Rc::new(Object::from_distinct(
+            self.entries.drain(at.start..).collect(),
+        )))
     }
 
     /// A string value: short ones shared with the load's other copies.
@@ -1152,6 +1221,32 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Equal one-entry objects of a scalar are one object; any other
+    /// object is its own, and every value is still the one in the text.
+    #[test]
+    fn one_entry_objects_of_a_scalar_are_shared() {
+        let text = r#"[{"s":"passed"},{"s":"passed"},{"s":"failed"},{"t":"passed"},{"s":0.0},{"s":-0.0},{"s":1},{"s":1},{"s":true},{"s":null},{"s":null},{"s":[1]},{"s":[1]},{"s":"passed","u":1},{"s":"passed","u":1}]"#;
+        for loaded in [
+            parse_json(text, LoadLimits::default()).expect("loads"),
+            parse_json_with_serde(text, LoadLimits::default()).expect("loads"),
+        ] {
+            let want: serde_json::Value = serde_json::from_str(text).expect("json");
+            assert_eq!(loaded.to_json().to_string(), want.to_string());
+            let Value::List(items) = loaded else {
+                panic!("a list")
+            };
+            let object = |i: usize| match items.get(i) {
+                Some(Value::Object(o)) => o.clone(),
+                _ => panic!("{i} is not an object"),
+            };
+            let shared = |i, j| Rc::ptr_eq(&object(i), &object(j));
+            assert!(shared(0, 1) && shared(6, 7) && shared(9, 10));
+            // Another value, another key, the other zero, a list, two entries.
+            assert!(!shared(0, 2) && !shared(0, 3) && !shared(4, 5));
+            assert!(!shared(11, 12) && !shared(13, 14));
+        }
+    }
 
     /// Objects and lists are gathered on the load's shared stacks: nested
     /// ones must come out whole and in order, and a duplicate key be found
