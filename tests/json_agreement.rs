@@ -12,38 +12,16 @@ use clearance::eval::json::readers;
 use clearance::eval::projection::Projection;
 use clearance::eval::{LoadLimits, Value};
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
 
-fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            json_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "json") {
-            out.push(path);
-        }
-    }
-}
+mod common;
 
 fn repository_files() -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = Vec::new();
-    for dir in ["policies", "tests", "examples", "fuzz/regressions"] {
-        json_files(&root.join(dir), &mut paths);
-    }
-    assert!(paths.len() > 250, "found only {} JSON files", paths.len());
-    paths
-        .into_iter()
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            let name = p.strip_prefix(root).unwrap_or(&p).display().to_string();
-            Some((name, text))
-        })
-        .collect()
+    let files = common::repository_files(
+        &["policies", "tests", "examples", "fuzz/regressions"],
+        "json",
+    );
+    assert!(files.len() > 250, "found only {} JSON files", files.len());
+    files
 }
 
 /// A value written out with everything that tells two values apart: key

@@ -8,38 +8,16 @@
 //! speed it exists for.
 
 use clearance::syntax::{parse_file_fast, parse_file_reference, FileId, MAX_EXPR_DEPTH};
-use std::path::{Path, PathBuf};
-
-fn policies(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            policies(&path, out);
-        } else if path.extension().is_some_and(|e| e == "clr") {
-            out.push(path);
-        }
-    }
-}
+mod common;
 
 fn all_policies() -> Vec<(String, String)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = Vec::new();
-    for dir in ["policies", "tests", "fuzz/regressions"] {
-        policies(&root.join(dir), &mut paths);
-    }
-    assert!(paths.len() > 400, "found only {} policies", paths.len());
-    paths
-        .into_iter()
-        .filter_map(|p| {
-            let text = std::fs::read_to_string(&p).ok()?;
-            let name = p.strip_prefix(root).unwrap_or(&p).display().to_string();
-            Some((name, text))
-        })
-        .collect()
+    let policies = common::repository_files(&["policies", "tests", "fuzz/regressions"], "clr");
+    assert!(
+        policies.len() > 400,
+        "found only {} policies",
+        policies.len()
+    );
+    policies
 }
 
 /// What the two parsers make of `text`: `Err` says how they disagree.
