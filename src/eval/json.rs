@@ -163,31 +163,21 @@ impl<'t> Reader<'t, '_> {
     fn whole_object(&mut self, depth: usize) -> Fast<Value> {
         let inner = self.deeper(depth)?;
         let mut object = self.loading.begin_object();
-        if !self.closes(b'}') {
-            loop {
-                let key = self.key()?;
-                let value = self.whole(inner)?;
-                self.add_entry(&mut object, &key, value)?;
-                if !self.another(b'}')? {
-                    break;
-                }
-            }
-        }
+        self.members(|r, key| {
+            let value = r.whole(inner)?;
+            r.add_entry(&mut object, &key, value)
+        })?;
         Ok(self.loading.end_object(object))
     }
 
     fn whole_list(&mut self, depth: usize) -> Fast<Value> {
         let inner = self.deeper(depth)?;
         let start = self.loading.begin_list();
-        if !self.closes(b']') {
-            loop {
-                let item = self.whole(inner)?;
-                self.loading.add_item(item);
-                if !self.another(b']')? {
-                    break;
-                }
-            }
-        }
+        self.items(|r| {
+            let item = r.whole(inner)?;
+            r.loading.add_item(item);
+            Ok(())
+        })?;
         Ok(self.loading.end_list(start))
     }
 
@@ -218,27 +208,21 @@ impl<'t> Reader<'t, '_> {
         // Every key, kept or left out, is checked for duplicates here; the
         // kept entries go to the load unchecked.
         let mut keys = self.object_keys();
-        if !self.closes(b'}') {
-            loop {
-                let key = self.key()?;
-                match field(node, &key).or(node.items.as_deref()) {
-                    Some(child) => {
-                        let value = self.projected(child, inner, drop_unread)?;
-                        self.loading.push_entry(&key, value);
-                    }
-                    None => {
-                        self.skip(inner)?;
-                        if !drop_unread {
-                            self.loading.push_entry(&key, Value::Null);
-                        }
-                    }
+        self.members(|r, key| {
+            match field(node, &key).or(node.items.as_deref()) {
+                Some(child) => {
+                    let value = r.projected(child, inner, drop_unread)?;
+                    r.loading.push_entry(&key, value);
                 }
-                self.first_sighting(&mut keys, key)?;
-                if !self.another(b'}')? {
-                    break;
+                None => {
+                    r.skip(inner)?;
+                    if !drop_unread {
+                        r.loading.push_entry(&key, Value::Null);
+                    }
                 }
             }
-        }
+            r.first_sighting(&mut keys, key)
+        })?;
         self.keys.truncate(keys.start);
         Ok(self.loading.end_object(object))
     }
@@ -253,30 +237,21 @@ impl<'t> Reader<'t, '_> {
         match node.items.as_deref() {
             Some(child) => {
                 let start = self.loading.begin_list();
-                if !self.closes(b']') {
-                    loop {
-                        let item = self.projected(child, inner, drop_unread)?;
-                        self.loading.add_item(item);
-                        if !self.another(b']')? {
-                            break;
-                        }
-                    }
-                }
+                self.items(|r| {
+                    let item = r.projected(child, inner, drop_unread)?;
+                    r.loading.add_item(item);
+                    Ok(())
+                })?;
                 Ok(self.loading.end_list(start))
             }
             None => {
                 // Not read element by element: the count is kept, the
                 // elements checked but not built.
                 let mut count = 0usize;
-                if !self.closes(b']') {
-                    loop {
-                        self.skip(inner)?;
-                        count += 1;
-                        if !self.another(b']')? {
-                            break;
-                        }
-                    }
-                }
+                self.items(|r| {
+                    count += 1;
+                    r.skip(inner)
+                })?;
                 Ok(Value::list(vec![Value::Null; count]))
             }
         }
@@ -288,30 +263,16 @@ impl<'t> Reader<'t, '_> {
             b'{' => self.nested(depth, |r| {
                 let inner = r.deeper(depth)?;
                 let mut keys = r.object_keys();
-                if !r.closes(b'}') {
-                    loop {
-                        let key = r.key()?;
-                        r.skip(inner)?;
-                        r.first_sighting(&mut keys, key)?;
-                        if !r.another(b'}')? {
-                            break;
-                        }
-                    }
-                }
+                r.members(|r, key| {
+                    r.skip(inner)?;
+                    r.first_sighting(&mut keys, key)
+                })?;
                 r.keys.truncate(keys.start);
                 Ok(())
             }),
             b'[' => self.nested(depth, |r| {
                 let inner = r.deeper(depth)?;
-                if !r.closes(b']') {
-                    loop {
-                        r.skip(inner)?;
-                        if !r.another(b']')? {
-                            break;
-                        }
-                    }
-                }
-                Ok(())
+                r.items(|r| r.skip(inner))
             }),
             b'"' => {
                 let s = self.string()?;
@@ -426,6 +387,36 @@ impl<'t> Reader<'t, '_> {
         let byte = *self.bytes.get(self.at).ok_or(GiveUp)?;
         self.at += 1;
         Ok(byte)
+    }
+
+    /// Reads the members of an object just opened, to its `}`: `read` is
+    /// given each key, its value still to be read.
+    #[inline(always)]
+    fn members(&mut self, mut read: impl FnMut(&mut Self, Cow<'t, str>) -> Fast<()>) -> Fast<()> {
+        if self.closes(b'}') {
+            return Ok(());
+        }
+        loop {
+            let key = self.key()?;
+            read(self, key)?;
+            if !self.another(b'}')? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Reads the items of a list just opened, to its `]`: `read` once for each.
+    #[inline(always)]
+    fn items(&mut self, mut read: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
+        if self.closes(b']') {
+            return Ok(());
+        }
+        loop {
+            read(self)?;
+            if !self.another(b']')? {
+                return Ok(());
+            }
+        }
     }
 
     /// Just after a container opened: whether it closes at once (`close`
