@@ -671,7 +671,7 @@ pub(super) struct Tracing {
 }
 
 /// A list a comprehension or `flatten` built, and where each element came from.
-type BuiltList = (Rc<Vec<Value>>, Vec<Origin>);
+type BuiltList = (Rc<[Value]>, Vec<Origin>);
 
 /// The state of one evaluation of a compiled block against one bundle.
 ///
@@ -1276,7 +1276,7 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             return Ok(items.len());
         }
         let with_origins = TRACE && with_origins;
-        let element_origin = |items: &Rc<Vec<Value>>, i: usize| {
+        let element_origin = |items: &Rc<[Value]>, i: usize| {
             if with_origins {
                 self.element_origin(items, &coll_origin, i)
             } else {
@@ -1503,17 +1503,12 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
     /// Where element `i` of `items` (found at `origin`) came from: its
     /// pointer under the list's, or, for a list a comprehension built, the
     /// pointer of the evidence element it was.
-    pub(super) fn element_origin(
-        &self,
-        items: &Rc<Vec<Value>>,
-        origin: &Origin,
-        i: usize,
-    ) -> Origin {
+    pub(super) fn element_origin(&self, items: &Rc<[Value]>, origin: &Origin, i: usize) -> Origin {
         if !TRACE {
             return None;
         }
         if origin.is_none() {
-            let address = Rc::as_ptr(items) as usize;
+            let address = Rc::as_ptr(items) as *const Value as usize;
             if let Some((_, origins)) = self.tracing.list_origins.borrow().get(&address) {
                 return origins.get(i).cloned().flatten();
             }
@@ -1525,10 +1520,10 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
     fn note_built(&self, list: &Value, origins: Vec<Origin>) {
         if let Value::List(items) = list {
             if origins.iter().any(Option::is_some) {
-                self.tracing
-                    .list_origins
-                    .borrow_mut()
-                    .insert(Rc::as_ptr(items) as usize, (items.clone(), origins));
+                self.tracing.list_origins.borrow_mut().insert(
+                    Rc::as_ptr(items) as *const Value as usize,
+                    (items.clone(), origins),
+                );
             }
         }
     }

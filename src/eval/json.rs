@@ -252,7 +252,7 @@ impl<'t> Reader<'t, '_> {
                     count += 1;
                     r.skip(inner)
                 })?;
-                Ok(Value::list(vec![Value::Null; count]))
+                Ok(Value::nulls(count))
             }
         }
     }

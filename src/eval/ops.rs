@@ -129,9 +129,7 @@ pub(super) fn arithmetic(
         }
         (Add, Value::Str(a), Value::Str(b)) => Ok(Value::str(&format!("{a}{b}"))),
         (Add, Value::List(a), Value::List(b)) => {
-            let mut out = a.as_ref().clone();
-            out.extend(b.iter().cloned());
-            Ok(Value::list(out))
+            Ok(Value::List(a.iter().chain(b.iter()).cloned().collect()))
         }
         (Add, Value::Duration(a), Value::Duration(b)) => a
             .checked_add(*b)

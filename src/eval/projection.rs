@@ -505,7 +505,7 @@ impl<'de> Visitor<'de> for Seed<'_> {
                 while seq.next_element_seed(self.skip())?.is_some() {
                     count += 1;
                 }
-                Ok(Value::list(vec![Value::Null; count]))
+                Ok(Value::nulls(count))
             }
         }
     }

@@ -342,7 +342,7 @@ pub enum Value {
     Int(i64),
     Float(f64),
     Str(Rc<str>),
-    List(Rc<Vec<Value>>),
+    List(Rc<[Value]>),
     Object(Rc<Object>),
     Duration(SignedDuration),
     Time(Timestamp),
@@ -355,7 +355,13 @@ impl Value {
     }
 
     pub fn list(items: Vec<Value>) -> Value {
-        Value::List(Rc::new(items))
+        Value::List(Rc::from(items))
+    }
+
+    /// A list of `count` nulls: the elements of a list no rule reads one by
+    /// one, kept for its length. Made in place, with no vector first.
+    pub(crate) fn nulls(count: usize) -> Value {
+        Value::List(std::iter::repeat_n(Value::Null, count).collect())
     }
 
     /// The type's name as users read it in messages.
@@ -904,6 +910,9 @@ pub(crate) struct Loading {
     entries: Vec<(Rc<str>, Value)>,
     items: Vec<Value>,
     shared: SharedObjects,
+    /// Every empty list of the load: a third of a large SBOM's components
+    /// list no vulnerabilities, each an allocation of its own before.
+    empty_list: Rc<[Value]>,
 }
 
 /// Objects of one entry whose value is a scalar (`{"status": "passed"}`),
@@ -1110,7 +1119,12 @@ impl Loading {
 
     /// Ends the list begun at `start`.
     pub(crate) fn end_list(&mut self, start: usize) -> Value {
-        Value::list(self.items.drain(start..).collect())
+        if self.items.len() == start {
+            return Value::List(Rc::clone(&self.empty_list));
+        }
+        // Straight from the stack into the list's one allocation (reference
+        // counts and items together): `Drain` knows its length.
+        Value::List(self.items.drain(start..).collect())
     }
 }
 
@@ -1245,6 +1259,34 @@ mod tests {
             // Another value, another key, the other zero, a list, two entries.
             assert!(!shared(0, 2) && !shared(0, 3) && !shared(4, 5));
             assert!(!shared(11, 12) && !shared(13, 14));
+        }
+    }
+
+    /// A load makes one empty list and hands it to every `[]`; lists with
+    /// items are each their own, equal or not.
+    #[test]
+    fn empty_lists_of_a_load_are_one() {
+        let text = r#"[[], {"v": []}, [], [1], [1]]"#;
+        for loaded in [
+            parse_json(text, LoadLimits::default()).expect("loads"),
+            parse_json_with_serde(text, LoadLimits::default()).expect("loads"),
+        ] {
+            let want: serde_json::Value = serde_json::from_str(text).expect("json");
+            assert_eq!(loaded.to_json().to_string(), want.to_string());
+            let Value::List(items) = loaded else {
+                panic!("a list")
+            };
+            let list = |v: Option<&Value>| match v {
+                Some(Value::List(l)) => l.clone(),
+                _ => panic!("not a list"),
+            };
+            let inner = match items.get(1) {
+                Some(Value::Object(o)) => list(o.get("v")),
+                _ => panic!("an object"),
+            };
+            assert!(Rc::ptr_eq(&list(items.first()), &list(items.get(2))));
+            assert!(Rc::ptr_eq(&list(items.first()), &inner));
+            assert!(!Rc::ptr_eq(&list(items.get(3)), &list(items.get(4))));
         }
     }
 

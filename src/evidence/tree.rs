@@ -91,7 +91,7 @@ pub(crate) fn prune(value: Value, projection: &Projection, drop_unread: bool) ->
                     .map(|v| prune(v.clone(), p, drop_unread))
                     .collect(),
             ),
-            None => Value::list(vec![Value::Null; items.len()]),
+            None => Value::nulls(items.len()),
         },
         other => other,
     }

@@ -234,7 +234,7 @@ fn values(a: &Args<'_>) -> Result<Value, EvalError> {
 }
 
 fn sort(a: &Args<'_>) -> Result<Value, EvalError> {
-    let mut items: Vec<Value> = a.list(0)?.as_ref().clone();
+    let mut items: Vec<Value> = a.list(0)?.to_vec();
     items.sort_by(|x, y| x.total_cmp(y));
     Ok(Value::list(items))
 }

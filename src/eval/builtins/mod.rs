@@ -80,7 +80,7 @@ impl<'a> Args<'a> {
         }
     }
 
-    pub fn list(&self, i: usize) -> Result<&'a Rc<Vec<Value>>, EvalError> {
+    pub fn list(&self, i: usize) -> Result<&'a Rc<[Value]>, EvalError> {
         match self.get(i)? {
             Value::List(items) => {
                 self.budget.charge(items.len() as u64, self.call)?;
