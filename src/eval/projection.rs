@@ -347,7 +347,7 @@ pub fn parse_projected(
     limits: LoadLimits,
     projection: &Projection,
 ) -> Result<Value, super::value::LoadError> {
-    parse_with(text, limits, projection, false)
+    parse_with(text, limits, projection, false, None)
 }
 
 /// Parses evidence for a decision only: like [`parse_projected`], but the
@@ -363,23 +363,27 @@ pub fn parse_for_decision(
     limits: LoadLimits,
     projection: &Projection,
 ) -> Result<Value, super::value::LoadError> {
-    parse_with(text, limits, projection, true)
+    parse_with(text, limits, projection, true, None)
 }
 
-fn parse_with(
+/// [`parse_projected`] (or with `drop_unread` [`parse_for_decision`]),
+/// noting where large values are for reports (left as they were when
+/// serde_json has to read the file).
+pub(crate) fn parse_with(
     text: &str,
     limits: LoadLimits,
     projection: &Projection,
     drop_unread: bool,
+    landmarks: Option<&mut super::json::Landmarks>,
 ) -> Result<Value, super::value::LoadError> {
     if projection.whole {
-        return super::value::parse_json(text, limits);
+        return super::value::parse_json_noting(text, limits, landmarks);
     }
     let shape = super::json::Shape::Projected {
         projection,
         drop_unread,
     };
-    if let Some(value) = super::json::load(text, limits, shape) {
+    if let Some(value) = super::json::load_noting(text, limits, shape, landmarks) {
         return Ok(value);
     }
     parse_with_serde(text, limits, projection, drop_unread)

@@ -800,7 +800,18 @@ fn out_of_range_integer(text: &str) -> Option<(usize, usize)> {
 /// bits and nesting beyond the limit are errors (with the line and column),
 /// never silently resolved.
 pub fn parse_json(text: &str, limits: LoadLimits) -> Result<Value, LoadError> {
-    if let Some(value) = super::json::load(text, limits, super::json::Shape::Whole) {
+    parse_json_noting(text, limits, None)
+}
+
+/// [`parse_json`], noting where large values are for reports (left as
+/// they were when serde_json has to read the file).
+pub(crate) fn parse_json_noting(
+    text: &str,
+    limits: LoadLimits,
+    landmarks: Option<&mut super::json::Landmarks>,
+) -> Result<Value, LoadError> {
+    let shape = super::json::Shape::Whole;
+    if let Some(value) = super::json::load_noting(text, limits, shape, landmarks) {
         return Ok(value);
     }
     parse_json_with_serde(text, limits)

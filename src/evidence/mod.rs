@@ -103,10 +103,7 @@ impl Format {
         limits: &Limits,
         load: Load<'_>,
     ) -> Result<Value, EvidenceError> {
-        let bounds = LoadLimits {
-            max_depth: limits.evidence_depth,
-            max_string: limits.string_bytes,
-        };
+        let bounds = load_limits(limits);
         match self {
             Format::Json => match load {
                 Load::Full => parse_json(text, bounds),
@@ -139,13 +136,37 @@ impl Format {
     }
 }
 
+/// The limits a JSON load checks, from the run's.
+fn load_limits(limits: &Limits) -> LoadLimits {
+    LoadLimits {
+        max_depth: limits.evidence_depth,
+        max_string: limits.string_bytes,
+    }
+}
+
 /// Parses one file of evidence read by [`read`].
 pub fn parse_file(
     file: &EvidenceText,
     limits: &Limits,
     load: Load<'_>,
 ) -> Result<Value, EvidenceError> {
-    Format::of(&file.name).parse(&file.name, &file.text, limits, load)
+    let format = Format::of(&file.name);
+    if format != Format::Json {
+        return format.parse(&file.name, &file.text, limits, load);
+    }
+    // The load notes where the file's large values are, so a report that
+    // cites one of them does not scan the text up to it (`report::locate`).
+    let bounds = load_limits(limits);
+    let mut landmarks = crate::eval::json::Landmarks::default();
+    let text = &file.text;
+    let value = match load {
+        Load::Full => crate::eval::value::parse_json_noting(text, bounds, Some(&mut landmarks)),
+        Load::Explain(p) => projection::parse_with(text, bounds, p, false, Some(&mut landmarks)),
+        Load::Decide(p) => projection::parse_with(text, bounds, p, true, Some(&mut landmarks)),
+    }
+    .map_err(|e| EvidenceError::json(&file.name, text, &e))?;
+    file.note(landmarks);
+    Ok(value)
 }
 
 /// Parses the files read by [`read`] into one bundle, mounting named files

@@ -3,7 +3,10 @@
 //! so the passing path never pays for it; and each file keeps what its
 //! scans found (where each member and element of a container starts, where
 //! lines begin), so a thousand failing rules over one large file scan it
-//! about once, not a thousand times.
+//! about once, not a thousand times. The load that decided notes where the
+//! file's large containers end and where its long lists' elements start
+//! ([`crate::eval::json::Landmarks`], every 16 KiB), so locating even the
+//! last component of a 100 MB bundle scans about that much, not the file.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -35,6 +38,29 @@ impl EvidenceText {
             name,
             text,
             index: Default::default(),
+        }
+    }
+}
+
+impl EvidenceText {
+    /// Keeps what a load of this file noted on its way (see
+    /// [`crate::eval::json::Landmarks`]) for locating values in it later.
+    pub(crate) fn note(&self, landmarks: crate::eval::json::Landmarks) {
+        self.index.note(landmarks);
+    }
+}
+
+impl LocateIndex {
+    fn note(&self, landmarks: crate::eval::json::Landmarks) {
+        if let Ok(mut scan) = self.scan.lock() {
+            // Both are facts about the same text: what a scan found already
+            // is the same as what the load noted.
+            for (start, end) in landmarks.ends {
+                scan.ends.entry(start).or_insert(end);
+            }
+            for (list, elements) in landmarks.elements {
+                scan.landmarks.entry(list).or_insert(elements);
+            }
         }
     }
 }
@@ -88,8 +114,15 @@ struct Scan {
     /// By the offset where a container starts: its children found so far.
     containers: HashMap<usize, Children>,
     /// By the offset where a value starts: where it ends (values located,
-    /// and containers larger than [`REMEMBER_END`] that a scan went past).
+    /// and containers larger than [`REMEMBER_END`] that a scan went past,
+    /// or that a load noted).
     ends: HashMap<usize, usize>,
+    /// By the offset where a list starts: elements a load noted, as (index,
+    /// start), in order and far apart; a scan for an element the list's
+    /// own scan has not reached starts from the last one before it.
+    landmarks: HashMap<usize, Vec<(usize, usize)>>,
+    /// Elements found from a landmark, by (list start, index).
+    from_landmarks: HashMap<(usize, usize), usize>,
 }
 
 /// A skipped container at least this long has its end remembered.
@@ -348,6 +381,40 @@ impl Scan {
         }
     }
 
+    /// Element `n` of the list at `at`, found from the last landmark at or
+    /// before it when that is past the `scanned` elements the list's own
+    /// scan has found (`None` when there is no such landmark). The elements
+    /// passed on the way are not recorded in the list's scan, which only
+    /// holds them all from the first.
+    fn element_from_landmark(
+        &mut self,
+        b: &[u8],
+        at: usize,
+        n: usize,
+        scanned: usize,
+    ) -> Option<Option<usize>> {
+        if let Some(&found) = self.from_landmarks.get(&(at, n)) {
+            return Some(Some(found));
+        }
+        let noted = self.landmarks.get(&at)?;
+        let last = noted.partition_point(|&(index, _)| index <= n);
+        let &(mut index, mut start) = noted.get(last.checked_sub(1)?)?;
+        if index < scanned {
+            return None;
+        }
+        while index < n {
+            let after = skip_ws(b, self.end_of(b, start)?);
+            if b.get(after) != Some(&b',') {
+                // The list ends before element `n`.
+                return Some(None);
+            }
+            start = skip_ws(b, after + 1);
+            index += 1;
+        }
+        self.from_landmarks.insert((at, n), start);
+        Some(Some(start))
+    }
+
     /// The container at `at`'s cursor.
     fn cursor(&self, at: usize) -> Option<Next> {
         match self.containers.get(&at)? {
@@ -381,6 +448,10 @@ impl Scan {
             return Some(found);
         }
         let mut next = *next;
+        let scanned = starts.len();
+        if let Some(found) = self.element_from_landmark(b, at, n, scanned) {
+            return found;
+        }
         loop {
             let (v, _) = self.advance(b, at, next, false)?;
             if self.found(at) == n + 1 {
@@ -647,16 +718,47 @@ mod tests {
             (0..n).rev().collect(),
             (0..n).map(|i| (i * 7919) % n).collect(),
         ];
-        for order in orders {
+        // Without landmarks, and with those of loads noting them at every
+        // few bytes up to rarely: the same spans, asked in any order.
+        let spacings = [None, Some(1), Some(5), Some(64), Some(1000)];
+        for (order, spacing) in orders.iter().flat_map(|o| spacings.map(|s| (o, s))) {
             let index = LocateIndex::default();
-            for i in order {
+            if let Some(spacing) = spacing {
+                let mut landmarks = crate::eval::json::Landmarks::every(spacing);
+                crate::eval::value::parse_json_noting(
+                    &text,
+                    Default::default(),
+                    Some(&mut landmarks),
+                )
+                .unwrap();
+                assert!(!landmarks.ends.is_empty() && !landmarks.elements.is_empty());
+                index.note(landmarks);
+            }
+            for &i in order {
                 let p = &all[i];
                 let (start, end) = index.locate(&text, p).unwrap_or_else(|| panic!("{p}"));
                 let found: serde_json::Value = serde_json::from_str(&text[start..end]).unwrap();
-                assert_eq!(Some(&found), whole.pointer(p), "{p}");
+                assert_eq!(Some(&found), whole.pointer(p), "{p} {spacing:?}");
             }
-            assert!(index.locate(&text, "/big/300").is_none());
-            assert!(index.locate(&text, "/a/1/missing").is_none());
+            for beyond in [
+                "/big/300",
+                "/big/301",
+                "/big/299/l/3",
+                "/a/3",
+                "/a/1/missing",
+            ] {
+                assert!(
+                    index.locate(&text, beyond).is_none(),
+                    "{beyond} {spacing:?}"
+                );
+            }
+            if spacing == Some(64) {
+                let scan = index.scan.lock().unwrap();
+                assert!(
+                    !scan.from_landmarks.is_empty(),
+                    "no element found from a landmark"
+                );
+            }
         }
     }
 
