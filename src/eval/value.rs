@@ -1247,20 +1247,30 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 mod tests {
     use super::*;
 
+    /// The items of the list `text` holds, as each reader loads it, after
+    /// checking that each loads the values of the text.
+    fn items_by_both_readers(text: &str) -> [Rc<[Value]>; 2] {
+        [
+            parse_json(text, LoadLimits::default()),
+            parse_json_with_serde(text, LoadLimits::default()),
+        ]
+        .map(|loaded| {
+            let loaded = loaded.expect("loads");
+            let want: serde_json::Value = serde_json::from_str(text).expect("json");
+            assert_eq!(loaded.to_json().to_string(), want.to_string());
+            match loaded {
+                Value::List(items) => items,
+                _ => panic!("a list"),
+            }
+        })
+    }
+
     /// Equal one-entry objects of a scalar are one object; any other
     /// object is its own, and every value is still the one in the text.
     #[test]
     fn one_entry_objects_of_a_scalar_are_shared() {
         let text = r#"[{"s":"passed"},{"s":"passed"},{"s":"failed"},{"t":"passed"},{"s":0.0},{"s":-0.0},{"s":1},{"s":1},{"s":true},{"s":null},{"s":null},{"s":[1]},{"s":[1]},{"s":"passed","u":1},{"s":"passed","u":1}]"#;
-        for loaded in [
-            parse_json(text, LoadLimits::default()).expect("loads"),
-            parse_json_with_serde(text, LoadLimits::default()).expect("loads"),
-        ] {
-            let want: serde_json::Value = serde_json::from_str(text).expect("json");
-            assert_eq!(loaded.to_json().to_string(), want.to_string());
-            let Value::List(items) = loaded else {
-                panic!("a list")
-            };
+        for items in items_by_both_readers(text) {
             let object = |i: usize| match items.get(i) {
                 Some(Value::Object(o)) => o.clone(),
                 _ => panic!("{i} is not an object"),
@@ -1278,15 +1288,7 @@ mod tests {
     #[test]
     fn empty_lists_of_a_load_are_one() {
         let text = r#"[[], {"v": []}, [], [1], [1]]"#;
-        for loaded in [
-            parse_json(text, LoadLimits::default()).expect("loads"),
-            parse_json_with_serde(text, LoadLimits::default()).expect("loads"),
-        ] {
-            let want: serde_json::Value = serde_json::from_str(text).expect("json");
-            assert_eq!(loaded.to_json().to_string(), want.to_string());
-            let Value::List(items) = loaded else {
-                panic!("a list")
-            };
+        for items in items_by_both_readers(text) {
             let list = |v: Option<&Value>| match v {
                 Some(Value::List(l)) => l.clone(),
                 _ => panic!("not a list"),
