@@ -616,7 +616,14 @@ impl<'a> Run<'a, true> {
                 self.explain(body, inner, want_body, &mut sub)
             });
             let (key, value, origin) = item;
-            let value = self.file_value(origin).unwrap_or_else(|| value.clone());
+            // The line shows the element itself only when it cites none of
+            // its fields; otherwise just the fields that name it.
+            let shown_in_file = if cites_within(origin, &sub) {
+                self.file_names(origin)
+            } else {
+                self.file_value(origin)
+            };
+            let value = shown_in_file.unwrap_or_else(|| value.clone());
             out.notes
                 .push(element_line(i, &(key.clone(), value, origin.clone()), &sub));
             // Labels on the policy text come from the first element shown.
@@ -775,6 +782,19 @@ fn noun_for(collection: &str) -> String {
 }
 
 /// `/tests/suites/3 ("integration"): failed = 2`
+/// Whether `sub` cites a value under `origin`: then [`element_line`] lists
+/// those values, and of the element itself only what names it.
+fn cites_within(origin: &Origin, sub: &Explanation) -> bool {
+    let Some(origin) = origin else {
+        return false;
+    };
+    sub.cited.iter().any(|c| {
+        c.pointer
+            .strip_prefix(origin.as_ref())
+            .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
 fn element_line(index: usize, item: &Element, sub: &Explanation) -> String {
     let (key, value, origin) = item;
     let mut head = match origin {
