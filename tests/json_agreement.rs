@@ -379,3 +379,53 @@ fn near_misses_load_alike() {
     }
     assert!(texts > 5000, "only {texts} near misses");
 }
+
+/// Locating values from the landmarks a load notes (src/eval/json.rs,
+/// src/report/locate.rs) finds the same spans as scanning the text from its
+/// start: for every JSON file of the repository the fast reader loads, with
+/// landmarks noted every few bytes (far closer than a load's 16 KiB, so
+/// every long-enough list and container has them), for every pointer into
+/// it and for elements past the end of each list, asked in an order that
+/// jumps about.
+#[test]
+fn every_repository_file_is_located_alike_from_landmarks() {
+    use clearance::evidence::{Evidence, EvidenceText};
+    let mut noted = (0, 0);
+    for (name, text) in repository_files() {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        let Some(landmarks) = readers::landmarks(&text, LoadLimits::default(), 7) else {
+            continue;
+        };
+        let (ends, elements) = readers::count(&landmarks);
+        noted = (noted.0 + ends, noted.1 + elements);
+        let file = || EvidenceText::new(None, name.clone(), std::sync::Arc::new(text.clone()));
+        let scanned = Evidence {
+            files: vec![file()],
+        };
+        let from_landmarks = Evidence {
+            files: vec![file()],
+        };
+        from_landmarks.files[0].note(landmarks);
+        let mut all = Vec::new();
+        common::pointers(&json, String::new(), &mut all);
+        let mut past_the_end = Vec::new();
+        for p in &all {
+            if let Some(serde_json::Value::Array(items)) = json.pointer(p) {
+                past_the_end.push(format!("{p}/{}", items.len()));
+                past_the_end.push(format!("{p}/{}", items.len() + 3));
+            }
+        }
+        all.extend(past_the_end);
+        let n = all.len();
+        for i in 0..n {
+            let p = &all[(i * 7919) % n];
+            assert_eq!(from_landmarks.locate(p), scanned.locate(p), "{name}: {p}");
+        }
+    }
+    assert!(
+        noted.0 > 1000 && noted.1 > 1000,
+        "too few landmarks noted to test them: {noted:?}"
+    );
+}

@@ -1,7 +1,8 @@
 //! Every evidence reader (JSON, YAML, JUnit XML), on any bytes, under the
 //! default limits and under tight ones: a value or an evidence error, never a
 //! panic or a hang; a value loaded whole and one loaded for a decision agree
-//! on acceptance; and every location found for it is a span of the text.
+//! on acceptance; and every location found for it is a span of the text,
+//! the same whether found by scanning or from the landmarks a load notes.
 #![no_main]
 use clearance::evidence::{Evidence, EvidenceText, Format, Load};
 use clearance::eval::projection::Projection;
@@ -43,6 +44,20 @@ fuzz_target!(|data: &[u8]| {
                 }
                 if format == Format::Json {
                     located_values_are_the_files(&evidence, &text);
+                    // Again from the landmarks a load notes, a few bytes
+                    // apart (a load's are 16 KiB apart; fuzz inputs are small).
+                    let bounds = clearance::eval::LoadLimits {
+                        max_depth: limits.evidence_depth,
+                        max_string: limits.string_bytes,
+                    };
+                    let spacing = 1 + data.len() % 13;
+                    if let Some(landmarks) = clearance::eval::json::readers::landmarks(&text, bounds, spacing) {
+                        let noted = Evidence {
+                            files: vec![EvidenceText::new(None, name.to_string(), text.clone())],
+                        };
+                        noted.files[0].note(landmarks);
+                        located_values_are_the_files(&noted, &text);
+                    }
                 }
             }
             if format == Format::Json {

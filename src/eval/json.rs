@@ -69,6 +69,20 @@ pub mod readers {
         }
     }
 
+    /// The landmarks a whole load by the fast reader notes at least
+    /// `spacing` bytes apart: `None` where it gives up.
+    pub fn landmarks(text: &str, limits: LoadLimits, spacing: usize) -> Option<Landmarks> {
+        let mut landmarks = Landmarks::every(spacing);
+        load_noting(text, limits, Shape::Whole, Some(&mut landmarks))?;
+        Some(landmarks)
+    }
+
+    /// How many landmarks: container ends and list elements.
+    pub fn count(landmarks: &Landmarks) -> (usize, usize) {
+        let elements = landmarks.elements.values().map(Vec::len).sum();
+        (landmarks.ends.len(), elements)
+    }
+
     /// serde_json alone.
     pub fn serde(
         text: &str,

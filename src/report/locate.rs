@@ -45,7 +45,10 @@ impl EvidenceText {
 impl EvidenceText {
     /// Keeps what a load of this file noted on its way (see
     /// [`crate::eval::json::Landmarks`]) for locating values in it later.
-    pub(crate) fn note(&self, landmarks: crate::eval::json::Landmarks) {
+    /// Public for the tests and the fuzz target, which note landmarks far
+    /// closer together than loads do.
+    #[doc(hidden)]
+    pub fn note(&self, landmarks: crate::eval::json::Landmarks) {
         self.index.note(landmarks);
     }
 }
