@@ -211,35 +211,46 @@ impl<'a> Run<'a, true> {
         vars: usize,
         collection: &'a Node,
         frame: &mut Frame<'a>,
-    ) -> Result<(Vec<Element>, Origin), EvalError> {
+    ) -> Result<(Elements, Origin), EvalError> {
         let (coll, origin) = self.traced(collection, frame)?;
         let program = self.compiled.program();
         let items = match &coll {
-            Value::List(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let o = if origin.is_none() {
-                        self.element_origin(items, &origin, i)
-                    } else {
-                        None
-                    };
-                    (Value::Int(i as i64), v.clone(), o)
-                })
-                .collect(),
-            Value::Object(map) if vars >= 2 => map
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        Value::Str(k.clone()),
-                        v.clone(),
-                        super::env::pointer_child(&origin, k),
-                    )
-                })
-                .collect(),
+            // Made one at a time as they are asked for: a list can have
+            // 190,000 elements, and all of them side by side with their
+            // pointers were 12 MB more for explaining a large bundle.
+            Value::List(items) => Elements::List(items.clone()),
+            Value::Object(map) if vars >= 2 => Elements::Members(
+                map.iter()
+                    .map(|(k, v)| {
+                        (
+                            Value::Str(k.clone()),
+                            v.clone(),
+                            super::env::pointer_child(&origin, k),
+                        )
+                    })
+                    .collect(),
+            ),
             other => return Err(super::access::not_iterable(program, other, collection.span)),
         };
         Ok((items, origin))
+    }
+
+    /// Element `i` of what a quantifier iterates (found at `origin`): its
+    /// index or key, its value, and for an element of a list a comprehension
+    /// built, the pointer of the evidence element it was.
+    fn element(&self, elements: &Elements, origin: &Origin, i: usize) -> Option<Element> {
+        match elements {
+            Elements::List(items) => {
+                let value = items.get(i)?.clone();
+                let known = if origin.is_none() {
+                    self.element_origin(items, origin, i)
+                } else {
+                    None
+                };
+                Some((Value::Int(i as i64), value, known))
+            }
+            Elements::Members(members) => members.get(i).cloned(),
+        }
     }
 
     /// Runs `f` with the quantifier's names bound to one element: the
@@ -551,8 +562,11 @@ impl<'a> Run<'a, true> {
         };
         let mut matching = Vec::new();
         let mut errors = 0usize;
-        for (i, item) in items.iter().enumerate() {
-            match self.with_bound(vars, item, frame, |inner| {
+        for i in 0..n {
+            let Some(item) = self.element(&items, &coll_origin, i) else {
+                continue;
+            };
+            match self.with_bound(vars, &item, frame, |inner| {
                 self.holds(body, inner, "the body of a quantifier")
             }) {
                 Ok(b) if b == want_body => matching.push(i),
@@ -594,22 +608,20 @@ impl<'a> Run<'a, true> {
                     .push(format!("… and {} more", k - MAX_ELEMENTS_SHOWN));
                 break;
             }
-            let Some((key, value, known)) = items.get(i) else {
+            let Some((key, value, known)) = self.element(&items, &coll_origin, i) else {
                 continue;
             };
             // Only the elements shown get their pointer.
-            let step = match key {
+            let step = match &key {
                 Value::Str(k) => k.to_string(),
                 _ => i.to_string(),
             };
             // An element of a list a comprehension built knows its own
             // pointer in the evidence; any other is found under the list's.
             let item = &(
-                key.clone(),
-                value.clone(),
-                known
-                    .clone()
-                    .or_else(|| super::env::pointer_child(&coll_origin, &step)),
+                key,
+                value,
+                known.or_else(|| super::env::pointer_child(&coll_origin, &step)),
             );
             let mut sub = Explanation::default();
             self.with_bound(vars, item, frame, |inner| {
@@ -639,6 +651,22 @@ impl<'a> Run<'a, true> {
                     out.cited.push(c);
                 }
             }
+        }
+    }
+}
+
+/// What a quantifier iterates, for explaining it: a list's elements, or an
+/// object's members (`k, v`).
+enum Elements {
+    List(std::rc::Rc<[Value]>),
+    Members(Vec<Element>),
+}
+
+impl Elements {
+    fn len(&self) -> usize {
+        match self {
+            Elements::List(items) => items.len(),
+            Elements::Members(members) => members.len(),
         }
     }
 }
