@@ -25,7 +25,7 @@ pub use error::EvidenceError;
 pub use source::{read, read_limited, Source};
 
 use crate::eval::projection::{self, Projection};
-use crate::eval::{parse_json, LoadLimits, Value};
+use crate::eval::{LoadLimits, Value};
 use crate::limits::Limits;
 use std::rc::Rc;
 
@@ -103,14 +103,10 @@ impl Format {
         limits: &Limits,
         load: Load<'_>,
     ) -> Result<Value, EvidenceError> {
-        let bounds = load_limits(limits);
         match self {
-            Format::Json => match load {
-                Load::Full => parse_json(text, bounds),
-                Load::Explain(p) => projection::parse_projected(text, bounds, p),
-                Load::Decide(p) => projection::parse_for_decision(text, bounds, p),
+            Format::Json => {
+                load_json(text, limits, load, None).map_err(|e| EvidenceError::json(name, text, &e))
             }
-            .map_err(|e| EvidenceError::json(name, text, &e)),
             Format::Yaml => {
                 let value = yaml::parse(text, limits)
                     .map_err(|e| EvidenceError::at(self, name, text, e.offset, e.message))?;
@@ -136,11 +132,22 @@ impl Format {
     }
 }
 
-/// The limits a JSON load checks, from the run's.
-fn load_limits(limits: &Limits) -> LoadLimits {
-    LoadLimits {
+/// A JSON load of `text` as `load` asks, noting its landmarks when given
+/// where (see [`crate::eval::json::Landmarks`]).
+fn load_json(
+    text: &str,
+    limits: &Limits,
+    load: Load<'_>,
+    landmarks: Option<&mut crate::eval::json::Landmarks>,
+) -> Result<Value, crate::eval::value::LoadError> {
+    let bounds = LoadLimits {
         max_depth: limits.evidence_depth,
         max_string: limits.string_bytes,
+    };
+    match load {
+        Load::Full => crate::eval::value::parse_json_noting(text, bounds, landmarks),
+        Load::Explain(p) => projection::parse_with(text, bounds, p, false, landmarks),
+        Load::Decide(p) => projection::parse_with(text, bounds, p, true, landmarks),
     }
 }
 
@@ -156,15 +163,9 @@ pub fn parse_file(
     }
     // The load notes where the file's large values are, so a report that
     // cites one of them does not scan the text up to it (`report::locate`).
-    let bounds = load_limits(limits);
     let mut landmarks = crate::eval::json::Landmarks::default();
-    let text = &file.text;
-    let value = match load {
-        Load::Full => crate::eval::value::parse_json_noting(text, bounds, Some(&mut landmarks)),
-        Load::Explain(p) => projection::parse_with(text, bounds, p, false, Some(&mut landmarks)),
-        Load::Decide(p) => projection::parse_with(text, bounds, p, true, Some(&mut landmarks)),
-    }
-    .map_err(|e| EvidenceError::json(&file.name, text, &e))?;
+    let value = load_json(&file.text, limits, load, Some(&mut landmarks))
+        .map_err(|e| EvidenceError::json(&file.name, &file.text, &e))?;
     file.note(landmarks);
     Ok(value)
 }
