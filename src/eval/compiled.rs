@@ -654,7 +654,7 @@ type Result<T, E = Box<EvalError>> = std::result::Result<T, E>;
 
 /// What a tracing run keeps besides the values (see [`Run`]).
 #[derive(Default)]
-pub(super) struct Tracing {
+pub(super) struct Tracing<'a> {
     /// Where the value the last `eval` returned came from in the evidence.
     origin: RefCell<Origin>,
     /// Where each element of a list a comprehension or `flatten` built came
@@ -667,6 +667,9 @@ pub(super) struct Tracing {
     /// be a projected load whose unread fields are placeholders (see
     /// [`Run::file_value`]).
     pub(super) texts: Option<crate::report::Evidence>,
+    /// While a failing condition is explained: the condition, and the
+    /// element at which deciding found it broken ([`Verdict::broke_at`]).
+    pub(super) broke_at: Cell<Option<(&'a Node, usize)>>,
     /// YAML and JUnit files of `texts` parsed whole, by file index.
     whole_files: RefCell<std::collections::HashMap<usize, Option<Value>>>,
 }
@@ -704,7 +707,12 @@ pub(super) struct Run<'a, const TRACE: bool> {
     /// strings are interned, so each test case's `"passed"` is one
     /// allocation and is compared once per run, not once per case.
     compared: Vec<Cell<(usize, bool)>>,
-    pub(super) tracing: Tracing,
+    pub(super) tracing: Tracing<'a>,
+    /// Deciding: the quantifier that last stopped early, and at which
+    /// element (see [`Verdict::broke_at`]).
+    broke: Cell<Option<(&'a Node, usize)>>,
+    /// Deciding: the element at which the last iteration was stopped.
+    stopped_at: Cell<usize>,
 }
 
 impl<'a, const TRACE: bool> Run<'a, TRACE> {
@@ -733,7 +741,66 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 .map(|_| Cell::new((0, false)))
                 .collect(),
             tracing: Tracing::default(),
+            broke: Cell::new(None),
+            stopped_at: Cell::new(0),
         }
+    }
+
+    /// A deciding run beside this one, for work whose values matter and
+    /// whose origins do not (explaining a quantifier counts the elements
+    /// its body holds for before it explains the few it shows): same
+    /// evidence, rule and `let`s evaluated so far, and the budget this one
+    /// has left, so it runs out where this one would. What it spends is
+    /// charged back with [`Run::charge_for`].
+    pub(super) fn deciding_beside(&self) -> Run<'a, false> {
+        let copy = |slots: &RefCell<Vec<Slot<'a>>>| {
+            RefCell::new(
+                slots
+                    .borrow()
+                    .iter()
+                    .map(|slot| match slot {
+                        Slot::Empty => Slot::Empty,
+                        Slot::InProgress => Slot::InProgress,
+                        // Deciding runs keep no origins.
+                        Slot::Done(value, _) => Slot::Done(value.clone(), None),
+                    })
+                    .collect(),
+            )
+        };
+        Run {
+            compiled: self.compiled,
+            evidence: self.evidence,
+            params: self.params,
+            now: self.now,
+            ledger: self.ledger.clone(),
+            budget: Budget::new(self.budget.max.saturating_sub(self.budget.used())),
+            cache: builtins::Cache::new(self.cache.limits),
+            global: copy(&self.global),
+            block: copy(&self.block),
+            rule: copy(&self.rule),
+            current_rule: Cell::new(self.current_rule.get()),
+            vacuous: RefCell::new(Vec::new()),
+            depth: Default::default(),
+            seen: (0..self.compiled.field_steps)
+                .map(|_| Cell::new(0))
+                .collect(),
+            compared: (0..self.compiled.compare_memos)
+                .map(|_| Cell::new((0, false)))
+                .collect(),
+            tracing: Tracing::default(),
+            broke: Cell::new(None),
+            stopped_at: Cell::new(0),
+        }
+    }
+
+    /// Charges this run's budget with what `beside` (made by
+    /// [`Run::deciding_beside`]) spent, up to the budget's end: the steps
+    /// are this run's, done by the other.
+    pub(super) fn charge_for(&self, beside: &Run<'a, false>) {
+        let used = self.budget.used().saturating_add(beside.budget.used());
+        self.budget
+            .used
+            .set(used.min(self.budget.max.saturating_add(1)));
     }
 
     /// Starts rule `i`: its `let`s not evaluated yet, the budget full.
@@ -760,14 +827,30 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 outcome: Outcome::Error,
                 problems: Vec::new(),
                 vacuous: Vec::new(),
+                broke_at: Vec::new(),
             };
         };
-        super::verdict::run_clauses(
+        let mut broke_at = Vec::new();
+        let mut verdict = super::verdict::run_clauses(
             &self.budget,
             (&rule.whens, &rule.requires),
-            |node, what| self.truth(node, &mut Frame::new(), what).map_err(|e| *e),
+            |node, what| {
+                self.broke.set(None);
+                let holds = self.truth(node, &mut Frame::new(), what).map_err(|e| *e);
+                // Only the condition's own quantifier: one inside it broke
+                // under bindings an explanation does not start from.
+                if let (Ok(false), Some((quantifier, element))) = (&holds, self.broke.get()) {
+                    let require = rule.requires.iter().position(|r| std::ptr::eq(r, node));
+                    if let (true, Some(require)) = (std::ptr::eq(quantifier, node), require) {
+                        broke_at.push((require, element));
+                    }
+                }
+                holds
+            },
             || self.vacuous.borrow().clone(),
-        )
+        );
+        verdict.broke_at = broke_at;
+        verdict
     }
 
     /// Records where the value about to be returned came from (tracing).
@@ -1113,7 +1196,8 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 collection,
                 body,
             } => {
-                let mut verdict = *kind != QuantKind::Any;
+                let unbroken = *kind != QuantKind::Any;
+                let mut verdict = unbroken;
                 // Each element costs two steps: one to bind it, one for the
                 // body. When tracing, it is bound with its pointer, so an
                 // error in the body is said of the element in the file.
@@ -1121,6 +1205,9 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                     let holds = run.truth(body, frame, "the body of a quantifier")?;
                     Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
+                if !TRACE && verdict != unbroken {
+                    self.broke.set(Some((node, self.stopped_at.get())));
+                }
                 if n == 0 && *kind != QuantKind::Any {
                     self.vacuous.borrow_mut().push((collection.span, *kind));
                 }
@@ -1389,7 +1476,7 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         f: &mut impl FnMut(&Self, &mut Frame<'a>) -> Result<bool>,
     ) -> Result<()> {
         let mark = frame.len();
-        for (bound, origin) in elements {
+        for (index, (bound, origin)) in elements.enumerate() {
             self.budget.charge(per_element, collection.span)?;
             frame.truncate(mark);
             frame.values.extend(bound);
@@ -1401,6 +1488,9 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 frame.origins.push(origin);
             }
             if !f(self, frame)? {
+                if !TRACE {
+                    self.stopped_at.set(index);
+                }
                 break;
             }
         }

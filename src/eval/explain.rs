@@ -173,7 +173,12 @@ impl<'a> Run<'a, true> {
                     _ => fast.clone(),
                 }),
                 None => {
+                    let broke_at = (verdict.broke_at.iter())
+                        .find(|(require, _)| *clause == Clause::Require && require == index)
+                        .map(|&(_, element)| (node, element));
+                    self.tracing.broke_at.set(broke_at);
                     self.explain(node, &mut Frame::new(), false, &mut explanation);
+                    self.tracing.broke_at.set(None);
                     None
                 }
             };
@@ -315,7 +320,16 @@ impl<'a> Run<'a, true> {
                 vars,
                 collection,
                 body,
-            } => self.explain_quantifier((*kind, *vars, collection, body), frame, actual, out),
+            } => {
+                // Where deciding found the first element that breaks it, when
+                // this is the condition it decided (see `Verdict::broke_at`).
+                let from = match self.tracing.broke_at.get() {
+                    Some((root, element)) if std::ptr::eq(root, node) => element,
+                    _ => 0,
+                };
+                let quantifier = (*kind, *vars, &**collection, &**body);
+                self.explain_quantifier(quantifier, from, frame, actual, out)
+            }
             NodeKind::Exists(inner) => match self.traced(inner, frame) {
                 Err(err) => out.label(inner.span, format!("missing: {}", err.message)),
                 Ok((v, origin)) => {
@@ -544,6 +558,7 @@ impl<'a> Run<'a, true> {
     fn explain_quantifier(
         &self,
         (kind, vars, collection, body): (QuantKind, usize, &'a Node, &'a Node),
+        broke_at: usize,
         frame: &mut Frame<'a>,
         actual: bool,
         out: &mut Explanation,
@@ -560,20 +575,43 @@ impl<'a> Run<'a, true> {
             QuantKind::All | QuantKind::Any => actual,
             QuantKind::None => !actual,
         };
+        // Which elements those are is a question of values alone, so a
+        // deciding run answers it, at its speed: it is asked of every
+        // element (190,000 components), and only the few shown need to
+        // know where their values came from.
+        let deciding = self.deciding_beside();
+        // Deciding stopped an `all` or a `none` at the first element that
+        // breaks it, every one before it evaluated and holding the other
+        // way, without error: none of those is shown or counted, so the
+        // counting starts there (the last of 190,000 components, say).
+        let first = match (kind, actual) {
+            (QuantKind::All | QuantKind::None, false) => broke_at.min(n),
+            _ => 0,
+        };
         let mut matching = Vec::new();
         let mut errors = 0usize;
-        for i in 0..n {
-            let Some(item) = self.element(&items, &coll_origin, i) else {
+        for i in first..n {
+            let Some((key, value)) = items.key_and_value(i) else {
                 continue;
             };
-            match self.with_bound(vars, &item, frame, |inner| {
-                self.holds(body, inner, "the body of a quantifier")
-            }) {
+            let mark = frame.len();
+            match vars {
+                0 => {}
+                1 => frame.push::<false>(Val::Own(value), None),
+                _ => {
+                    frame.push::<false>(Val::Own(key), None);
+                    frame.push::<false>(Val::Own(value), None);
+                }
+            }
+            let holds = deciding.truth(body, frame, "the body of a quantifier");
+            frame.truncate(mark);
+            match holds {
                 Ok(b) if b == want_body => matching.push(i),
                 Ok(_) => {}
                 Err(_) => errors += 1,
             }
         }
+        self.charge_for(&deciding);
         let k = matching.len();
         let headline = match (kind, actual) {
             (_, _) if n == 0 => match kind {
@@ -663,6 +701,14 @@ enum Elements {
 }
 
 impl Elements {
+    /// Element `i`'s index or key, and its value.
+    fn key_and_value(&self, i: usize) -> Option<(Value, Value)> {
+        match self {
+            Elements::List(items) => Some((Value::Int(i as i64), items.get(i)?.clone())),
+            Elements::Members(members) => members.get(i).map(|(k, v, _)| (k.clone(), v.clone())),
+        }
+    }
+
     fn len(&self) -> usize {
         match self {
             Elements::List(items) => items.len(),
@@ -875,6 +921,48 @@ mod tests {
     use crate::eval::{ErrorKind, EvalOptions, Outcome};
 
     #[test]
+    fn explaining_from_where_deciding_broke_off_explains_the_same() {
+        let program = crate::compile_str(
+            "t.clr",
+            "stages a -> b\ngate a -> b {\n  rule small {\n    require all x in evidence.xs: x < 5\n  }\n  rule rare {\n    require none x in evidence.xs: x > 6\n  }\n  rule nested {\n    require not (any x in evidence.xs: x > 100)\n    require all x in evidence.xs: x < 5 or x > 8\n  }\n}\n",
+        )
+        .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors));
+        let evidence = crate::eval::parse_json(r#"{"xs": [1, 7, 2, 8, 9, 3]}"#, Default::default())
+            .unwrap_or(Value::Null);
+        let options = EvalOptions::at(jiff::Timestamp::UNIX_EPOCH);
+        let gate = &program.gates[0];
+        let verdicts =
+            Compiled::new(&program, &gate.lets, &gate.rules).verdicts(&evidence, &options);
+        let broke: Vec<_> = verdicts.iter().map(|v| v.broke_at.clone()).collect();
+        // `7` breaks both `x < 5` and `x > 6`; the `not` is no quantifier;
+        // `7` breaks `x < 5 or x > 8`, the second require.
+        assert_eq!(broke, [vec![(0, 1)], vec![(0, 1)], vec![(1, 1)]]);
+        let traced = Compiled::traced(&program, &gate.lets, &gate.rules);
+        let params = param_values(&program, &options);
+        let run = Run::<true>::new(&traced, &evidence, &params, &options);
+        for (i, verdict) in verdicts.iter().enumerate() {
+            let from_the_start = Verdict {
+                outcome: verdict.outcome,
+                problems: verdict.problems.clone(),
+                vacuous: verdict.vacuous.clone(),
+                broke_at: Vec::new(),
+            };
+            let resumed = run.explain_rule(i, verdict);
+            let whole = run.explain_rule(i, &from_the_start);
+            assert_eq!(format!("{resumed:?}"), format!("{whole:?}"), "rule {i}");
+            let notes: Vec<_> = resumed
+                .iter()
+                .flat_map(|p| p.explanation.notes.clone())
+                .collect();
+            let expected = ["3 of 6", "3 of 6", "2 of 6"];
+            assert!(
+                notes.iter().any(|n| n.starts_with(expected[i])),
+                "rule {i}: {notes:?}"
+            );
+        }
+    }
+
+    #[test]
     fn a_condition_that_exhausted_its_budget_is_not_evaluated_again() {
         let program = crate::compile_str(
             "t.clr",
@@ -894,6 +982,7 @@ mod tests {
             outcome: Outcome::Error,
             problems: vec![(Clause::Require, 0, Some(exhausted))],
             vacuous: Vec::new(),
+            broke_at: Vec::new(),
         };
         let problems = run.explain_rule(0, &verdict);
         let [problem] = problems.as_slice() else {
@@ -909,6 +998,7 @@ mod tests {
             outcome: Outcome::Error,
             problems: vec![(Clause::Require, 0, Some(other))],
             vacuous: Vec::new(),
+            broke_at: Vec::new(),
         };
         run.explain_rule(0, &verdict);
         assert!(run.budget.used() > 0);

@@ -45,6 +45,11 @@ pub(crate) struct Verdict {
     /// Quantifiers that held only because their collection was empty: an
     /// `all` or a `none` over nothing is true.
     pub vacuous: Vec<(Span, QuantKind)>,
+    /// For a failing `require` whose condition is an `all` or a `none`:
+    /// (its index among the requires, the element that broke it). Every
+    /// element before that one held the other way, so explaining it counts
+    /// the elements that break it from there (see `explain_quantifier`).
+    pub broke_at: Vec<(usize, usize)>,
 }
 
 /// The fast pass over one rule's clauses, for either evaluator: the `when`
@@ -64,6 +69,7 @@ pub(crate) fn run_clauses<'e, T>(
                     outcome: Outcome::Skipped,
                     problems: Vec::new(),
                     vacuous: Vec::new(),
+                    broke_at: Vec::new(),
                 }
             }
             Err(e) => {
@@ -71,6 +77,7 @@ pub(crate) fn run_clauses<'e, T>(
                     outcome: Outcome::Error,
                     problems: vec![(Clause::When, i, Some(e))],
                     vacuous: Vec::new(),
+                    broke_at: Vec::new(),
                 }
             }
         }
@@ -100,5 +107,6 @@ pub(crate) fn run_clauses<'e, T>(
         outcome,
         problems,
         vacuous: vacuous(),
+        broke_at: Vec::new(),
     }
 }
