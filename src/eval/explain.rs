@@ -920,16 +920,26 @@ mod tests {
     use crate::eval::compiled::{param_values, Compiled};
     use crate::eval::{ErrorKind, EvalOptions, Outcome};
 
+    /// A policy of one gate `a -> b` holding `rules`, evidence from `json`,
+    /// and options at a fixed time.
+    fn gate_of(rules: &str, json: &str) -> (crate::check::Program, Value, EvalOptions) {
+        let text = format!("stages a -> b\ngate a -> b {{\n  {rules}\n}}\n");
+        let program = crate::compile_str("t.clr", &text)
+            .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors));
+        let evidence = crate::eval::parse_json(json, Default::default()).unwrap_or(Value::Null);
+        (
+            program,
+            evidence,
+            EvalOptions::at(jiff::Timestamp::UNIX_EPOCH),
+        )
+    }
+
     #[test]
     fn explaining_from_where_deciding_broke_off_explains_the_same() {
-        let program = crate::compile_str(
-            "t.clr",
-            "stages a -> b\ngate a -> b {\n  rule small {\n    require all x in evidence.xs: x < 5\n  }\n  rule rare {\n    require none x in evidence.xs: x > 6\n  }\n  rule nested {\n    require not (any x in evidence.xs: x > 100)\n    require all x in evidence.xs: x < 5 or x > 8\n  }\n}\n",
-        )
-        .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors));
-        let evidence = crate::eval::parse_json(r#"{"xs": [1, 7, 2, 8, 9, 3]}"#, Default::default())
-            .unwrap_or(Value::Null);
-        let options = EvalOptions::at(jiff::Timestamp::UNIX_EPOCH);
+        let (program, evidence, options) = gate_of(
+            "rule small {\n    require all x in evidence.xs: x < 5\n  }\n  rule rare {\n    require none x in evidence.xs: x > 6\n  }\n  rule nested {\n    require not (any x in evidence.xs: x > 100)\n    require all x in evidence.xs: x < 5 or x > 8\n  }",
+            r#"{"xs": [1, 7, 2, 8, 9, 3]}"#,
+        );
         let gate = &program.gates[0];
         let verdicts =
             Compiled::new(&program, &gate.lets, &gate.rules).verdicts(&evidence, &options);
@@ -964,14 +974,10 @@ mod tests {
 
     #[test]
     fn a_condition_that_exhausted_its_budget_is_not_evaluated_again() {
-        let program = crate::compile_str(
-            "t.clr",
-            "stages a -> b\ngate a -> b {\n  rule r {\n    require all x in evidence.xs: x > 0\n  }\n}\n",
-        )
-        .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors));
-        let evidence = crate::eval::parse_json(r#"{"xs": [1, 2, 3]}"#, Default::default())
-            .unwrap_or(Value::Null);
-        let options = EvalOptions::at(jiff::Timestamp::UNIX_EPOCH);
+        let (program, evidence, options) = gate_of(
+            "rule r {\n    require all x in evidence.xs: x > 0\n  }",
+            r#"{"xs": [1, 2, 3]}"#,
+        );
         let gate = &program.gates[0];
         let traced = Compiled::traced(&program, &gate.lets, &gate.rules);
         let params = param_values(&program, &options);
