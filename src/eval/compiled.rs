@@ -722,14 +722,33 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         params: &'a [Option<Value>],
         options: &EvalOptions,
     ) -> Self {
+        let budget = Budget::new(options.limits.max_steps);
+        let (now, ledger) = (options.now, options.ledger.clone());
+        Run::start(
+            compiled,
+            (evidence, params),
+            (now, ledger),
+            budget,
+            options.limits,
+        )
+    }
+
+    /// A run before anything is evaluated in it.
+    fn start(
+        compiled: &'a Compiled<'a>,
+        (evidence, params): (&'a Value, &'a [Option<Value>]),
+        (now, ledger): (Timestamp, Option<Value>),
+        budget: Budget,
+        limits: crate::limits::Limits,
+    ) -> Self {
         Run {
             compiled,
             evidence,
             params,
-            now: options.now,
-            ledger: options.ledger.clone(),
-            budget: Budget::new(options.limits.max_steps),
-            cache: builtins::Cache::new(options.limits),
+            now,
+            ledger,
+            budget,
+            cache: builtins::Cache::new(limits),
             global: slots(compiled.globals.len()),
             block: slots(compiled.block.len()),
             rule: slots(0),
@@ -767,30 +786,18 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                     .collect(),
             )
         };
-        Run {
-            compiled: self.compiled,
-            evidence: self.evidence,
-            params: self.params,
-            now: self.now,
-            ledger: self.ledger.clone(),
-            budget: Budget::new(self.budget.max.saturating_sub(self.budget.used())),
-            cache: builtins::Cache::new(self.cache.limits),
-            global: copy(&self.global),
-            block: copy(&self.block),
-            rule: copy(&self.rule),
-            current_rule: Cell::new(self.current_rule.get()),
-            vacuous: RefCell::new(Vec::new()),
-            depth: Default::default(),
-            seen: (0..self.compiled.field_steps)
-                .map(|_| Cell::new(0))
-                .collect(),
-            compared: (0..self.compiled.compare_memos)
-                .map(|_| Cell::new((0, false)))
-                .collect(),
-            tracing: Tracing::default(),
-            broke: Cell::new(None),
-            stopped_at: Cell::new(0),
-        }
+        let mut run = Run::start(
+            self.compiled,
+            (self.evidence, self.params),
+            (self.now, self.ledger.clone()),
+            Budget::new(self.budget.max.saturating_sub(self.budget.used())),
+            self.cache.limits,
+        );
+        run.global = copy(&self.global);
+        run.block = copy(&self.block);
+        run.rule = copy(&self.rule);
+        run.current_rule.set(self.current_rule.get());
+        run
     }
 
     /// Charges this run's budget with what `beside` (made by
