@@ -191,6 +191,14 @@ impl std::error::Error for DecideError {}
 
 /// Decides the request (see the module docs for the strategy).
 pub fn decide(req: &Request<'_>) -> Result<GateResult, DecideError> {
+    let result = decide_target(req)?;
+    // A file read as a stream and read whole since (for what explanations
+    // show) must be the text the stream read (`evidence::stream`).
+    req.evidence.unchanged()?;
+    Ok(result)
+}
+
+fn decide_target(req: &Request<'_>) -> Result<GateResult, DecideError> {
     match req.target {
         Target::Gate(gate) => decide_gate(req, gate),
         Target::Rollback(stage) => {
@@ -526,7 +534,7 @@ pub fn record(
                 None => FileDigest {
                     file: f.name.clone(),
                     mount: f.mount.clone(),
-                    sha256: sha256(&f.text),
+                    sha256: f.sha256(),
                 },
             })
             .collect(),

@@ -6,7 +6,9 @@
 //! exactly the value serde_json builds (key order, integer or float, float
 //! bits) or leaves the text to serde_json. It never loads a text serde_json
 //! refuses. On the repository's own files that load, it must not leave them
-//! to serde_json either: that is the speed it exists for.
+//! to serde_json either: that is the speed it exists for. Read as a stream
+//! (src/evidence/stream.rs) cut every byte or every few, it loads exactly
+//! what it loads from the whole text, and gives up where it gives up.
 
 use clearance::eval::json::readers;
 use clearance::eval::projection::Projection;
@@ -136,6 +138,9 @@ const TIGHT: LoadLimits = LoadLimits {
 /// What the two readers make of `text` under every shape and limit: `Err`
 /// says how they disagree; `Ok` counts the loads the fast reader made and
 /// the loads serde_json made.
+/// Where streams are cut, in bytes (`readers::streamed`).
+const STREAM_CUTS: &[usize] = &[1, 2, 5, 64];
+
 fn agree(text: &str) -> Result<(usize, usize), String> {
     let (mut fast_loads, mut serde_loads) = (0, 0);
     for limits in [LoadLimits::default(), TIGHT] {
@@ -143,6 +148,24 @@ fn agree(text: &str) -> Result<(usize, usize), String> {
             for drop_unread in [false, true] {
                 let fast = readers::fast(text, limits, shape.as_ref(), drop_unread);
                 let serde = readers::serde(text, limits, shape.as_ref(), drop_unread);
+                // A stream cut anywhere (every byte, and every few) loads
+                // what the whole text loads, and gives up where it does.
+                for chunk in STREAM_CUTS {
+                    let streamed =
+                        readers::streamed(text, *chunk, limits, shape.as_ref(), drop_unread);
+                    let (mut a, mut b) = (String::new(), String::new());
+                    if let Some(v) = &fast {
+                        canonical(v, &mut a);
+                    }
+                    if let Some(v) = &streamed {
+                        canonical(v, &mut b);
+                    }
+                    if fast.is_some() != streamed.is_some() || a != b {
+                        return Err(format!(
+                            "the stream cut every {chunk} bytes differs, limits {limits:?}, shape {shape:?}:\nwhole    {a}\nstreamed {b}"
+                        ));
+                    }
+                }
                 serde_loads += usize::from(serde.is_ok());
                 let Some(fast) = fast else { continue };
                 fast_loads += 1;

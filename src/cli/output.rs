@@ -303,21 +303,27 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
         })
         .collect::<Result<Vec<_>, _>>()?;
     let github = format == Format::Github || kinds.contains(&Output::Report(Format::Github));
-    if github {
-        if let Some(summary) = std::env::var_os("GITHUB_STEP_SUMMARY") {
-            use std::io::Write;
-            let md = render(Format::Markdown, run);
-            // The summary is a convenience next to the decision, not part
-            // of it: a runner whose summary file cannot be written still
-            // gets the decision, with a warning.
-            if let Err(e) = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&summary)
-                .and_then(|mut f| f.write_all(md.as_bytes()))
-            {
-                eprintln!("warning: cannot append the summary to $GITHUB_STEP_SUMMARY: {e}");
-            }
+    let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|_| github);
+    let md = summary.as_ref().map(|_| render(Format::Markdown, run));
+    let shown = render(format, run);
+    // Everything to be shown is rendered: a file read as a stream and read
+    // whole since (for what a report cites) must still be the text the
+    // decision was made on, or nothing is shown.
+    run.evidence
+        .unchanged()
+        .map_err(|e| NoDecision(e.render(run.style)))?;
+    if let (Some(summary), Some(md)) = (summary, md) {
+        use std::io::Write;
+        // The summary is a convenience next to the decision, not part
+        // of it: a runner whose summary file cannot be written still
+        // gets the decision, with a warning.
+        if let Err(e) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&summary)
+            .and_then(|mut f| f.write_all(md.as_bytes()))
+        {
+            eprintln!("warning: cannot append the summary to $GITHUB_STEP_SUMMARY: {e}");
         }
     }
     if let Some(recording) = &run.recording {
@@ -332,7 +338,7 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
             .map_err(plain_error)?;
         eprintln!("recorded in {} as seq {seq}", recording.ledger);
     }
-    super::emit(&render(format, run))?;
+    super::emit(&shown)?;
     for s in staged {
         s.commit()?;
     }

@@ -1545,7 +1545,7 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 file.format
                     .parse(
                         &file.name,
-                        &file.text,
+                        file.text(),
                         &self.cache.limits,
                         crate::evidence::Load::Full,
                     )
@@ -1554,7 +1554,7 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             return crate::evidence::tree::at_pointer(whole.as_ref()?, &inner);
         }
         let at = texts.locate(pointer)?;
-        let text = file.text.get(at.start..at.end)?;
+        let text = file.text().get(at.start..at.end)?;
         let limits = super::LoadLimits {
             max_depth: self.cache.limits.evidence_depth,
             max_string: self.cache.limits.string_bytes,

@@ -19,14 +19,13 @@
 //! range, duplicate keys).
 
 use super::projection::Projection;
-use super::value::{same_bytes, LoadLimits, Loading, NewObject, Value};
-use std::borrow::Cow;
+use super::value::{same_bytes, LoadLimits, Loading, Value};
 
 /// The reader met something it leaves to serde_json.
 #[derive(Debug)]
 pub(crate) struct GiveUp;
 
-type Fast<T> = Result<T, GiveUp>;
+pub(crate) type Fast<T> = Result<T, GiveUp>;
 
 /// What to build of the document.
 #[derive(Clone, Copy)]
@@ -83,6 +82,18 @@ pub mod readers {
         (landmarks.ends.len(), elements)
     }
 
+    /// The fast reader over a stream of `text` cut every `chunk` bytes
+    /// (at least 1): `None` where it gives up.
+    pub fn streamed(
+        text: &str,
+        chunk: usize,
+        limits: LoadLimits,
+        projection: Option<&Projection>,
+        drop_unread: bool,
+    ) -> Option<Value> {
+        crate::evidence::stream::load_in_chunks(text, chunk, limits, projection, drop_unread)
+    }
+
     /// serde_json alone.
     pub fn serde(
         text: &str,
@@ -110,28 +121,39 @@ pub(crate) fn load_noting(
     shape: Shape<'_>,
     landmarks: Option<&mut Landmarks>,
 ) -> Option<Value> {
+    read_window(text, limits, shape, landmarks).map(|(value, _)| value)
+}
+
+/// [`load_noting`] over any [`Window`]: the value, and the window as the
+/// load left it (a stream's at its end, with its digest).
+pub(crate) fn read_window<W: Window>(
+    window: W,
+    limits: LoadLimits,
+    shape: Shape<'_>,
+    landmarks: Option<&mut Landmarks>,
+) -> Option<(Value, W)> {
     let loading = Loading::new();
     let mut noted = landmarks.as_ref().map(|l| Landmarks::every(l.spacing));
-    let value = {
+    let (value, window) = {
         let mut loading = loading.borrow_mut();
         let mut reader = Reader {
-            text,
-            bytes: text.as_bytes(),
+            window,
             at: 0,
+            keep: 0,
             limits,
             loading: &mut loading,
             keys: Vec::new(),
             note_every: noted.as_ref().map_or(usize::MAX, |l| l.spacing),
             landmarks: noted.as_mut(),
         };
-        reader.document(shape)
+        (reader.document(shape), reader.window)
     };
     Loading::finish(loading);
     let value = value.ok()?;
     if let (Some(into), Some(noted)) = (landmarks, noted) {
         *into = noted;
     }
-    Some(value)
+    Some((value, window))
 }
 
 /// Where the large containers of a JSON text end and where elements of
@@ -175,17 +197,53 @@ impl Landmarks {
     }
 }
 
-struct Reader<'t, 'l> {
-    text: &'t str,
-    bytes: &'t [u8],
-    /// The next byte to read.
+/// The text a [`Reader`] reads: all of it at once (`&str`), or a window
+/// onto a stream that moves on as the reader does (`evidence::stream`), so
+/// a large file is never held whole. Offsets are in the whole text.
+pub(crate) trait Window {
+    /// The text now in the window.
+    fn text(&self) -> &str;
+    /// The offset in the whole text of the window's first byte.
+    fn base(&self) -> usize;
+    /// Moves the window on: drops the text before `keep` (an offset in the
+    /// window) and appends what comes next; `Ok(false)` at the end of the
+    /// text, `Err` when the stream cannot go on.
+    fn more(&mut self, keep: usize) -> Fast<bool>;
+}
+
+impl Window for &str {
+    #[inline(always)]
+    fn text(&self) -> &str {
+        self
+    }
+
+    #[inline(always)]
+    fn base(&self) -> usize {
+        0
+    }
+
+    #[inline(always)]
+    fn more(&mut self, _keep: usize) -> Fast<bool> {
+        Ok(false)
+    }
+}
+
+struct Reader<'l, W> {
+    window: W,
+    /// The next byte to read (an offset in the whole text).
     at: usize,
+    /// Where the token being read starts: a stream's window keeps the text
+    /// from here when it moves on. A key stays kept until its value's
+    /// first byte is read, so that its callers can read it after the colon.
+    keep: usize,
     limits: LoadLimits,
     loading: &'l mut Loading,
-    /// The keys of the objects being read that are not built (skipped, or
-    /// left out of a decision's load) and, in such an object, the kept
-    /// ones: innermost object last, each from its [`ObjectKeys::start`].
-    keys: Vec<Cow<'t, str>>,
+    /// The hashes of the keys of the objects being read that are not built
+    /// (skipped, or left out of a decision's load) and, in such an object,
+    /// of the kept ones: innermost object last, each from its
+    /// [`ObjectKeys::start`]. Two equal hashes give up: serde_json then
+    /// says whether the keys are the same.
+    keys: Vec<u64>,
     /// Where to note positions, when the caller asked.
     landmarks: Option<&'l mut Landmarks>,
     /// Their spacing, or `usize::MAX` for none: checked for every element
@@ -193,15 +251,48 @@ struct Reader<'t, 'l> {
     note_every: usize,
 }
 
+/// A string just read: where it is in the whole text (valid until the
+/// window moves past it: see [`Reader::keep`]), or unescaped.
+enum Text {
+    At(usize, usize),
+    Unescaped(String),
+}
+
+/// The text of `string`, read from `window`.
+#[inline(always)]
+fn text_of<'a, W: Window>(window: &'a W, string: &'a Text) -> Fast<&'a str> {
+    match string {
+        Text::At(start, end) => slice(window, *start, *end),
+        Text::Unescaped(s) => Ok(s),
+    }
+}
+
+/// The text from `start` to `end` (offsets in the whole text), which must
+/// still be in `window`.
+#[inline(always)]
+fn slice<W: Window>(window: &W, start: usize, end: usize) -> Fast<&str> {
+    let base = window.base();
+    let range = start.checked_sub(base).ok_or(GiveUp)?..end.checked_sub(base).ok_or(GiveUp)?;
+    window.text().get(range).ok_or(GiveUp)
+}
+
 /// The keys of one object on [`Reader::keys`], checked for duplicates.
-struct ObjectKeys<'t> {
+struct ObjectKeys {
     start: usize,
     /// Past [`FEW_KEYS`], the object's keys move here: an object of many
     /// keys is not checked in quadratic time.
-    many: Option<HashSet<Cow<'t, str>>>,
+    many: Option<HashSet<u64>>,
 }
 
-type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
+
+/// A key's hash for [`Reader::keys`]: fixed, so that which files give up
+/// (and so how long a load takes) does not change from run to run.
+#[inline]
+fn key_hash(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x5eed_c1ea_a2ce).hash_one(key)
+}
 
 /// Keys compared one by one, as most objects have (see [`ObjectKeys`]).
 const FEW_KEYS: usize = 16;
@@ -211,7 +302,7 @@ const FEW_KEYS: usize = 16;
 /// searching the text for it; left to serde_json.
 const BEYOND_I64: f64 = 9_223_372_036_854_775_808.0;
 
-impl<'t> Reader<'t, '_> {
+impl<W: Window> Reader<'_, W> {
     fn document(&mut self, shape: Shape<'_>) -> Fast<Value> {
         let value = match shape {
             Shape::Whole => self.whole(0)?,
@@ -220,8 +311,9 @@ impl<'t> Reader<'t, '_> {
                 drop_unread,
             } => self.projected(projection, 0, drop_unread)?,
         };
-        self.skip_whitespace();
-        if self.at != self.bytes.len() {
+        self.skip_whitespace()?;
+        self.keep = self.at;
+        if self.byte_at(self.at)?.is_some() {
             return Err(GiveUp);
         }
         Ok(value)
@@ -242,8 +334,11 @@ impl<'t> Reader<'t, '_> {
         let inner = self.deeper(depth)?;
         let mut object = self.loading.begin_object();
         self.members(|r, key| {
+            let key = r.loading.key(text_of(&r.window, &key)?);
             let value = r.whole(inner)?;
-            r.add_entry(&mut object, &key, value)
+            r.loading
+                .add_entry(&mut object, key, value)
+                .map_err(|_duplicate| GiveUp)
         })?;
         Ok(self.loading.end_object(object))
     }
@@ -287,19 +382,24 @@ impl<'t> Reader<'t, '_> {
         // kept entries go to the load unchecked.
         let mut keys = self.object_keys();
         self.members(|r, key| {
-            match field(node, &key).or(node.items.as_deref()) {
+            // The key is read before its value moves the window on.
+            let key = text_of(&r.window, &key)?;
+            let hash = key_hash(key);
+            match field(node, key).or(node.items.as_deref()) {
                 Some(child) => {
+                    let key = r.loading.key(key);
                     let value = r.projected(child, inner, drop_unread)?;
-                    r.loading.push_entry(&key, value);
+                    r.loading.push_entry(key, value);
                 }
                 None => {
+                    let key = (!drop_unread).then(|| r.loading.key(key));
                     r.skip(inner)?;
-                    if !drop_unread {
-                        r.loading.push_entry(&key, Value::Null);
+                    if let Some(key) = key {
+                        r.loading.push_entry(key, Value::Null);
                     }
                 }
             }
-            r.first_sighting(&mut keys, key)
+            r.first_sighting(&mut keys, hash)
         })?;
         self.keys.truncate(keys.start);
         Ok(self.loading.end_object(object))
@@ -342,8 +442,9 @@ impl<'t> Reader<'t, '_> {
                 let inner = r.deeper(depth)?;
                 let mut keys = r.object_keys();
                 r.members(|r, key| {
+                    let hash = key_hash(text_of(&r.window, &key)?);
                     r.skip(inner)?;
-                    r.first_sighting(&mut keys, key)
+                    r.first_sighting(&mut keys, hash)
                 })?;
                 r.keys.truncate(keys.start);
                 Ok(())
@@ -354,7 +455,7 @@ impl<'t> Reader<'t, '_> {
             }),
             b'"' => {
                 let s = self.string()?;
-                self.within_string_limit(&s)
+                self.within_string_limit(text_of(&self.window, &s)?)
             }
             first => self.scalar(first).map(drop),
         }
@@ -366,8 +467,9 @@ impl<'t> Reader<'t, '_> {
         match first {
             b'"' => {
                 let s = self.string()?;
-                self.within_string_limit(&s)?;
-                Ok(self.loading.string_value(&s))
+                let s = text_of(&self.window, &s)?;
+                self.within_string_limit(s)?;
+                Ok(self.loading.string_value(s))
             }
             b'-' | b'0'..=b'9' => self.number(self.at - 1),
             b't' => self.literal(b"rue", Value::Bool(true)),
@@ -378,8 +480,10 @@ impl<'t> Reader<'t, '_> {
     }
 
     fn literal(&mut self, rest: &[u8], value: Value) -> Fast<Value> {
-        if self.bytes.get(self.at..self.at + rest.len()) != Some(rest) {
-            return Err(GiveUp);
+        for (i, expected) in rest.iter().enumerate() {
+            if self.byte_at(self.at + i)? != Some(*expected) {
+                return Err(GiveUp);
+            }
         }
         self.at += rest.len();
         Ok(value)
@@ -392,32 +496,25 @@ impl<'t> Reader<'t, '_> {
         Ok(())
     }
 
-    fn add_entry(&mut self, object: &mut NewObject, key: &str, value: Value) -> Fast<()> {
-        self.loading
-            .add_entry(object, key, value)
-            .map_err(|_duplicate| GiveUp)
-    }
-
     // ───── keys ─────
 
     /// Starts checking the keys of an object.
-    fn object_keys(&self) -> ObjectKeys<'t> {
+    fn object_keys(&self) -> ObjectKeys {
         ObjectKeys {
             start: self.keys.len(),
             many: None,
         }
     }
 
-    /// Notes `key` in `object`; gives up if the object has it already.
-    fn first_sighting(&mut self, object: &mut ObjectKeys<'t>, key: Cow<'t, str>) -> Fast<()> {
+    /// Notes the key of hash `key` in `object`; gives up if the object has
+    /// one of that hash already (the same key, or, rarely, another that
+    /// serde_json then tells apart).
+    fn first_sighting(&mut self, object: &mut ObjectKeys, key: u64) -> Fast<()> {
         if let Some(set) = &mut object.many {
             return if set.insert(key) { Ok(()) } else { Err(GiveUp) };
         }
         let mine = self.keys.get(object.start..).unwrap_or(&[]);
-        if mine
-            .iter()
-            .any(|k| same_bytes(k.as_bytes(), key.as_bytes()))
-        {
+        if mine.contains(&key) {
             return Err(GiveUp);
         }
         if mine.len() < FEW_KEYS {
@@ -464,8 +561,8 @@ impl<'t> Reader<'t, '_> {
     /// byte that is not whitespace; returns where.
     #[cold]
     #[inline(never)]
-    fn note_element(&mut self, list: usize, index: usize) -> usize {
-        self.skip_whitespace();
+    fn note_element(&mut self, list: usize, index: usize) -> Fast<usize> {
+        self.skip_whitespace()?;
         let at = self.at;
         if let Some(landmarks) = &mut self.landmarks {
             landmarks
@@ -474,32 +571,100 @@ impl<'t> Reader<'t, '_> {
                 .or_default()
                 .push((index, at));
         }
-        at
+        Ok(at)
+    }
+
+    // ───── the window ─────
+
+    /// The byte at `at`, moving the window on to it if need be; `None` at
+    /// the end of the text.
+    #[inline(always)]
+    fn byte_at(&mut self, at: usize) -> Fast<Option<u8>> {
+        let base = self.window.base();
+        match self.window.text().as_bytes().get(at.wrapping_sub(base)) {
+            Some(&byte) => Ok(Some(byte)),
+            None => self.byte_beyond(at),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn byte_beyond(&mut self, at: usize) -> Fast<Option<u8>> {
+        loop {
+            let base = self.window.base();
+            let index = at.checked_sub(base).ok_or(GiveUp)?;
+            if let Some(&byte) = self.window.text().as_bytes().get(index) {
+                return Ok(Some(byte));
+            }
+            if !self.more()? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Moves the window on, keeping the token being read.
+    fn more(&mut self) -> Fast<bool> {
+        let keep = self.keep.checked_sub(self.window.base()).ok_or(GiveUp)?;
+        self.window.more(keep)
+    }
+
+    /// The offset of the first quote, backslash or control character at or
+    /// after `from`, or of the end of the text: [`special_byte`] over the
+    /// window, moving it on as it goes.
+    #[inline(always)]
+    fn special_from(&mut self, mut from: usize) -> Fast<usize> {
+        loop {
+            let base = self.window.base();
+            let bytes = self.window.text().as_bytes();
+            let index = from.checked_sub(base).ok_or(GiveUp)?;
+            let found = special_byte(bytes, index);
+            if found < bytes.len() || !self.more()? {
+                return Ok(base + found.max(index));
+            }
+            from = base + found.max(index);
+        }
     }
 
     // ───── tokens ─────
 
-    fn skip_whitespace(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.bytes.get(self.at) {
-            self.at += 1;
+    fn skip_whitespace(&mut self) -> Fast<()> {
+        loop {
+            let base = self.window.base();
+            let bytes = self.window.text().as_bytes();
+            let mut i = self.at.checked_sub(base).ok_or(GiveUp)?;
+            while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(i) {
+                i += 1;
+            }
+            self.at = base + i;
+            if i < bytes.len() || !self.more()? {
+                return Ok(());
+            }
         }
     }
 
-    /// The next byte that is not whitespace, consumed.
+    /// The next byte that is not whitespace, consumed: the start of a token.
     fn next_byte(&mut self) -> Fast<u8> {
-        self.skip_whitespace();
-        let byte = *self.bytes.get(self.at).ok_or(GiveUp)?;
+        self.skip_whitespace()?;
+        self.keep = self.at;
+        self.consume()
+    }
+
+    /// The byte at `at`, consumed (the end of the text gives up).
+    #[inline(always)]
+    fn consume(&mut self) -> Fast<u8> {
+        let byte = self.byte_at(self.at)?.ok_or(GiveUp)?;
         self.at += 1;
         Ok(byte)
     }
 
     /// Reads the members of an object just opened, to its `}`: `read` is
-    /// given each key, its value still to be read.
+    /// given each key (to be read before the value), the value still to
+    /// be read.
     #[inline(always)]
-    fn members(&mut self, mut read: impl FnMut(&mut Self, Cow<'t, str>) -> Fast<()>) -> Fast<()> {
+    fn members(&mut self, mut read: impl FnMut(&mut Self, Text) -> Fast<()>) -> Fast<()> {
         // Every caller has just read the `{`.
         let object = self.at - 1;
-        if self.closes(b'}') {
+        if self.closes(b'}')? {
             return Ok(());
         }
         loop {
@@ -519,7 +684,7 @@ impl<'t> Reader<'t, '_> {
     fn items(&mut self, mut read: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
         // Every caller has just read the `[`.
         let list = self.at - 1;
-        if self.closes(b']') {
+        if self.closes(b']')? {
             return Ok(());
         }
         let mut index = 0;
@@ -528,7 +693,7 @@ impl<'t> Reader<'t, '_> {
             // `at` is still before the element's whitespace: noted ones
             // are at least the spacing apart all the same.
             if self.at - last_noted >= self.note_every {
-                last_noted = self.note_element(list, index);
+                last_noted = self.note_element(list, index)?;
             }
             index += 1;
             read(self)?;
@@ -543,13 +708,13 @@ impl<'t> Reader<'t, '_> {
 
     /// Just after a container opened: whether it closes at once (`close`
     /// consumed).
-    fn closes(&mut self, close: u8) -> bool {
-        self.skip_whitespace();
-        if self.bytes.get(self.at) == Some(&close) {
+    fn closes(&mut self, close: u8) -> Fast<bool> {
+        self.skip_whitespace()?;
+        if self.byte_at(self.at)? == Some(close) {
             self.at += 1;
-            return true;
+            return Ok(true);
         }
-        false
+        Ok(false)
     }
 
     /// After an element: `true` at a comma, `false` at `close`.
@@ -561,30 +726,31 @@ impl<'t> Reader<'t, '_> {
         }
     }
 
-    /// An object's key and the colon after it.
+    /// An object's key and the colon after it; the key is kept in the
+    /// window until the value's first byte is read.
     #[inline]
-    fn key(&mut self) -> Fast<Cow<'t, str>> {
+    fn key(&mut self) -> Fast<Text> {
         if self.next_byte()? != b'"' {
             return Err(GiveUp);
         }
         let key = self.string()?;
-        if self.next_byte()? != b':' {
+        self.skip_whitespace()?;
+        if self.consume()? != b':' {
             return Err(GiveUp);
         }
         Ok(key)
     }
 
-    /// A string whose opening quote was just read: borrowed from the text
-    /// when it has no escape (inlined: most strings are keys and short
-    /// values, and a call costs about as much as finding their end).
+    /// A string whose opening quote was just read (inlined: most strings
+    /// are keys and short values, and a call costs about as much as finding
+    /// their end).
     #[inline]
-    fn string(&mut self) -> Fast<Cow<'t, str>> {
+    fn string(&mut self) -> Fast<Text> {
         let start = self.at;
-        let end = special_byte(self.bytes, start);
-        if self.bytes.get(end) == Some(&b'"') {
+        let end = self.special_from(start)?;
+        if self.byte_at(end)? == Some(b'"') {
             self.at = end + 1;
-            // Both ends are ASCII quotes, so this is a whole UTF-8 slice.
-            return self.text.get(start..end).map(Cow::Borrowed).ok_or(GiveUp);
+            return Ok(Text::At(start, end));
         }
         self.escaped_string(start, end)
     }
@@ -594,20 +760,27 @@ impl<'t> Reader<'t, '_> {
     /// there, surrogates included; or a control character or the end of
     /// the text, which serde_json refuses.
     #[inline(never)]
-    fn escaped_string(&mut self, start: usize, mut end: usize) -> Fast<Cow<'t, str>> {
+    fn escaped_string(&mut self, start: usize, mut end: usize) -> Fast<Text> {
         // Find the closing quote: every escape is a backslash and the byte
         // after it (the rest of `\uXXXX` is plain hex).
         loop {
-            match self.bytes.get(end) {
-                Some(b'\\') => end = special_byte(self.bytes, end + 2),
+            match self.byte_at(end)? {
+                Some(b'\\') => {
+                    // The escaped byte must be there (a backslash at the end
+                    // of the text is refused below, as the end is).
+                    if self.byte_at(end + 1)?.is_none() {
+                        return Err(GiveUp);
+                    }
+                    end = self.special_from(end + 2)?;
+                }
                 Some(b'"') => break,
                 _ => return Err(GiveUp),
             }
         }
         self.at = end + 1;
-        let quoted = self.text.get(start - 1..end + 1).ok_or(GiveUp)?;
+        let quoted = slice(&self.window, start - 1, end + 1)?;
         serde_json::from_str::<String>(quoted)
-            .map(Cow::Owned)
+            .map(Text::Unescaped)
             .map_err(|_| GiveUp)
     }
 
@@ -615,11 +788,11 @@ impl<'t> Reader<'t, '_> {
     /// integer of up to 18 digits is read here; any other number is read by
     /// serde_json from its own text, so a float is the same float there.
     fn number(&mut self, start: usize) -> Fast<Value> {
-        let negative = self.bytes.get(start) == Some(&b'-');
+        let negative = self.byte_at(start)? == Some(b'-');
         let digits_start = start + usize::from(negative);
         let mut end = digits_start;
         let mut magnitude: i64 = 0;
-        while let Some(&digit @ b'0'..=b'9') = self.bytes.get(end) {
+        while let Some(digit @ b'0'..=b'9') = self.byte_at(end)? {
             if end - digits_start == 18 {
                 return self.other_number(start);
             }
@@ -627,8 +800,8 @@ impl<'t> Reader<'t, '_> {
             end += 1;
         }
         let digits = end - digits_start;
-        let leading_zero = digits > 1 && self.bytes.get(digits_start) == Some(&b'0');
-        let fraction_or_exponent = matches!(self.bytes.get(end), Some(b'.' | b'e' | b'E'));
+        let leading_zero = digits > 1 && self.byte_at(digits_start)? == Some(b'0');
+        let fraction_or_exponent = matches!(self.byte_at(end)?, Some(b'.' | b'e' | b'E'));
         // `-0` is a float to serde_json (negative zero), so it is left to it.
         if digits == 0 || leading_zero || fraction_or_exponent || (negative && magnitude == 0) {
             return self.other_number(start);
@@ -639,10 +812,10 @@ impl<'t> Reader<'t, '_> {
 
     fn other_number(&mut self, start: usize) -> Fast<Value> {
         let mut end = start + 1;
-        while let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.bytes.get(end) {
+        while let Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') = self.byte_at(end)? {
             end += 1;
         }
-        let text = self.text.get(start..end).ok_or(GiveUp)?;
+        let text = slice(&self.window, start, end)?;
         let number = serde_json::from_str::<serde_json::Number>(text).map_err(|_| GiveUp)?;
         self.at = end;
         if let Some(i) = number.as_i64() {

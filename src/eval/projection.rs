@@ -542,11 +542,9 @@ impl<'de> Visitor<'de> for Seed<'_> {
             if dropped.contains(&key) {
                 return Err(duplicate_key(&key));
             }
-            if let Err(key) = self
-                .loading
-                .borrow_mut()
-                .add_entry(&mut object, &key, value)
-            {
+            let mut loading = self.loading.borrow_mut();
+            let interned = loading.key(&key);
+            if let Err(key) = loading.add_entry(&mut object, interned, value) {
                 return Err(duplicate_key(&key));
             }
         }

@@ -1052,10 +1052,9 @@ impl Loading {
     pub(crate) fn add_entry(
         &mut self,
         at: &mut NewObject,
-        key: &str,
+        key: Rc<str>,
         value: Value,
     ) -> Result<(), Rc<str>> {
-        let key = self.strings.get(key);
         let mine = self.entries.get(at.start..).unwrap_or(&[]);
         let duplicate = match &mut at.many {
             Some(set) => !set.insert(key.clone()),
@@ -1079,9 +1078,14 @@ impl Loading {
 
     /// Adds `key: value` to the object being loaded, its keys checked for
     /// duplicates by the caller.
-    pub(crate) fn push_entry(&mut self, key: &str, value: Value) {
-        let key = self.strings.get(key);
+    pub(crate) fn push_entry(&mut self, key: Rc<str>, value: Value) {
         self.entries.push((key, value));
+    }
+
+    /// A key for [`Self::add_entry`] or [`Self::push_entry`], shared with
+    /// the load's other copies of it.
+    pub(crate) fn key(&mut self, key: &str) -> Rc<str> {
+        self.strings.get(key)
     }
 
     /// Whether the object `at` has `key` so far.
@@ -1229,11 +1233,9 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
         let mut object = self.loading.borrow().begin_object();
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             let value = map.next_value_seed(seed)?;
-            if let Err(key) = self
-                .loading
-                .borrow_mut()
-                .add_entry(&mut object, &key, value)
-            {
+            let mut loading = self.loading.borrow_mut();
+            let interned = loading.key(&key);
+            if let Err(key) = loading.add_entry(&mut object, interned, value) {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{key}` (ambiguous evidence is rejected)"
                 )));

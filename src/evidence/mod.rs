@@ -17,12 +17,14 @@
 mod error;
 mod junit;
 pub(crate) mod source;
+pub(crate) mod stream;
 pub(crate) mod tree;
 mod yaml;
 
 pub use crate::report::{Evidence, EvidenceText};
 pub use error::EvidenceError;
 pub use source::{read, read_limited, Source};
+pub use stream::STREAM_FROM;
 
 use crate::eval::projection::{self, Projection};
 use crate::eval::{LoadLimits, Value};
@@ -140,10 +142,7 @@ fn load_json(
     load: Load<'_>,
     landmarks: Option<&mut crate::eval::json::Landmarks>,
 ) -> Result<Value, crate::eval::value::LoadError> {
-    let bounds = LoadLimits {
-        max_depth: limits.evidence_depth,
-        max_string: limits.string_bytes,
-    };
+    let bounds = bounds(limits);
     match load {
         Load::Full => crate::eval::value::parse_json_noting(text, bounds, landmarks),
         Load::Explain(p) => projection::parse_with(text, bounds, p, false, landmarks),
@@ -159,15 +158,43 @@ pub fn parse_file(
 ) -> Result<Value, EvidenceError> {
     let format = Format::of(&file.name);
     if format != Format::Json {
-        return format.parse(&file.name, &file.text, limits, load);
+        return format.parse(&file.name, file.settle()?, limits, load);
     }
     // The load notes where the file's large values are, so a report that
     // cites one of them does not scan the text up to it (`report::locate`).
     let mut landmarks = crate::eval::json::Landmarks::default();
-    let value = load_json(&file.text, limits, load, Some(&mut landmarks))
-        .map_err(|e| EvidenceError::json(&file.name, &file.text, &e))?;
+    if let Some(deferred) = file.streaming() {
+        if let Some(value) = deferred.load(bounds(limits), shape(load), &mut landmarks)? {
+            file.note(landmarks);
+            return Ok(value);
+        }
+        // Left to the whole read, which says what is wrong.
+        landmarks = Default::default();
+    }
+    let text = file.settle()?;
+    let value = load_json(text, limits, load, Some(&mut landmarks))
+        .map_err(|e| EvidenceError::json(&file.name, text, &e))?;
     file.note(landmarks);
     Ok(value)
+}
+
+fn bounds(limits: &Limits) -> LoadLimits {
+    LoadLimits {
+        max_depth: limits.evidence_depth,
+        max_string: limits.string_bytes,
+    }
+}
+
+/// What the fast JSON reader builds for `load`.
+fn shape(load: Load<'_>) -> crate::eval::json::Shape<'_> {
+    use crate::eval::json::Shape;
+    match load {
+        Load::Explain(p) | Load::Decide(p) if !p.whole => Shape::Projected {
+            projection: p,
+            drop_unread: matches!(load, Load::Decide(_)),
+        },
+        _ => Shape::Whole,
+    }
 }
 
 /// Parses the files read by [`read`] into one bundle, mounting named files

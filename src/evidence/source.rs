@@ -88,6 +88,14 @@ pub fn read(sources: &[Source], limits: &Limits) -> Result<Evidence, EvidenceErr
             }
             Source::File { path, .. } => {
                 let name = path.display().to_string();
+                if let Some(deferred) = streamable(path, &name, limits.evidence_bytes) {
+                    files.push(EvidenceText::deferred(
+                        source.mount().map(str::to_string),
+                        name,
+                        deferred,
+                    ));
+                    continue;
+                }
                 let text = read_limited(path, limits.evidence_bytes)?;
                 (name, Arc::new(text))
             }
@@ -105,6 +113,16 @@ pub fn read(sources: &[Source], limits: &Limits) -> Result<Evidence, EvidenceErr
         ));
     }
     Ok(Evidence { files })
+}
+
+/// A regular JSON file large enough to be read as a stream
+/// (`evidence::stream`), within the limit. Anything else is read whole,
+/// which says what is wrong with it.
+fn streamable(path: &Path, name: &str, max_bytes: u64) -> Option<super::stream::Deferred> {
+    let meta = std::fs::metadata(path).ok()?;
+    let large = meta.len() >= super::stream::STREAM_FROM && meta.len() <= max_bytes;
+    (meta.is_file() && large && super::Format::of(name) == super::Format::Json)
+        .then(|| super::stream::Deferred::new(path.to_path_buf(), name.to_string(), max_bytes))
 }
 
 /// Reads one evidence file of at most `max_bytes`: a regular file, or a

@@ -257,7 +257,7 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
         let Some(file) = evidence.files.get(at.file) else {
             continue;
         };
-        let text = file.text.as_str();
+        let text = file.text().as_str();
         // A whole object or list spans many lines: point at its first line.
         let end = text
             .get(at.start..at.end)
@@ -310,7 +310,7 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
             labels,
             source: Box::new(miette::NamedSource::new(
                 file.name.clone(),
-                super::locate::SharedText(file.text.clone()),
+                super::locate::SharedText(file.text().clone()),
             )),
         };
         let mut text = String::new();

@@ -8,6 +8,8 @@
 //! ([`crate::eval::json::Landmarks`], every 16 KiB), so locating even the
 //! last component of a 100 MB bundle scans about that much, not the file.
 
+use crate::evidence::stream::Deferred;
+use crate::evidence::EvidenceError;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 
@@ -18,8 +20,12 @@ pub struct EvidenceText {
     pub mount: Option<String>,
     /// The file name as given (`<stdin>` for `-`).
     pub name: String,
-    /// Shared, not copied: a bundle can be a hundred megabytes.
-    pub text: std::sync::Arc<String>,
+    /// Shared, not copied: a bundle can be a hundred megabytes. Empty for
+    /// a file read as a stream (`deferred`); read through [`Self::text`].
+    held: std::sync::Arc<String>,
+    /// A large JSON file read as a stream, its text read whole only when
+    /// something needs it (`evidence::stream`).
+    deferred: Option<std::sync::Arc<crate::evidence::stream::Deferred>>,
     /// The reader its name picks.
     pub format: crate::evidence::Format,
     /// For a verified attestation: the file it was verified from (the text
@@ -36,8 +42,76 @@ impl EvidenceText {
             attestation: None,
             mount,
             name,
-            text,
+            held: text,
+            deferred: None,
             index: Default::default(),
+        }
+    }
+
+    /// A large JSON file to be read as a stream (`evidence::stream`).
+    pub(crate) fn deferred(mount: Option<String>, name: String, deferred: Deferred) -> Self {
+        EvidenceText {
+            deferred: Some(std::sync::Arc::new(deferred)),
+            ..EvidenceText::new(mount, name, Default::default())
+        }
+    }
+
+    /// The file's text. A file read as a stream is read whole here, on
+    /// first use; this is empty if it cannot be read any more, and if it
+    /// changed since the stream read it [`Evidence::unchanged`] says so:
+    /// nothing read from it is shown before that is checked.
+    pub fn text(&self) -> &std::sync::Arc<String> {
+        match &self.deferred {
+            None => &self.held,
+            Some(deferred) => match deferred.text() {
+                Ok(text) => text,
+                Err(_) => &self.held,
+            },
+        }
+    }
+
+    /// The text, or why it cannot be had (see [`Self::text`]).
+    pub(crate) fn settle(&self) -> Result<&std::sync::Arc<String>, EvidenceError> {
+        match &self.deferred {
+            None => Ok(&self.held),
+            Some(deferred) => deferred.text().map_err(Clone::clone),
+        }
+    }
+
+    /// The file read as a stream, while its text has not been read whole.
+    pub(crate) fn streaming(&self) -> Option<&Deferred> {
+        self.deferred.as_deref().filter(|d| !d.settled())
+    }
+
+    /// The hex SHA-256 of the text, as the decision record lists it.
+    pub fn sha256(&self) -> String {
+        if let Some(hex) = self.deferred.as_ref().and_then(|d| d.sha256()) {
+            return hex;
+        }
+        use sha2::Digest;
+        sha2::Sha256::digest(self.text().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+impl Evidence {
+    /// Whether every file read as a stream and read whole since is the
+    /// text the stream read: a report checks this before it shows anything.
+    pub fn unchanged(&self) -> Result<(), EvidenceError> {
+        for file in &self.files {
+            file.settled_or_unread()?;
+        }
+        Ok(())
+    }
+}
+
+impl EvidenceText {
+    fn settled_or_unread(&self) -> Result<(), EvidenceError> {
+        match &self.deferred {
+            Some(d) => d.unchanged(),
+            None => Ok(()),
         }
     }
 }
@@ -224,10 +298,10 @@ impl LocateIndex {
     /// Byte span of the value at `pointer` in `file`.
     fn locate_in(&self, file: &EvidenceText, pointer: &str) -> Option<(usize, usize)> {
         match file.format {
-            crate::evidence::Format::Json => self.locate(&file.text, pointer),
+            crate::evidence::Format::Json => self.locate(file.text(), pointer),
             other => self
                 .positions
-                .get_or_init(|| other.positions(&file.text))
+                .get_or_init(|| other.positions(file.text()))
                 .as_ref()?
                 .at(pointer),
         }
@@ -534,7 +608,7 @@ impl Evidence {
     /// `file:line:column` of a located value.
     pub fn describe(&self, at: &Located) -> Option<(String, usize, usize)> {
         let f = self.files.get(at.file)?;
-        let text = f.text.as_str();
+        let text = f.text().as_str();
         let lines = f.index.lines.get_or_init(|| LineIndex::new(text));
         let (line, col) = lines.line_col(text, at.start);
         Some((f.name.clone(), line, col))
