@@ -643,7 +643,27 @@ impl<W: Window> Reader<'_, W> {
     }
 
     /// The next byte that is not whitespace, consumed: the start of a token.
+    /// (Each token function reads the window once and leaves its edge to a
+    /// second, cold one: the window's bounds stay in registers.)
+    #[inline(always)]
     fn next_byte(&mut self) -> Fast<u8> {
+        let base = self.window.base();
+        let bytes = self.window.text().as_bytes();
+        let mut i = self.at.wrapping_sub(base);
+        while let Some(&byte) = bytes.get(i) {
+            if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
+                self.keep = base + i;
+                self.at = base + i + 1;
+                return Ok(byte);
+            }
+            i += 1;
+        }
+        self.next_byte_beyond()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn next_byte_beyond(&mut self) -> Fast<u8> {
         self.skip_whitespace()?;
         self.keep = self.at;
         self.consume()
@@ -708,7 +728,18 @@ impl<W: Window> Reader<'_, W> {
 
     /// Just after a container opened: whether it closes at once (`close`
     /// consumed).
+    #[inline(always)]
     fn closes(&mut self, close: u8) -> Fast<bool> {
+        let base = self.window.base();
+        let bytes = self.window.text().as_bytes();
+        match bytes.get(self.at.wrapping_sub(base)) {
+            Some(&byte) if byte == close => {
+                self.at += 1;
+                return Ok(true);
+            }
+            Some(b' ' | b'\n' | b'\r' | b'\t') | None => {}
+            Some(_) => return Ok(false),
+        }
         self.skip_whitespace()?;
         if self.byte_at(self.at)? == Some(close) {
             self.at += 1;
@@ -734,6 +765,12 @@ impl<W: Window> Reader<'_, W> {
             return Err(GiveUp);
         }
         let key = self.string()?;
+        // The colon, most often right after the key.
+        let base = self.window.base();
+        if self.window.text().as_bytes().get(self.at.wrapping_sub(base)) == Some(&b':') {
+            self.at += 1;
+            return Ok(key);
+        }
         self.skip_whitespace()?;
         if self.consume()? != b':' {
             return Err(GiveUp);
@@ -747,6 +784,23 @@ impl<W: Window> Reader<'_, W> {
     #[inline]
     fn string(&mut self) -> Fast<Text> {
         let start = self.at;
+        let base = self.window.base();
+        let bytes = self.window.text().as_bytes();
+        let end = special_byte(bytes, start.wrapping_sub(base));
+        match bytes.get(end) {
+            Some(b'"') => {
+                self.at = base + end + 1;
+                Ok(Text::At(start, base + end))
+            }
+            Some(_) => self.escaped_string(start, base + end),
+            None => self.string_beyond(start),
+        }
+    }
+
+    /// [`Self::string`] where the window ends inside the string.
+    #[cold]
+    #[inline(never)]
+    fn string_beyond(&mut self, start: usize) -> Fast<Text> {
         let end = self.special_from(start)?;
         if self.byte_at(end)? == Some(b'"') {
             self.at = end + 1;
@@ -788,6 +842,40 @@ impl<W: Window> Reader<'_, W> {
     /// integer of up to 18 digits is read here; any other number is read by
     /// serde_json from its own text, so a float is the same float there.
     fn number(&mut self, start: usize) -> Fast<Value> {
+        // Most numbers end inside the window: read them there.
+        let base = self.window.base();
+        let bytes = self.window.text().as_bytes();
+        let first = start.wrapping_sub(base);
+        let negative = bytes.get(first) == Some(&b'-');
+        let digits_start = first + usize::from(negative);
+        let mut end = digits_start;
+        let mut magnitude: i64 = 0;
+        while let Some(&digit @ b'0'..=b'9') = bytes.get(end) {
+            if end - digits_start == 18 {
+                return self.other_number(start);
+            }
+            magnitude = magnitude * 10 + i64::from(digit - b'0');
+            end += 1;
+        }
+        let Some(&after) = bytes.get(end) else {
+            return self.number_beyond(start);
+        };
+        let digits = end - digits_start;
+        let leading_zero = digits > 1 && bytes.get(digits_start) == Some(&b'0');
+        let fraction_or_exponent = matches!(after, b'.' | b'e' | b'E');
+        // `-0` is a float to serde_json (negative zero), so it is left to it.
+        if digits == 0 || leading_zero || fraction_or_exponent || (negative && magnitude == 0) {
+            return self.other_number(start);
+        }
+        self.at = base + end;
+        Ok(Value::Int(if negative { -magnitude } else { magnitude }))
+    }
+
+    /// [`Self::number`] where the window ends inside the number (or just
+    /// after it).
+    #[cold]
+    #[inline(never)]
+    fn number_beyond(&mut self, start: usize) -> Fast<Value> {
         let negative = self.byte_at(start)? == Some(b'-');
         let digits_start = start + usize::from(negative);
         let mut end = digits_start;
