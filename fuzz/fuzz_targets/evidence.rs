@@ -2,7 +2,8 @@
 //! default limits and under tight ones: a value or an evidence error, never a
 //! panic or a hang; a value loaded whole and one loaded for a decision agree
 //! on acceptance; and every location found for it is a span of the text,
-//! the same whether found by scanning or from the landmarks a load notes.
+//! the same whether found by scanning or from the landmarks a load notes;
+//! and the fast JSON reader loads the same from a stream as from the text.
 #![no_main]
 use clearance::evidence::{Evidence, EvidenceText, Format, Load};
 use clearance::eval::projection::Projection;
@@ -77,7 +78,17 @@ fn the_json_readers_agree(text: &str, limits: &clearance::limits::Limits, lean: 
         max_string: limits.string_bytes,
     };
     for (projection, drop_unread) in [(None, false), (Some(lean), false), (Some(lean), true)] {
-        let Some(fast) = readers::fast(text, bounds, projection, drop_unread) else {
+        let fast = readers::fast(text, bounds, projection, drop_unread);
+        // Read as a stream cut every few bytes (how many, from the input),
+        // the reader loads the same value, or gives up just the same.
+        let cut = 1 + text.len() % 7;
+        let streamed = readers::streamed(text, cut, bounds, projection, drop_unread);
+        assert_eq!(
+            fast.as_ref().map(|v| v.to_json().to_string()),
+            streamed.map(|v| v.to_json().to_string()),
+            "the stream cut every {cut} bytes must load what the whole text loads"
+        );
+        let Some(fast) = fast else {
             continue;
         };
         let serde = readers::serde(text, bounds, projection, drop_unread)

@@ -20,6 +20,7 @@
 
 use super::projection::Projection;
 use super::value::{same_bytes, LoadLimits, Loading, Value};
+use std::hash::BuildHasher;
 
 /// The reader met something it leaves to serde_json.
 #[derive(Debug)]
@@ -143,6 +144,7 @@ pub(crate) fn read_window<W: Window>(
             limits,
             loading: &mut loading,
             keys: Vec::new(),
+            key_hasher: Default::default(),
             note_every: noted.as_ref().map_or(usize::MAX, |l| l.spacing),
             landmarks: noted.as_mut(),
         };
@@ -244,6 +246,10 @@ struct Reader<'l, W> {
     /// [`ObjectKeys::start`]. Two equal hashes give up: serde_json then
     /// says whether the keys are the same.
     keys: Vec<u64>,
+    /// Their hasher, seeded per load, so that keys cannot be crafted to
+    /// collide and send a file to the slower reader (see
+    /// docs/guarantees.md, section 3).
+    key_hasher: foldhash::fast::RandomState,
     /// Where to note positions, when the caller asked.
     landmarks: Option<&'l mut Landmarks>,
     /// Their spacing, or `usize::MAX` for none: checked for every element
@@ -284,15 +290,7 @@ struct ObjectKeys {
     many: Option<HashSet<u64>>,
 }
 
-type HashSet<T> = std::collections::HashSet<T, foldhash::fast::FixedState>;
-
-/// A key's hash for [`Reader::keys`]: fixed, so that which files give up
-/// (and so how long a load takes) does not change from run to run.
-#[inline]
-fn key_hash(key: &str) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x5eed_c1ea_a2ce).hash_one(key)
-}
+type HashSet<T> = std::collections::HashSet<T, foldhash::fast::RandomState>;
 
 /// Keys compared one by one, as most objects have (see [`ObjectKeys`]).
 const FEW_KEYS: usize = 16;
@@ -384,7 +382,7 @@ impl<W: Window> Reader<'_, W> {
         self.members(|r, key| {
             // The key is read before its value moves the window on.
             let key = text_of(&r.window, &key)?;
-            let hash = key_hash(key);
+            let hash = r.key_hasher.hash_one(key);
             match field(node, key).or(node.items.as_deref()) {
                 Some(child) => {
                     let key = r.loading.key(key);
@@ -442,7 +440,7 @@ impl<W: Window> Reader<'_, W> {
                 let inner = r.deeper(depth)?;
                 let mut keys = r.object_keys();
                 r.members(|r, key| {
-                    let hash = key_hash(text_of(&r.window, &key)?);
+                    let hash = r.key_hasher.hash_one(text_of(&r.window, &key)?);
                     r.skip(inner)?;
                     r.first_sighting(&mut keys, hash)
                 })?;
@@ -767,7 +765,13 @@ impl<W: Window> Reader<'_, W> {
         let key = self.string()?;
         // The colon, most often right after the key.
         let base = self.window.base();
-        if self.window.text().as_bytes().get(self.at.wrapping_sub(base)) == Some(&b':') {
+        if self
+            .window
+            .text()
+            .as_bytes()
+            .get(self.at.wrapping_sub(base))
+            == Some(&b':')
+        {
             self.at += 1;
             return Ok(key);
         }
