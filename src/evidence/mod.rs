@@ -6,7 +6,9 @@
 //!
 //! 1. [`read`] reads every [`Source`] once, through one bounded reader that
 //!    stops at `--max-evidence-bytes` and refuses devices, and keeps the text
-//!    ([`Evidence`]) for locations and digests;
+//!    ([`Evidence`]) for locations and digests; a regular JSON file of at
+//!    least [`STREAM_FROM`] bytes is left unread instead, to be streamed by
+//!    each load and read whole only when a report cites it (`stream`);
 //! 2. [`assemble`] parses each file with the reader of its [`Format`] (under
 //!    a [`Load`] that says how much of it to build) and mounts named files at
 //!    `evidence.NAME`.
