@@ -580,9 +580,31 @@ impl<'p> Compiled<'p> {
 
     /// Evaluates every rule on the fast path, in order.
     pub(crate) fn verdicts(&self, evidence: &Value, options: &EvalOptions) -> Vec<Verdict> {
+        self.verdicts_noting(evidence, options, &mut || {})
+    }
+
+    /// [`Self::verdicts`], calling `first_failure` once, as soon as a rule
+    /// fails or errs (so that what explaining needs can be fetched while
+    /// the other rules are decided).
+    pub(crate) fn verdicts_noting(
+        &self,
+        evidence: &Value,
+        options: &EvalOptions,
+        first_failure: &mut dyn FnMut(),
+    ) -> Vec<Verdict> {
         let params = param_values(self.program, options);
         let run = Run::<false>::new(self, evidence, &params, options);
-        (0..self.rules.len()).map(|i| run.rule(i)).collect()
+        let mut failed = false;
+        (0..self.rules.len())
+            .map(|i| {
+                let verdict = run.rule(i);
+                if !failed && matches!(verdict.outcome, Outcome::Fail | Outcome::Error) {
+                    failed = true;
+                    first_failure();
+                }
+                verdict
+            })
+            .collect()
     }
 }
 

@@ -97,6 +97,22 @@ impl EvidenceText {
 }
 
 impl Evidence {
+    /// Starts reading every streamed file whole on another thread, for a
+    /// decision that will explain failing rules: the read and its SHA-256
+    /// then overlap the rest of deciding instead of following it.
+    pub(crate) fn prefetch(&self) {
+        for file in &self.files {
+            if let Some(deferred) = file.deferred.as_ref().filter(|d| !d.settled()) {
+                let deferred = deferred.clone();
+                // Whoever needs the text first waits for this read
+                // (`OnceLock`); a failed read is reported by `unchanged`.
+                std::thread::spawn(move || {
+                    let _ = deferred.text();
+                });
+            }
+        }
+    }
+
     /// Whether every file read as a stream and read whole since is the
     /// text the stream read: a report checks this before it shows anything.
     pub fn unchanged(&self) -> Result<(), EvidenceError> {
