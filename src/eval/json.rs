@@ -41,6 +41,20 @@ pub(crate) enum Shape<'p> {
     },
 }
 
+impl<'p> Shape<'p> {
+    /// Whole for no projection or one that reads everything, projected
+    /// otherwise.
+    pub(crate) fn of(projection: Option<&'p Projection>, drop_unread: bool) -> Self {
+        match projection {
+            Some(projection) if !projection.whole => Shape::Projected {
+                projection,
+                drop_unread,
+            },
+            _ => Shape::Whole,
+        }
+    }
+}
+
 /// The two readers side by side, for the tests and the fuzz target that
 /// hold them to each other: `projection` `None` is a whole load, `Some` a
 /// projected one (a decision's with `drop_unread`).
@@ -56,17 +70,7 @@ pub mod readers {
         projection: Option<&Projection>,
         drop_unread: bool,
     ) -> Option<Value> {
-        match projection {
-            Some(p) if !p.whole => load(
-                text,
-                limits,
-                Shape::Projected {
-                    projection: p,
-                    drop_unread,
-                },
-            ),
-            _ => load(text, limits, Shape::Whole),
-        }
+        load(text, limits, Shape::of(projection, drop_unread))
     }
 
     /// The landmarks a whole load by the fast reader notes at least

@@ -189,14 +189,7 @@ fn bounds(limits: &Limits) -> LoadLimits {
 
 /// What the fast JSON reader builds for `load`.
 fn shape(load: Load<'_>) -> crate::eval::json::Shape<'_> {
-    use crate::eval::json::Shape;
-    match load {
-        Load::Explain(p) | Load::Decide(p) if !p.whole => Shape::Projected {
-            projection: p,
-            drop_unread: matches!(load, Load::Decide(_)),
-        },
-        _ => Shape::Whole,
-    }
+    crate::eval::json::Shape::of(load.projection(), matches!(load, Load::Decide(_)))
 }
 
 /// Parses the files read by [`read`] into one bundle, mounting named files

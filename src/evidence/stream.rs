@@ -118,8 +118,9 @@ impl Deferred {
 
     /// The text's SHA-256 as hex, when a stream took it.
     pub(crate) fn sha256(&self) -> Option<String> {
-        let digest = self.digest.get()?;
-        Some(digest.iter().map(|b| format!("{b:02x}")).collect())
+        self.digest
+            .get()
+            .map(|digest| crate::attest::keys::hex(digest))
     }
 
     fn changed(&self) -> EvidenceError {
@@ -146,13 +147,7 @@ impl Deferred {
             let (chunks, received) = sync_channel(IN_FLIGHT);
             let (spent, reuse) = channel();
             scope.spawn(move || produce(file, max_bytes, chunks, reuse));
-            let window = Stream {
-                text: String::new(),
-                base: 0,
-                chunks: received,
-                spent,
-                digest: None,
-            };
+            let window = Stream::new(received, spent);
             // The window (and with it the receiving end) is dropped before
             // the scope waits for the thread, which stops at its next send.
             let (value, window) = json::read_window(window, limits, shape, Some(landmarks))?;
@@ -272,6 +267,19 @@ struct Stream {
     digest: Option<[u8; 32]>,
 }
 
+impl Stream {
+    /// A window at the start of the text the chunks bring.
+    fn new(chunks: Receiver<Chunk>, spent: Sender<String>) -> Self {
+        Stream {
+            text: String::new(),
+            base: 0,
+            chunks,
+            spent,
+            digest: None,
+        }
+    }
+}
+
 impl Window for Stream {
     #[inline(always)]
     fn text(&self) -> &str {
@@ -338,20 +346,8 @@ pub fn load_in_chunks(
         at = end;
     }
     sender.send(Chunk::End(Sha256::digest(bytes).into())).ok()?;
-    let window = Stream {
-        text: String::new(),
-        base: 0,
-        chunks: received,
-        spent: channel().0,
-        digest: None,
-    };
-    let shape = match projection {
-        Some(p) if !p.whole => Shape::Projected {
-            projection: p,
-            drop_unread,
-        },
-        _ => Shape::Whole,
-    };
+    let window = Stream::new(received, channel().0);
+    let shape = Shape::of(projection, drop_unread);
     let (value, window) = json::read_window(window, limits, shape, None)?;
     window.digest?;
     Some(value)

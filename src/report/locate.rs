@@ -89,10 +89,7 @@ impl EvidenceText {
             return hex;
         }
         use sha2::Digest;
-        sha2::Sha256::digest(self.text().as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        crate::attest::keys::hex(&sha2::Sha256::digest(self.text().as_bytes()))
     }
 }
 
