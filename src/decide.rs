@@ -270,11 +270,7 @@ fn decide_gate(req: &Request<'_>, gate: &GateDecl) -> Result<GateResult, DecideE
     let Some(bundle) = lean else {
         return decide_explained(req, gate);
     };
-    // Explaining reads a streamed file whole: that read starts as soon as
-    // a rule fails, beside the rules still to decide.
-    let first = eval::first_pass_noting(req.program, gate, &bundle, req.options, &mut || {
-        req.evidence.prefetch()
-    });
+    let first = eval::first_pass(req.program, gate, &bundle, req.options);
     let subject = eval::evaluate_subject(req.program, gate, &bundle, req.options);
     let mut result = match first {
         eval::FirstPass::Decided(result) => result,

@@ -580,31 +580,9 @@ impl<'p> Compiled<'p> {
 
     /// Evaluates every rule on the fast path, in order.
     pub(crate) fn verdicts(&self, evidence: &Value, options: &EvalOptions) -> Vec<Verdict> {
-        self.verdicts_noting(evidence, options, &mut || {})
-    }
-
-    /// [`Self::verdicts`], calling `first_failure` once, as soon as a rule
-    /// fails or errs (so that what explaining needs can be fetched while
-    /// the other rules are decided).
-    pub(crate) fn verdicts_noting(
-        &self,
-        evidence: &Value,
-        options: &EvalOptions,
-        first_failure: &mut dyn FnMut(),
-    ) -> Vec<Verdict> {
         let params = param_values(self.program, options);
         let run = Run::<false>::new(self, evidence, &params, options);
-        let mut failed = false;
-        (0..self.rules.len())
-            .map(|i| {
-                let verdict = run.rule(i);
-                if !failed && matches!(verdict.outcome, Outcome::Fail | Outcome::Error) {
-                    failed = true;
-                    first_failure();
-                }
-                verdict
-            })
-            .collect()
+        (0..self.rules.len()).map(|i| run.rule(i)).collect()
     }
 }
 
@@ -1576,7 +1554,9 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             return crate::evidence::tree::at_pointer(whole.as_ref()?, &inner);
         }
         let at = texts.locate(pointer)?;
-        let text = file.text().get(at.start..at.end)?;
+        // The value's own text (read again from a streamed file's pieces).
+        let region = file.region(at.start, at.end)?;
+        let text = region.text.as_ref();
         let limits = super::LoadLimits {
             max_depth: self.cache.limits.evidence_depth,
             max_string: self.cache.limits.string_bytes,

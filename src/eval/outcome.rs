@@ -400,20 +400,8 @@ pub fn first_pass<'p>(
     evidence: &Value,
     options: &EvalOptions,
 ) -> FirstPass<'p> {
-    first_pass_noting(program, gate, evidence, options, &mut || {})
-}
-
-/// [`first_pass`], calling `first_failure` as soon as a rule fails or errs,
-/// that is, as soon as the result is known to need explaining.
-pub fn first_pass_noting<'p>(
-    program: &Program,
-    gate: &'p GateDecl,
-    evidence: &Value,
-    options: &EvalOptions,
-    first_failure: &mut dyn FnMut(),
-) -> FirstPass<'p> {
     let verdicts = super::compiled::Compiled::new(program, &gate.lets, &gate.rules)
-        .verdicts_noting(evidence, options, first_failure);
+        .verdicts(evidence, options);
     if verdicts
         .iter()
         .any(|v| matches!(v.outcome, Outcome::Fail | Outcome::Error))

@@ -11,9 +11,14 @@
 //! Anything the stream is unsure of (a read error, bytes that are not
 //! UTF-8, the size limit, JSON the reader leaves to serde_json) falls back
 //! to reading the file whole, which says what is wrong exactly as for any
-//! other file. A report that cites the file's text reads it whole then,
-//! and the text must have the digest the stream took: a file that changed
-//! between the two reads stops the run ([`Deferred::text`]).
+//! other file. The stream also notes, for each piece of the file (its
+//! bytes a [`CHUNK`] at a time), the piece's SHA-256 and how many lines and
+//! characters come before it ([`Notes`]). A report that cites the file
+//! reads again only the pieces it shows or scans, each held to its digest,
+//! and counts lines from the notes, so explaining a denied decision costs
+//! about what it shows, not the file. A piece that is not what the stream
+//! read stops the run ([`Deferred::unchanged`]), as does a whole read (for
+//! a caller that asks for the whole text) whose digest differs.
 
 use super::source::read_limited;
 use super::EvidenceError;
@@ -46,6 +51,14 @@ pub struct Deferred {
     max_bytes: u64,
     /// The SHA-256 of the text the first stream to its end read.
     digest: OnceLock<[u8; 32]>,
+    /// What that stream noted about each piece of the file, for reading
+    /// pieces of it again ([`Deferred::text_byte`]) instead of the whole.
+    notes: OnceLock<Notes>,
+    /// The file, opened again for the first piece read again.
+    reopened: OnceLock<Option<std::sync::Mutex<std::fs::File>>>,
+    /// Set when a piece read again is not what the stream read (or cannot
+    /// be read): [`Deferred::unchanged`] then stops the run.
+    piece_changed: std::sync::atomic::AtomicBool,
     /// The whole text, once something needed it.
     text: OnceLock<Result<Arc<String>, EvidenceError>>,
     /// The SHA-256 of that text, taken on another thread while the text is
@@ -62,6 +75,9 @@ impl Deferred {
             name,
             max_bytes,
             digest: OnceLock::new(),
+            notes: OnceLock::new(),
+            reopened: OnceLock::new(),
+            piece_changed: Default::default(),
             text: OnceLock::new(),
             check: Default::default(),
             checked: OnceLock::new(),
@@ -96,6 +112,12 @@ impl Deferred {
     /// Whether the text read whole, if it was, is the one the stream read:
     /// waits for the comparison [`Self::text`] started.
     pub(crate) fn unchanged(&self) -> Result<(), EvidenceError> {
+        if self
+            .piece_changed
+            .load(std::sync::atomic::Ordering::Acquire)
+        {
+            return Err(self.changed());
+        }
         match self.text.get() {
             // Not read whole (yet): nothing from it can have been shown.
             None => return Ok(()),
@@ -151,15 +173,16 @@ impl Deferred {
             // The window (and with it the receiving end) is dropped before
             // the scope waits for the thread, which stops at its next send.
             let (value, window) = json::read_window(window, limits, shape, Some(landmarks))?;
-            Some((value, window.digest?))
+            Some((value, window.end?))
         });
-        let Some((value, digest)) = loaded else {
+        let Some((value, (digest, notes))) = loaded else {
             return Ok(None);
         };
         match self.digest.get() {
             Some(first) if *first != digest => Err(self.changed()),
             Some(_) => Ok(Some(value)),
             None => {
+                let _ = self.notes.set(notes);
                 let _ = self.digest.set(digest);
                 Ok(Some(value))
             }
@@ -167,12 +190,239 @@ impl Deferred {
     }
 }
 
+/// What a stream notes about the file, one [`CHUNK`] of its bytes (a
+/// piece) at a time, so that a report can read again just the pieces it
+/// cites and know they are the ones the decision read (each piece's
+/// SHA-256), and count lines and columns without the text before them.
+#[derive(Debug, Default)]
+pub(crate) struct Notes {
+    /// The byte order mark's bytes at the file's start (0 or 3): the text
+    /// starts after them.
+    bom: usize,
+    /// The text's length in bytes.
+    len: usize,
+    pieces: Vec<PieceNote>,
+    /// The pieces read again so far.
+    read: Vec<OnceLock<Option<Box<[u8]>>>>,
+    /// The counts so far, and whether the last byte was a `\r` (whose
+    /// kind of line break depends on the next piece's first byte).
+    running: PieceNote,
+    pending_return: bool,
+}
+
+/// Counts of the text before one piece, and the piece's digest.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PieceNote {
+    digest: [u8; 32],
+    /// `\n`s before the piece.
+    pub(crate) newlines: usize,
+    /// `\r`s not followed by `\n` before the piece (miette counts them as
+    /// line breaks, beside `\n`).
+    pub(crate) lone_returns: usize,
+    /// Characters before the piece.
+    pub(crate) chars: usize,
+}
+
+impl Notes {
+    /// Notes the next piece: `raw` is the file's bytes, `bom` whether they
+    /// start with a byte order mark the text leaves out.
+    fn piece(&mut self, raw: &[u8], bom: bool) {
+        let text = if bom {
+            self.bom = 3;
+            raw.get(3..).unwrap_or_default()
+        } else {
+            raw
+        };
+        if std::mem::take(&mut self.pending_return) && text.first() != Some(&b'\n') {
+            self.running.lone_returns += 1;
+        }
+        self.pieces.push(PieceNote {
+            digest: Sha256::digest(raw).into(),
+            ..self.running
+        });
+        self.running.newlines += text.iter().filter(|b| **b == b'\n').count();
+        self.running.chars += crate::report::locate::chars_in(text);
+        if memchr::memchr(b'\r', text).is_some() {
+            self.running.lone_returns += text
+                .windows(2)
+                .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+                .count();
+            self.pending_return = text.last() == Some(&b'\r');
+        }
+        self.len += text.len();
+    }
+
+    /// At the end of the file, `total` bytes in all.
+    fn finish(&mut self, total: u64) {
+        debug_assert_eq!(total as usize, self.len + self.bom);
+        self.read = (0..self.pieces.len()).map(|_| OnceLock::new()).collect();
+    }
+
+    /// The piece holding the text's byte `at`, and `at`'s offset in it.
+    #[inline]
+    fn piece_of(&self, at: usize) -> (usize, usize) {
+        let in_file = at + self.bom;
+        (in_file / CHUNK, in_file % CHUNK)
+    }
+
+    /// The text's offset of piece `p`'s first byte that is text.
+    fn text_start(&self, p: usize) -> usize {
+        (p * CHUNK).saturating_sub(self.bom)
+    }
+}
+
+impl Deferred {
+    /// Whether the stream's notes are here, so the text can be read in
+    /// pieces ([`Self::text_byte`], [`Self::text_run`]).
+    pub(crate) fn in_pieces(&self) -> bool {
+        self.notes.get().is_some() && !self.settled()
+    }
+
+    /// The text's length, once a stream read it.
+    pub(crate) fn text_len(&self) -> usize {
+        self.notes.get().map_or(0, |n| n.len)
+    }
+
+    /// Piece `p` of the file's bytes, read again and held to the digest the
+    /// stream noted: `None` if it cannot be read or is not what the stream
+    /// read, which [`Self::unchanged`] then reports.
+    fn piece<'n>(&self, notes: &'n Notes, p: usize) -> Option<&'n [u8]> {
+        let slot = notes.read.get(p)?;
+        slot.get_or_init(|| {
+            let bytes = self.read_piece(notes, p);
+            let fits = bytes.as_ref().is_some_and(|b| {
+                let digest: [u8; 32] = Sha256::digest(b).into();
+                notes.pieces.get(p).is_some_and(|n| n.digest == digest)
+            });
+            if !fits {
+                self.piece_changed
+                    .store(true, std::sync::atomic::Ordering::Release);
+                return None;
+            }
+            bytes
+        })
+        .as_deref()
+    }
+
+    fn read_piece(&self, notes: &Notes, p: usize) -> Option<Box<[u8]>> {
+        use std::io::Seek;
+        let file = self
+            .reopened
+            .get_or_init(|| std::fs::File::open(&self.path).ok().map(Into::into))
+            .as_ref()?;
+        let mut file = file.lock().ok()?;
+        let start = p * CHUNK;
+        let want = (notes.len + notes.bom).saturating_sub(start).min(CHUNK);
+        file.seek(std::io::SeekFrom::Start(start as u64)).ok()?;
+        let mut bytes = Vec::with_capacity(want);
+        (&mut *file)
+            .take(want as u64 + 1)
+            .read_to_end(&mut bytes)
+            .ok()?;
+        // Reading one byte more than the piece tells a piece that grew;
+        // the digest tells one that changed.
+        (bytes.len() == want || (bytes.len() == want + 1 && want == CHUNK)).then(|| {
+            bytes.truncate(want);
+            bytes.into_boxed_slice()
+        })
+    }
+
+    /// The text's byte at `at`, read again with its piece.
+    #[inline]
+    pub(crate) fn text_byte(&self, at: usize) -> Option<u8> {
+        let notes = self.notes.get()?;
+        if at >= notes.len {
+            return None;
+        }
+        let (p, i) = notes.piece_of(at);
+        self.piece(notes, p)?.get(i).copied()
+    }
+
+    /// The text from `at` to the end of the piece that holds it.
+    pub(crate) fn text_run(&self, at: usize) -> Option<&[u8]> {
+        let notes = self.notes.get()?;
+        if at >= notes.len {
+            return None;
+        }
+        let (p, i) = notes.piece_of(at);
+        self.piece(notes, p)?.get(i..)
+    }
+
+    /// The text's bytes `start..end`, read again piece by piece.
+    pub(crate) fn text_range(&self, start: usize, end: usize) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(end.saturating_sub(start));
+        let mut at = start;
+        while at < end {
+            let run = self.text_run(at)?;
+            let take = run.len().min(end - at);
+            out.extend_from_slice(run.get(..take)?);
+            at += take;
+        }
+        Some(out)
+    }
+
+    /// `\n`s, lone `\r`s and characters before the text's byte `at` (at
+    /// most the text's length), from the notes and `at`'s own piece.
+    pub(crate) fn counts_before(&self, at: usize) -> Option<PieceNote> {
+        let notes = self.notes.get()?;
+        let at = at.min(notes.len);
+        let (p, _) = notes.piece_of(at);
+        let Some(note) = notes.pieces.get(p) else {
+            // The end of a text whose last piece is whole.
+            let mut end = notes.running;
+            end.lone_returns += usize::from(notes.pending_return);
+            return Some(end);
+        };
+        let from = notes.text_start(p);
+        let head = self.text_range(from, at)?;
+        let mut counts = *note;
+        counts.newlines += head.iter().filter(|b| **b == b'\n').count();
+        counts.chars += crate::report::locate::chars_in(&head);
+        counts.lone_returns += head
+            .windows(2)
+            .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+            .count();
+        if head.last() == Some(&b'\r') && self.text_byte(at) != Some(b'\n') {
+            counts.lone_returns += 1;
+        }
+        Some(counts)
+    }
+
+    /// Where the line holding the text's byte `at` starts: just after the
+    /// last `\n` before it, found from the notes when it is pieces back.
+    pub(crate) fn line_start(&self, at: usize) -> Option<usize> {
+        let notes = self.notes.get()?;
+        let at = at.min(notes.len);
+        let (p, _) = notes.piece_of(at);
+        let from = notes.text_start(p);
+        let head = self.text_range(from, at)?;
+        if let Some(i) = memchr::memrchr(b'\n', &head) {
+            return Some(from + i + 1);
+        }
+        let before = notes
+            .pieces
+            .get(p)
+            .map_or(notes.running.newlines, |n| n.newlines);
+        if before == 0 {
+            return Some(0);
+        }
+        // The piece that holds the last `\n` before piece `p`.
+        let q = notes
+            .pieces
+            .partition_point(|n| n.newlines < before)
+            .checked_sub(1)?;
+        let start = notes.text_start(q);
+        let piece = self.text_range(start, notes.text_start(q + 1).min(at))?;
+        memchr::memrchr(b'\n', &piece).map(|i| start + i + 1)
+    }
+}
+
 /// What the reading thread sends.
 enum Chunk {
     /// The next piece of the text: whole characters, in order.
     Text(String),
-    /// The end of the text, and its SHA-256.
-    End([u8; 32]),
+    /// The end of the text, its SHA-256 and what was noted on the way.
+    End([u8; 32], Notes),
     /// The stream cannot go on (the whole read says why).
     Failed,
 }
@@ -188,6 +438,7 @@ fn produce(
     reuse: Receiver<String>,
 ) {
     let mut hasher = Sha256::new();
+    let mut notes = Notes::default();
     let mut total: u64 = 0;
     // The bytes of a character that the last chunk cut in two.
     let mut cut: Vec<u8> = Vec::new();
@@ -217,14 +468,17 @@ fn produce(
         if read == 0 {
             // A character cut off by the end of the file is not UTF-8.
             let last = if bytes.is_empty() {
-                Chunk::End(hasher.finalize().into())
+                notes.finish(total);
+                Chunk::End(hasher.finalize().into(), notes)
             } else {
                 Chunk::Failed
             };
             let _ = chunks.send(last);
             return;
         }
-        if std::mem::take(&mut first) && bytes.starts_with(b"\xEF\xBB\xBF") {
+        let bom = first && bytes.starts_with(b"\xEF\xBB\xBF");
+        notes.piece(bytes.get(before..).unwrap_or_default(), bom);
+        if std::mem::take(&mut first) && bom {
             bytes.drain(..3);
         }
         let text = match String::from_utf8(bytes) {
@@ -264,7 +518,7 @@ struct Stream {
     /// Where buffers go back to the reading thread once read.
     spent: Sender<String>,
     /// Set at the end of the text.
-    digest: Option<[u8; 32]>,
+    end: Option<([u8; 32], Notes)>,
 }
 
 impl Stream {
@@ -275,7 +529,7 @@ impl Stream {
             base: 0,
             chunks,
             spent,
-            digest: None,
+            end: None,
         }
     }
 }
@@ -292,13 +546,13 @@ impl Window for Stream {
     }
 
     fn more(&mut self, keep: usize) -> Fast<bool> {
-        if self.digest.is_some() {
+        if self.end.is_some() {
             return Ok(false);
         }
         let chunk = match self.chunks.recv() {
             Ok(Chunk::Text(chunk)) => chunk,
-            Ok(Chunk::End(digest)) => {
-                self.digest = Some(digest);
+            Ok(Chunk::End(digest, notes)) => {
+                self.end = Some((digest, notes));
                 return Ok(false);
             }
             Ok(Chunk::Failed) | Err(_) => return Err(GiveUp),
@@ -345,10 +599,12 @@ pub fn load_in_chunks(
         sender.send(Chunk::Text(piece)).ok()?;
         at = end;
     }
-    sender.send(Chunk::End(Sha256::digest(bytes).into())).ok()?;
+    sender
+        .send(Chunk::End(Sha256::digest(bytes).into(), Notes::default()))
+        .ok()?;
     let window = Stream::new(received, channel().0);
     let shape = Shape::of(projection, drop_unread);
     let (value, window) = json::read_window(window, limits, shape, None)?;
-    window.digest?;
+    window.end?;
     Some(value)
 }

@@ -257,25 +257,37 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
         let Some(file) = evidence.files.get(at.file) else {
             continue;
         };
-        let text = file.text().as_str();
+        // What the checks below read of the text, at most `REACH` bytes
+        // from the value's start: the file's text around it, not the file
+        // (a streamed file's pieces are read again for it).
+        let Some(region) = file.region(at.start.saturating_sub(REACH), at.start + REACH) else {
+            continue;
+        };
+        let (text, base) = (region.text.as_ref(), region.base);
+        let start = at.start - base;
         // A whole object or list spans many lines: point at its first line.
         let end = text
-            .get(at.start..at.end)
+            .get(start..at.end.min(base + text.len()) - base)
             .and_then(|v| v.find('\n'))
             .map(|n| at.start + n)
             .unwrap_or(at.end);
         // A long line (minified JSON, base64), or one next to it that a
         // snippet would show as context: a window around the value instead.
-        let (line_start, line_end) = line_around(text, at.start);
+        let around = |i: usize| {
+            let (s, e) = line_around(text, i - base);
+            (s + base, e + base)
+        };
+        let (line_start, line_end) = around(at.start);
         let wide = |(s, e): (usize, usize)| {
-            text.get(s..e)
+            text.get(s - base..e - base)
                 .is_none_or(|l| l.chars().count() > MAX_SHOWN_LINE)
         };
-        let before = line_start.checked_sub(1).map(|i| line_around(text, i));
-        let after = (line_end < text.len()).then(|| line_around(text, line_end + 1));
+        let before = line_start.checked_sub(1).map(around);
+        let after = (line_end < file.text_len()).then(|| around(line_end + 1));
         if wide((line_start, line_end)) || before.is_some_and(wide) || after.is_some_and(wide) {
             if let Some((_, line, col)) = evidence.describe(&at) {
-                excerpts.push_str(&excerpt(text, &file.name, line, col, at.start, end, p));
+                let end = end.min(base + text.len()) - base;
+                excerpts.push_str(&excerpt(text, &file.name, line, col, start, end, p));
             }
             continue;
         }
@@ -304,14 +316,21 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
         let Some(file) = evidence.files.get(i) else {
             continue;
         };
+        // The lines the snippet shows, with a line above and below.
+        let first = labels.iter().map(|l| l.offset()).min().unwrap_or(0);
+        let last = labels
+            .iter()
+            .map(|l| l.offset() + l.len())
+            .max()
+            .unwrap_or(0);
+        let Some(window) = file.lines_around(first, last, SNIPPET_CONTEXT) else {
+            continue;
+        };
         let diag = RuleDiagnostic {
             message: format!("in {}", file.name),
             severity: Severity::Advice,
             labels,
-            source: Box::new(miette::NamedSource::new(
-                file.name.clone(),
-                super::locate::SharedText(file.text().clone()),
-            )),
+            source: Box::new(miette::NamedSource::new(file.name.clone(), window)),
         };
         let mut text = String::new();
         if handler(style).render_report(&mut text, &diag).is_ok() {
@@ -324,6 +343,13 @@ fn render_evidence(problem: &Problem, evidence: &Evidence, style: Style) -> Stri
     out.push_str(&excerpts);
     out
 }
+
+/// How far from a value's start the checks for a snippet read the text:
+/// well past the two lines on either side that `line_around` reaches.
+const REACH: usize = 4096;
+
+/// The context lines miette shows above and below a label (its default).
+const SNIPPET_CONTEXT: usize = 1;
 
 /// Labels more lines apart than this in one file are shown in snippets of
 /// their own.

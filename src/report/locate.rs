@@ -78,6 +78,15 @@ impl EvidenceText {
         }
     }
 
+    /// The text for a scan: a streamed file's is read again piece by piece
+    /// as the scan reaches it, not whole.
+    pub(crate) fn bytes(&self) -> Bytes<'_> {
+        match self.deferred.as_deref() {
+            Some(d) if d.in_pieces() => Bytes::Pieces(d),
+            _ => Bytes::Whole(self.text().as_bytes()),
+        }
+    }
+
     /// The file read as a stream, while its text has not been read whole.
     pub(crate) fn streaming(&self) -> Option<&Deferred> {
         self.deferred.as_deref().filter(|d| !d.settled())
@@ -94,22 +103,6 @@ impl EvidenceText {
 }
 
 impl Evidence {
-    /// Starts reading every streamed file whole on another thread, for a
-    /// decision that will explain failing rules: the read and its SHA-256
-    /// then overlap the rest of deciding instead of following it.
-    pub(crate) fn prefetch(&self) {
-        for file in &self.files {
-            if let Some(deferred) = file.deferred.as_ref().filter(|d| !d.settled()) {
-                let deferred = deferred.clone();
-                // Whoever needs the text first waits for this read
-                // (`OnceLock`); a failed read is reported by `unchanged`.
-                std::thread::spawn(move || {
-                    let _ = deferred.text();
-                });
-            }
-        }
-    }
-
     /// Whether every file read as a stream and read whole since is the
     /// text the stream read: a report checks this before it shows anything.
     pub fn unchanged(&self) -> Result<(), EvidenceError> {
@@ -191,6 +184,9 @@ impl EvidenceText {
 #[derive(Debug, Default)]
 struct LocateIndex {
     lines: OnceLock<LineIndex>,
+    /// Where the `\r`s that are not before a `\n` are: miette counts them
+    /// as line breaks.
+    lone_returns: OnceLock<Vec<usize>>,
     /// What scans of the JSON text found so far.
     scan: Mutex<Scan>,
     /// For YAML and JUnit files: where every value is, read on first use.
@@ -257,7 +253,7 @@ const BLOCK: usize = 4096;
 /// The characters of a run of UTF-8 bytes: every byte that does not
 /// continue a sequence starts one. Evidence is mostly ASCII, and checking
 /// that is a word at a time, so an ASCII run is counted by its length.
-fn chars_in(bytes: &[u8]) -> usize {
+pub(crate) fn chars_in(bytes: &[u8]) -> usize {
     if bytes.is_ascii() {
         return bytes.len();
     }
@@ -311,7 +307,7 @@ impl LocateIndex {
     /// Byte span of the value at `pointer` in `file`.
     fn locate_in(&self, file: &EvidenceText, pointer: &str) -> Option<(usize, usize)> {
         match file.format {
-            crate::evidence::Format::Json => self.locate(file.text(), pointer),
+            crate::evidence::Format::Json => self.locate(file.bytes(), pointer),
             other => self
                 .positions
                 .get_or_init(|| other.positions(file.text()))
@@ -321,15 +317,14 @@ impl LocateIndex {
     }
 
     /// Byte span of the value at `pointer` in the JSON `text` (see [`locate`]).
-    fn locate(&self, text: &str, pointer: &str) -> Option<(usize, usize)> {
-        let bytes = text.as_bytes();
-        let mut pos = skip_ws(bytes, skip_bom(bytes));
+    fn locate(&self, bytes: Bytes<'_>, pointer: &str) -> Option<(usize, usize)> {
+        let mut pos = skip_ws(bytes, bytes.bom());
         let mut scan = self.scan.lock().ok()?;
         if !pointer.is_empty() {
             for raw in pointer.strip_prefix('/')?.split('/') {
                 let token = unescape_token(raw);
                 pos = match bytes.get(pos)? {
-                    b'{' => scan.member(text, pos, &token)?,
+                    b'{' => scan.member(bytes, pos, &token)?,
                     b'[' => scan.element(bytes, pos, token.parse().ok()?)?,
                     _ => return None,
                 };
@@ -342,9 +337,9 @@ impl LocateIndex {
 }
 
 /// The container starting at `at` (`{` or `[`), not scanned yet.
-fn unscanned(b: &[u8], at: usize, close: u8) -> Next {
+fn unscanned(b: Bytes<'_>, at: usize, close: u8) -> Next {
     let first = skip_ws(b, at + 1);
-    if b.get(first) == Some(&close) {
+    if b.get(first) == Some(close) {
         Next::End(first + 1)
     } else {
         Next::At(first)
@@ -354,14 +349,14 @@ fn unscanned(b: &[u8], at: usize, close: u8) -> Next {
 impl Scan {
     /// End (exclusive) of the value starting at `at`, going on from what
     /// earlier scans found inside it.
-    fn end_of(&mut self, b: &[u8], at: usize) -> Option<usize> {
+    fn end_of(&mut self, b: Bytes<'_>, at: usize) -> Option<usize> {
         if let Some(&end) = self.ends.get(&at) {
             return Some(end);
         }
         let end = if self.containers.contains_key(&at) {
             // Finish the container's own scan: its found children (and
             // theirs) are not scanned again.
-            let is_object = b.get(at) == Some(&b'{');
+            let is_object = b.get(at) == Some(b'{');
             loop {
                 match self.cursor(at)? {
                     Next::End(end) => break end,
@@ -390,7 +385,7 @@ impl Scan {
     /// its key).
     fn advance(
         &mut self,
-        b: &[u8],
+        b: Bytes<'_>,
         at: usize,
         next: Next,
         is_object: bool,
@@ -414,10 +409,10 @@ impl Scan {
         };
         if is_object {
             let key_end = skip_string(b, start)?;
-            let name: String =
-                serde_json::from_str(std::str::from_utf8(b.get(start..key_end)?).ok()?).ok()?;
+            let key = b.range(start, key_end)?;
+            let name: String = serde_json::from_str(std::str::from_utf8(&key).ok()?).ok()?;
             let colon = skip_ws(b, key_end);
-            if b.get(colon) != Some(&b':') {
+            if b.get(colon) != Some(b':') {
                 return None;
             }
             let v = skip_ws(b, colon + 1);
@@ -446,8 +441,7 @@ impl Scan {
 
     /// Start of the value of member `key` of the object at `at`, scanning
     /// only the members no earlier call has.
-    fn member(&mut self, text: &str, at: usize, key: &str) -> Option<usize> {
-        let b = text.as_bytes();
+    fn member(&mut self, b: Bytes<'_>, at: usize, key: &str) -> Option<usize> {
         let entry = self
             .containers
             .entry(at)
@@ -478,7 +472,7 @@ impl Scan {
     /// holds them all from the first.
     fn element_from_landmark(
         &mut self,
-        b: &[u8],
+        b: Bytes<'_>,
         at: usize,
         n: usize,
         scanned: usize,
@@ -494,7 +488,7 @@ impl Scan {
         }
         while index < n {
             let after = skip_ws(b, self.end_of(b, start)?);
-            if b.get(after) != Some(&b',') {
+            if b.get(after) != Some(b',') {
                 // The list ends before element `n`.
                 return Some(None);
             }
@@ -523,7 +517,7 @@ impl Scan {
 
     /// Start of element `n` of the array at `at`, scanning only the
     /// elements no earlier call has.
-    fn element(&mut self, b: &[u8], at: usize, n: usize) -> Option<usize> {
+    fn element(&mut self, b: Bytes<'_>, at: usize, n: usize) -> Option<usize> {
         let entry = self
             .containers
             .entry(at)
@@ -566,6 +560,144 @@ impl miette::SourceCode for SharedText {
         self.0
             .as_str()
             .read_span(span, context_lines_before, context_lines_after)
+    }
+}
+
+/// A few lines of an evidence file as a miette source: offsets and line
+/// numbers are the file's, as if miette read the whole text, which it would
+/// scan from the start for every snippet.
+#[derive(Clone, Debug)]
+pub struct TextWindow {
+    text: String,
+    /// The file's offset of `text`'s first byte, a line's start.
+    base: usize,
+    /// Line breaks before `base`, as miette counts them.
+    breaks: usize,
+}
+
+impl miette::SourceCode for TextWindow {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let offset = span
+            .offset()
+            .checked_sub(self.base)
+            .ok_or(miette::MietteError::OutOfBounds)?;
+        let inner = self.text.as_str().read_span(
+            &(offset, span.len()).into(),
+            context_lines_before,
+            context_lines_after,
+        )?;
+        Ok(Box::new(miette::MietteSpanContents::new(
+            inner.data(),
+            (inner.span().offset() + self.base, inner.span().len()).into(),
+            inner.line() + self.breaks,
+            inner.column(),
+            inner.line_count() + self.breaks,
+        )))
+    }
+}
+
+/// A stretch of one file's text (see [`EvidenceText::region`]).
+pub(crate) struct Region<'t> {
+    pub(crate) text: std::borrow::Cow<'t, str>,
+    /// The file's offset of `text`'s first byte.
+    pub(crate) base: usize,
+}
+
+impl EvidenceText {
+    /// The text's length in bytes.
+    pub(crate) fn text_len(&self) -> usize {
+        match self.bytes() {
+            Bytes::Pieces(d) => d.text_len(),
+            Bytes::Whole(b) => b.len(),
+        }
+    }
+
+    /// The text from `lo` to `hi`, clamped to the text and widened to
+    /// whole characters: what a report shows of a file is read again
+    /// piece by piece for a streamed one.
+    pub(crate) fn region(&self, lo: usize, hi: usize) -> Option<Region<'_>> {
+        let bytes = self.bytes();
+        let len = self.text_len();
+        let continues = |i: usize| bytes.get(i).is_some_and(|b| b & 0xC0 == 0x80);
+        let mut lo = lo.min(len);
+        while lo > 0 && continues(lo) {
+            lo -= 1;
+        }
+        let mut hi = hi.clamp(lo, len);
+        while hi < len && continues(hi) {
+            hi += 1;
+        }
+        let text = match bytes.range(lo, hi)? {
+            std::borrow::Cow::Borrowed(b) => std::str::from_utf8(b).ok()?.into(),
+            std::borrow::Cow::Owned(b) => String::from_utf8(b).ok()?.into(),
+        };
+        Some(Region { text, base: lo })
+    }
+
+    /// The lines holding `first..last` with `context` lines above and
+    /// below, as miette shows them: the snippet's source.
+    pub(crate) fn lines_around(
+        &self,
+        first: usize,
+        last: usize,
+        context: usize,
+    ) -> Option<TextWindow> {
+        let bytes = self.bytes();
+        // Just after the `context + 1`th `\n` before `first`, or the start.
+        let mut lo = first.min(self.text_len());
+        let mut seen = 0;
+        while lo > 0 {
+            if bytes.get(lo - 1) == Some(b'\n') {
+                seen += 1;
+                if seen > context {
+                    break;
+                }
+            }
+            lo -= 1;
+        }
+        // Just after the `context + 1`th `\n` from `last` on, or the end.
+        let mut hi = last;
+        let mut seen = 0;
+        while let Some(run) = bytes.run(hi) {
+            match memchr::memchr(b'\n', run) {
+                Some(i) => {
+                    hi += i + 1;
+                    seen += 1;
+                    if seen > context {
+                        break;
+                    }
+                }
+                None => hi += run.len(),
+            }
+        }
+        let region = self.region(lo, hi)?;
+        let breaks = match bytes {
+            Bytes::Pieces(d) => {
+                let counts = d.counts_before(region.base)?;
+                counts.newlines + counts.lone_returns
+            }
+            Bytes::Whole(b) => {
+                let text = self.text().as_str();
+                let lines = self.index.lines.get_or_init(|| LineIndex::new(text));
+                let returns = self.index.lone_returns.get_or_init(|| {
+                    memchr::memchr_iter(b'\r', b)
+                        .filter(|&i| b.get(i + 1) != Some(&b'\n'))
+                        .collect()
+                });
+                let newlines = lines.line_starts.partition_point(|&s| s <= region.base) - 1;
+                newlines + returns.partition_point(|&r| r < region.base)
+            }
+        };
+        Some(TextWindow {
+            text: region.text.into_owned(),
+            base: region.base,
+            breaks,
+        })
     }
 }
 
@@ -621,9 +753,20 @@ impl Evidence {
     /// `file:line:column` of a located value.
     pub fn describe(&self, at: &Located) -> Option<(String, usize, usize)> {
         let f = self.files.get(at.file)?;
-        let text = f.text().as_str();
-        let lines = f.index.lines.get_or_init(|| LineIndex::new(text));
-        let (line, col) = lines.line_col(text, at.start);
+        let (line, col) = match f.bytes() {
+            Bytes::Pieces(d) => {
+                // As `LineIndex::line_col` counts, from the stream's notes.
+                let line = d.counts_before(at.start)?.newlines + 1;
+                let start = d.line_start(at.start)?;
+                let chars = |at| d.counts_before(at).map(|c| c.chars);
+                (line, chars(at.start)? - chars(start)? + 1)
+            }
+            Bytes::Whole(_) => {
+                let text = f.text().as_str();
+                let lines = f.index.lines.get_or_init(|| LineIndex::new(text));
+                lines.line_col(text, at.start)
+            }
+        };
         Some((f.name.clone(), line, col))
     }
 }
@@ -635,18 +778,55 @@ fn unescape_token(t: &str) -> String {
 /// Byte span of the value at `pointer` (RFC 6901) in the JSON `text`, by a
 /// scan of its own (an [`Evidence`] file reuses what earlier scans found).
 pub fn locate(text: &str, pointer: &str) -> Option<(usize, usize)> {
-    LocateIndex::default().locate(text, pointer)
+    LocateIndex::default().locate(Bytes::Whole(text.as_bytes()), pointer)
 }
 
-fn skip_bom(b: &[u8]) -> usize {
-    if b.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
+/// The text a scan reads: held whole, or a streamed file's pieces, each
+/// read again (and checked) when a scan first reaches it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Bytes<'t> {
+    Whole(&'t [u8]),
+    Pieces(&'t Deferred),
+}
+
+impl<'t> Bytes<'t> {
+    #[inline]
+    fn get(self, i: usize) -> Option<u8> {
+        match self {
+            Bytes::Whole(b) => b.get(i).copied(),
+            Bytes::Pieces(d) => d.text_byte(i),
+        }
+    }
+
+    /// The bytes from `i` on: to the text's end, or to the end of the
+    /// piece that holds `i`.
+    #[inline]
+    fn run(self, i: usize) -> Option<&'t [u8]> {
+        match self {
+            Bytes::Whole(b) => b.get(i..).filter(|r| !r.is_empty()),
+            Bytes::Pieces(d) => d.text_run(i),
+        }
+    }
+
+    /// The bytes `start..end`, borrowed where they are held whole.
+    fn range(self, start: usize, end: usize) -> Option<std::borrow::Cow<'t, [u8]>> {
+        match self {
+            Bytes::Whole(b) => b.get(start..end).map(Into::into),
+            Bytes::Pieces(d) => d.text_range(start, end).map(Into::into),
+        }
+    }
+
+    /// The byte order mark's length at the start of a text held whole (a
+    /// streamed file's text starts after it).
+    fn bom(self) -> usize {
+        match self {
+            Bytes::Whole(b) if b.starts_with(b"\xEF\xBB\xBF") => 3,
+            _ => 0,
+        }
     }
 }
 
-fn skip_ws(b: &[u8], mut i: usize) -> usize {
+fn skip_ws(b: Bytes<'_>, mut i: usize) -> usize {
     while matches!(b.get(i), Some(b' ' | b'\t' | b'\r' | b'\n')) {
         i += 1;
     }
@@ -654,22 +834,26 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 }
 
 /// End (exclusive) of the string starting at `i` (which holds `"`).
-fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+fn skip_string(b: Bytes<'_>, mut i: usize) -> Option<usize> {
     i += 1;
     loop {
         // Eight bytes at a time to the next quote or backslash (or control
-        // character, which a loaded file has none of in a string).
-        i = crate::eval::json::special_byte(b, i);
-        match b.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+        // character, which a loaded file has none of in a string), a run
+        // (a piece of a streamed file) at a time.
+        let run = b.run(i)?;
+        let found = crate::eval::json::special_byte(run, 0);
+        i += found;
+        match run.get(found) {
+            Some(b'\\') => i += 2,
+            Some(b'"') => return Some(i + 1),
+            Some(_) => i += 1,
+            None => {}
         }
     }
 }
 
 /// End (exclusive) of the value starting at `i`, without recursion.
-fn skip_value(b: &[u8], i: usize) -> Option<usize> {
+fn skip_value(b: Bytes<'_>, i: usize) -> Option<usize> {
     match b.get(i)? {
         b'"' => skip_string(b, i),
         b'{' | b'[' => {
@@ -747,7 +931,11 @@ mod tests {
         ];
         let index = LocateIndex::default();
         for p in pointers.iter().chain(pointers.iter().rev()) {
-            assert_eq!(index.locate(t, p), locate(t, p), "{p}");
+            assert_eq!(
+                index.locate(Bytes::Whole(t.as_bytes()), p),
+                locate(t, p),
+                "{p}"
+            );
             if let Some((s, _)) = locate(t, p) {
                 let lines = index.lines.get_or_init(|| LineIndex::new(t));
                 assert_eq!(
@@ -826,7 +1014,9 @@ mod tests {
             }
             for &i in order {
                 let p = &all[i];
-                let (start, end) = index.locate(&text, p).unwrap_or_else(|| panic!("{p}"));
+                let (start, end) = index
+                    .locate(Bytes::Whole(text.as_bytes()), p)
+                    .unwrap_or_else(|| panic!("{p}"));
                 let found: serde_json::Value = serde_json::from_str(&text[start..end]).unwrap();
                 assert_eq!(Some(&found), whole.pointer(p), "{p} {spacing:?}");
             }
@@ -838,7 +1028,9 @@ mod tests {
                 "/a/1/missing",
             ] {
                 assert!(
-                    index.locate(&text, beyond).is_none(),
+                    index
+                        .locate(Bytes::Whole(text.as_bytes()), beyond)
+                        .is_none(),
                     "{beyond} {spacing:?}"
                 );
             }
@@ -857,5 +1049,154 @@ mod tests {
         let t = "\u{FEFF}{\r\n  \"a\": {\r\n    \"b\": 42\r\n  }\r\n}\r\n";
         let (s, _) = locate(t, "/a/b").unwrap();
         assert_eq!(crate::syntax::span::line_col(t, s), (3, 10));
+    }
+
+    /// A text over several of a stream's pieces, with what makes counting
+    /// lines hard at and around their edges: a byte order mark, `\r\n` and
+    /// a lone `\r`, characters of two to four bytes.
+    fn many_pieces() -> String {
+        let spaces = [" ", "\n", "\r\n", "\r", "\n\n", " \r\r\n"];
+        let words = ["caf\u{e9}", "\u{20ac}1", "\u{1d11e}", "plain", "a\\\"b"];
+        let items: Vec<String> = (0..30_000)
+            .map(|i| {
+                let space = spaces[i % spaces.len()];
+                let word = words[i % words.len()];
+                format!("{space}{{\"n\": {i},{space}\"w\": \"{word}\"}}")
+            })
+            .collect();
+        let mut text = format!("{{\"items\": [{}\n],\r\"end\": true}}\r", items.join(","));
+        // At the edges of the first pieces (the file has a byte order mark
+        // first, so piece `k` starts at the text's byte `k * 64 KiB - 3`):
+        // a lone `\r` as a piece's last byte, a `\r\n` cut in two, a
+        // character cut in two.
+        for k in 1..=9 {
+            let edge = k * 65536 - 4;
+            assert!(text.len() > edge);
+            // A comma between two items.
+            let comma = 1 + text.as_bytes()[..edge - 16]
+                .windows(2)
+                .rposition(|pair| pair == b"},")
+                .unwrap();
+            let pad = |n: usize| " ".repeat(edge - comma - 1 - n);
+            let insert = match k % 3 {
+                0 => format!("{}\r ", pad(0)),
+                1 => format!("{}\r\n", pad(0)),
+                _ => format!("{}{{\"w\": \"\u{e9}\"}},", pad(7)),
+            };
+            text.insert_str(comma + 1, &insert);
+        }
+        text
+    }
+
+    fn streamed(text: &str) -> (tempfile::TempDir, EvidenceText) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bundle.json");
+        std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+        let deferred = Deferred::new(path, "bundle.json".into(), u64::MAX);
+        let file = EvidenceText::deferred(None, "bundle.json".into(), deferred);
+        let mut landmarks = crate::eval::json::Landmarks::default();
+        let shape = crate::eval::json::Shape::of(None, false);
+        let d = file.streaming().unwrap();
+        d.load(Default::default(), shape, &mut landmarks)
+            .unwrap()
+            .unwrap();
+        file.note(landmarks);
+        (dir, file)
+    }
+
+    #[test]
+    fn pieces_read_again_count_as_the_whole_text_does() {
+        let text = many_pieces();
+        assert!(text.len() > 8 * 65536);
+        let (_dir, file) = streamed(&text);
+        let Bytes::Pieces(d) = file.bytes() else {
+            panic!("not read in pieces");
+        };
+        assert_eq!(d.text_len(), text.len());
+        let lone = |upto: &str, next: Option<u8>| {
+            let b = upto.as_bytes();
+            (0..b.len())
+                .filter(|&i| b[i] == b'\r' && b.get(i + 1).copied().or(next) != Some(b'\n'))
+                .count()
+        };
+        let offsets = (0..text.len())
+            .step_by(997)
+            .chain((1..10).map(|p| p * 65536 - 3))
+            .chain([text.len()])
+            .filter(|&at| text.is_char_boundary(at));
+        for at in offsets {
+            let counts = d.counts_before(at).unwrap();
+            let upto = &text[..at];
+            assert_eq!(counts.newlines, upto.matches('\n').count(), "{at}");
+            assert_eq!(counts.chars, upto.chars().count(), "{at}");
+            let next = text.as_bytes().get(at).copied();
+            assert_eq!(counts.lone_returns, lone(upto, next), "{at}");
+            assert_eq!(
+                d.line_start(at),
+                Some(upto.rfind('\n').map_or(0, |i| i + 1)),
+                "{at}"
+            );
+        }
+        assert!(file.region(5, 5 + 3 * 65536).unwrap().text == text[5..5 + 3 * 65536]);
+    }
+
+    #[test]
+    fn located_described_and_shown_from_pieces_as_from_the_whole_text() {
+        use miette::SourceCode;
+        let text = many_pieces();
+        let (_dir, file) = streamed(&text);
+        let evidence = Evidence { files: vec![file] };
+        let whole = SharedText(std::sync::Arc::new(text.clone()));
+        let pointers = (0..30_000)
+            .step_by(1_237)
+            .flat_map(|i| [format!("/items/{i}/w"), format!("/items/{i}")])
+            .chain(["/end".to_string(), "/items/29999/n".to_string()]);
+        for pointer in pointers {
+            let at = evidence.locate(&pointer).unwrap();
+            assert_eq!(
+                Some((at.start, at.end)),
+                locate(&text, &pointer),
+                "{pointer}"
+            );
+            let (_, line, col) = evidence.describe(&at).unwrap();
+            assert_eq!(
+                (line, col),
+                crate::syntax::span::line_col(&text, at.start),
+                "{pointer}"
+            );
+            let window = evidence.files[0].lines_around(at.start, at.end, 1).unwrap();
+            for context in [0, 1] {
+                let span = (at.start, at.end - at.start).into();
+                let a = whole.read_span(&span, context, context).unwrap();
+                let b = window.read_span(&span, context, context).unwrap();
+                assert_eq!(a.data(), b.data(), "{pointer}");
+                assert_eq!(
+                    (a.span(), a.line(), a.column(), a.line_count()),
+                    (b.span(), b.line(), b.column(), b.line_count()),
+                    "{pointer}"
+                );
+            }
+        }
+        assert!(evidence.unchanged().is_ok());
+    }
+
+    #[test]
+    fn a_piece_that_changed_since_the_stream_stops_the_run() {
+        let text = many_pieces();
+        let (dir, file) = streamed(&text);
+        // The same length, one value changed, in the last piece only.
+        let changed = text.replacen("\"end\": true", "\"end\": tru3", 1);
+        std::fs::write(dir.path().join("bundle.json"), format!("\u{feff}{changed}")).unwrap();
+        let evidence = Evidence { files: vec![file] };
+        // A piece the change is not in reads as it did.
+        evidence.locate("/items/0/n").unwrap();
+        assert!(evidence.unchanged().is_ok());
+        // The one it is in is not shown, and the run stops.
+        let at = evidence.locate("/end");
+        let error = evidence.unchanged().unwrap_err();
+        assert!(
+            error.message().contains("changed while it was being read"),
+            "{at:?} {error:?}"
+        );
     }
 }
