@@ -306,9 +306,9 @@ pub fn emit(format: Format, outputs: &[String], run: &Run<'_>) -> Result<(), NoD
     let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|_| github);
     let md = summary.as_ref().map(|_| render(Format::Markdown, run));
     let shown = render(format, run);
-    // Everything to be shown is rendered: a file read as a stream and read
-    // whole since (for what a report cites) must still be the text the
-    // decision was made on, or nothing is shown.
+    // Everything to be shown is rendered: every piece of a file read as a
+    // stream that a report read again since (what it cites) must still be
+    // the text the decision was made on, or nothing is shown.
     run.evidence
         .unchanged()
         .map_err(|e| NoDecision(e.render(run.style)))?;

@@ -57,9 +57,11 @@ impl EvidenceText {
     }
 
     /// The file's text. A file read as a stream is read whole here, on
-    /// first use; this is empty if it cannot be read any more, and if it
-    /// changed since the stream read it [`Evidence::unchanged`] says so:
-    /// nothing read from it is shown before that is checked.
+    /// first use (reports read only the pieces they cite, through
+    /// [`Self::region`] and the locating scans); this is empty if it cannot
+    /// be read any more, and if it changed since the stream read it
+    /// [`Evidence::unchanged`] says so: nothing read from it is shown
+    /// before that is checked.
     pub fn text(&self) -> &std::sync::Arc<String> {
         match &self.deferred {
             None => &self.held,
@@ -103,8 +105,9 @@ impl EvidenceText {
 }
 
 impl Evidence {
-    /// Whether every file read as a stream and read whole since is the
-    /// text the stream read: a report checks this before it shows anything.
+    /// Whether everything read again from a file read as a stream (its
+    /// pieces a report cites, or the whole text) is what the stream read: a
+    /// report checks this before it shows anything.
     pub fn unchanged(&self) -> Result<(), EvidenceError> {
         for file in &self.files {
             file.settled_or_unread()?;
