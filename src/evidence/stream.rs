@@ -243,10 +243,7 @@ impl Notes {
         self.running.newlines += text.iter().filter(|b| **b == b'\n').count();
         self.running.chars += crate::report::locate::chars_in(text);
         if memchr::memchr(b'\r', text).is_some() {
-            self.running.lone_returns += text
-                .windows(2)
-                .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
-                .count();
+            self.running.lone_returns += lone_returns_within(text);
             self.pending_return = text.last() == Some(&b'\r');
         }
         self.len += text.len();
@@ -361,6 +358,17 @@ impl Deferred {
         Some(out)
     }
 
+    /// The text of `at`'s piece before `at` (borrowed from the piece, not
+    /// copied: `line:column` asks for it for every value described).
+    fn head<'n>(&self, notes: &'n Notes, at: usize) -> Option<&'n [u8]> {
+        let (p, i) = notes.piece_of(at);
+        if p >= notes.pieces.len() {
+            return Some(&[]);
+        }
+        let skip = if p == 0 { notes.bom } else { 0 };
+        self.piece(notes, p)?.get(skip..i)
+    }
+
     /// `\n`s, lone `\r`s and characters before the text's byte `at` (at
     /// most the text's length), from the notes and `at`'s own piece.
     pub(crate) fn counts_before(&self, at: usize) -> Option<PieceNote> {
@@ -373,15 +381,11 @@ impl Deferred {
             end.lone_returns += usize::from(notes.pending_return);
             return Some(end);
         };
-        let from = notes.text_start(p);
-        let head = self.text_range(from, at)?;
+        let head = self.head(notes, at)?;
         let mut counts = *note;
         counts.newlines += head.iter().filter(|b| **b == b'\n').count();
-        counts.chars += crate::report::locate::chars_in(&head);
-        counts.lone_returns += head
-            .windows(2)
-            .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
-            .count();
+        counts.chars += crate::report::locate::chars_in(head);
+        counts.lone_returns += lone_returns_within(head);
         if head.last() == Some(&b'\r') && self.text_byte(at) != Some(b'\n') {
             counts.lone_returns += 1;
         }
@@ -395,8 +399,7 @@ impl Deferred {
         let at = at.min(notes.len);
         let (p, _) = notes.piece_of(at);
         let from = notes.text_start(p);
-        let head = self.text_range(from, at)?;
-        if let Some(i) = memchr::memrchr(b'\n', &head) {
+        if let Some(i) = memchr::memrchr(b'\n', self.head(notes, at)?) {
             return Some(from + i + 1);
         }
         let before = notes
@@ -415,6 +418,15 @@ impl Deferred {
         let piece = self.text_range(start, notes.text_start(q + 1).min(at))?;
         memchr::memrchr(b'\n', &piece).map(|i| start + i + 1)
     }
+}
+
+/// The `\r`s of `bytes` that a `\n` in `bytes` does not follow (the last
+/// byte's kind depends on what comes after, which callers look at).
+fn lone_returns_within(bytes: &[u8]) -> usize {
+    bytes
+        .windows(2)
+        .filter(|pair| pair[0] == b'\r' && pair[1] != b'\n')
+        .count()
 }
 
 /// What the reading thread sends.
