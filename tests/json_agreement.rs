@@ -347,6 +347,72 @@ fn duplicates_among_many_keys_load_alike() {
     }
 }
 
+/// Lists of objects with the same keys, which the fast reader expects in
+/// the order the last element had (`KeyOrder`): keys in another order,
+/// fewer, more, escaped, and duplicates of keys it took from the order are
+/// still seen, before and after it stops expecting one.
+#[test]
+fn key_orders_of_list_elements_load_alike() {
+    let same = r#"{"status":"passed","name":"a","duration_ms":1}"#;
+    let elements = [
+        same,
+        r#"{"name":"a","status":"passed","duration_ms":1}"#,
+        r#"{"status":"passed","name":"a"}"#,
+        r#"{"status":"passed","name":"a","duration_ms":1,"extra":[1]}"#,
+        r#"{"status":"passed","\u006eame":"a","duration_ms":1}"#,
+        r#"{}"#,
+        r#"{"status":{"status":1},"name":"a","duration_ms":1}"#,
+    ];
+    let duplicates = [
+        r#"{"status":"passed","name":"a","status":"failed"}"#,
+        r#"{"status":"passed","name":"a","duration_ms":1,"name":"b"}"#,
+        r#"{"status":"passed","status":"passed"}"#,
+        r#"{"status":"passed","name":"a","\u0073tatus":1}"#,
+        r#"{"status":"passed","other":1,"status":2}"#,
+    ];
+    let list = |items: &[&str]| {
+        let cases = items.join(",");
+        format!(r#"{{"tests":{{"suites":[{{"failed":0,"cases":[{cases}]}}]}},"l":[{cases}]}}"#)
+    };
+    let bare_list = |items: &[&str]| format!("[{}]", items.join(","));
+    for first in 0..elements.len() {
+        for second in 0..elements.len() {
+            // The second element after one, two and twelve of the first:
+            // the order expected, and an order given up on.
+            for run in [1, 2, 12] {
+                let mut items = vec![elements[first]; run];
+                items.push(elements[second]);
+                items.push(same);
+                for text in [list(&items), bare_list(&items)] {
+                    let (fast, _) = agree(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                    assert!(fast > 0, "{text}: left to serde_json");
+                }
+            }
+        }
+        for duplicate in duplicates {
+            for run in [1, 2, 12] {
+                let mut items = vec![elements[first]; run];
+                items.push(duplicate);
+                for text in [list(&items), bare_list(&items)] {
+                    let (fast, _) = agree(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                    assert_eq!(fast, 0, "{text}: the duplicate was missed");
+                }
+            }
+        }
+    }
+    // Elements of more keys than are compared one by one.
+    let mut wide = String::from("{");
+    for i in 0..20 {
+        let _ = write!(wide, "\"k{i}\":{i},");
+    }
+    let wide_duplicate = format!("{wide}\"k3\":0}}");
+    wide.push_str("\"status\":1}");
+    for items in [vec![&wide[..], &wide], vec![&wide, &wide, &wide_duplicate]] {
+        let text = bare_list(&items);
+        agree(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    }
+}
+
 #[test]
 fn every_repository_file_loads_alike_and_fast() {
     let mut left = Vec::new();

@@ -21,6 +21,7 @@
 use super::projection::Projection;
 use super::value::{same_bytes, LoadLimits, Loading, Value};
 use std::hash::BuildHasher;
+use std::rc::Rc;
 
 /// The reader met something it leaves to serde_json.
 #[derive(Debug)]
@@ -286,6 +287,104 @@ fn slice<W: Window>(window: &W, start: usize, end: usize) -> Fast<&str> {
     window.text().get(range).ok_or(GiveUp)
 }
 
+/// The key order each projection node's objects were last read with
+/// (see [`Reader::projected_object`]), one slot per node met.
+struct KeyOrders<'p> {
+    /// By the node's address: a projection is not moved during a load.
+    slots: std::collections::HashMap<*const Projection, usize, foldhash::fast::RandomState>,
+    orders: Vec<KeyOrder<'p>>,
+    /// The last two nodes asked for and their slots, newest first: the
+    /// objects of a list, and those of a list inside each, alternate
+    /// between two nodes, which are found here without hashing.
+    recent: [(*const Projection, usize); 2],
+}
+
+impl Default for KeyOrders<'_> {
+    fn default() -> Self {
+        KeyOrders {
+            slots: Default::default(),
+            orders: Vec::new(),
+            recent: [(std::ptr::null(), 0); 2],
+        }
+    }
+}
+
+impl<'p> KeyOrders<'p> {
+    fn slot(&mut self, node: &'p Projection) -> usize {
+        let node = node as *const Projection;
+        if self.recent[0].0 == node {
+            return self.recent[0].1;
+        }
+        if self.recent[1].0 == node {
+            self.recent.swap(0, 1);
+            return self.recent[0].1;
+        }
+        let next = self.orders.len();
+        let slot = *self.slots.entry(node).or_insert(next);
+        if slot == next {
+            self.orders.push(KeyOrder::default());
+        }
+        self.recent = [(node, slot), self.recent[0]];
+        slot
+    }
+
+    /// The slot's order, left empty while its object is read (an object
+    /// for the same node inside it, which a projection cannot have, would
+    /// find none).
+    fn take(&mut self, slot: usize) -> KeyOrder<'p> {
+        self.orders
+            .get_mut(slot)
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    fn put(&mut self, slot: usize, order: KeyOrder<'p>) {
+        if let Some(place) = self.orders.get_mut(slot) {
+            *place = order;
+        }
+    }
+}
+
+/// The keys of the last object read for one node, in order, each with the
+/// projection of its value (`None`: skipped).
+#[derive(Default)]
+struct KeyOrder<'p> {
+    keys: Vec<(Rc<str>, Option<&'p Projection>)>,
+    /// Objects in a row whose keys were not the order: past
+    /// [`KeyOrder::GIVEN_UP`] the node's objects have no order worth
+    /// expecting (a map, say), and are read key by key, none recorded.
+    misses: u8,
+}
+
+impl KeyOrder<'_> {
+    const GIVEN_UP: u8 = 8;
+
+    /// Whether the next object is first compared with this order.
+    fn expected(&self) -> bool {
+        self.misses < Self::GIVEN_UP
+    }
+
+    /// Whether the key read at `index`, off the order, goes into it: the
+    /// first [`FEW_KEYS`] of an object's, unless the node was given up.
+    fn records(&self, index: usize) -> bool {
+        self.misses < Self::GIVEN_UP && index < FEW_KEYS && index == self.keys.len()
+    }
+
+    /// After an object of `read` keys, `on_order` if they were the order's.
+    fn ended(&mut self, on_order: bool, read: usize) {
+        if on_order && read == self.keys.len() {
+            self.misses = 0;
+            return;
+        }
+        // Fewer keys than the order: the order's first ones.
+        self.keys.truncate(read);
+        self.misses = self.misses.saturating_add(1);
+        if self.misses >= Self::GIVEN_UP || read > FEW_KEYS {
+            self.keys.clear();
+        }
+    }
+}
+
 /// The keys of one object on [`Reader::keys`], checked for duplicates.
 struct ObjectKeys {
     start: usize,
@@ -311,7 +410,10 @@ impl<W: Window> Reader<'_, W> {
             Shape::Projected {
                 projection,
                 drop_unread,
-            } => self.projected(projection, 0, drop_unread)?,
+            } => {
+                let mut orders = KeyOrders::default();
+                self.projected(projection, 0, drop_unread, &mut orders)?
+            }
         };
         self.skip_whitespace()?;
         self.keep = self.at;
@@ -358,67 +460,132 @@ impl<W: Window> Reader<'_, W> {
 
     /// A value, built as far as `node` says rules read it: the same values
     /// as `projection::Seed`, case for case.
-    fn projected(&mut self, node: &Projection, depth: usize, drop_unread: bool) -> Fast<Value> {
+    fn projected<'p>(
+        &mut self,
+        node: &'p Projection,
+        depth: usize,
+        drop_unread: bool,
+        orders: &mut KeyOrders<'p>,
+    ) -> Fast<Value> {
         if node.whole {
             return self.whole(depth);
         }
         match self.next_byte()? {
-            b'{' => self.nested(depth, |r| r.projected_object(node, depth, drop_unread)),
+            b'{' => self.nested(depth, |r| {
+                r.projected_object(node, depth, drop_unread, orders)
+            }),
             // Read as an object, found a list: the rules stop at it with a
             // type error that shows it, so it is loaded as it is.
             b'[' if !node.fields.is_empty() => self.nested(depth, |r| r.whole_list(depth)),
-            b'[' => self.nested(depth, |r| r.projected_list(node, depth, drop_unread)),
+            b'[' => self.nested(depth, |r| {
+                r.projected_list(node, depth, drop_unread, orders)
+            }),
             first => self.scalar(first),
         }
     }
 
-    fn projected_object(
+    fn projected_object<'p>(
         &mut self,
-        node: &Projection,
+        node: &'p Projection,
         depth: usize,
         drop_unread: bool,
+        orders: &mut KeyOrders<'p>,
     ) -> Fast<Value> {
         let inner = self.deeper(depth)?;
         let object = self.loading.begin_object();
         // Every key, kept or left out, is checked for duplicates here; the
         // kept entries go to the load unchecked.
         let mut keys = self.object_keys();
+        // The keys of the last object read for `node`, in order: the
+        // elements of a list mostly have the same keys, and while this
+        // object's keys are those, each is known without a lookup, an
+        // interning or a hash, and known distinct (the last object's keys
+        // were checked). From the first other key on, the object is read
+        // key by key, and its keys become the order the next one expects.
+        let slot = orders.slot(node);
+        let mut order = orders.take(slot);
+        let mut on_order = order.expected();
+        let mut read = 0usize;
         self.members(|r, key| {
+            if on_order {
+                if let Some((expected, child)) = order.keys.get(read) {
+                    if same_bytes(expected.as_bytes(), text_of(&r.window, &key)?.as_bytes()) {
+                        let (key, child) = (Rc::clone(expected), *child);
+                        read += 1;
+                        return r.projected_entry(key, child, inner, drop_unread, orders);
+                    }
+                }
+                // Off the order: the keys read so far (the order's first
+                // ones) are checked from here on like any.
+                on_order = false;
+                order.keys.truncate(read);
+                for (known, _) in &order.keys {
+                    let hash = r.key_hasher.hash_one(&**known);
+                    r.first_sighting(&mut keys, hash)?;
+                }
+            }
             // The key is read before its value moves the window on.
             let key = text_of(&r.window, &key)?;
             let hash = r.key_hasher.hash_one(key);
-            match field(node, key).or(node.items.as_deref()) {
-                Some(child) => {
-                    let key = r.loading.key(key);
-                    let value = r.projected(child, inner, drop_unread)?;
-                    r.loading.push_entry(key, value);
+            let child = field(node, key).or(node.items.as_deref());
+            let recorded = order.records(read);
+            read += 1;
+            if child.is_none() && drop_unread && !recorded {
+                r.skip(inner)?;
+            } else {
+                let key = r.loading.key(key);
+                if recorded {
+                    order.keys.push((Rc::clone(&key), child));
                 }
-                None => {
-                    let key = (!drop_unread).then(|| r.loading.key(key));
-                    r.skip(inner)?;
-                    if let Some(key) = key {
-                        r.loading.push_entry(key, Value::Null);
-                    }
-                }
+                r.projected_entry(key, child, inner, drop_unread, orders)?;
             }
             r.first_sighting(&mut keys, hash)
         })?;
         self.keys.truncate(keys.start);
+        order.ended(on_order, read);
+        orders.put(slot, order);
         Ok(self.loading.end_object(object))
     }
 
-    fn projected_list(
+    /// The value of the entry `key` of an object being read: built as
+    /// `child` says, or skipped (kept as `null` unless `drop_unread`).
+    #[inline(always)]
+    fn projected_entry<'p>(
         &mut self,
-        node: &Projection,
+        key: Rc<str>,
+        child: Option<&'p Projection>,
+        inner: usize,
+        drop_unread: bool,
+        orders: &mut KeyOrders<'p>,
+    ) -> Fast<()> {
+        match child {
+            Some(child) => {
+                let value = self.projected(child, inner, drop_unread, orders)?;
+                self.loading.push_entry(key, value);
+            }
+            None => {
+                self.skip(inner)?;
+                if !drop_unread {
+                    self.loading.push_entry(key, Value::Null);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn projected_list<'p>(
+        &mut self,
+        node: &'p Projection,
         depth: usize,
         drop_unread: bool,
+        orders: &mut KeyOrders<'p>,
     ) -> Fast<Value> {
         let inner = self.deeper(depth)?;
         match node.items.as_deref() {
             Some(child) => {
                 let start = self.loading.begin_list();
                 self.items(|r| {
-                    let item = r.projected(child, inner, drop_unread)?;
+                    let item = r.projected(child, inner, drop_unread, orders)?;
                     r.loading.add_item(item);
                     Ok(())
                 })?;
