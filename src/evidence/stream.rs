@@ -12,11 +12,12 @@
 //! UTF-8, the size limit, JSON the reader leaves to serde_json) falls back
 //! to reading the file whole, which says what is wrong exactly as for any
 //! other file. The stream also notes, for each piece of the file (its
-//! bytes a [`CHUNK`] at a time), the piece's SHA-256 and how many lines and
-//! characters come before it ([`Notes`]). A report that cites the file
-//! reads again only the pieces it shows or scans, each held to its digest,
-//! and counts lines from the notes, so explaining a denied decision costs
-//! about what it shows, not the file. A piece that is not what the stream
+//! bytes a [`CHUNK`] at a time), the SHA-256 of the text through the piece
+//! and how many lines and characters come before it ([`Notes`]). A report
+//! that cites the file reads again only the pieces it shows or scans, each
+//! held to its digest (hashed on from the state the text's hasher had
+//! before it), and counts lines from the notes, so explaining a denied
+//! decision costs about what it shows, not the file. A piece that is not what the stream
 //! read stops the run ([`Deferred::unchanged`]), as does a whole read (for
 //! a caller that asks for the whole text) whose digest differs.
 
@@ -42,6 +43,9 @@ const CHUNK: usize = 64 << 10;
 /// Chunks read ahead of the load, so the two threads do not wait on each
 /// other: a few hundred kilobytes in flight.
 const IN_FLIGHT: usize = 4;
+
+/// The byte order mark a file may start with, left out of its text.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A JSON file read as a stream (see the module docs).
 #[derive(Debug)]
@@ -202,6 +206,12 @@ pub(crate) struct Notes {
     /// The text's length in bytes.
     len: usize,
     pieces: Vec<PieceNote>,
+    /// The whole text's hasher as each piece began. The stream takes one
+    /// SHA-256, of the whole text, and a piece is held to it: its text
+    /// hashed on from the state before it must give the digest noted at
+    /// its end. A digest of each piece on its own was a second SHA-256 of
+    /// every byte, a third of the reading thread's time.
+    hashed_before: Vec<Sha256>,
     /// The pieces read again so far.
     read: Vec<OnceLock<Option<Box<[u8]>>>>,
     /// The counts so far, and whether the last byte was a `\r` (whose
@@ -210,10 +220,14 @@ pub(crate) struct Notes {
     pending_return: bool,
 }
 
-/// Counts of the text before one piece, and the piece's digest.
+/// Counts of the text before one piece, and the digest of the text up to
+/// the piece's end.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PieceNote {
-    digest: [u8; 32],
+    /// The SHA-256 of the text from its start to this piece's end: the
+    /// piece read again must give it from the hasher's state before the
+    /// piece (see [`Notes::hashed_before`]).
+    through: [u8; 32],
     /// `\n`s before the piece.
     pub(crate) newlines: usize,
     /// `\r`s not followed by `\n` before the piece (miette counts them as
@@ -224,9 +238,10 @@ pub(crate) struct PieceNote {
 }
 
 impl Notes {
-    /// Notes the next piece: `raw` is the file's bytes, `bom` whether they
-    /// start with a byte order mark the text leaves out.
-    fn piece(&mut self, raw: &[u8], bom: bool) {
+    /// Notes the next piece and hashes its text on with `hasher`, the whole
+    /// text's: `raw` is the file's bytes, `bom` whether they start with a
+    /// byte order mark the text leaves out.
+    fn piece(&mut self, raw: &[u8], bom: bool, hasher: &mut Sha256) {
         let text = if bom {
             self.bom = 3;
             raw.get(3..).unwrap_or_default()
@@ -236,8 +251,10 @@ impl Notes {
         if std::mem::take(&mut self.pending_return) && text.first() != Some(&b'\n') {
             self.running.lone_returns += 1;
         }
+        self.hashed_before.push(hasher.clone());
+        hasher.update(text);
         self.pieces.push(PieceNote {
-            digest: Sha256::digest(raw).into(),
+            through: hasher.clone().finalize().into(),
             ..self.running
         });
         self.running.newlines += text.iter().filter(|b| **b == b'\n').count();
@@ -247,6 +264,28 @@ impl Notes {
             self.pending_return = text.last() == Some(&b'\r');
         }
         self.len += text.len();
+    }
+
+    /// Whether `raw`, piece `p` of the file read again, is what the stream
+    /// read: the byte order mark it started with, if piece 0, and text that
+    /// hashed on from the state before the piece gives the digest noted at
+    /// its end.
+    fn holds(&self, p: usize, raw: &[u8]) -> bool {
+        let text = if p == 0 && self.bom > 0 {
+            match raw.strip_prefix(BOM) {
+                Some(text) => text,
+                None => return false,
+            }
+        } else {
+            raw
+        };
+        let (Some(before), Some(note)) = (self.hashed_before.get(p), self.pieces.get(p)) else {
+            return false;
+        };
+        let mut hasher = before.clone();
+        hasher.update(text);
+        let through: [u8; 32] = hasher.finalize().into();
+        through == note.through
     }
 
     /// At the end of the file, `total` bytes in all.
@@ -287,10 +326,7 @@ impl Deferred {
         let slot = notes.read.get(p)?;
         slot.get_or_init(|| {
             let bytes = self.read_piece(notes, p);
-            let fits = bytes.as_ref().is_some_and(|b| {
-                let digest: [u8; 32] = Sha256::digest(b).into();
-                notes.pieces.get(p).is_some_and(|n| n.digest == digest)
-            });
+            let fits = bytes.as_ref().is_some_and(|b| notes.holds(p, b));
             if !fits {
                 self.piece_changed
                     .store(true, std::sync::atomic::Ordering::Release);
@@ -488,8 +524,11 @@ fn produce(
             let _ = chunks.send(last);
             return;
         }
-        let bom = first && bytes.starts_with(b"\xEF\xBB\xBF");
-        notes.piece(bytes.get(before..).unwrap_or_default(), bom);
+        let bom = first && bytes.starts_with(BOM);
+        // The text is hashed here, a piece at a time, in the order the
+        // chunks below hand it over (a character cut in two only moves to
+        // the next chunk): the same bytes, so the same digest.
+        notes.piece(bytes.get(before..).unwrap_or_default(), bom, &mut hasher);
         if std::mem::take(&mut first) && bom {
             bytes.drain(..3);
         }
@@ -513,7 +552,6 @@ fn produce(
                 return;
             }
         };
-        hasher.update(text.as_bytes());
         if chunks.send(Chunk::Text(text)).is_err() {
             // The load gave up or finished.
             return;

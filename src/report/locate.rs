@@ -1183,6 +1183,54 @@ mod tests {
         assert!(evidence.unchanged().is_ok());
     }
 
+    /// A piece is held to the digest of the text through it, hashed on
+    /// from the state before it: the first piece's byte order mark, which
+    /// is not text, must be there all the same, and a change in a middle
+    /// piece is caught as one in the last is.
+    #[test]
+    fn the_first_piece_keeps_its_byte_order_mark_and_a_middle_one_its_text() {
+        let text = many_pieces();
+        // A value in the fifth piece, changed to one of the same length.
+        let at = 4 * 65536 + text[4 * 65536..].find("\"plain\"").unwrap();
+        let item = text[..at].matches("\"n\":").count() - 1;
+        let in_middle = format!("{}\"plaim\"{}", &text[..at], &text[at + 7..]).into_bytes();
+        let in_middle_pointer = format!("/items/{item}/w");
+        // The changed file, a pointer read from pieces that did not change,
+        // and one whose search reads the changed piece.
+        let cases = [
+            (
+                [b"abc".to_vec(), text.clone().into_bytes()],
+                None,
+                "/items/0/n",
+            ),
+            (
+                ["\u{feff}".as_bytes().to_vec(), in_middle],
+                Some("/items/0/n"),
+                in_middle_pointer.as_str(),
+            ),
+        ];
+        for (changed, unchanged, pointer) in cases {
+            let (dir, file) = streamed(&text);
+            let evidence = Evidence { files: vec![file] };
+            // The stream's one SHA-256 is still the text's.
+            assert_eq!(
+                evidence.files[0].sha256(),
+                crate::attest::keys::hex(&<sha2::Sha256 as sha2::Digest>::digest(&text)),
+            );
+            std::fs::write(dir.path().join("bundle.json"), changed.concat()).unwrap();
+            if let Some(unchanged) = unchanged {
+                evidence.locate(unchanged).unwrap();
+                assert!(evidence.unchanged().is_ok(), "{unchanged}");
+            }
+            let _ = evidence.locate(pointer);
+            let error = evidence.unchanged().unwrap_err();
+            assert!(
+                error.message().contains("changed while it was being read"),
+                "{pointer} {error:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_piece_that_changed_since_the_stream_stops_the_run() {
         let text = many_pieces();
