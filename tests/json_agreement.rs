@@ -413,6 +413,66 @@ fn key_orders_of_list_elements_load_alike() {
     }
 }
 
+/// Keys the fast reader compares in place with those of the order, and
+/// string values it compares with the one the same key had last
+/// (`OrderedKey::last`): a value or key of the same bytes and a quote is
+/// that one, and any other (longer, shorter, escaped, another type, after
+/// whitespace, cut by the stream) is read as if none were expected.
+#[test]
+fn remembered_keys_and_values_load_alike() {
+    let same = r#"{"status":"passed","name":"a"}"#;
+    let elements = [
+        same,
+        r#"{"status": "passed" ,"name":"a"}"#,
+        r#"{"status":"passedx","name":"a"}"#,
+        r#"{"status":"passe","name":"a"}"#,
+        r#"{"status":"","name":"a"}"#,
+        r#"{"status":"pass\u0065d","name":"a"}"#,
+        r#"{"status":"pass\"ed","name":"a"}"#,
+        r#"{"status":"pas	sed","name":"a"}"#,
+        r#"{"status":1,"name":"a"}"#,
+        r#"{"status":null,"name":"a"}"#,
+        r#"{"status":["passed"],"name":"a"}"#,
+        r#"{"status":{"passed":"passed"},"name":"a"}"#,
+        r#"{"st\u0061tus":"passed","name":"a"}"#,
+        r#"{"statusx":"passed","name":"a"}"#,
+        r#"{"statu":"passed","name":"a"}"#,
+        r#"{"status" : "passed","name":"a"}"#,
+        r#"{"status":"skipped","name":"passed"}"#,
+    ];
+    let list = |items: &[&str]| {
+        let cases = items.join(",");
+        format!(r#"{{"tests":{{"suites":[{{"failed":0,"cases":[{cases}]}}]}},"l":[{cases}]}}"#)
+    };
+    for first in elements {
+        for second in elements {
+            // After one to seven of the first: a value remembered, and
+            // one that changed too often to be remembered any more.
+            for run in [1, 2, 3, 7] {
+                let mut items = vec![first; run];
+                items.extend([second, second, first, same]);
+                let text = list(&items);
+                let (fast, serde) = agree(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+                // Nothing here is left to serde_json that it loads.
+                assert_eq!(fast, serde, "{text}");
+            }
+        }
+    }
+    // Values that differ each time, then one seen before.
+    let varied: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"status":"s{i}","name":"a"}}"#))
+        .chain([
+            same.to_string(),
+            same.to_string(),
+            r#"{"status":"s9"}"#.into(),
+        ])
+        .collect();
+    let varied: Vec<&str> = varied.iter().map(String::as_str).collect();
+    let text = list(&varied);
+    let (fast, serde) = agree(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+    assert_eq!(fast, serde, "{text}");
+}
+
 #[test]
 fn every_repository_file_loads_alike_and_fast() {
     let mut left = Vec::new();

@@ -345,11 +345,10 @@ impl<'p> KeyOrders<'p> {
     }
 }
 
-/// The keys of the last object read for one node, in order, each with the
-/// projection of its value (`None`: skipped).
+/// The keys of the last object read for one node, in order.
 #[derive(Default)]
 struct KeyOrder<'p> {
-    keys: Vec<(Rc<str>, Option<&'p Projection>)>,
+    keys: Vec<OrderedKey<'p>>,
     /// Objects in a row whose keys were not the order: past
     /// [`KeyOrder::GIVEN_UP`] the node's objects have no order worth
     /// expecting (a map, say), and are read key by key, none recorded.
@@ -383,6 +382,55 @@ impl KeyOrder<'_> {
             self.keys.clear();
         }
     }
+}
+
+/// A key of a [`KeyOrder`].
+struct OrderedKey<'p> {
+    key: Rc<str>,
+    /// The projection of its value (`None`: skipped).
+    child: Option<&'p Projection>,
+    /// Whether the key has no quote, backslash or control character: then
+    /// the text's next key is this one if its bytes are the key's and a
+    /// quote, with no need to find where it ends first.
+    plain: bool,
+    /// The string its value was the last time, if plain (a test case's
+    /// `"passed"`): a value of the same bytes is that string, without
+    /// finding its end or interning it.
+    last: Option<Rc<str>>,
+    /// Values in a row that were not `last`: past [`OrderedKey::VARIED`] the
+    /// key's values are taken to differ each time (names, digests), and
+    /// none is remembered any more.
+    changes: u8,
+}
+
+impl<'p> OrderedKey<'p> {
+    const VARIED: u8 = 4;
+
+    fn new(key: Rc<str>, child: Option<&'p Projection>) -> Self {
+        OrderedKey {
+            plain: is_plain(&key),
+            key,
+            child,
+            last: None,
+            changes: 0,
+        }
+    }
+
+    /// After a value other than `last`: remembers it if it is a plain
+    /// string and the key's values have not varied too often.
+    fn changed_to(&mut self, value: &Value) {
+        self.changes = self.changes.saturating_add(1);
+        self.last = match value {
+            Value::Str(s) if self.changes <= Self::VARIED && is_plain(s) => Some(Rc::clone(s)),
+            _ => None,
+        };
+    }
+}
+
+/// Whether `s` holds no byte a JSON string must escape or that ends it:
+/// its bytes between quotes are then exactly `s`.
+fn is_plain(s: &str) -> bool {
+    special_byte(s.as_bytes(), 0) == s.len()
 }
 
 /// The keys of one object on [`Reader::keys`], checked for duplicates.
@@ -437,7 +485,8 @@ impl<W: Window> Reader<'_, W> {
     fn whole_object(&mut self, depth: usize) -> Fast<Value> {
         let inner = self.deeper(depth)?;
         let mut object = self.loading.begin_object();
-        self.members(|r, key| {
+        self.members(|r| {
+            let key = r.key()?;
             let key = r.loading.key(text_of(&r.window, &key)?);
             let value = r.whole(inner)?;
             r.loading
@@ -506,21 +555,24 @@ impl<W: Window> Reader<'_, W> {
         let mut order = orders.take(slot);
         let mut on_order = order.expected();
         let mut read = 0usize;
-        self.members(|r, key| {
-            if on_order {
-                if let Some((expected, child)) = order.keys.get(read) {
-                    if same_bytes(expected.as_bytes(), text_of(&r.window, &key)?.as_bytes()) {
-                        let (key, child) = (Rc::clone(expected), *child);
+        self.members(|r| {
+            let key = match order.keys.get_mut(read) {
+                Some(expected) if on_order => match r.key_expecting(expected)? {
+                    None => {
                         read += 1;
-                        return r.projected_entry(key, child, inner, drop_unread, orders);
+                        return r.ordered_entry(expected, inner, drop_unread, orders);
                     }
-                }
+                    Some(other) => other,
+                },
+                _ => r.key()?,
+            };
+            if on_order {
                 // Off the order: the keys read so far (the order's first
                 // ones) are checked from here on like any.
                 on_order = false;
                 order.keys.truncate(read);
-                for (known, _) in &order.keys {
-                    let hash = r.key_hasher.hash_one(&**known);
+                for known in &order.keys {
+                    let hash = r.key_hasher.hash_one(&*known.key);
                     r.first_sighting(&mut keys, hash)?;
                 }
             }
@@ -535,7 +587,7 @@ impl<W: Window> Reader<'_, W> {
             } else {
                 let key = r.loading.key(key);
                 if recorded {
-                    order.keys.push((Rc::clone(&key), child));
+                    order.keys.push(OrderedKey::new(Rc::clone(&key), child));
                 }
                 r.projected_entry(key, child, inner, drop_unread, orders)?;
             }
@@ -545,6 +597,34 @@ impl<W: Window> Reader<'_, W> {
         order.ended(on_order, read);
         orders.put(slot, order);
         Ok(self.loading.end_object(object))
+    }
+
+    /// The value of an entry whose key is `expected`'s, as
+    /// [`Self::projected_entry`] reads it: a string of the same bytes as
+    /// the key's last value is that value.
+    #[inline(always)]
+    fn ordered_entry<'p>(
+        &mut self,
+        expected: &mut OrderedKey<'p>,
+        inner: usize,
+        drop_unread: bool,
+        orders: &mut KeyOrders<'p>,
+    ) -> Fast<()> {
+        let key = Rc::clone(&expected.key);
+        let Some(child) = expected.child else {
+            return self.projected_entry(key, None, inner, drop_unread, orders);
+        };
+        if let Some(last) = &expected.last {
+            if self.string_expecting(last.as_bytes()) {
+                self.loading.push_entry(key, Value::Str(Rc::clone(last)));
+                expected.changes = 0;
+                return Ok(());
+            }
+        }
+        let value = self.projected(child, inner, drop_unread, orders)?;
+        expected.changed_to(&value);
+        self.loading.push_entry(key, value);
+        Ok(())
     }
 
     /// The value of the entry `key` of an object being read: built as
@@ -610,7 +690,8 @@ impl<W: Window> Reader<'_, W> {
             b'{' => self.nested(depth, |r| {
                 let inner = r.deeper(depth)?;
                 let mut keys = r.object_keys();
-                r.members(|r, key| {
+                r.members(|r| {
+                    let key = r.key()?;
                     let hash = r.key_hasher.hash_one(text_of(&r.window, &key)?);
                     r.skip(inner)?;
                     r.first_sighting(&mut keys, hash)
@@ -846,19 +927,17 @@ impl<W: Window> Reader<'_, W> {
         Ok(byte)
     }
 
-    /// Reads the members of an object just opened, to its `}`: `read` is
-    /// given each key (to be read before the value), the value still to
-    /// be read.
+    /// Reads the members of an object just opened, to its `}`: `read`
+    /// reads each, its key ([`Self::key`]) and then its value.
     #[inline(always)]
-    fn members(&mut self, mut read: impl FnMut(&mut Self, Text) -> Fast<()>) -> Fast<()> {
+    fn members(&mut self, mut read: impl FnMut(&mut Self) -> Fast<()>) -> Fast<()> {
         // Every caller has just read the `{`.
         let object = self.at - 1;
         if self.closes(b'}')? {
             return Ok(());
         }
         loop {
-            let key = self.key()?;
-            read(self, key)?;
+            read(self)?;
             if !self.another(b'}')? {
                 if self.at - object >= self.note_every {
                     self.note_end(object);
@@ -934,7 +1013,47 @@ impl<W: Window> Reader<'_, W> {
             return Err(GiveUp);
         }
         let key = self.string()?;
-        // The colon, most often right after the key.
+        self.colon()?;
+        Ok(key)
+    }
+
+    /// [`Self::key`] where the key is expected to be `expected`'s: `None`
+    /// if it is, else the key read. A plain key is compared with the text
+    /// in place, before finding where the text's key ends.
+    #[inline(always)]
+    fn key_expecting(&mut self, expected: &OrderedKey<'_>) -> Fast<Option<Text>> {
+        if self.next_byte()? != b'"' {
+            return Err(GiveUp);
+        }
+        let want = expected.key.as_bytes();
+        if expected.plain {
+            let base = self.window.base();
+            let rest = self
+                .window
+                .text()
+                .as_bytes()
+                .get(self.at.wrapping_sub(base)..);
+            if let Some(rest) = rest {
+                if rest.get(want.len()) == Some(&b'"')
+                    && rest
+                        .get(..want.len())
+                        .is_some_and(|found| same_bytes(found, want))
+                {
+                    self.at += want.len() + 1;
+                    self.colon()?;
+                    return Ok(None);
+                }
+            }
+        }
+        let key = self.string()?;
+        self.colon()?;
+        let same = same_bytes(want, text_of(&self.window, &key)?.as_bytes());
+        Ok((!same).then_some(key))
+    }
+
+    /// The colon after a key, most often right after it.
+    #[inline(always)]
+    fn colon(&mut self) -> Fast<()> {
         let base = self.window.base();
         if self
             .window
@@ -944,13 +1063,41 @@ impl<W: Window> Reader<'_, W> {
             == Some(&b':')
         {
             self.at += 1;
-            return Ok(key);
+            return Ok(());
         }
         self.skip_whitespace()?;
         if self.consume()? != b':' {
             return Err(GiveUp);
         }
-        Ok(key)
+        Ok(())
+    }
+
+    /// Whether the next value is a string of exactly the bytes `plain`
+    /// (which has none a string must escape), consumed if so; if not,
+    /// nothing is read. Whitespace past the window's end is left to the
+    /// caller's reading.
+    #[inline(always)]
+    fn string_expecting(&mut self, plain: &[u8]) -> bool {
+        let base = self.window.base();
+        let bytes = self.window.text().as_bytes();
+        let mut i = self.at.wrapping_sub(base);
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(i) {
+            i += 1;
+        }
+        let Some(rest) = bytes.get(i..) else {
+            return false;
+        };
+        let n = plain.len();
+        let same = rest.first() == Some(&b'"')
+            && rest.get(n + 1) == Some(&b'"')
+            && rest
+                .get(1..=n)
+                .is_some_and(|found| same_bytes(found, plain));
+        if same {
+            self.keep = base + i;
+            self.at = base + i + n + 2;
+        }
+        same
     }
 
     /// A string whose opening quote was just read (inlined: most strings

@@ -893,14 +893,26 @@ impl Interner {
 
 /// Whether two short byte strings are equal, compared in place: `==` on
 /// slices calls `memcmp`, whose call costs more than comparing the few
-/// bytes of a key.
-#[inline]
+/// bytes of a key. From 4 to 16 bytes, two words that overlap in the
+/// middle cover them: their first and their last 4 or 8 bytes.
+#[inline(always)]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
     if a.len() > 16 {
         return a == b;
+    }
+    fn ends<const N: usize>(s: &[u8]) -> Option<(&[u8; N], &[u8; N])> {
+        Some((s.first_chunk::<N>()?, s.last_chunk::<N>()?))
+    }
+    if let (Some(x), Some(y)) = (ends::<8>(a), ends::<8>(b)) {
+        let word = u64::from_ne_bytes;
+        return word(*x.0) == word(*y.0) && word(*x.1) == word(*y.1);
+    }
+    if let (Some(x), Some(y)) = (ends::<4>(a), ends::<4>(b)) {
+        let word = u32::from_ne_bytes;
+        return word(*x.0) == word(*y.0) && word(*x.1) == word(*y.1);
     }
     let mut same = true;
     for (x, y) in a.iter().zip(b) {
@@ -1248,6 +1260,20 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_is_slice_equality_at_every_length_and_difference() {
+        for len in 0..40usize {
+            let a: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(same_bytes(&a, &a.clone()), "{len}");
+            for at in 0..len {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "{len} {at}");
+            }
+            assert!(!same_bytes(&a, &a[..len.saturating_sub(1)]) || len == 0);
+        }
+    }
 
     /// The items of the list `text` holds, as each reader loads it, after
     /// checking that each loads the values of the text.
