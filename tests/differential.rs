@@ -162,6 +162,107 @@ fn budgets_change_verdicts_the_same_way() {
     assert_ne!(roomy, tight);
 }
 
+/// Quantifiers over elements that are the very same value again and
+/// again (a test report's cases loaded for their status alone are one
+/// shared object per status; short strings and integers repeat): the
+/// compiled evaluator reuses the body's answer for a repeat, and must
+/// decide, and run out of budget, exactly where the reference does, at
+/// every budget from one step to past what the rules need. The bodies
+/// read a `let` the first time only, nest quantifiers that are vacuous or
+/// break, and mix repeats with elements seen once.
+#[test]
+fn repeated_elements_decide_as_the_reference_at_every_budget() {
+    let policy = r#"
+stages a -> b
+
+let passing = ["passed", "skipped"]
+
+gate a -> b {
+  let threshold = 5
+
+  rule statuses {
+    require all c in evidence.cases: c.status in passing
+  }
+
+  rule any-failed {
+    require not (any c in evidence.cases: c.status == "failed")
+  }
+
+  rule tags {
+    require none t in evidence.tags: t == "forbidden"
+  }
+
+  rule numbers {
+    require all n in evidence.numbers: n < threshold
+  }
+
+  rule nested {
+    require all c in evidence.groups: all x in c.items: x != 3
+  }
+
+  rule nested-any {
+    require any c in evidence.groups: none x in c.items: x == 1
+  }
+
+  rule empties {
+    require all g in evidence.lists: all x in g: x != 3
+  }
+
+  rule count-built {
+    require count([c for c in evidence.cases if c.status == "passed"]) >= 3
+  }
+}
+"#;
+    let program = clearance::compile_str("repeats.clr", policy).unwrap();
+    let case = |status: &str| format!(r#"{{"status":"{status}"}}"#);
+    let mut cases = vec![case("passed"); 12];
+    cases.insert(5, case("skipped"));
+    cases.insert(9, case("skipped"));
+    cases.extend([case("passed"), case("failed"), case("passed")]);
+    let texts = [
+        format!(
+            r#"{{"cases":[{}],"tags":["a","a","a","b","a","a"],"numbers":[1,1,1,2,1,1,4,4,4],
+               "groups":[{{"items":[]}},{{"items":[]}},{{"items":[1,1,2]}},{{"items":[1,1,2]}},{{"items":[2,2]}}],
+               "lists":[[],[],[],[],[]]}}"#,
+            cases.join(",")
+        ),
+        format!(
+            r#"{{"cases":[{}],"tags":["a","a","forbidden","a"],"numbers":[1,1,9,1],
+               "groups":[{{"items":[2,2]}},{{"items":[3]}},{{"items":[2,2]}}],
+               "lists":[[],[],[2],[],[3],[]]}}"#,
+            cases[..12].join(",")
+        ),
+    ];
+    let gate = &program.gates[0];
+    for text in &texts {
+        // Loaded for what the rules read, as a decision loads it (the cases
+        // shared), and whole.
+        let projection =
+            clearance::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
+        let loads = [
+            eval::parse_json(text, Default::default()).unwrap(),
+            clearance::eval::json::readers::fast(text, Default::default(), Some(&projection), true)
+                .unwrap(),
+        ];
+        for value in &loads {
+            let (_, roomy) =
+                compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options(None));
+            for budget in 1..=3000 {
+                let options = options(Some(budget));
+                let (fast, reference) =
+                    compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options);
+                assert_eq!(fast, reference, "{text}: a budget of {budget} steps");
+                let traced =
+                    compiled::traced_verdicts(&program, &gate.lets, &gate.rules, value, &options);
+                assert_eq!(fast, traced, "{text}: traced, a budget of {budget} steps");
+                if budget == 3000 {
+                    assert_eq!(fast, roomy, "3,000 steps are enough");
+                }
+            }
+        }
+    }
+}
+
 fn payments() -> &'static Program {
     static P: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
     P.get_or_init(|| {

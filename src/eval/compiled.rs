@@ -603,6 +603,106 @@ pub(super) fn param_values(program: &Program, options: &EvalOptions) -> Vec<Opti
         .collect()
 }
 
+const QUANTIFIER_BODY: &str = "the body of a quantifier";
+
+/// What a one-variable quantifier's body answered for the last two
+/// elements it saw that have an [`Identity`], newest first, while deciding.
+///
+/// A test report's cases loaded for their `status` alone are one shared
+/// object per status (`Loading`'s shared objects), so `all c in s.cases:`
+/// meets the same value thousands of times in a row. The body is a pure
+/// function of the element and of what is bound outside the quantifier,
+/// which does not change during it: the same element gets the same answer
+/// for the same steps. An answer is reused only once two evaluations in a
+/// row of the same element gave it for the same steps (the first may also
+/// evaluate a `let` that later ones find done), and never for a body that
+/// noted anything besides its answer. Tracing always evaluates.
+#[derive(Default)]
+struct Repeats([Option<Repeat>; 2]);
+
+#[derive(Clone, Copy)]
+struct Repeat {
+    element: Identity,
+    holds: bool,
+    steps: u64,
+    confirmed: bool,
+}
+
+impl Repeats {
+    fn confirmed(&mut self, element: Identity) -> Option<Repeat> {
+        let [first, second] = &mut self.0;
+        if second.is_some_and(|r| r.element == element) {
+            std::mem::swap(first, second);
+        }
+        first.filter(|r| r.element == element && r.confirmed)
+    }
+
+    fn note(&mut self, element: Identity, holds: bool, steps: u64, quiet: bool) {
+        let [first, second] = &mut self.0;
+        if second.is_some_and(|r| r.element == element) {
+            std::mem::swap(first, second);
+        }
+        match first {
+            Some(r) if r.element == element => {
+                if quiet && r.holds == holds && r.steps == steps {
+                    r.confirmed = true;
+                } else {
+                    *first = quiet.then_some(Repeat {
+                        element,
+                        holds,
+                        steps,
+                        confirmed: false,
+                    });
+                }
+            }
+            _ if quiet => {
+                *second = first.take();
+                *first = Some(Repeat {
+                    element,
+                    holds,
+                    steps,
+                    confirmed: false,
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Which value an element is, where that is cheap to tell: a string, list
+/// or object by its allocation (alive, and so not reused, while the
+/// collection that holds it is iterated), and `null`, a boolean or an
+/// integer by itself.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    Shared(usize, usize),
+    Null,
+    Bool(bool),
+    Int(i64),
+}
+
+impl Identity {
+    fn of(value: &Value) -> Option<Identity> {
+        Some(match value {
+            Value::Object(o) => Identity::Shared(Rc::as_ptr(o) as *const u8 as usize, 0),
+            Value::List(l) => Identity::Shared(Rc::as_ptr(l) as *const u8 as usize, l.len()),
+            Value::Str(s) => Identity::Shared(Rc::as_ptr(s) as *const u8 as usize, s.len()),
+            Value::Null => Identity::Null,
+            Value::Bool(b) => Identity::Bool(*b),
+            Value::Int(i) => Identity::Int(*i),
+            _ => return None,
+        })
+    }
+}
+
+fn same_broke<'a>(a: Option<(&'a Node, usize)>, b: Option<(&'a Node, usize)>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some((x, i)), Some((y, j))) => std::ptr::eq(x, y) && i == j,
+        _ => false,
+    }
+}
+
 /// A `let`'s memo: evaluated at most once per scope, errors included, with
 /// where its value came from (tracing only; `None` when deciding).
 enum Slot<'a> {
@@ -965,6 +1065,39 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         })
     }
 
+    /// The truth of a one-variable quantifier's body for the element just
+    /// bound: that of the last time, for an element that is the very same
+    /// value as one of the last two seen (see [`Repeats`]).
+    fn body_truth(
+        &self,
+        body: &'a Node,
+        frame: &mut Frame<'a>,
+        repeats: &mut Repeats,
+    ) -> Result<bool> {
+        let element = frame.values.last().and_then(|v| Identity::of(v));
+        let Some(element) = element.filter(|_| !TRACE) else {
+            return self.truth(body, frame, QUANTIFIER_BODY);
+        };
+        if let Some(known) = repeats.confirmed(element) {
+            // Charged as the evaluation it stands for; where the budget
+            // would run out, the body runs instead, to stop where it does.
+            if self.budget.used().saturating_add(known.steps) <= self.budget.max {
+                self.budget.charge(known.steps, body.span)?;
+                return Ok(known.holds);
+            }
+        }
+        let used = self.budget.used();
+        let vacuous = self.vacuous.borrow().len();
+        let broke = self.broke.get();
+        let holds = self.truth(body, frame, QUANTIFIER_BODY)?;
+        // A body that noted a vacuous or broken quantifier of its own did
+        // more than answer: it is run again each time.
+        let quiet = self.vacuous.borrow().len() == vacuous && same_broke(self.broke.get(), broke);
+        let steps = self.budget.used().saturating_sub(used);
+        repeats.note(element, holds, steps, quiet);
+        Ok(holds)
+    }
+
     /// A comparison or membership test, answered as a boolean. Equality and
     /// membership in a list are decided here, exactly as [`apply_values`]
     /// decides them (same steps charged); everything else, errors included,
@@ -1205,11 +1338,17 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             } => {
                 let unbroken = *kind != QuantKind::Any;
                 let mut verdict = unbroken;
+                let mut repeats = Repeats::default();
+                let one_var = *vars == 1;
                 // Each element costs two steps: one to bind it, one for the
                 // body. When tracing, it is bound with its pointer, so an
                 // error in the body is said of the element in the file.
                 let n = self.each(*vars, collection, 2, true, frame, |run, frame| {
-                    let holds = run.truth(body, frame, "the body of a quantifier")?;
+                    let holds = if one_var {
+                        run.body_truth(body, frame, &mut repeats)?
+                    } else {
+                        run.truth(body, frame, QUANTIFIER_BODY)?
+                    };
                     Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
                 if !TRACE && verdict != unbroken {

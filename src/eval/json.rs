@@ -704,8 +704,16 @@ impl<W: Window> Reader<'_, W> {
                 r.items(|r| r.skip(inner))
             }),
             b'"' => {
-                let s = self.string()?;
-                self.within_string_limit(text_of(&self.window, &s)?)
+                // Only its length is checked: a string without escapes is
+                // as long as its text, which need not be sliced out.
+                let len = match self.string()? {
+                    Text::At(start, end) => end - start,
+                    Text::Unescaped(s) => s.len(),
+                };
+                if len > self.limits.max_string {
+                    return Err(GiveUp);
+                }
+                Ok(())
             }
             first => self.scalar(first).map(drop),
         }
