@@ -1624,8 +1624,15 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         let mark = frame.len();
         for (index, (bound, origin)) in elements.enumerate() {
             self.budget.charge(per_element, collection.span)?;
-            frame.truncate(mark);
-            frame.values.extend(bound);
+            if !TRACE && frame.values.len() == mark + N {
+                // The last element's places, taken over in place.
+                for (place, value) in frame.values.iter_mut().skip(mark).zip(bound) {
+                    *place = value;
+                }
+            } else {
+                frame.truncate(mark);
+                frame.values.extend(bound);
+            }
             if TRACE {
                 // Only the element itself has a pointer; an index or key has none.
                 frame

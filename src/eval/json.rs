@@ -516,12 +516,26 @@ impl<W: Window> Reader<'_, W> {
         drop_unread: bool,
         orders: &mut KeyOrders<'p>,
     ) -> Fast<Value> {
+        self.projected_held(node, depth, drop_unread, orders, None)
+    }
+
+    /// [`Self::projected`], with `node`'s key order held by the caller (a
+    /// list, for its elements) instead of in `orders`.
+    #[inline(always)]
+    fn projected_held<'p>(
+        &mut self,
+        node: &'p Projection,
+        depth: usize,
+        drop_unread: bool,
+        orders: &mut KeyOrders<'p>,
+        held: Option<&mut KeyOrder<'p>>,
+    ) -> Fast<Value> {
         if node.whole {
             return self.whole(depth);
         }
         match self.next_byte()? {
             b'{' => self.nested(depth, |r| {
-                r.projected_object(node, depth, drop_unread, orders)
+                r.projected_object(node, depth, drop_unread, orders, held)
             }),
             // Read as an object, found a list: the rules stop at it with a
             // type error that shows it, so it is loaded as it is.
@@ -539,6 +553,7 @@ impl<W: Window> Reader<'_, W> {
         depth: usize,
         drop_unread: bool,
         orders: &mut KeyOrders<'p>,
+        held: Option<&mut KeyOrder<'p>>,
     ) -> Fast<Value> {
         let inner = self.deeper(depth)?;
         let object = self.loading.begin_object();
@@ -551,8 +566,15 @@ impl<W: Window> Reader<'_, W> {
         // interning or a hash, and known distinct (the last object's keys
         // were checked). From the first other key on, the object is read
         // key by key, and its keys become the order the next one expects.
-        let slot = orders.slot(node);
-        let mut order = orders.take(slot);
+        let mut own = KeyOrder::default();
+        let (order, slot) = match held {
+            Some(order) => (order, None),
+            None => {
+                let slot = orders.slot(node);
+                own = orders.take(slot);
+                (&mut own, Some(slot))
+            }
+        };
         let mut on_order = order.expected();
         let mut read = 0usize;
         self.members(|r| {
@@ -595,7 +617,9 @@ impl<W: Window> Reader<'_, W> {
         })?;
         self.keys.truncate(keys.start);
         order.ended(on_order, read);
-        orders.put(slot, order);
+        if let Some(slot) = slot {
+            orders.put(slot, own);
+        }
         Ok(self.loading.end_object(object))
     }
 
@@ -663,12 +687,18 @@ impl<W: Window> Reader<'_, W> {
         let inner = self.deeper(depth)?;
         match node.items.as_deref() {
             Some(child) => {
+                // The elements' key order is held here for the whole list,
+                // not looked up for each.
+                let slot = orders.slot(child);
+                let mut order = orders.take(slot);
                 let start = self.loading.begin_list();
                 self.items(|r| {
-                    let item = r.projected(child, inner, drop_unread, orders)?;
+                    let item =
+                        r.projected_held(child, inner, drop_unread, orders, Some(&mut order))?;
                     r.loading.add_item(item);
                     Ok(())
                 })?;
+                orders.put(slot, order);
                 Ok(self.loading.end_list(start))
             }
             None => {
