@@ -613,58 +613,89 @@ const QUANTIFIER_BODY: &str = "the body of a quantifier";
 /// meets the same value thousands of times in a row. The body is a pure
 /// function of the element and of what is bound outside the quantifier,
 /// which does not change during it: the same element gets the same answer
-/// for the same steps. An answer is reused only once two evaluations in a
-/// row of the same element gave it for the same steps (the first may also
-/// evaluate a `let` that later ones find done), and never for a body that
-/// noted anything besides its answer. Tracing always evaluates.
-#[derive(Default)]
-struct Repeats([Option<Repeat>; 2]);
+/// for the same steps. An element seen for the first time is only noted
+/// (that evaluation may also evaluate a `let` that later ones find done,
+/// and its steps are not the ones to repeat); its answer is reused once
+/// two evaluations after that gave it for the same steps, and never for a
+/// body that noted anything besides its answer. Tracing always evaluates.
+///
+/// Elements that are each new (a whole load's test cases, each its own
+/// object) cost a comparison, and are not looked for past
+/// [`Repeats::GIVE_UP`] in a row.
+struct Repeats {
+    seen: [Option<Repeat>; 2],
+    /// Elements in a row that were neither of the two seen.
+    strangers: u16,
+}
 
 #[derive(Clone, Copy)]
 struct Repeat {
     element: Identity,
-    holds: bool,
-    steps: u64,
+    /// The answer and steps of its last evaluation, once it had one that
+    /// noted nothing else; `confirmed` once two in a row agreed.
+    answer: Option<(bool, u64)>,
     confirmed: bool,
 }
 
+/// What [`Repeats::sighting`] says of an element.
+enum Sighting {
+    /// Seen for the first time (or again after others): evaluate.
+    New,
+    /// Seen just before: evaluate, and note what it answers.
+    Again,
+    /// Answered twice the same: this answer, for these steps.
+    Known(bool, u64),
+}
+
 impl Repeats {
-    fn confirmed(&mut self, element: Identity) -> Option<Repeat> {
-        let [first, second] = &mut self.0;
-        if second.is_some_and(|r| r.element == element) {
-            std::mem::swap(first, second);
+    const GIVE_UP: u16 = 64;
+
+    fn new(looking: bool) -> Self {
+        Repeats {
+            seen: [None, None],
+            strangers: if looking { 0 } else { Self::GIVE_UP },
         }
-        first.filter(|r| r.element == element && r.confirmed)
     }
 
-    fn note(&mut self, element: Identity, holds: bool, steps: u64, quiet: bool) {
-        let [first, second] = &mut self.0;
+    /// Whether repeats are still looked for.
+    #[inline(always)]
+    fn looking(&self) -> bool {
+        self.strangers < Self::GIVE_UP
+    }
+
+    fn sighting(&mut self, element: Identity) -> Sighting {
+        let [first, second] = &mut self.seen;
         if second.is_some_and(|r| r.element == element) {
             std::mem::swap(first, second);
         }
         match first {
             Some(r) if r.element == element => {
-                if quiet && r.holds == holds && r.steps == steps {
-                    r.confirmed = true;
-                } else {
-                    *first = quiet.then_some(Repeat {
-                        element,
-                        holds,
-                        steps,
-                        confirmed: false,
-                    });
+                self.strangers = 0;
+                match r.answer {
+                    Some((holds, steps)) if r.confirmed => Sighting::Known(holds, steps),
+                    _ => Sighting::Again,
                 }
             }
-            _ if quiet => {
+            _ => {
+                self.strangers = self.strangers.saturating_add(1);
                 *second = first.take();
                 *first = Some(Repeat {
                     element,
-                    holds,
-                    steps,
+                    answer: None,
                     confirmed: false,
                 });
+                Sighting::New
             }
-            _ => {}
+        }
+    }
+
+    /// After [`Sighting::Again`]: what the newest element's evaluation
+    /// answered, in `steps`, and whether it noted nothing else.
+    fn answered(&mut self, holds: bool, steps: u64, quiet: bool) {
+        if let [Some(r), _] = &mut self.seen {
+            let answer = quiet.then_some((holds, steps));
+            r.confirmed = answer.is_some() && r.answer == answer;
+            r.answer = answer;
         }
     }
 }
@@ -1068,23 +1099,32 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
     /// The truth of a one-variable quantifier's body for the element just
     /// bound: that of the last time, for an element that is the very same
     /// value as one of the last two seen (see [`Repeats`]).
+    /// (Not inlined: the quantifier's loop, which calls it, stays small
+    /// enough to be inlined itself.)
+    #[inline(never)]
     fn body_truth(
         &self,
         body: &'a Node,
         frame: &mut Frame<'a>,
         repeats: &mut Repeats,
     ) -> Result<bool> {
-        let element = frame.values.last().and_then(|v| Identity::of(v));
-        let Some(element) = element.filter(|_| !TRACE) else {
+        if TRACE || !repeats.looking() {
+            return self.truth(body, frame, QUANTIFIER_BODY);
+        }
+        let Some(element) = frame.values.last().and_then(|v| Identity::of(v)) else {
             return self.truth(body, frame, QUANTIFIER_BODY);
         };
-        if let Some(known) = repeats.confirmed(element) {
+        match repeats.sighting(element) {
+            Sighting::New => return self.truth(body, frame, QUANTIFIER_BODY),
             // Charged as the evaluation it stands for; where the budget
             // would run out, the body runs instead, to stop where it does.
-            if self.budget.used().saturating_add(known.steps) <= self.budget.max {
-                self.budget.charge(known.steps, body.span)?;
-                return Ok(known.holds);
+            Sighting::Known(holds, steps)
+                if self.budget.used().saturating_add(steps) <= self.budget.max =>
+            {
+                self.budget.charge(steps, body.span)?;
+                return Ok(holds);
             }
+            Sighting::Known(..) | Sighting::Again => {}
         }
         let used = self.budget.used();
         let vacuous = self.vacuous.borrow().len();
@@ -1094,7 +1134,7 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         // more than answer: it is run again each time.
         let quiet = self.vacuous.borrow().len() == vacuous && same_broke(self.broke.get(), broke);
         let steps = self.budget.used().saturating_sub(used);
-        repeats.note(element, holds, steps, quiet);
+        repeats.answered(holds, steps, quiet);
         Ok(holds)
     }
 
@@ -1338,17 +1378,13 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             } => {
                 let unbroken = *kind != QuantKind::Any;
                 let mut verdict = unbroken;
-                let mut repeats = Repeats::default();
-                let one_var = *vars == 1;
+                // Repeats are looked for when one element is bound.
+                let mut repeats = Repeats::new(*vars == 1);
                 // Each element costs two steps: one to bind it, one for the
                 // body. When tracing, it is bound with its pointer, so an
                 // error in the body is said of the element in the file.
                 let n = self.each(*vars, collection, 2, true, frame, |run, frame| {
-                    let holds = if one_var {
-                        run.body_truth(body, frame, &mut repeats)?
-                    } else {
-                        run.truth(body, frame, QUANTIFIER_BODY)?
-                    };
+                    let holds = run.body_truth(body, frame, &mut repeats)?;
                     Ok(super::quantifier_step(*kind, holds, &mut verdict))
                 })?;
                 if !TRACE && verdict != unbroken {
@@ -1624,15 +1660,8 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         let mark = frame.len();
         for (index, (bound, origin)) in elements.enumerate() {
             self.budget.charge(per_element, collection.span)?;
-            if !TRACE && frame.values.len() == mark + N {
-                // The last element's places, taken over in place.
-                for (place, value) in frame.values.iter_mut().skip(mark).zip(bound) {
-                    *place = value;
-                }
-            } else {
-                frame.truncate(mark);
-                frame.values.extend(bound);
-            }
+            frame.truncate(mark);
+            frame.values.extend(bound);
             if TRACE {
                 // Only the element itself has a pointer; an index or key has none.
                 frame
