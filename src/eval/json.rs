@@ -611,7 +611,7 @@ impl<W: Window> Reader<'_, W> {
                 if recorded {
                     order.keys.push(OrderedKey::new(Rc::clone(&key), child));
                 }
-                r.projected_entry(key, child, inner, drop_unread, orders)?;
+                r.projected_entry(&key, child, inner, drop_unread, orders)?;
             }
             r.first_sighting(&mut keys, hash)
         })?;
@@ -634,10 +634,10 @@ impl<W: Window> Reader<'_, W> {
         drop_unread: bool,
         orders: &mut KeyOrders<'p>,
     ) -> Fast<()> {
-        let key = Rc::clone(&expected.key);
         let Some(child) = expected.child else {
-            return self.projected_entry(key, None, inner, drop_unread, orders);
+            return self.projected_entry(&expected.key, None, inner, drop_unread, orders);
         };
+        let key = Rc::clone(&expected.key);
         if let Some(last) = &expected.last {
             if self.string_expecting(last.as_bytes()) {
                 self.loading.push_entry(key, Value::Str(Rc::clone(last)));
@@ -652,11 +652,12 @@ impl<W: Window> Reader<'_, W> {
     }
 
     /// The value of the entry `key` of an object being read: built as
-    /// `child` says, or skipped (kept as `null` unless `drop_unread`).
+    /// `child` says, or skipped (kept as `null` unless `drop_unread`). The
+    /// key is shared only where an entry is kept.
     #[inline(always)]
     fn projected_entry<'p>(
         &mut self,
-        key: Rc<str>,
+        key: &Rc<str>,
         child: Option<&'p Projection>,
         inner: usize,
         drop_unread: bool,
@@ -665,12 +666,12 @@ impl<W: Window> Reader<'_, W> {
         match child {
             Some(child) => {
                 let value = self.projected(child, inner, drop_unread, orders)?;
-                self.loading.push_entry(key, value);
+                self.loading.push_entry(Rc::clone(key), value);
             }
             None => {
                 self.skip(inner)?;
                 if !drop_unread {
-                    self.loading.push_entry(key, Value::Null);
+                    self.loading.push_entry(Rc::clone(key), Value::Null);
                 }
             }
         }
@@ -740,10 +741,7 @@ impl<W: Window> Reader<'_, W> {
                     Text::At(start, end) => end - start,
                     Text::Unescaped(s) => s.len(),
                 };
-                if len > self.limits.max_string {
-                    return Err(GiveUp);
-                }
-                Ok(())
+                self.within_string_limit(len)
             }
             first => self.scalar(first).map(drop),
         }
@@ -756,7 +754,7 @@ impl<W: Window> Reader<'_, W> {
             b'"' => {
                 let s = self.string()?;
                 let s = text_of(&self.window, &s)?;
-                self.within_string_limit(s)?;
+                self.within_string_limit(s.len())?;
                 Ok(self.loading.string_value(s))
             }
             b'-' | b'0'..=b'9' => self.number(self.at - 1),
@@ -777,8 +775,9 @@ impl<W: Window> Reader<'_, W> {
         Ok(value)
     }
 
-    fn within_string_limit(&self, s: &str) -> Fast<()> {
-        if s.len() > self.limits.max_string {
+    /// Whether a string of `len` bytes is within the load's limit.
+    fn within_string_limit(&self, len: usize) -> Fast<()> {
+        if len > self.limits.max_string {
             return Err(GiveUp);
         }
         Ok(())
