@@ -263,6 +263,140 @@ gate a -> b {
     }
 }
 
+/// Quantifiers whose bodies are plain tests (comparisons of fields, `and`,
+/// `or`, `not`, quantifiers nested in them) are answered by reading alone,
+/// and an element that reading cannot answer is evaluated the general way.
+/// Over elements that take every way out of the plain reading (a missing
+/// field, a value of another type, an ordering that fails, an empty `all`
+/// inside, a name bound to a computed value, a def's parameter) the
+/// compiled evaluator must decide, fail and run out of budget exactly where
+/// the reference does, at every budget up to past what the rules need.
+#[test]
+fn plain_tests_decide_as_the_reference_at_every_budget() {
+    let policy = r#"
+stages a -> b
+
+param keys = ["k1", "k2"]
+
+def none_is(s) = all c in evidence.cases: c.status != s
+
+gate a -> b {
+  rule statuses {
+    require all c in evidence.cases: c.status in ["passed", "skipped"] and c.ms < 100
+  }
+
+  rule signed {
+    require any s in evidence.sigs: s.digest == evidence.artifact.digest and s.keyid in keys
+  }
+
+  rule no-critical {
+    require none c in evidence.comps: any v in c.vulns: v.severity == "critical"
+  }
+
+  rule nested-all {
+    require all s in evidence.suites: all c in s.cases: not (c.status == "failed")
+  }
+
+  rule outer-name {
+    require all s in evidence.suites: all c in s.cases: c.suite == s.name or c.suite == null
+  }
+
+  rule deep {
+    require all s in evidence.suites: any c in s.cases: any t in c.tags: t.x.y >= 2
+  }
+
+  rule mixed {
+    require all x in evidence.mixed: x.a.b == 1 or not (x.a.b != 2)
+  }
+
+  rule ordered {
+    require all c in evidence.cases: c.ms > 0 or c.status == "skipped"
+  }
+
+  rule built-outside {
+    require all s in [x for x in evidence.suites]: all c in s.cases: c.status != "failed"
+  }
+
+  rule helper {
+    require none_is("failed")
+  }
+}
+"#;
+    let program = clearance::compile_str("plain.clr", policy).unwrap();
+    let case = |status: &str, ms: &str, suite: &str| {
+        format!(r#"{{"status":"{status}","ms":{ms},"suite":{suite},"tags":[{{"x":{{"y":3}}}}]}}"#)
+    };
+    let cases: Vec<String> = (0..14)
+        .map(|i| {
+            case(
+                ["passed", "skipped"][i % 2],
+                &(i * 7).to_string(),
+                r#""unit""#,
+            )
+        })
+        .collect();
+    let odd = [
+        case("passed", "\"slow\"", "null"),
+        case("failed", "1.5", r#""other""#),
+        r#"{"status":"passed"}"#.to_string(),
+        r#"[1]"#.to_string(),
+        case("passed", "250", r#""unit""#),
+    ];
+    let suites = |cases: &[String]| {
+        format!(
+            r#"[{{"name":"unit","cases":[{}]}},{{"name":"int","cases":[]}},{{"name":"unit","cases":[{}]}}]"#,
+            cases.join(","),
+            cases[..3].join(",")
+        )
+    };
+    let comps = r#"[{"vulns":[]},{"vulns":[{"severity":"low"},{"severity":"high"}]},{"vulns":[]}]"#;
+    let mut texts = vec![format!(
+        r#"{{"cases":[{c}],"sigs":[{{"digest":"d0","keyid":"k1"}},{{"digest":"d1","keyid":"k3"}},{{"digest":"d1","keyid":"k2"}}],
+           "artifact":{{"digest":"d1"}},"comps":{comps},"suites":{s},
+           "mixed":[{{"a":{{"b":1}}}},{{"a":{{"b":2}}}},{{"a":{{"b":1}}}}]}}"#,
+        c = cases.join(","),
+        s = suites(&cases),
+    )];
+    // Each odd element in turn, in the middle of the cases.
+    for odd in &odd {
+        let mut with = cases.clone();
+        with.insert(7, odd.clone());
+        texts.push(format!(
+            r#"{{"cases":[{c}],"sigs":[{{"digest":"d1","keyid":"k9"}},3],"artifact":{{"digest":"d1"}},
+               "comps":[{{"vulns":[{{"severity":"critical"}}]}},{{"vulns":"none"}}],"suites":{s},
+               "mixed":[{{"a":{{"b":1}}}},{{"a":null}},{{"a":{{"b":"2"}}}}]}}"#,
+            c = with.join(","),
+            s = suites(&with),
+        ));
+    }
+    let gate = &program.gates[0];
+    for text in &texts {
+        let projection =
+            clearance::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
+        let loads = [
+            eval::parse_json(text, Default::default()).unwrap(),
+            clearance::eval::json::readers::fast(text, Default::default(), Some(&projection), true)
+                .unwrap(),
+        ];
+        for value in &loads {
+            let (_, roomy) =
+                compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options(None));
+            for budget in 1..=1500 {
+                let options = options(Some(budget));
+                let (fast, reference) =
+                    compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options);
+                assert_eq!(fast, reference, "{text}: a budget of {budget} steps");
+                let traced =
+                    compiled::traced_verdicts(&program, &gate.lets, &gate.rules, value, &options);
+                assert_eq!(fast, traced, "{text}: traced, a budget of {budget} steps");
+                if budget == 1500 {
+                    assert_eq!(fast, roomy, "1,500 steps are enough");
+                }
+            }
+        }
+    }
+}
+
 fn payments() -> &'static Program {
     static P: std::sync::OnceLock<Program> = std::sync::OnceLock::new();
     P.get_or_init(|| {

@@ -320,6 +320,7 @@ impl<'a> Run<'a, true> {
                 vars,
                 collection,
                 body,
+                ..
             } => {
                 // Where deciding found the first element that breaks it, when
                 // this is the condition it decided (see `Verdict::broke_at`).

@@ -66,6 +66,7 @@ impl Object {
     /// when this object outlives every later use of `seen` (evidence,
     /// constants, params), so the remembered address stays that of a live key
     /// with this text and cannot be reused by another string.
+    #[inline]
     pub(crate) fn get_remembered(
         &self,
         key: &str,
