@@ -323,8 +323,12 @@ gate a -> b {
 }
 "#;
     let program = clearance::compile_str("plain.clr", policy).unwrap();
+    // A case's own `name` differs from its suite's: reading the wrong
+    // element's `name` changes the answer.
     let case = |status: &str, ms: &str, suite: &str| {
-        format!(r#"{{"status":"{status}","ms":{ms},"suite":{suite},"tags":[{{"x":{{"y":3}}}}]}}"#)
+        format!(
+            r#"{{"name":"case","status":"{status}","ms":{ms},"suite":{suite},"tags":[{{"x":{{"y":3}}}}]}}"#
+        )
     };
     let cases: Vec<String> = (0..14)
         .map(|i| {

@@ -10,7 +10,7 @@
 //! (`Val::Ref`) and never clones a subtree it only reads. A quantifier whose
 //! body only compares fields of its elements (a plain test) answers each
 //! element by reading alone and charges the body's steps at once (see
-//! `Run::plain_each`).
+//! `plain`).
 //!
 //! The same evaluator explains: [`Compiled::traced`] lowers a block with a
 //! node for every expression, and `Run<TRACE = true>` carries each value's
@@ -35,6 +35,8 @@ use crate::syntax::Span;
 use jiff::{SignedDuration, Timestamp};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+
+mod plain;
 
 /// Which block of `let`s a name refers to.
 #[derive(Clone, Copy, Debug)]
@@ -96,9 +98,9 @@ pub(super) enum NodeKind {
         vars: usize,
         collection: Box<Node>,
         body: Box<Node>,
-        /// The body is a plain test ([`plain_test`]): answered by reading
-        /// the evidence, element by element, without binding (deciding only).
-        plain: bool,
+        /// The body lowered as a plain test (see [`plain`]), when it is one
+        /// and the quantifier binds one name (deciding only).
+        plain: Option<Box<plain::Plain>>,
     },
     Comprehension {
         vars: usize,
@@ -357,12 +359,18 @@ impl<'p> Scope<'p> {
             ExprKind::If(c, t, f) => NodeKind::If(boxed(self, c), boxed(self, t), boxed(self, f)),
             ExprKind::Quantifier(q) => {
                 let collection = boxed(self, &q.collection);
+                // Where the element is bound in the frame.
+                let slot = self.locals.len();
                 let body = self.with_vars(&q.vars, |s| s.lower(&q.body));
+                let plain = match (self.trace, q.vars.len()) {
+                    (false, 1) => plain::Plain::lower(&body, slot).map(Box::new),
+                    _ => None,
+                };
                 NodeKind::Quantifier {
                     kind: q.kind,
                     vars: q.vars.len(),
                     collection,
-                    plain: !self.trace && q.vars.len() == 1 && plain_test(&body, 0),
+                    plain,
                     body: Box::new(body),
                 }
             }
@@ -475,52 +483,6 @@ impl<'p> Scope<'p> {
         self.locals.truncate(mark);
         out
     }
-}
-
-/// Whether `node` is a plain test: a comparison of plain operands, `and`,
-/// `or` or `not` of plain tests, or a one-name quantifier over a plain
-/// operand whose body is one, nested at most [`PLAIN_DEPTH`] deep. A plain
-/// operand is a constant, a bound name, `evidence`, a param, or a chain of
-/// fields of one of those. Such a test reads values and builds none, so
-/// [`Run::plain_truth`] can answer it for an element without binding it,
-/// and tell its steps before charging them.
-fn plain_test(node: &Node, depth: usize) -> bool {
-    if depth > PLAIN_DEPTH {
-        return false;
-    }
-    match &node.kind {
-        NodeKind::And(l, r) | NodeKind::Or(l, r) => {
-            plain_test(l, depth + 1) && plain_test(r, depth + 1)
-        }
-        NodeKind::Not(inner) => plain_test(inner, depth + 1),
-        NodeKind::Compare { l, r, .. } => plain_operand(l) && plain_operand(r),
-        NodeKind::Binary(op, l, r) => op.is_comparison() && plain_operand(l) && plain_operand(r),
-        NodeKind::Quantifier {
-            vars: 1,
-            collection,
-            body,
-            ..
-        } => plain_operand(collection) && plain_test(body, depth + 1),
-        _ => false,
-    }
-}
-
-/// How deep a plain test may nest: [`Run::plain_truth`] recurses without the
-/// stack check, so its depth is bounded here.
-const PLAIN_DEPTH: usize = 8;
-
-fn plain_operand(node: &Node) -> bool {
-    match &node.kind {
-        NodeKind::Path { root, .. } => plain_root(root),
-        _ => plain_root(node),
-    }
-}
-
-fn plain_root(node: &Node) -> bool {
-    matches!(
-        node.kind,
-        NodeKind::Const(_) | NodeKind::Local(_) | NodeKind::Evidence | NodeKind::Param(_)
-    )
 }
 
 /// Folds an operator over constants into its value, charging on entry every
@@ -1433,9 +1395,10 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 let unbroken = *kind != QuantKind::Any;
                 let mut verdict = unbroken;
                 let coll = self.eval(collection, frame)?;
-                let n = match (&coll, *plain) {
-                    (Val::Ref(Value::List(items)), true) if !TRACE => {
-                        self.plain_each(*kind, items, (collection, body), frame, &mut verdict)?;
+                let n = match (&coll, plain) {
+                    (Val::Ref(Value::List(items)), Some(plain)) if !TRACE => {
+                        let at = (&**collection, &**body);
+                        self.plain_each(*kind, items, (plain, at), frame, &mut verdict)?;
                         items.len()
                     }
                     _ => {
@@ -1763,267 +1726,6 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
             }
         }
         Ok(())
-    }
-}
-
-/// The elements a plain test has bound, innermost first, each with its
-/// place in the frame (where the general path would have bound it).
-struct Bound<'b, 'a> {
-    value: &'a Value,
-    slot: usize,
-    outer: Option<&'b Bound<'b, 'a>>,
-}
-
-/// How many elements in a row a quantifier lets the general path answer
-/// before it stops asking [`Run::plain_truth`] first.
-const PLAIN_MISSES: u8 = 8;
-
-/// Plain tests ([`plain_test`]), answered while deciding.
-///
-/// A quantifier whose body is a plain test asks [`Run::plain_truth`] for
-/// each element: the answer, and the exact steps evaluating the body would
-/// charge, found by reading alone (no element bound, no value built, the
-/// budget untouched). When they fit in what is left of the budget, it
-/// charges them at once with the element's own two; when they do not, or
-/// when the plain reading meets anything but the common case (a field that
-/// is not there, a value of another type, an error to say, a vacuous
-/// quantifier to note, a name bound to a computed value), the element is
-/// evaluated the general way from the same state, so it answers, fails and
-/// runs out of budget exactly where it would have. What the plain reading
-/// leaves behind (which key and string it last matched, where a quantifier
-/// inside it broke) is what the general evaluation of the same element
-/// leaves, so falling back after it changes nothing.
-impl<'a, const TRACE: bool> Run<'a, TRACE> {
-    /// One element at a time, as [`Self::bind_each`] would, for a
-    /// quantifier of `kind` over borrowed `items` whose body is plain.
-    fn plain_each(
-        &self,
-        kind: QuantKind,
-        items: &'a [Value],
-        (collection, body): (&'a Node, &'a Node),
-        frame: &mut Frame<'a>,
-        verdict: &mut bool,
-    ) -> Result<()> {
-        let slot = frame.len();
-        let mut misses = 0;
-        for (index, element) in items.iter().enumerate() {
-            let room = self.budget.max.saturating_sub(self.budget.used());
-            let answered = match room.checked_sub(2) {
-                Some(room) if misses < PLAIN_MISSES => {
-                    let bound = Bound {
-                        value: element,
-                        slot,
-                        outer: None,
-                    };
-                    self.plain_truth(body, &bound, frame, room)
-                }
-                _ => None,
-            };
-            let holds = match answered {
-                Some((holds, steps)) => {
-                    misses = 0;
-                    // Within the room left: this cannot run out.
-                    self.budget.charge(2 + steps, collection.span)?;
-                    holds
-                }
-                None => {
-                    misses += 1;
-                    self.budget.charge(2, collection.span)?;
-                    frame.values.push(Val::Ref(element));
-                    let holds = self.truth(body, frame, QUANTIFIER_BODY);
-                    frame.truncate(slot);
-                    holds?
-                }
-            };
-            if !super::quantifier_step(kind, holds, verdict) {
-                self.stopped_at.set(index);
-                break;
-            }
-        }
-        Ok(())
-    }
-
-    /// A plain test's answer for the elements `bound`, and the steps
-    /// evaluating it would charge, if they are at most `room`; `None` when
-    /// the general evaluation must answer (see the `impl`'s comment).
-    fn plain_truth(
-        &self,
-        node: &'a Node,
-        bound: &Bound<'_, 'a>,
-        frame: &Frame<'a>,
-        room: u64,
-    ) -> Option<(bool, u64)> {
-        let own = u64::from(node.steps);
-        let room_left = room.checked_sub(own)?;
-        let (holds, steps) = match &node.kind {
-            NodeKind::And(l, r) | NodeKind::Or(l, r) => {
-                // `and` goes on while true, `or` while false.
-                let goes_on = matches!(node.kind, NodeKind::And(..));
-                let (left, steps) = self.plain_truth(l, bound, frame, room_left)?;
-                if left != goes_on {
-                    (left, steps)
-                } else {
-                    let (right, more) = self.plain_truth(r, bound, frame, room_left - steps)?;
-                    (right, steps + more)
-                }
-            }
-            NodeKind::Not(inner) => {
-                let (holds, steps) = self.plain_truth(inner, bound, frame, room_left)?;
-                (!holds, steps)
-            }
-            NodeKind::Compare { op, l, r, memo } => {
-                self.plain_comparison(*op, (l, r), Some(*memo), node.span, bound, frame)?
-            }
-            NodeKind::Binary(op, l, r) if op.is_comparison() => {
-                self.plain_comparison(*op, (l, r), None, node.span, bound, frame)?
-            }
-            NodeKind::Quantifier {
-                kind,
-                vars: 1,
-                collection,
-                body,
-                ..
-            } => {
-                let (Value::List(items), mut steps) =
-                    self.plain_operand(collection, bound, frame)?
-                else {
-                    return None;
-                };
-                // An empty `all` or `none` is noted as vacuous: the general
-                // evaluation does that.
-                if items.is_empty() && *kind != QuantKind::Any {
-                    return None;
-                }
-                let unbroken = *kind != QuantKind::Any;
-                let mut verdict = unbroken;
-                for (index, element) in items.iter().enumerate() {
-                    steps += 2;
-                    let inner = Bound {
-                        value: element,
-                        slot: bound.slot + 1,
-                        outer: Some(bound),
-                    };
-                    let (holds, more) =
-                        self.plain_truth(body, &inner, frame, room_left.checked_sub(steps)?)?;
-                    steps += more;
-                    if !super::quantifier_step(*kind, holds, &mut verdict) {
-                        self.stopped_at.set(index);
-                        break;
-                    }
-                }
-                if verdict != unbroken {
-                    self.broke.set(Some((node, self.stopped_at.get())));
-                }
-                (verdict, steps)
-            }
-            _ => return None,
-        };
-        (steps <= room_left).then_some((holds, own + steps))
-    }
-
-    /// A comparison of two plain operands, answered as [`Self::compare`]
-    /// answers it, with the steps it charges (its operands' included).
-    #[inline]
-    fn plain_comparison(
-        &self,
-        op: BinaryOp,
-        (l, r): (&'a Node, &'a Node),
-        memo: Option<usize>,
-        span: Span,
-        bound: &Bound<'_, 'a>,
-        frame: &Frame<'a>,
-    ) -> Option<(bool, u64)> {
-        let (lv, left_steps) = self.plain_operand(l, bound, frame)?;
-        let (rv, right_steps) = self.plain_operand(r, bound, frame)?;
-        let mut steps = left_steps + right_steps;
-        if let (BinaryOp::In | BinaryOp::NotIn, Value::List(items)) = (op, rv) {
-            steps += items.len() as u64;
-        }
-        let remembered = match (memo.and_then(|i| self.compared.get(i)), lv) {
-            (Some(cell), Value::Str(s)) => Some((cell, s.as_ptr() as usize)),
-            _ => None,
-        };
-        if let Some((cell, address)) = remembered {
-            let (last, answer) = cell.get();
-            if last == address {
-                return Some((answer, steps));
-            }
-        }
-        let answer = match (op, rv) {
-            (BinaryOp::Eq, _) => lv.deep_eq(rv),
-            (BinaryOp::Ne, _) => !lv.deep_eq(rv),
-            (BinaryOp::In | BinaryOp::NotIn, Value::List(items)) => {
-                items.iter().any(|x| x.deep_eq(lv)) == (op == BinaryOp::In)
-            }
-            _ => {
-                // Ordering (and `in` a string or object): what it charges
-                // is counted aside; any error is the general path's to say.
-                let aside = Budget::new(u64::MAX);
-                match apply_values(op, lv, rv, l.span, r.span, span, &aside) {
-                    Ok(Value::Bool(b)) => {
-                        steps += aside.used();
-                        b
-                    }
-                    _ => return None,
-                }
-            }
-        };
-        if let Some((cell, address)) = remembered {
-            cell.set((address, answer));
-        }
-        Some((answer, steps))
-    }
-
-    /// A plain operand's value, borrowed from the evidence, a constant or a
-    /// param, and the steps evaluating it charges.
-    #[inline]
-    fn plain_operand(
-        &self,
-        node: &'a Node,
-        bound: &Bound<'_, 'a>,
-        frame: &Frame<'a>,
-    ) -> Option<(&'a Value, u64)> {
-        let NodeKind::Path { root, fields } = &node.kind else {
-            return Some((self.plain_root(node, bound, frame)?, u64::from(node.steps)));
-        };
-        let mut v = self.plain_root(root, bound, frame)?;
-        for f in fields {
-            let Value::Object(map) = v else {
-                return None;
-            };
-            v = map.get_remembered(&f.name, self.seen.get(f.id)?, true)?;
-        }
-        Some((v, u64::from(node.steps) + u64::from(root.steps)))
-    }
-
-    #[inline]
-    fn plain_root(
-        &self,
-        node: &'a Node,
-        bound: &Bound<'_, 'a>,
-        frame: &Frame<'a>,
-    ) -> Option<&'a Value> {
-        match &node.kind {
-            NodeKind::Const(v) => Some(v),
-            NodeKind::Evidence => Some(self.evidence),
-            NodeKind::Param(i) => self.params.get(*i)?.as_ref(),
-            NodeKind::Local(i) => {
-                let mut b = Some(bound);
-                while let Some(this) = b {
-                    if this.slot == *i {
-                        return Some(this.value);
-                    }
-                    b = this.outer;
-                }
-                // Bound outside the plain test: only a borrowed value lives
-                // as long as the run (see `seen` and `compared`).
-                match frame.values.get(*i)? {
-                    Val::Ref(v) => Some(v),
-                    Val::Own(_) => None,
-                }
-            }
-            _ => None,
-        }
     }
 }
 

@@ -73,29 +73,24 @@ impl Object {
         seen: &std::cell::Cell<usize>,
         remember: bool,
     ) -> Option<&Value> {
-        if self.entries.index().is_none() {
-            let address = seen.get();
-            if address != 0 {
-                if let Some((_, v)) = self
-                    .entries
-                    .as_slice()
-                    .iter()
-                    .find(|(k, _)| k.as_ptr() as usize == address && k.len() == key.len())
-                {
-                    return Some(v);
-                }
-            }
-            let (k, v) = self
-                .entries
-                .as_slice()
+        let entries = match &self.entries {
+            Entries::Many { index: Some(_), .. } => return self.get(key),
+            entries => entries.as_slice(),
+        };
+        let address = seen.get();
+        if address != 0 {
+            if let Some((_, v)) = entries
                 .iter()
-                .find(|(k, _)| k.as_ref() == key)?;
-            if remember {
-                seen.set(k.as_ptr() as usize);
+                .find(|(k, _)| k.as_ptr() as usize == address && k.len() == key.len())
+            {
+                return Some(v);
             }
-            return Some(v);
         }
-        self.get(key)
+        let (k, v) = entries.iter().find(|(k, _)| k.as_ref() == key)?;
+        if remember {
+            seen.set(k.as_ptr() as usize);
+        }
+        Some(v)
     }
 
     pub fn contains_key(&self, key: &str) -> bool {
