@@ -422,3 +422,91 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
         Some(v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Compiled;
+    use super::*;
+
+    /// Which quantifiers of each rule's `require`s, outermost first, were
+    /// lowered as plain tests.
+    fn plain_quantifiers(policy: &str) -> Vec<Vec<bool>> {
+        fn walk(n: &Node, out: &mut Vec<bool>) {
+            match &n.kind {
+                NodeKind::Quantifier { plain, body, .. } => {
+                    out.push(plain.is_some());
+                    walk(body, out);
+                }
+                NodeKind::And(l, r) | NodeKind::Or(l, r) | NodeKind::Binary(_, l, r) => {
+                    walk(l, out);
+                    walk(r, out);
+                }
+                NodeKind::Not(inner) => walk(inner, out),
+                NodeKind::Builtin { args, .. } => args.iter().for_each(|a| walk(a, out)),
+                NodeKind::Comprehension { collection, .. } => walk(collection, out),
+                _ => {}
+            }
+        }
+        let program = crate::compile_str("t.clr", policy)
+            .unwrap_or_else(|f| unreachable!("test policy does not compile: {:?}", f.errors));
+        let gate = &program.gates[0];
+        let compiled = Compiled::new(&program, &gate.lets, &gate.rules);
+        compiled
+            .rules
+            .iter()
+            .map(|r| {
+                let mut out = Vec::new();
+                r.requires.iter().for_each(|n| walk(n, &mut out));
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_workload_quantifiers_are_plain_tests() {
+        let policy = include_str!("../../../policies/bench/workload.clr");
+        // signed, suites-green, cases-green and no-critical (an outer and
+        // an inner quantifier each); approvals' comprehension has none.
+        let found = plain_quantifiers(policy);
+        let none = Vec::<bool>::new();
+        assert_eq!(found[1], [true]);
+        assert_eq!(found[2], [true]);
+        assert_eq!(found[3], [true, true]);
+        assert_eq!(found[5], [true, true]);
+        assert_eq!(found[7], none);
+        assert_eq!(found.len(), 10);
+    }
+
+    #[test]
+    fn what_needs_the_general_path_is_not_lowered_plainly() {
+        let policy = r#"
+stages a -> b
+def f(x) = x
+gate a -> b {
+  let limit = 3
+  rule lets { require all c in evidence.cs: c.n < limit }
+  rule calls { require all c in evidence.cs: f(c.n) == 1 }
+  rule pairs { require all i, c in evidence.cs: c.n == i }
+  rule built { require all c in evidence.cs: [c.n] == [1] }
+  rule exists { require all c in evidence.cs: exists c.n }
+  rule plain { require all c in evidence.cs: not (c.n == 1) or c.m in ["a"] }
+  rule nested { require all c in evidence.cs: any d in c.ds: d.k == c.k }
+}
+"#;
+        let found = plain_quantifiers(policy);
+        assert_eq!(
+            found,
+            [
+                vec![false],
+                vec![false],
+                vec![false],
+                vec![false],
+                vec![false],
+                vec![true],
+                // The inner quantifier is read inside the outer's test; its
+                // own form is plain too, for when it is evaluated alone.
+                vec![true, true],
+            ]
+        );
+    }
+}
