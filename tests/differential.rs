@@ -233,34 +233,7 @@ gate a -> b {
             cases[..12].join(",")
         ),
     ];
-    let gate = &program.gates[0];
-    for text in &texts {
-        // Loaded for what the rules read, as a decision loads it (the cases
-        // shared), and whole.
-        let projection =
-            clearance::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
-        let loads = [
-            eval::parse_json(text, Default::default()).unwrap(),
-            clearance::eval::json::readers::fast(text, Default::default(), Some(&projection), true)
-                .unwrap(),
-        ];
-        for value in &loads {
-            let (_, roomy) =
-                compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options(None));
-            for budget in 1..=3000 {
-                let options = options(Some(budget));
-                let (fast, reference) =
-                    compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options);
-                assert_eq!(fast, reference, "{text}: a budget of {budget} steps");
-                let traced =
-                    compiled::traced_verdicts(&program, &gate.lets, &gate.rules, value, &options);
-                assert_eq!(fast, traced, "{text}: traced, a budget of {budget} steps");
-                if budget == 3000 {
-                    assert_eq!(fast, roomy, "3,000 steps are enough");
-                }
-            }
-        }
-    }
+    agree_at_every_budget(&program, &texts, 3000);
 }
 
 /// Quantifiers whose bodies are plain tests (comparisons of fields, `and`,
@@ -373,10 +346,17 @@ gate a -> b {
             s = suites(&with),
         ));
     }
+    agree_at_every_budget(&program, &texts, 1500);
+}
+
+/// The first gate of `program` over each of `texts`, loaded whole and for
+/// a decision (only what the rules read; a test report's cases shared):
+/// deciding and tracing agree with the reference at every budget from one
+/// step to `enough`, which is enough for every rule.
+fn agree_at_every_budget(program: &Program, texts: &[String], enough: u64) {
     let gate = &program.gates[0];
-    for text in &texts {
-        let projection =
-            clearance::eval::projection::for_decision(&program, &gate.lets, &gate.rules);
+    let projection = clearance::eval::projection::for_decision(program, &gate.lets, &gate.rules);
+    for text in texts {
         let loads = [
             eval::parse_json(text, Default::default()).unwrap(),
             clearance::eval::json::readers::fast(text, Default::default(), Some(&projection), true)
@@ -384,17 +364,17 @@ gate a -> b {
         ];
         for value in &loads {
             let (_, roomy) =
-                compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options(None));
-            for budget in 1..=1500 {
+                compiled::both_verdicts(program, &gate.lets, &gate.rules, value, &options(None));
+            for budget in 1..=enough {
                 let options = options(Some(budget));
                 let (fast, reference) =
-                    compiled::both_verdicts(&program, &gate.lets, &gate.rules, value, &options);
+                    compiled::both_verdicts(program, &gate.lets, &gate.rules, value, &options);
                 assert_eq!(fast, reference, "{text}: a budget of {budget} steps");
                 let traced =
-                    compiled::traced_verdicts(&program, &gate.lets, &gate.rules, value, &options);
+                    compiled::traced_verdicts(program, &gate.lets, &gate.rules, value, &options);
                 assert_eq!(fast, traced, "{text}: traced, a budget of {budget} steps");
-                if budget == 1500 {
-                    assert_eq!(fast, roomy, "1,500 steps are enough");
+                if budget == enough {
+                    assert_eq!(fast, roomy, "{enough} steps are enough");
                 }
             }
         }
