@@ -172,7 +172,7 @@ fn missing_key(
     base_span: Span,
     key: &str,
     span: Span,
-    map: &super::value::Object,
+    map: &super::value::SharedObject,
     origin: &Origin,
 ) -> EvalError {
     let base_text = program.sources.snippet(base_span);

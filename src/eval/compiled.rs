@@ -730,7 +730,7 @@ enum Identity {
 impl Identity {
     fn of(value: &Value) -> Option<Identity> {
         Some(match value {
-            Value::Object(o) => Identity::Shared(Rc::as_ptr(o) as *const u8 as usize, 0),
+            Value::Object(o) => Identity::Shared(o.address(), 0),
             Value::List(l) => Identity::Shared(Rc::as_ptr(l) as *const u8 as usize, l.len()),
             Value::Str(s) => Identity::Shared(Rc::as_ptr(s) as *const u8 as usize, s.len()),
             Value::Null => Identity::Null,
@@ -845,7 +845,7 @@ pub(super) struct Run<'a, const TRACE: bool> {
     vacuous: RefCell<Vec<(Span, QuantKind)>>,
     depth: crate::stack::Depth,
     /// Per field step, the address of the evidence key it last matched (see
-    /// [`super::value::Object::get_remembered`]). Per run: the addresses
+    /// [`super::value::SharedObject::get_remembered`]). Per run: the addresses
     /// belong to this run's evidence.
     seen: Vec<Cell<usize>>,
     /// Per [`NodeKind::Compare`], the address of the borrowed string it last
@@ -1330,7 +1330,7 @@ impl<'a, const TRACE: bool> Run<'a, TRACE> {
                 for (k, v) in entries {
                     map.insert(k.clone(), self.eval(v, frame)?.into_value());
                 }
-                Val::Own(Value::Object(Rc::new(map)))
+                Val::Own(Value::Object(map.into()))
             }
             NodeKind::Path { root, fields } => return self.path(root, fields, frame),
             NodeKind::Index(base, index) => return self.index(base, index, frame),

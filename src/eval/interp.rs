@@ -256,7 +256,7 @@ impl<'p> Evaluator<'p> {
                 for (k, v) in entries {
                     map.insert(Rc::from(k.name.as_str()), self.eval(v, env)?);
                 }
-                Value::Object(Rc::new(map))
+                Value::Object(map.into())
             }
             ExprKind::Name(name) => self.lookup(name, e.span, env)?,
             ExprKind::Paren(inner) => self.eval(inner, env)?,

@@ -224,7 +224,7 @@ pub fn const_value(e: &Expr) -> Result<Value, EvalError> {
             for (k, v) in entries {
                 map.insert(Rc::from(k.name.as_str()), const_value(v)?);
             }
-            Value::Object(Rc::new(map))
+            Value::Object(map.into())
         }
         _ => {
             return Err(EvalError::new(

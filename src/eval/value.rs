@@ -8,7 +8,12 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::rc::Rc;
 
-/// An object: its entries in the key order of the evidence file.
+/// Position of each key, for objects past [`Object::INDEXED_FROM`] entries.
+type KeyIndex = std::collections::HashMap<Rc<str>, usize, foldhash::fast::RandomState>;
+
+/// An object being built or changed: its entries in the key order of the
+/// evidence file. A value holds it as a [`SharedObject`] (`.into()`), with
+/// the entries moved into one allocation.
 ///
 /// Evidence is mostly made of small objects (a test case, a component, an
 /// approval), so entries live in one vector and a field is found by a linear
@@ -17,13 +22,7 @@ use std::rc::Rc;
 /// built beside them. Against a map with a hash table per object this halves
 /// the allocations and saves about 100 bytes per object when loading.
 ///
-/// An object of one entry holds it in place, with no vector: a lean load
-/// keeps only the fields rules read, so most of its objects hold one (each
-/// test case its `status`), and in place it costs one allocation, not two
-/// (1.3 M fewer on the large workload bundle, and 24 bytes less each).
-/// Position of each key, for objects past [`Object::INDEXED_FROM`] entries.
-type KeyIndex = std::collections::HashMap<Rc<str>, usize, foldhash::fast::RandomState>;
-
+/// An object of one entry holds it in place, with no vector.
 #[derive(Clone, Debug, Default)]
 pub struct Object {
     entries: Entries,
@@ -58,41 +57,6 @@ impl Object {
             .map(|(_, v)| v)
     }
 
-    /// [`Object::get`] for the evaluator's hot path. `seen` remembers the
-    /// address of the key text this lookup last matched, and a small object
-    /// is first searched by that address: evidence keys are interned, so
-    /// every `status` of a list of test cases is the same allocation, and the
-    /// lookup compares pointers instead of bytes. `remember` must be true only
-    /// when this object outlives every later use of `seen` (evidence,
-    /// constants, params), so the remembered address stays that of a live key
-    /// with this text and cannot be reused by another string.
-    #[inline]
-    pub(crate) fn get_remembered(
-        &self,
-        key: &str,
-        seen: &std::cell::Cell<usize>,
-        remember: bool,
-    ) -> Option<&Value> {
-        let entries = match &self.entries {
-            Entries::Many { index: Some(_), .. } => return self.get(key),
-            entries => entries.as_slice(),
-        };
-        let address = seen.get();
-        if address != 0 {
-            if let Some((_, v)) = entries
-                .iter()
-                .find(|(k, _)| k.as_ptr() as usize == address && k.len() == key.len())
-            {
-                return Some(v);
-            }
-        }
-        let (k, v) = entries.iter().find(|(k, _)| k.as_ref() == key)?;
-        if remember {
-            seen.set(k.as_ptr() as usize);
-        }
-        Some(v)
-    }
-
     pub fn contains_key(&self, key: &str) -> bool {
         self.position(key).is_some()
     }
@@ -101,8 +65,8 @@ impl Object {
     /// at least half of it is unused (a reallocation per object costs
     /// loading time, worth it for a mostly empty vector, not for the one
     /// spare slot of a three-entry object), and holds a single entry in
-    /// place. For readers that build objects by pushing (YAML, JUnit).
-    pub(crate) fn shrink(&mut self) {
+    /// place. For an object kept with its index ([`SharedObject::from`]).
+    fn shrink(&mut self) {
         self.entries.shrink();
     }
 
@@ -135,19 +99,6 @@ impl Object {
             entries.build_index();
         }
         Object { entries }
-    }
-
-    /// Appends an entry whose key the caller knows is new, without ever
-    /// building the hash index: for objects of a fixed, small shape (a JUnit
-    /// case has ten fields), where a scan of ten interned keys is cheaper
-    /// than a hash table per object.
-    pub(crate) fn push_distinct(&mut self, key: Rc<str>, value: Value) {
-        debug_assert!(self.entries.as_slice().iter().all(|(k, _)| *k != key));
-        let at = self.entries.len();
-        if let Some(index) = self.entries.index_mut() {
-            index.insert(key.clone(), at);
-        }
-        self.entries.push((key, value));
     }
 
     /// The entries in order.
@@ -192,6 +143,201 @@ impl<'a> IntoIterator for &'a Object {
     }
 }
 
+/// An object as a [`Value`] holds it: shared, never changed again, and its
+/// entries inline after the reference counts, in one allocation.
+///
+/// Evaluation on the large bundle waits on memory, not on instructions: a
+/// test case read by a rule was one allocation for the object and another
+/// for its entries, so each case cost two cache misses, the second only
+/// issued once the first returned ("Round two, thirteenth step" in
+/// docs/performance.md). Inline, the entries follow the counts on the same
+/// lines, and loading makes one allocation an object instead of two.
+///
+/// An object of [`Object::INDEXED_FROM`] entries or more keeps its hash
+/// index, and with it the [`Object`] it was built as: such objects are few
+/// (a bundle's top levels, a config map), and their lookups are what the
+/// index is for.
+#[derive(Clone, Debug)]
+pub struct SharedObject(Shared);
+
+#[derive(Clone, Debug)]
+enum Shared {
+    Inline(Rc<[Entry]>),
+    Indexed(Rc<Object>),
+}
+
+impl SharedObject {
+    /// An object of entries whose keys the caller has checked are distinct,
+    /// in their order. `entries` must know its length: the object is made
+    /// in one allocation straight from it.
+    pub(crate) fn from_distinct(entries: impl ExactSizeIterator<Item = Entry>) -> SharedObject {
+        if entries.len() < Object::INDEXED_FROM {
+            return SharedObject::inline(entries);
+        }
+        SharedObject::from(Object::from_distinct(entries.collect()))
+    }
+
+    /// [`Self::from_distinct`] with no hash index however many entries
+    /// there are: for objects of a fixed, small shape (a JUnit case has ten
+    /// fields), where a scan of ten interned keys is cheaper than a hash
+    /// table per object.
+    pub(crate) fn inline(entries: impl ExactSizeIterator<Item = Entry>) -> SharedObject {
+        // `collect` into `Rc<[_]>` sizes the allocation from the iterator's
+        // exact length (no vector first) for a drain or a vector's
+        // `into_iter`.
+        SharedObject(Shared::Inline(entries.collect()))
+    }
+
+    fn entries(&self) -> &[Entry] {
+        match &self.0 {
+            Shared::Inline(entries) => entries,
+            Shared::Indexed(object) => object.entries.as_slice(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries().is_empty()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match &self.0 {
+            Shared::Inline(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_ref() == key)
+                .map(|(_, v)| v),
+            Shared::Indexed(object) => object.get(key),
+        }
+    }
+
+    /// [`Object::get`] for the evaluator's hot path. `seen` remembers the
+    /// address of the key text this lookup last matched, and a small object
+    /// is first searched by that address: evidence keys are interned, so
+    /// every `status` of a list of test cases is the same allocation, and the
+    /// lookup compares pointers instead of bytes. `remember` must be true only
+    /// when this object outlives every later use of `seen` (evidence,
+    /// constants, params), so the remembered address stays that of a live key
+    /// with this text and cannot be reused by another string.
+    #[inline]
+    pub(crate) fn get_remembered(
+        &self,
+        key: &str,
+        seen: &std::cell::Cell<usize>,
+        remember: bool,
+    ) -> Option<&Value> {
+        let entries = match &self.0 {
+            Shared::Inline(entries) => entries,
+            Shared::Indexed(object) => return object.get(key),
+        };
+        let address = seen.get();
+        if address != 0 {
+            if let Some((_, v)) = entries
+                .iter()
+                .find(|(k, _)| k.as_ptr() as usize == address && k.len() == key.len())
+            {
+                return Some(v);
+            }
+        }
+        let (k, v) = entries.iter().find(|(k, _)| k.as_ref() == key)?;
+        if remember {
+            seen.set(k.as_ptr() as usize);
+        }
+        Some(v)
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// The entries in order.
+    pub fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&Rc<str>, &Value)> + ExactSizeIterator + Clone {
+        self.entries().iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Rc<str>> + ExactSizeIterator + Clone {
+        self.entries().iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &Value> + ExactSizeIterator + Clone {
+        self.entries().iter().map(|(_, v)| v)
+    }
+
+    /// The entry at `i`, in key order.
+    pub fn get_index(&self, i: usize) -> Option<(&Rc<str>, &Value)> {
+        self.entries().get(i).map(|(k, v)| (k, v))
+    }
+
+    /// A copy to change: the entries are shared, not copied.
+    pub fn to_object(&self) -> Object {
+        match &self.0 {
+            Shared::Inline(entries) => Object::from_distinct(entries.to_vec()),
+            Shared::Indexed(object) => Object::clone(object),
+        }
+    }
+
+    /// The address of the object's one allocation: the same for clones of
+    /// one object, different for objects alive at the same time.
+    pub(crate) fn address(&self) -> usize {
+        match &self.0 {
+            Shared::Inline(entries) => Rc::as_ptr(entries) as *const u8 as usize,
+            Shared::Indexed(object) => Rc::as_ptr(object) as *const u8 as usize,
+        }
+    }
+
+    /// Whether the two are the same object in memory (clones of one).
+    pub fn ptr_eq(a: &SharedObject, b: &SharedObject) -> bool {
+        a.address() == b.address()
+    }
+
+    /// The one entry of an object of one entry.
+    fn single(&self) -> Option<&Entry> {
+        match self.entries() {
+            [entry] => Some(entry),
+            _ => None,
+        }
+    }
+}
+
+impl From<Object> for SharedObject {
+    /// The object's entries moved into one allocation of their size, or,
+    /// for an object with a hash index, the object as it is, its spare room
+    /// given back.
+    fn from(mut object: Object) -> SharedObject {
+        if object.entries.index().is_some() {
+            object.shrink();
+            return SharedObject(Shared::Indexed(Rc::new(object)));
+        }
+        let inline: Rc<[Entry]> = match object.entries {
+            Entries::Empty => Rc::new([]),
+            Entries::One(entry) => Rc::new([entry]),
+            Entries::Many { entries, .. } => entries.into_iter().collect(),
+        };
+        SharedObject(Shared::Inline(inline))
+    }
+}
+
+impl Default for SharedObject {
+    fn default() -> Self {
+        SharedObject::from(Object::default())
+    }
+}
+
+impl<'a> IntoIterator for &'a SharedObject {
+    type Item = (&'a Rc<str>, &'a Value);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (Rc<str>, Value)>,
+        fn(&'a (Rc<str>, Value)) -> (&'a Rc<str>, &'a Value),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries().iter().map(|(k, v)| (k, v))
+    }
+}
+
 /// An empty object with room for `n` entries.
 pub fn object_with_capacity(n: usize) -> Object {
     Object {
@@ -199,7 +345,7 @@ pub fn object_with_capacity(n: usize) -> Object {
     }
 }
 
-type Entry = (Rc<str>, Value);
+pub(crate) type Entry = (Rc<str>, Value);
 
 /// An object's entries: none, one in place, or a vector, with the hash
 /// index once there are [`Object::INDEXED_FROM`] of them. The index lives
@@ -339,7 +485,7 @@ pub enum Value {
     Float(f64),
     Str(Rc<str>),
     List(Rc<[Value]>),
-    Object(Rc<Object>),
+    Object(SharedObject),
     Duration(SignedDuration),
     Time(Timestamp),
     Version(Rc<semver::Version>),
@@ -946,16 +1092,14 @@ pub(crate) struct Loading {
 /// the last object made for it: bounded, and the few shapes a file
 /// repeats stay in their slots.
 #[derive(Default)]
-struct SharedObjects(Vec<Option<Rc<Object>>>);
+struct SharedObjects(Vec<Option<SharedObject>>);
 
 const SHARED_OBJECT_SLOTS: usize = 1024;
 
 impl SharedObjects {
-    fn object(&mut self, key: Rc<str>, value: Value) -> Rc<Object> {
+    fn object(&mut self, key: Rc<str>, value: Value) -> SharedObject {
         let Some(fingerprint) = scalar_fingerprint(&value) else {
-            return Rc::new(Object {
-                entries: Entries::One((key, value)),
-            });
+            return SharedObject(Shared::Inline(Rc::new([(key, value)])));
         };
         let key_address = Rc::as_ptr(&key) as *const u8 as usize;
         let slot = (key_address ^ fingerprint).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 54;
@@ -963,17 +1107,15 @@ impl SharedObjects {
             self.0.resize(SHARED_OBJECT_SLOTS, None);
         }
         if let Some(Some(shared)) = self.0.get(slot) {
-            if let Entries::One((k, v)) = &shared.entries {
+            if let Some((k, v)) = shared.single() {
                 if Rc::ptr_eq(k, &key) && same_scalar(v, &value) {
-                    return Rc::clone(shared);
+                    return shared.clone();
                 }
             }
         }
-        let object = Rc::new(Object {
-            entries: Entries::One((key, value)),
-        });
+        let object = SharedObject(Shared::Inline(Rc::new([(key, value)])));
         if let Some(slot) = self.0.get_mut(slot) {
-            *slot = Some(Rc::clone(&object));
+            *slot = Some(object.clone());
         }
         object
     }
@@ -1118,9 +1260,7 @@ impl Loading {
                 return Value::Object(self.shared.object(key, value));
             }
         }
-        Value::Object(Rc::new(Object::from_distinct(
-            self.entries.drain(at.start..).collect(),
-        )))
+        Value::Object(SharedObject::from_distinct(self.entries.drain(at.start..)))
     }
 
     /// A string value: short ones shared with the load's other copies.
@@ -1299,7 +1439,7 @@ mod tests {
                 Some(Value::Object(o)) => o.clone(),
                 _ => panic!("{i} is not an object"),
             };
-            let shared = |i, j| Rc::ptr_eq(&object(i), &object(j));
+            let shared = |i, j| SharedObject::ptr_eq(&object(i), &object(j));
             assert!(shared(0, 1) && shared(6, 7) && shared(9, 10));
             // Another value, another key, the other zero, a list, two entries.
             assert!(!shared(0, 2) && !shared(0, 3) && !shared(4, 5));
@@ -1472,17 +1612,45 @@ mod object_model {
 }
 #[cfg(test)]
 mod layout {
-    /// The sizes the memory figures of docs/performance.md rest on: an
-    /// object of one entry is one 64-byte allocation (48 and the reference
-    /// counts).
+    use super::{Object, SharedObject, Value};
+    use std::rc::Rc;
+
+    /// The sizes the memory figures of docs/performance.md rest on: a value
+    /// is 24 bytes, and an object of `n` entries (fewer than
+    /// [`Object::INDEXED_FROM`]) is one allocation of 16 + 40 n bytes, the
+    /// reference counts and the entries inline.
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn an_object_is_48_bytes_and_holds_one_entry_in_place() {
-        assert_eq!(std::mem::size_of::<super::Value>(), 24);
-        assert_eq!(std::mem::size_of::<super::Object>(), 48);
-        let one: super::Object = [("status".into(), super::Value::Null)]
-            .into_iter()
+    fn a_value_is_24_bytes_and_an_object_one_allocation() {
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<SharedObject>(), 16);
+        assert_eq!(std::mem::size_of::<(Rc<str>, Value)>(), 40);
+        let entries = [("status".into(), Value::Null), ("name".into(), Value::Null)];
+        let object = SharedObject::from_distinct(entries.into_iter());
+        assert!(matches!(&object.0, super::Shared::Inline(e) if e.len() == 2));
+        let copy = object.clone();
+        assert!(SharedObject::ptr_eq(&object, &copy));
+    }
+
+    /// Past [`Object::INDEXED_FROM`] entries an object keeps its hash index,
+    /// and lookups agree with the entries.
+    #[test]
+    fn a_large_object_keeps_its_index() {
+        let entries: Vec<_> = (0..Object::INDEXED_FROM * 2)
+            .map(|i| (Rc::<str>::from(format!("k{i}")), Value::Int(i as i64)))
             .collect();
-        assert!(matches!(one.entries, super::Entries::One(_)));
+        let object = SharedObject::from_distinct(entries.clone().into_iter());
+        assert!(matches!(&object.0, super::Shared::Indexed(_)));
+        let seen = std::cell::Cell::new(0);
+        for (k, v) in &entries {
+            assert!(object.get(k).is_some_and(|w| w.deep_eq(v)));
+            assert!(object
+                .get_remembered(k, &seen, true)
+                .is_some_and(|w| w.deep_eq(v)));
+        }
+        assert!(object.get("absent").is_none());
+        let small = SharedObject::inline(entries.into_iter());
+        assert!(matches!(&small.0, super::Shared::Inline(_)));
+        assert!(matches!(small.get("k3"), Some(Value::Int(3))));
     }
 }

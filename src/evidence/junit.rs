@@ -23,7 +23,7 @@
 
 use super::tree::{prune, Kids, Pos};
 use super::Load;
-use crate::eval::value::{object_with_capacity, Interner};
+use crate::eval::value::{object_with_capacity, Entry, Interner, SharedObject};
 use crate::eval::Value;
 use crate::limits::Limits;
 use quick_xml::events::{BytesStart, Event};
@@ -98,7 +98,7 @@ fn prune_root(value: Value, p: &crate::eval::projection::Projection, drop_unread
             }
         }
     }
-    Value::Object(Rc::new(out))
+    Value::Object(out.into())
 }
 
 /// Where each value of the normalised report is in `text`: a count at the
@@ -276,8 +276,9 @@ struct Parse<'t, 'w> {
     case_keys: [Rc<str>; 10],
     /// The four status strings, shared by every case.
     statuses: [Value; 4],
-    /// How many fields each case object holds.
-    case_fields_built: usize,
+    /// The entries of the case being built, gathered here and moved into
+    /// the case's one allocation.
+    case_entries: Vec<Entry>,
     limits: &'t Limits,
     interner: Interner,
     suites: Vec<Suite>,
@@ -311,7 +312,7 @@ fn read(text: &str, limits: &Limits, want: Want<'_>) -> Result<Report, XmlError>
     let mut p = Parse {
         text,
         want: &want,
-        case_fields_built: case_plan.iter().filter(|f| **f != Field::Leave).count(),
+        case_entries: Vec::with_capacity(CASE_FIELDS.len()),
         case_plan,
         case_keys,
         statuses,
@@ -562,7 +563,6 @@ impl Parse<'_, '_> {
             Some((_, _, m, k)) => (m.clone(), k.clone()),
             None => (None, None),
         };
-        let mut object = object_with_capacity(self.case_fields_built);
         for (i, key) in self.case_keys.clone().into_iter().enumerate() {
             let value = match self.case_plan[i] {
                 Field::Leave => continue,
@@ -582,9 +582,10 @@ impl Parse<'_, '_> {
                     _ => self.string(&kind),
                 },
             };
-            object.push_distinct(key, value);
+            self.case_entries.push((key, value));
         }
-        self.cases.push(Value::Object(Rc::new(object)));
+        let object = SharedObject::inline(self.case_entries.drain(..));
+        self.cases.push(Value::Object(object));
         if self.want.positions {
             let tag = case.tag;
             let at = |a: &Option<Attr>| a.as_ref().map_or(tag, |(_, s)| *s);
@@ -706,7 +707,7 @@ impl Parse<'_, '_> {
             o.insert(self.interner.get("time"), number(&s.time));
             o.insert(self.interner.get("timestamp"), self.string(&s.timestamp));
             o.insert(self.interner.get("hostname"), self.string(&s.hostname));
-            suites.push(Value::Object(Rc::new(o)));
+            suites.push(Value::Object(o.into()));
             if self.want.positions {
                 let tag = s.tag;
                 let at = |a: &Option<Attr>| a.as_ref().map_or(tag, |(_, s)| *s);
@@ -781,7 +782,7 @@ impl Parse<'_, '_> {
             }
         });
         Report {
-            value: Value::Object(Rc::new(root)),
+            value: Value::Object(root.into()),
             positions,
         }
     }

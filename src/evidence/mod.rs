@@ -239,7 +239,7 @@ pub fn assemble(
     }
     let mut map = match root {
         None => crate::eval::value::Object::default(),
-        Some(Value::Object(m)) => m.as_ref().clone(),
+        Some(Value::Object(m)) => m.to_object(),
         Some(other) => {
             return Err(EvidenceError::input(format!(
                 "cannot mount evidence into a bundle whose top level is a {}, not an object",
@@ -255,7 +255,7 @@ pub fn assemble(
         }
         map.insert(Rc::from(name.as_str()), value);
     }
-    Ok(Value::Object(Rc::new(map)))
+    Ok(Value::Object(map.into()))
 }
 
 /// Reads and loads `sources` in full: for callers that need the whole bundle

@@ -5,7 +5,6 @@
 
 use crate::eval::projection::Projection;
 use crate::eval::Value;
-use std::rc::Rc;
 
 /// Where one value is in its file (a byte span), and where its children are.
 #[derive(Debug, Clone)]
@@ -81,8 +80,7 @@ pub(crate) fn prune(value: Value, projection: &Projection, drop_unread: bool) ->
                     }
                 }
             }
-            out.shrink();
-            Value::Object(Rc::new(out))
+            Value::Object(out.into())
         }
         Value::List(items) if projection.fields.is_empty() => match &projection.items {
             Some(p) => Value::list(

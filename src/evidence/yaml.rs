@@ -21,7 +21,6 @@ use crate::eval::Value;
 use crate::limits::Limits;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 use std::collections::HashMap;
-use std::rc::Rc;
 
 /// Why a YAML file was refused, at a byte offset of its text.
 #[derive(Debug, Clone)]
@@ -337,10 +336,9 @@ impl<'t> Reader<'t> {
             let key = self.interner.get(&key);
             object.insert(key, value.value);
         };
-        object.shrink();
         let pos = self.container_pos(&start, &end, || Kids::Map(positions));
         Ok(Built {
-            value: Value::Object(Rc::new(object)),
+            value: Value::Object(object.into()),
             weight,
             height: height.max(1),
             pos,

@@ -384,7 +384,7 @@ pub fn value(
         .collect();
     let mut root = crate::eval::value::Object::default();
     root.insert(Rc::from("decisions"), Value::list(decisions));
-    Ok(Value::Object(Rc::new(root)))
+    Ok(Value::Object(root.into()))
 }
 
 fn decision_value(d: &Decision) -> Value {
@@ -398,7 +398,7 @@ fn decision_value(d: &Decision) -> Value {
     o.insert(Rc::from("decided_at"), Value::str(&d.decided_at));
     o.insert(Rc::from("policy_sha256"), Value::str(&d.policy_sha256));
     o.insert(Rc::from("signer"), Value::str(&d.signer));
-    Value::Object(Rc::new(o))
+    Value::Object(o.into())
 }
 
 /// What `ledger verify` found.

@@ -143,7 +143,7 @@ impl Walk<'_> {
         entry.insert(Rc::from("kind"), Value::str(kind));
         entry.insert(Rc::from("old"), old.cloned().unwrap_or(Value::Null));
         entry.insert(Rc::from("new"), new.cloned().unwrap_or(Value::Null));
-        self.out.push(Value::Object(Rc::new(entry)));
+        self.out.push(Value::Object(entry.into()));
     }
 
     fn walk(

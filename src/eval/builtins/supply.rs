@@ -73,9 +73,9 @@ fn purl(a: &Args<'_>) -> Result<Value, EvalError> {
     out.insert(Rc::from("namespace"), opt(parsed.namespace()));
     out.insert(Rc::from("name"), Value::str(parsed.name()));
     out.insert(Rc::from("version"), opt(parsed.version()));
-    out.insert(Rc::from("qualifiers"), Value::Object(Rc::new(q)));
+    out.insert(Rc::from("qualifiers"), Value::Object(q.into()));
     out.insert(Rc::from("subpath"), opt(parsed.subpath()));
-    Ok(Value::Object(Rc::new(out)))
+    Ok(Value::Object(out.into()))
 }
 
 /// SPDX 2.x as written in SBOMs: strict syntax (no `/` for `OR`, no
