@@ -173,7 +173,7 @@ impl Deferred {
             let (chunks, received) = sync_channel(IN_FLIGHT);
             let (spent, reuse) = channel();
             scope.spawn(move || produce(file, max_bytes, chunks, reuse));
-            let window = Stream::new(received, spent);
+            let window = Stream::new(received, spent, HEADROOM);
             // The window (and with it the receiving end) is dropped before
             // the scope waits for the thread, which stops at its next send.
             let (value, window) = json::read_window(window, limits, shape, Some(landmarks))?;
@@ -465,9 +465,23 @@ fn lone_returns_within(bytes: &[u8]) -> usize {
         .count()
 }
 
+/// Room at the start of every chunk's buffer, before its text: the window
+/// moves on by copying the token it keeps (a few bytes, [`HEADROOM`] at
+/// most) into the room before the next chunk's text, instead of copying
+/// that text after the token. Copying each chunk once more was about an
+/// eighth of the load's thread on the 100 MB bundle ("Round two,
+/// thirteenth step" in docs/performance.md).
+const HEADROOM: usize = 1 << 10;
+
+/// What fills the room of [`HEADROOM`] no token was copied into: NUL is
+/// valid UTF-8, and no JSON token or string may hold it unescaped, so text
+/// read there by mistake could only fail the load, never change a value.
+const FILLER: u8 = 0;
+
 /// What the reading thread sends.
 enum Chunk {
-    /// The next piece of the text: whole characters, in order.
+    /// The next piece of the text, whole characters in order, after
+    /// the stream's room ([`HEADROOM`] bytes) of [`FILLER`].
     Text(String),
     /// The end of the text, its SHA-256 and what was noted on the way.
     End([u8; 32], Notes),
@@ -494,9 +508,10 @@ fn produce(
     loop {
         let mut bytes = match reuse.try_recv() {
             Ok(spent) => spent.into_bytes(),
-            Err(_) => Vec::with_capacity(CHUNK + 4),
+            Err(_) => Vec::with_capacity(HEADROOM + CHUNK + 4),
         };
         bytes.clear();
+        bytes.resize(HEADROOM, FILLER);
         bytes.append(&mut cut);
         let before = bytes.len();
         if (&mut file)
@@ -515,7 +530,7 @@ fn produce(
         }
         if read == 0 {
             // A character cut off by the end of the file is not UTF-8.
-            let last = if bytes.is_empty() {
+            let last = if bytes.len() == HEADROOM {
                 notes.finish(total);
                 Chunk::End(hasher.finalize().into(), notes)
             } else {
@@ -524,13 +539,16 @@ fn produce(
             let _ = chunks.send(last);
             return;
         }
-        let bom = first && bytes.starts_with(BOM);
+        let bom = first
+            && bytes
+                .get(HEADROOM..)
+                .is_some_and(|text| text.starts_with(BOM));
         // The text is hashed here, a piece at a time, in the order the
         // chunks below hand it over (a character cut in two only moves to
         // the next chunk): the same bytes, so the same digest.
         notes.piece(bytes.get(before..).unwrap_or_default(), bom, &mut hasher);
         if std::mem::take(&mut first) && bom {
-            bytes.drain(..3);
+            bytes.drain(HEADROOM..HEADROOM + 3);
         }
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
@@ -562,6 +580,9 @@ fn produce(
 /// The JSON reader's window onto the stream.
 struct Stream {
     text: String,
+    /// The room before each chunk's text: [`HEADROOM`], or less for the
+    /// tests' streams, so that both ways of moving on are taken often.
+    room: usize,
     /// The offset in the whole text of `text`'s first byte.
     base: usize,
     chunks: Receiver<Chunk>,
@@ -573,9 +594,10 @@ struct Stream {
 
 impl Stream {
     /// A window at the start of the text the chunks bring.
-    fn new(chunks: Receiver<Chunk>, spent: Sender<String>) -> Self {
+    fn new(chunks: Receiver<Chunk>, spent: Sender<String>, room: usize) -> Self {
         Stream {
             text: String::new(),
+            room,
             base: 0,
             chunks,
             spent,
@@ -607,24 +629,45 @@ impl Window for Stream {
             }
             Ok(Chunk::Failed) | Err(_) => return Err(GiveUp),
         };
-        let spent = if keep >= self.text.len() {
-            // Nothing to keep: the chunk is the window.
-            self.base += self.text.len();
-            std::mem::replace(&mut self.text, chunk)
-        } else {
+        // The chunk's text follows the window's at `next` in the whole
+        // text; the window keeps its text from `keep` on (the token being
+        // read), which goes just before it.
+        let next = self.base + self.text.len();
+        let keep = keep.min(self.text.len());
+        let kept = self.text.get(keep..).ok_or(GiveUp)?;
+        let headroom = self.room;
+        let (Some(room), true) = (headroom.checked_sub(kept.len()), next >= headroom) else {
+            // A token longer than the room (a long string the chunk's end
+            // cut), or the first chunk: the chunk's text goes after the
+            // token, which stays where it is, as the window grows (a
+            // string of many chunks is copied once, not once a chunk).
             if !self.text.is_char_boundary(keep) {
                 return Err(GiveUp);
             }
             self.text.drain(..keep);
             self.base += keep;
-            self.text.push_str(&chunk);
-            chunk
+            self.text.push_str(chunk.get(headroom..).ok_or(GiveUp)?);
+            let _ = self.spent.send(chunk);
+            return Ok(true);
         };
+        // The token goes in the room, the same length of filler replaced
+        // in place: nothing else moves.
+        let mut text = chunk;
+        if !text.is_char_boundary(headroom) {
+            return Err(GiveUp);
+        }
+        text.replace_range(room..headroom, kept);
+        self.base = next - headroom;
+        let spent = std::mem::replace(&mut self.text, text);
         // The thread may have finished reading: then the buffer is dropped.
         let _ = self.spent.send(spent);
         Ok(true)
     }
 }
+
+/// The room before each chunk of [`load_in_chunks`]: tokens of up to 6
+/// bytes move on in place, longer ones the other way.
+const TEST_ROOM: usize = 6;
 
 /// A stream over `text` in chunks of `chunk` bytes (at least 1), for the
 /// tests that hold a streamed load to a whole one at every cut.
@@ -645,14 +688,15 @@ pub fn load_in_chunks(
         while !text.is_char_boundary(end) {
             end += 1;
         }
-        let piece = text.get(at..end)?.to_string();
+        let mut piece = String::from_utf8(vec![FILLER; TEST_ROOM]).ok()?;
+        piece.push_str(text.get(at..end)?);
         sender.send(Chunk::Text(piece)).ok()?;
         at = end;
     }
     sender
         .send(Chunk::End(Sha256::digest(bytes).into(), Notes::default()))
         .ok()?;
-    let window = Stream::new(received, channel().0);
+    let window = Stream::new(received, channel().0, TEST_ROOM);
     let shape = Shape::of(projection, drop_unread);
     let (value, window) = json::read_window(window, limits, shape, None)?;
     window.end?;
