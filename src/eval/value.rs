@@ -105,7 +105,7 @@ impl Object {
     pub fn iter(
         &self,
     ) -> impl DoubleEndedIterator<Item = (&Rc<str>, &Value)> + ExactSizeIterator + Clone {
-        self.entries.as_slice().iter().map(|(k, v)| (k, v))
+        entry_refs(self.entries.as_slice())
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Rc<str>> + ExactSizeIterator + Clone {
@@ -132,14 +132,19 @@ impl FromIterator<(Rc<str>, Value)> for Object {
     }
 }
 
+/// An object's entries by reference, in order.
+type EntryRefs<'a> =
+    std::iter::Map<std::slice::Iter<'a, Entry>, fn(&'a Entry) -> (&'a Rc<str>, &'a Value)>;
+
+fn entry_refs(entries: &[Entry]) -> EntryRefs<'_> {
+    entries.iter().map(|(k, v)| (k, v))
+}
+
 impl<'a> IntoIterator for &'a Object {
     type Item = (&'a Rc<str>, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Rc<str>, Value)>,
-        fn(&'a (Rc<str>, Value)) -> (&'a Rc<str>, &'a Value),
-    >;
+    type IntoIter = EntryRefs<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.as_slice().iter().map(|(k, v)| (k, v))
+        entry_refs(self.entries.as_slice())
     }
 }
 
@@ -256,7 +261,7 @@ impl SharedObject {
     pub fn iter(
         &self,
     ) -> impl DoubleEndedIterator<Item = (&Rc<str>, &Value)> + ExactSizeIterator + Clone {
-        self.entries().iter().map(|(k, v)| (k, v))
+        entry_refs(self.entries())
     }
 
     pub fn keys(&self) -> impl DoubleEndedIterator<Item = &Rc<str>> + ExactSizeIterator + Clone {
@@ -329,12 +334,9 @@ impl Default for SharedObject {
 
 impl<'a> IntoIterator for &'a SharedObject {
     type Item = (&'a Rc<str>, &'a Value);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (Rc<str>, Value)>,
-        fn(&'a (Rc<str>, Value)) -> (&'a Rc<str>, &'a Value),
-    >;
+    type IntoIter = EntryRefs<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.entries().iter().map(|(k, v)| (k, v))
+        entry_refs(self.entries())
     }
 }
 
