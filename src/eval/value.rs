@@ -277,7 +277,8 @@ impl SharedObject {
         self.entries().get(i).map(|(k, v)| (k, v))
     }
 
-    /// A copy to change: the entries are shared, not copied.
+    /// A copy to change: a new list of entries, whose keys and values are
+    /// shared with this object's (reference counts, not copies).
     pub fn to_object(&self) -> Object {
         match &self.0 {
             Shared::Inline(entries) => Object::from_distinct(entries.to_vec()),

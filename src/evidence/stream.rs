@@ -473,9 +473,12 @@ fn lone_returns_within(bytes: &[u8]) -> usize {
 /// thirteenth step" in docs/performance.md).
 const HEADROOM: usize = 1 << 10;
 
-/// What fills the room of [`HEADROOM`] no token was copied into: NUL is
-/// valid UTF-8, and no JSON token or string may hold it unescaped, so text
-/// read there by mistake could only fail the load, never change a value.
+/// What fills the room of [`HEADROOM`] no token was copied into. The
+/// reader never reads before the token the window keeps (before this room,
+/// that text was gone from the window); NUL is valid UTF-8 and a byte no
+/// JSON text may hold unescaped, so the room can never pass for text of
+/// the file. `tests/json_agreement.rs` holds streamed loads to whole ones
+/// at every cut.
 const FILLER: u8 = 0;
 
 /// What the reading thread sends.
@@ -641,9 +644,7 @@ impl Window for Stream {
             // cut), or the first chunk: the chunk's text goes after the
             // token, which stays where it is, as the window grows (a
             // string of many chunks is copied once, not once a chunk).
-            if !self.text.is_char_boundary(keep) {
-                return Err(GiveUp);
-            }
+            // `kept` was sliced from `keep`: a character boundary.
             self.text.drain(..keep);
             self.base += keep;
             self.text.push_str(chunk.get(headroom..).ok_or(GiveUp)?);
@@ -653,6 +654,8 @@ impl Window for Stream {
         // The token goes in the room, the same length of filler replaced
         // in place: nothing else moves.
         let mut text = chunk;
+        // Every chunk starts with its room (checked, so that
+        // `replace_range` cannot panic on a short one).
         if !text.is_char_boundary(headroom) {
             return Err(GiveUp);
         }
